@@ -1,0 +1,1 @@
+"""The Flask application (placeholder until the factory lands)."""
