@@ -1,0 +1,36 @@
+# The two set-up commands of the README are `make run` and `make test`; both create .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: venv run test test-fast lint bench fuzz clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+run: venv
+	$(BIN)/mutualise init-db
+	$(BIN)/mutualise demo
+	$(BIN)/mutualise serve --host $(HOST) --port $(PORT)
+
+test: venv
+	$(BIN)/pytest
+
+test-fast: venv
+	$(BIN)/pytest -m "not slow and not browser"
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance bench/.cache test-output

@@ -1,0 +1,317 @@
+"""The organisation: the carrier, its members and their yearly figures, the shared services,
+and the people who use the application.
+
+Invariants: a member's code is unique and never reused; a member with records is never
+deleted, it leaves (``left_on``); SIRET, SIREN, VAT numbers and IBAN are validated with
+python-stdnum before they are stored (see :func:`validate_identifiers`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Optional
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from stdnum import iban as std_iban
+from stdnum.eu import vat as std_vat
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siren as std_siren
+from stdnum.fr import siret as std_siret
+
+from accounting.db import Base, Quantity, utcnow
+
+
+class OrgError(ValueError):
+    """Invalid organisation data (French message, shown as is)."""
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ACCOUNTANT = "accountant"
+    MEMBER_ACCOUNTANT = "member_accountant"
+    DEVELOPER = "developer"
+    TREASURER = "treasurer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Coordination (administrateur)",
+    Role.ACCOUNTANT: "Comptable mutualisé",
+    Role.MEMBER_ACCOUNTANT: "Comptable d'un adhérent",
+    Role.DEVELOPER: "Chargé de développement",
+    Role.TREASURER: "Trésorier",
+}
+
+
+class VatRegime(enum.StrEnum):
+    #: VAT at the standard rate (20 %).
+    STANDARD = "standard"
+    #: Cost-sharing grouping exemption, CGI art. 261 B.
+    EXEMPT_261B = "exempt_261b"
+
+    @property
+    def label(self) -> str:
+        return {
+            VatRegime.STANDARD: "TVA 20 %",
+            VatRegime.EXEMPT_261B: "Exonération art. 261 B du CGI",
+        }[self]
+
+
+DEFAULT_EXEMPTION_MENTION = "Exonération de TVA – article 261 B du CGI"
+
+
+def clean_digits(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = "".join(ch for ch in value if not ch.isspace() and ch not in ".-")
+    return cleaned or None
+
+
+def validate_siren(value: str | None) -> str | None:
+    value = clean_digits(value)
+    if value is None:
+        return None
+    try:
+        return std_siren.validate(value)
+    except StdnumError as exc:
+        raise OrgError(f"SIREN invalide : « {value} »") from exc
+
+
+def validate_siret(value: str | None) -> str | None:
+    value = clean_digits(value)
+    if value is None:
+        return None
+    try:
+        return std_siret.validate(value)
+    except StdnumError as exc:
+        raise OrgError(f"SIRET invalide : « {value} » (14 chiffres, clé de contrôle)") from exc
+
+
+def validate_vat_number(value: str | None) -> str | None:
+    value = clean_digits(value)
+    if value is None:
+        return None
+    try:
+        return std_vat.validate(value.upper())
+    except StdnumError as exc:
+        raise OrgError(f"Numéro de TVA intracommunautaire invalide : « {value} »") from exc
+
+
+def validate_iban(value: str | None) -> str | None:
+    value = clean_digits(value)
+    if value is None:
+        return None
+    try:
+        return std_iban.validate(value.upper())
+    except StdnumError as exc:
+        raise OrgError(f"IBAN invalide : « {value} »") from exc
+
+
+class Carrier(Base):
+    """The legal entity that employs the shared staff and re-invoices (one per installation)."""
+
+    __tablename__ = "carriers"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short code used for the member-side supplier account (401 + code).
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="")
+    siren: Mapped[Optional[str]] = mapped_column(String(9))
+    siret: Mapped[Optional[str]] = mapped_column(String(14))
+    vat_number: Mapped[Optional[str]] = mapped_column(String(20))
+    iban: Mapped[Optional[str]] = mapped_column(String(34))
+    bic: Mapped[Optional[str]] = mapped_column(String(11))
+    email: Mapped[Optional[str]] = mapped_column(String(200))
+    #: Default VAT regime of invoice lines (a member and service may override it).
+    vat_regime: Mapped[str] = mapped_column(String(20), default=VatRegime.STANDARD)
+    #: The exemption's legal wording is a setting: the tax code's numbering may change.
+    vat_exemption_mention: Mapped[str] = mapped_column(
+        String(300), default=DEFAULT_EXEMPTION_MENTION
+    )
+    #: Days between invoice date and due date (at most 60, Code de commerce L441-10).
+    payment_terms_days: Mapped[int] = mapped_column(default=30)
+    #: Annual late-payment penalty rate, percent.
+    late_penalty_rate: Mapped[Decimal] = mapped_column(default=Decimal("12.00"))
+    #: The carrier is a member too when it uses the services; it is never invoiced to itself.
+    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id"))
+
+    member: Mapped[Optional[Member]] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("payment_terms_days BETWEEN 0 AND 60", name="payment_terms"),
+    )
+
+
+class Member(Base):
+    """An enterprise of the cluster that uses the shared services."""
+
+    __tablename__ = "members"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    legal_form: Mapped[str] = mapped_column(String(100), default="")
+    siret: Mapped[Optional[str]] = mapped_column(String(14))
+    vat_number: Mapped[Optional[str]] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(Text, default="")
+    billing_email: Mapped[Optional[str]] = mapped_column(String(200))
+    #: First and last day of membership, both inclusive.
+    joined_on: Mapped[date]
+    left_on: Mapped[Optional[date]]
+
+    figures: Mapped[list[MemberFigures]] = relationship(
+        back_populates="member", order_by="MemberFigures.year"
+    )
+
+    __table_args__ = (
+        CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="membership_dates"),
+    )
+
+    @property
+    def siren(self) -> str | None:
+        return self.siret[:9] if self.siret else None
+
+    def active_days(self, start: date, end: date) -> int:
+        """Days of membership inside [start, end], both inclusive."""
+        first = max(start, self.joined_on)
+        last = min(end, self.left_on) if self.left_on else end
+        return max(0, (last - first).days + 1)
+
+    def is_active_on(self, day: date) -> bool:
+        return self.joined_on <= day and (self.left_on is None or day <= self.left_on)
+
+    def __repr__(self) -> str:
+        return f"<Member {self.code}>"
+
+
+class MemberFigures(Base):
+    """A member's figures for one fiscal year. A figure not known stays NULL: never invented."""
+
+    __tablename__ = "member_figures"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    year: Mapped[int]
+    revenue: Mapped[Optional[Decimal]]
+    #: Full-time equivalents.
+    headcount: Mapped[Optional[Decimal]] = mapped_column(Quantity())
+    insertion_workers: Mapped[Optional[int]]
+    volunteers: Mapped[Optional[int]]
+
+    member: Mapped[Member] = relationship(back_populates="figures")
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "year"),
+        CheckConstraint("revenue IS NULL OR revenue >= 0", name="revenue_positive"),
+        CheckConstraint("headcount IS NULL OR headcount >= 0", name="headcount_positive"),
+    )
+
+
+class Service(Base):
+    """A pooled service whose net cost is allocated across the members."""
+
+    __tablename__ = "services"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Carrier's revenue account credited when the service is re-invoiced (706 / 708x).
+    revenue_account: Mapped[str] = mapped_column(String(20), default="706000")
+    #: Member-side expense account debited in the members' own books (6214, 6226, ...).
+    expense_account: Mapped[str] = mapped_column(String(20), default="6226")
+    #: Set on the overheads service: its pool is stepped down onto the other services by
+    #: ``costs`` or ``hours`` before the member allocation.
+    overheads_by: Mapped[Optional[str]] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "overheads_by IS NULL OR overheads_by IN ('costs', 'hours')", name="overheads_by"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Service {self.code}>"
+
+
+#: Module-level so tests can swap in cheap parameters; argon2id defaults in production.
+PASSWORD_HASHER = PasswordHasher()
+
+
+class User(Base):
+    """A person who logs in. Roles combine; a member accountant is scoped to one member."""
+
+    __tablename__ = "users"
+    __audited__ = True
+    #: Never copy the password hash into the audit log.
+    __audit_exclude__ = frozenset({"password_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    #: Space-separated role codes (see Role).
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    #: The one member a member accountant works for.
+    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[Optional[datetime]]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[Optional[datetime]]
+
+    member: Mapped[Optional[Member]] = relationship()
+
+    # Flask-Login's user protocol, written out so that the domain needs no Flask import.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(code) for code in self.roles.split() if code)
+
+    @role_set.setter
+    def role_set(self, roles: set[Role] | frozenset[Role] | list[Role]) -> None:
+        self.roles = " ".join(sorted(Role(r).value for r in roles))
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+    @property
+    def sees_all_members(self) -> bool:
+        """Everyone but a pure member accountant sees every member."""
+        return bool(self.role_set - {Role.MEMBER_ACCOUNTANT})
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = PASSWORD_HASHER.hash(password)
+
+    def check_password(self, password: str) -> bool:
+        if not self.password_hash:
+            return False
+        try:
+            return PASSWORD_HASHER.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"

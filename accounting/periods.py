@@ -1,0 +1,165 @@
+"""Accounting periods: months, quarters and years, open or closed.
+
+Invariant: a day inside any closed period is read-only for work entries, costs, subsidies and
+invoices. Every writer calls :func:`ensure_open` before it changes something dated.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+import re
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from accounting.db import Base
+
+MONTHS_FR = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]
+
+
+class PeriodError(ValueError):
+    """Base of period errors (French message)."""
+
+
+class PeriodClosed(PeriodError):
+    def __init__(self, day: date, label: str) -> None:
+        super().__init__(
+            f"La période {label} est clôturée : le {day:%d/%m/%Y} est en lecture seule."
+        )
+        self.day = day
+        self.label = label
+
+
+class PeriodKind(enum.StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class PeriodStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def period_bounds(kind: PeriodKind, year: int, number: int = 1) -> tuple[date, date]:
+    """First and last day of month ``number``, quarter ``number`` or the year."""
+    if kind is PeriodKind.MONTH:
+        if not 1 <= number <= 12:
+            raise PeriodError(f"mois invalide : {number}")
+        return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+    if kind is PeriodKind.QUARTER:
+        if not 1 <= number <= 4:
+            raise PeriodError(f"trimestre invalide : {number}")
+        first = 3 * (number - 1) + 1
+        return date(year, first, 1), date(
+            year, first + 2, calendar.monthrange(year, first + 2)[1]
+        )
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+_CODE = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{1,2})|[TtQq](?P<quarter>[1-4])))?$")
+
+
+def parse_period_code(code: str) -> tuple[PeriodKind, date, date]:
+    """``2026-03`` (month), ``2026-T1`` (quarter, ``Q1`` accepted) or ``2026`` (year)."""
+    match = _CODE.match(code.strip())
+    if not match:
+        raise PeriodError(
+            f"période « {code} » illisible : attendu 2026-03 (mois), 2026-T1 (trimestre) "
+            "ou 2026 (année)"
+        )
+    year = int(match["year"])
+    if match["month"]:
+        return (PeriodKind.MONTH, *period_bounds(PeriodKind.MONTH, year, int(match["month"])))
+    if match["quarter"]:
+        q = int(match["quarter"])
+        return (PeriodKind.QUARTER, *period_bounds(PeriodKind.QUARTER, year, q))
+    return (PeriodKind.YEAR, *period_bounds(PeriodKind.YEAR, year))
+
+
+class Period(Base):
+    __tablename__ = "periods"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    start: Mapped[date]
+    end: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default=PeriodStatus.OPEN)
+    closed_at: Mapped[Optional[datetime]]
+    closed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (
+        UniqueConstraint("kind", "start"),
+        CheckConstraint("start <= \"end\"", name="bounds"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("kind IN ('month', 'quarter', 'year')", name="kind"),
+    )
+
+    @property
+    def code(self) -> str:
+        if self.kind == PeriodKind.MONTH:
+            return f"{self.start.year}-{self.start.month:02d}"
+        if self.kind == PeriodKind.QUARTER:
+            return f"{self.start.year}-T{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start.year}"
+
+    @property
+    def label(self) -> str:
+        """French label: « mars 2026 », « T1 2026 », « 2026 »."""
+        if self.kind == PeriodKind.MONTH:
+            return f"{MONTHS_FR[self.start.month - 1]} {self.start.year}"
+        if self.kind == PeriodKind.QUARTER:
+            return f"T{(self.start.month - 1) // 3 + 1} {self.start.year}"
+        return f"{self.start.year}"
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == PeriodStatus.CLOSED
+
+    def __repr__(self) -> str:
+        return f"<Period {self.code} {self.status}>"
+
+
+def get_or_create_period(session: Session, code: str) -> Period:
+    """The period of a code, created open if it does not exist yet (flushes, never commits)."""
+    kind, start, end = parse_period_code(code)
+    period = session.scalars(
+        select(Period).where(Period.kind == kind.value, Period.start == start)
+    ).one_or_none()
+    if period is None:
+        period = Period(kind=kind.value, start=start, end=end, status=PeriodStatus.OPEN)
+        session.add(period)
+        session.flush()
+    return period
+
+
+def closed_period_containing(session: Session, day: date) -> Period | None:
+    return session.scalars(
+        select(Period)
+        .where(
+            Period.status == PeriodStatus.CLOSED.value,
+            Period.start <= day,
+            Period.end >= day,
+        )
+        .limit(1)
+    ).first()
+
+
+def ensure_open(session: Session, day: date) -> None:
+    """Raise :class:`PeriodClosed` when ``day`` lies inside a closed period."""
+    closed = closed_period_containing(session, day)
+    if closed is not None:
+        raise PeriodClosed(day, closed.label)
+
+

@@ -1,0 +1,7 @@
+"""Web layer of the admin area: blueprint, routes, forms, CLI commands."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from app.admin import routes  # noqa: E402,F401

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+
+from accounting.audit import record_audit
+from accounting.db import utcnow
+from accounting.org import User
+from app.access import public, roles_required
+from app.auth import bp
+from app.auth.forms import LoginForm, PasswordForm
+from app.database import get_db
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: an open redirect would hand the session to another site."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_db()
+        email = (form.email.data or "").strip().lower()
+        user = db.scalars(select(User).where(func.lower(User.email) == email)).one_or_none()
+        if user is None or not user.active or not user.check_password(form.password.data or ""):
+            flash("E-mail ou mot de passe incorrect.", "error")
+            return render_template("auth/login.html", form=form), 200
+        user.last_login_at = utcnow()
+        db.info["actor_id"], db.info["actor_label"] = user.id, user.email
+        db.commit()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@roles_required()
+def logout() -> ResponseReturnValue:
+    logout_user()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles_required()
+def password() -> ResponseReturnValue:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        db = get_db()
+        user = db.get(User, current_user.id)
+        assert user is not None
+        if not user.check_password(form.current.data or ""):
+            form.current.errors.append("Mot de passe actuel incorrect.")
+        else:
+            user.set_password(form.new.data or "")
+            record_audit(db, "password_change", "users", user.id)
+            db.commit()
+            flash("Mot de passe modifié.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,130 @@
+"""The ``mutualise`` command: a Flask CLI group with the project's commands.
+
+Each area adds its commands in ``app/<area>/cli.py`` (``register(cli)``); the ``import`` and
+``export`` groups are shared. Commands print English; errors go to standard error with a
+non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import import_module
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from accounting.org import OrgError, Role, User
+from app import AREAS, create_app
+
+
+def cli_session():  # type: ignore[no-untyped-def]
+    """The command's session, its changes attributed to the command line in the audit log."""
+    from app.database import get_db
+
+    session = get_db()
+    session.info["actor"] = lambda: (None, "cli")
+    return session
+
+
+def fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
+def cli() -> None:
+    """Mutualise: the shared back-office of a cluster of social-economy enterprises."""
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Import a file (all-or-nothing; importing the same file twice adds nothing)."""
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export data to a file."""
+
+
+@cli.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    from app.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Database is at the latest migration.")
+
+
+@cli.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role", "roles", multiple=True, required=True,
+    type=click.Choice([r.value for r in Role]), help="May be repeated.",
+)
+@click.option("--member", "member_code", help="Member code (required for member_accountant).")
+@click.option("--name", default=None, help="Display name (defaults to the e-mail).")
+@click.option("--password", default=None, help="Prompted when omitted and a terminal is there.")
+@with_appcontext
+def create_user(
+    email: str, roles: tuple[str, ...], member_code: str | None, name: str | None,
+    password: str | None,
+) -> None:
+    """Create a user (or update the roles and password of an existing one)."""
+    from accounting.org import Member
+
+    if password is None:
+        if not sys.stdin.isatty():
+            fail("No --password given and no terminal to ask for one.")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        fail("The password must have at least 10 characters.")
+    db = cli_session()
+    member = None
+    if member_code:
+        member = db.scalars(select(Member).where(Member.code == member_code)).one_or_none()
+        if member is None:
+            fail(f"Unknown member code: {member_code}")
+    if Role.MEMBER_ACCOUNTANT.value in roles and member is None:
+        fail("A member_accountant needs --member CODE.")
+    user = db.scalars(select(User).where(User.email == email.lower())).one_or_none()
+    if user is None:
+        user = User(email=email.lower(), name=name or email)
+        db.add(user)
+    elif name:
+        user.name = name
+    user.role_set = {Role(r) for r in roles}
+    user.member_id = member.id if member else None
+    user.set_password(password)
+    try:
+        db.commit()
+    except OrgError as exc:
+        fail(str(exc))
+    click.echo(f"User {user.email} saved with roles: {', '.join(sorted(roles))}.")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the app (development server; use gunicorn in production, see README)."""
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+for _area in AREAS:
+    try:
+        _module = import_module(f"app.{_area}.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"app.{_area}.cli":
+            raise
+        continue
+    _module.register(cli)
+
+
+def main() -> None:
+    os.environ.setdefault("FLASK_APP", "app:create_app")
+    cli(prog_name="mutualise")

@@ -1,0 +1,7 @@
+"""The home page (each role's dashboard)."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from app.main import routes  # noqa: E402,F401

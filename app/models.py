@@ -1,0 +1,12 @@
+"""Imports every module that declares tables, so that ``Base.metadata`` is complete.
+
+It lives in ``app`` because it is the one layer allowed to import every package. Alembic's
+env, the app factory and the tests import it; each area adds its model modules here (one line
+each).
+"""
+
+from accounting import audit, org, periods  # noqa: F401
+from timesheets import models as timesheet_models  # noqa: F401
+from accounting.db import Base
+
+metadata = Base.metadata
