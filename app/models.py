@@ -6,7 +6,7 @@ each).
 """
 
 from accounting import audit, org, periods  # noqa: F401
-from timesheets import models as timesheet_models  # noqa: F401
 from accounting.db import Base
+from timesheets import models as timesheet_models  # noqa: F401
 
 metadata = Base.metadata
