@@ -1,0 +1,547 @@
+"""Allocation keys: the text members agree on, parsed into frozen values, and said back in French.
+
+Grammar (DESIGN §4, issue 4)::
+
+    KEY   = PART { " + " PART } [ ", common_by=" BASIS ]
+    PART  = [ PERCENT "% " ] BASIS
+    BASIS = equal | hours | units | revenue | headcount | fixed(CODE=PERCENT%, ...)
+
+Percentages take a decimal comma or point and an optional space before ``%``; spaces around
+``+``, ``,`` and ``=`` are free and keywords are case-insensitive, because keys are typed by people
+reading from meeting minutes. Invariants, checked both by the parser (with the position of the
+wrong character) and by the constructors (for keys built in code): the parts' weights add up to
+100 %, each weight is in ]0, 100], no basis appears twice, the percentages of ``fixed(...)`` add up
+to 100 % with no code twice, and ``common_by`` only comes with an ``hours`` or ``units`` part.
+
+``format_key`` writes the canonical text (decimal comma, one space around ``+``, ``100%`` of a
+lone part left out) that parses back to an equal ``Key``; ``describe_key_fr`` gives the words used
+on invoices (« 25 % part égale + 75 % au prorata des heures »).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from accounting.allocation.errors import InvalidFixedPercentages, InvalidKey, KeySyntaxError
+
+HUNDRED = Decimal(100)
+_NBSP = "\u00a0"
+_SPACES = " \t\u00a0\u202f"
+
+
+class BasisName(StrEnum):
+    """What a member's weight is measured by (DESIGN §4 table)."""
+
+    EQUAL = "equal"  #: 1 × active fraction
+    HOURS = "hours"  #: minutes logged for the member on the service in the period
+    UNITS = "units"  #: Σ quantity × weight of work units logged for the member
+    REVENUE = "revenue"  #: fiscal-year revenue × active fraction
+    HEADCOUNT = "headcount"  #: fiscal-year headcount (FTE) × active fraction
+    FIXED = "fixed"  #: agreed percentage × active fraction
+
+    @property
+    def measured(self) -> bool:
+        """Measured bases only exist while the member is there: they are never prorated, and
+        they are the ones that can carry common work."""
+        return self in (BasisName.HOURS, BasisName.UNITS)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """One basis; ``fixed`` holds the agreed (code, percent) pairs of a ``fixed(...)`` basis,
+    in the order written."""
+
+    name: BasisName
+    fixed: tuple[tuple[str, Decimal], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", BasisName(self.name))
+        object.__setattr__(self, "fixed", tuple((str(c), Decimal(p)) for c, p in self.fixed))
+        if self.name is not BasisName.FIXED:
+            if self.fixed:
+                raise InvalidKey(
+                    f"Seule la base fixed(...) prend des pourcentages, pas {self.name}."
+                )
+            return
+        if not self.fixed:
+            raise InvalidFixedPercentages("fixed(...) doit nommer au moins un adhérent.")
+        codes = [c for c, _ in self.fixed]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise InvalidFixedPercentages(
+                f"fixed(...) nomme deux fois : {', '.join(twice)}.", twice
+            )
+        bad = [c for c, p in self.fixed if not p.is_finite() or p < 0 or p > HUNDRED]
+        if bad:
+            raise InvalidFixedPercentages(
+                f"Pourcentage hors de 0 à 100 % pour : {', '.join(bad)}.", bad
+            )
+        total = sum((p for _, p in self.fixed), Decimal(0))
+        if total != HUNDRED:
+            raise InvalidFixedPercentages(
+                f"Les pourcentages de fixed(...) totalisent {format_percent(total)} % "
+                f"au lieu de 100 % ({', '.join(codes)}).",
+                codes,
+            )
+
+    @property
+    def percentages(self) -> dict[str, Decimal]:
+        """The agreed percentages of a ``fixed`` basis by member code."""
+        return dict(self.fixed)
+
+
+EQUAL = Basis(BasisName.EQUAL)
+HOURS = Basis(BasisName.HOURS)
+UNITS = Basis(BasisName.UNITS)
+REVENUE = Basis(BasisName.REVENUE)
+HEADCOUNT = Basis(BasisName.HEADCOUNT)
+
+
+def fixed(percentages: dict[str, Decimal | str | int] | Iterable[tuple[str, Any]]) -> Basis:
+    """A ``fixed(...)`` basis from code → percent (strings may use a decimal comma)."""
+    items = percentages.items() if isinstance(percentages, dict) else percentages
+    return Basis(
+        BasisName.FIXED,
+        tuple((code, _decimal(p)) for code, p in items),
+    )
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError("percentages are Decimal or text, never float")
+    return Decimal(str(value).replace(",", ".").strip())
+
+
+@dataclass(frozen=True)
+class KeyPart:
+    """One part of a key: ``weight`` percent of the pool shared by ``basis``."""
+
+    weight: Decimal
+    basis: Basis
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weight", _decimal(self.weight))
+        if not self.weight.is_finite() or self.weight <= 0 or self.weight > HUNDRED:
+            raise InvalidKey(
+                f"Le poids d'une part doit être entre 0 et 100 % (exclu 0), "
+                f"pas {format_percent(self.weight)} %."
+            )
+
+
+@dataclass(frozen=True)
+class Key:
+    """An allocation key: parts whose weights add up to 100 %, and how common work is shared."""
+
+    parts: tuple[KeyPart, ...]
+    common_by: Basis | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.parts))
+        if not self.parts:
+            raise InvalidKey("Une clé a au moins une part.")
+        names = [p.basis.name for p in self.parts]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise InvalidKey(f"La base « {twice[0]} » apparaît deux fois dans la clé.")
+        total = sum((p.weight for p in self.parts), Decimal(0))
+        if total != HUNDRED:
+            raise InvalidKey(
+                f"Les parts de la clé totalisent {format_percent(total)} % au lieu de 100 %."
+            )
+        if self.common_by is not None and not any(n.measured for n in names):
+            raise InvalidKey(
+                "common_by ne s'applique qu'à une part hours ou units : "
+                "cette clé n'en a pas."
+            )
+
+    @classmethod
+    def single(cls, basis: Basis, common_by: Basis | None = None) -> Key:
+        """A one-basis key (100 %)."""
+        return cls((KeyPart(HUNDRED, basis),), common_by)
+
+    @property
+    def bases(self) -> tuple[Basis, ...]:
+        """Every basis the key may measure, ``common_by`` included."""
+        extra = (self.common_by,) if self.common_by is not None else ()
+        return tuple(p.basis for p in self.parts) + extra
+
+    def __str__(self) -> str:
+        return format_key(self)
+
+
+# --------------------------------------------------------------------------- parsing
+
+_BASIS_WORDS = [b.value for b in BasisName]
+
+
+class _Parser:
+    """Recursive descent over the text, with the position of every token for error carets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def fail(self, message: str, position: int | None = None) -> KeySyntaxError:
+        return KeySyntaxError(message, self.pos if position is None else position, self.text)
+
+    def skip_spaces(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in _SPACES:
+            self.pos += 1
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def shown(self) -> str:
+        return f"« {self.peek()} »" if self.peek() else "la fin du texte"
+
+    def expect(self, char: str, what: str) -> None:
+        if self.peek() != char:
+            raise self.fail(f"{what} attendu, trouvé {self.shown()}.")
+        self.pos += 1
+
+    def word(self) -> tuple[str, int]:
+        start = self.pos
+        while self.pos < len(self.text) and (self.text[self.pos].isalnum() or self.peek() == "_"):
+            self.pos += 1
+        return self.text[start : self.pos], start
+
+    def number(self) -> tuple[Decimal, int]:
+        """Digits, then optionally a decimal comma or point followed by digits."""
+        start = self.pos
+        while self.peek().isdigit():
+            self.pos += 1
+        if self.pos == start:
+            raise self.fail(f"Nombre attendu, trouvé {self.shown()}.")
+        after = self.text[self.pos + 1 : self.pos + 2]
+        if self.peek() in ",." and after.isdigit():
+            self.pos += 1
+            while self.peek().isdigit():
+                self.pos += 1
+        raw = self.text[start : self.pos].replace(",", ".")
+        try:
+            return Decimal(raw), start
+        except InvalidOperation:  # pragma: no cover - digits only reach here
+            raise self.fail("Nombre illisible.", start) from None
+
+    def percent(self) -> tuple[Decimal, int]:
+        value, start = self.number()
+        self.skip_spaces()
+        if self.peek() != "%":
+            number = self.text[start : self.pos].strip()
+            raise self.fail(f"« % » attendu après {number}, trouvé {self.shown()}.")
+        self.pos += 1
+        if value > HUNDRED:
+            raise self.fail(
+                f"Un pourcentage ne dépasse pas 100 % (ici {format_percent(value)} %).", start
+            )
+        return value, start
+
+    def basis(self) -> Basis:
+        self.skip_spaces()
+        word, start = self.word()
+        if not word:
+            raise self.fail(
+                f"Base attendue (equal, hours, units, revenue, headcount ou fixed(...)), "
+                f"trouvé {self.shown()}."
+            )
+        name = word.lower()
+        if name not in _BASIS_WORDS:
+            close = difflib.get_close_matches(name, _BASIS_WORDS, n=1)
+            hint = f" Vouliez-vous dire « {close[0]} » ?" if close else ""
+            raise self.fail(
+                f"Base inconnue « {word} » : attendu equal, hours, units, revenue, headcount "
+                f"ou fixed(...).{hint}",
+                start,
+            )
+        if name != BasisName.FIXED:
+            return Basis(BasisName(name))
+        return self.fixed_body(start)
+
+    def fixed_body(self, start: int) -> Basis:
+        self.skip_spaces()
+        self.expect("(", "« ( » après fixed")
+        entries: list[tuple[str, Decimal]] = []
+        seen: set[str] = set()
+        while True:
+            self.skip_spaces()
+            code_start = self.pos
+            while self.pos < len(self.text) and (
+                self.text[self.pos].isalnum() or self.text[self.pos] in "_-."
+            ):
+                self.pos += 1
+            code = self.text[code_start : self.pos]
+            if not code:
+                raise self.fail(f"Code d'adhérent attendu, trouvé {self.shown()}.")
+            if code in seen:
+                raise self.fail(
+                    f"L'adhérent {code} est nommé deux fois dans fixed(...).", code_start
+                )
+            seen.add(code)
+            self.skip_spaces()
+            self.expect("=", f"« = » après {code}")
+            self.skip_spaces()
+            value, _ = self.percent()
+            entries.append((code, value))
+            self.skip_spaces()
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            if self.peek() == ")":
+                self.pos += 1
+                break
+            raise self.fail(f"« , » ou « ) » attendu, trouvé {self.shown()}.")
+        total = sum((p for _, p in entries), Decimal(0))
+        if total != HUNDRED:
+            raise self.fail(
+                f"Les pourcentages de fixed(...) totalisent {format_percent(total)} % "
+                "au lieu de 100 %.",
+                start,
+            )
+        return Basis(BasisName.FIXED, tuple(entries))
+
+    def part(self) -> tuple[Decimal | None, int, Basis, int]:
+        self.skip_spaces()
+        weight: Decimal | None = None
+        weight_pos = self.pos
+        if self.peek().isdigit():
+            weight, weight_pos = self.percent()
+            if weight == 0:
+                raise self.fail("Une part de 0 % ne sert à rien : retirez-la.", weight_pos)
+        self.skip_spaces()
+        basis_pos = self.pos
+        return weight, weight_pos, self.basis(), basis_pos
+
+    def key(self) -> Key:
+        self.skip_spaces()
+        if not self.peek():
+            raise self.fail(
+                "La clé est vide : écrivez par exemple « hours » ou « 25% equal + 75% hours »."
+            )
+        parts = [self.part()]
+        while True:
+            self.skip_spaces()
+            if self.peek() != "+":
+                break
+            self.pos += 1
+            parts.append(self.part())
+        common_by: Basis | None = None
+        common_pos = self.pos
+        if self.peek() == ",":
+            self.pos += 1
+            self.skip_spaces()
+            word, common_pos = self.word()
+            if word.lower() != "common_by":
+                raise self.fail(
+                    f"« common_by= » attendu après la virgule, trouvé « {word or self.peek()} ».",
+                    common_pos,
+                )
+            self.skip_spaces()
+            self.expect("=", "« = » après common_by")
+            common_by = self.basis()
+        self.skip_spaces()
+        if self.peek():
+            raise self.fail(f"Texte inattendu {self.shown()} : une part se joint par « + ».")
+        return self.check(parts, common_by, common_pos)
+
+    def check(
+        self,
+        parts: list[tuple[Decimal | None, int, Basis, int]],
+        common_by: Basis | None,
+        common_pos: int,
+    ) -> Key:
+        if len(parts) > 1:
+            for weight, _, _, basis_pos in parts:
+                if weight is None:
+                    raise self.fail(
+                        "Chaque part d'une clé composée commence par son pourcentage "
+                        "(par exemple « 25% equal + 75% hours »).",
+                        basis_pos,
+                    )
+        seen: set[BasisName] = set()
+        for _, _, basis, basis_pos in parts:
+            if basis.name in seen:
+                raise self.fail(
+                    f"La base « {basis.name} » apparaît deux fois : additionnez ses pourcentages.",
+                    basis_pos,
+                )
+            seen.add(basis.name)
+        weights = [HUNDRED if w is None else w for w, _, _, _ in parts]
+        total = sum(weights, Decimal(0))
+        if total != HUNDRED:
+            raise self.fail(
+                f"Les parts totalisent {format_percent(total)} % au lieu de 100 %.", parts[-1][1]
+            )
+        if common_by is not None and not any(n.measured for n in seen):
+            raise self.fail(
+                "common_by dit comment partager le travail commun d'une part hours ou units : "
+                "cette clé n'en a pas.",
+                common_pos,
+            )
+        return Key(
+            tuple(KeyPart(w, b) for w, (_, _, b, _) in zip(weights, parts, strict=True)),
+            common_by,
+        )
+
+
+def parse_key(text: str) -> Key:
+    """Read a key as people write it; raise ``KeySyntaxError`` pointing at the wrong character."""
+    return _Parser(text).key()
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_percent(value: Decimal) -> str:
+    """A percentage with a decimal comma and no useless zeros: 12,5 ; 100 ; 33,33."""
+    if not value.is_finite():
+        return str(value)
+    text = format(value.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def format_basis(basis: Basis) -> str:
+    """Canonical text of one basis."""
+    if basis.name is not BasisName.FIXED:
+        return basis.name.value
+    inner = ", ".join(f"{code}={format_percent(p)}%" for code, p in basis.fixed)
+    return f"fixed({inner})"
+
+
+def format_key(key: Key) -> str:
+    """Canonical text of a key (order of the parts kept, decimal comma, lone ``100%`` omitted)."""
+    if len(key.parts) == 1:
+        text = format_basis(key.parts[0].basis)
+    else:
+        text = " + ".join(f"{format_percent(p.weight)}% {format_basis(p.basis)}" for p in key.parts)
+    if key.common_by is not None:
+        text += f", common_by={format_basis(key.common_by)}"
+    return text
+
+
+# --------------------------------------------------------------------------- French words
+
+_WORDS = {
+    BasisName.EQUAL: "part égale",
+    BasisName.HOURS: "au prorata des heures",
+    BasisName.UNITS: "au prorata des unités d'œuvre",
+    BasisName.REVENUE: "au prorata du chiffre d'affaires",
+    BasisName.HEADCOUNT: "au prorata des effectifs (ETP)",
+    BasisName.FIXED: "selon les pourcentages convenus",
+}
+
+_COMMON_WORDS = {
+    BasisName.EQUAL: "à parts égales",
+    BasisName.HOURS: "au prorata des heures directes",
+    BasisName.UNITS: "au prorata des unités d'œuvre directes",
+    BasisName.REVENUE: "au prorata du chiffre d'affaires",
+    BasisName.HEADCOUNT: "au prorata des effectifs (ETP)",
+    BasisName.FIXED: "selon les pourcentages convenus",
+}
+
+
+def describe_basis_fr(basis: Basis, *, common: bool = False) -> str:
+    """The French words of one basis (``common=True``: as the way common work is shared)."""
+    words = (_COMMON_WORDS if common else _WORDS)[basis.name]
+    if basis.name is BasisName.FIXED:
+        inner = ", ".join(f"{code} {format_percent(p)} %" for code, p in basis.fixed)
+        words += f" ({inner})"
+    return words
+
+
+def format_number_fr(
+    value: Decimal | Fraction | int, places: int = 2, *, trim: bool = False
+) -> str:
+    """A number the French way: non-breaking space between thousands, decimal comma.
+
+    ``trim`` drops trailing zeros (for counts like 3,5 ETP); money keeps its two places.
+    """
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) / Decimal(value.denominator)
+    value = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{value:,.{places}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", _NBSP).replace(".", ",")
+
+
+def format_minutes_fr(minutes: int | Fraction) -> str:
+    """Minutes as people say them: « 30 h », « 12 h 15 », « 45 min »."""
+    minutes = int(minutes)
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    if hours == 0 and rest:
+        return f"{sign}{rest} min"
+    head = f"{sign}{format_number_fr(hours, 0)} h"
+    return f"{head} {rest:02d}" if rest else head
+
+
+def format_basis_value_fr(
+    basis: Basis, value: Fraction | Decimal | int, *, total: bool = False
+) -> str:
+    """A basis value with its unit, as shown in explanations: « 30 h », « 120 000,00 € »;
+    an equal share is « 1 part » and its total a bare « 3 » (« 1 part sur 3 »)."""
+    name = basis.name
+    if name is BasisName.HOURS and Fraction(value).denominator == 1:
+        return format_minutes_fr(int(value))
+    if name is BasisName.REVENUE:
+        return f"{format_number_fr(value, 2)} €"
+    if name is BasisName.HEADCOUNT:
+        return f"{format_number_fr(value, 4, trim=True)} ETP"
+    if name is BasisName.UNITS:
+        return f"{format_number_fr(value, 4, trim=True)} unités"
+    if name is BasisName.FIXED:
+        return f"{format_number_fr(value, 4, trim=True)} %"
+    if name is BasisName.EQUAL:
+        number = format_number_fr(value, 4, trim=True)
+        return number if total else f"{number} part"
+    return format_number_fr(value, 4, trim=True)  # pragma: no cover - minutes as a fraction
+
+
+def _part_lines(bases: Any) -> Sequence[Any]:
+    return tuple(getattr(bases, "parts", bases))
+
+
+def describe_key_fr(key: Key, bases: Any = None) -> str:
+    """The key in the words of an invoice designation.
+
+    Without ``bases``: « 25 % part égale + 75 % au prorata des heures ». With ``bases`` — one
+    member's explanation (an engine ``MemberShare`` or its ``parts``) — each part is followed by
+    that member's figures: « au prorata des heures (30 h sur 60 h) ».
+    """
+    lines = _part_lines(bases) if bases is not None else ()
+    pieces = []
+    for part in key.parts:
+        words = describe_basis_fr(part.basis)
+        if part.basis.name.measured and key.common_by is not None:
+            words += f", travail commun {describe_basis_fr(key.common_by, common=True)}"
+        if len(key.parts) > 1 or part.weight != HUNDRED:
+            words = f"{format_percent(part.weight)} % {words}"
+        own = [line for line in lines if line.part_basis == part.basis]
+        if own:
+            words += f" ({_figures_fr(own)})"
+        pieces.append(words)
+    return " + ".join(pieces)
+
+
+def _figures_fr(lines: Sequence[Any]) -> str:
+    """« 30 h sur 80 h » for a plain part; the common-work line adds « + 20 h communes ... »."""
+    texts = []
+    for line in lines:
+        value = format_basis_value_fr(line.basis, line.value)
+        total = format_basis_value_fr(line.basis, line.total, total=True)
+        if line.common:
+            quantity = format_basis_value_fr(line.part_basis, line.common_quantity)
+            texts.append(f"dont {quantity} de travail commun réparties : {value} sur {total}")
+        else:
+            texts.append(f"{value} sur {total}")
+    return " ; ".join(texts)
