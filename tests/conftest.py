@@ -58,11 +58,16 @@ def _cheap_password_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite by default; with DATABASE_URL (PostgreSQL), a new database on that server for this
+    run, so that concurrent runs never share tables."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield from fresh_database_url(
+            url.replace("postgresql://", "postgresql+psycopg://", 1), tmp_path_factory.mktemp("db")
+        )
+        return
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 def is_postgres(url: str) -> bool:
