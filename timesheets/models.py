@@ -108,4 +108,45 @@ class WorkEntry(Base):
         Index("ix_work_entries_service_day", "service_id", "day", "member_id", "minutes"),
         Index("ix_work_entries_staff_day", "staff_id", "day"),
         Index("ix_work_entries_member_day", "member_id", "day"),
+        # The list, the approvals and the monthly summary filter on a date range first.
+        Index("ix_work_entries_day", "day"),
+    )
+
+
+class MappingKind(enum.StrEnum):
+    """What an external name (in another tool's export) stands for here."""
+
+    #: A Kimai customer -> a member (target_id), or common work (target_id NULL).
+    CUSTOMER = "customer"
+    #: A Kimai project -> a service.
+    PROJECT = "project"
+    #: A Kimai "project / activity" pair -> an activity of the project's service.
+    ACTIVITY = "activity"
+    #: A Kimai user name -> a staff user (when the export has no e-mail column).
+    USER = "user"
+
+
+class ImportMapping(Base):
+    """A name in another tool's export, mapped once by the admin to our member, service,
+    activity or user, and reused by every later import of that tool."""
+
+    __tablename__ = "import_mappings"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The tool: "kimai".
+    source: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    #: The name as it appears in the export (activities: "project\x1factivity").
+    external: Mapped[str] = mapped_column(String(400))
+    #: The id of the member, service, activity or user; NULL only for a customer that stands
+    #: for common work.
+    target_id: Mapped[Optional[int]]
+
+    __table_args__ = (
+        UniqueConstraint("source", "kind", "external"),
+        CheckConstraint(
+            "kind IN ('customer', 'project', 'activity', 'user')", name="kind"
+        ),
+        CheckConstraint("kind = 'customer' OR target_id IS NOT NULL", name="target"),
     )

@@ -1,13 +1,12 @@
-"""timesheets: schema of the timesheets area.
+"""timesheets: an index on the day of work entries, and the saved mappings of other tools'
+exports (Kimai customers, projects, activities, users).
 
 Revision ID: 0002_timesheets
 Revises: 0001_foundation
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
-
-import accounting.db  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_timesheets"
 down_revision = "0001_foundation"
@@ -16,8 +15,30 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "import_mappings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("external", sa.String(length=400), nullable=False),
+        sa.Column("target_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "kind IN ('customer', 'project', 'activity', 'user')",
+            name=op.f("ck_import_mappings_kind"),
+        ),
+        sa.CheckConstraint(
+            "kind = 'customer' OR target_id IS NOT NULL", name=op.f("ck_import_mappings_target")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_mappings")),
+        sa.UniqueConstraint(
+            "source", "kind", "external", name=op.f("uq_import_mappings_source")
+        ),
+    )
+    with op.batch_alter_table("work_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_work_entries_day", ["day"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("work_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_work_entries_day")
+    op.drop_table("import_mappings")
