@@ -128,7 +128,11 @@ def _collect(session: Session, flush_context: Any) -> None:
     now = utcnow()
 
     def row(action: str, obj: Any, before: Any, after: Any) -> dict[str, Any]:
-        ident = inspect(obj).identity
+        # New objects get their identity key only after the flush: read the primary key.
+        state = inspect(obj)
+        ident = state.identity or state.mapper.primary_key_from_instance(obj)
+        if ident is not None and all(part is None for part in ident):
+            ident = None
         return {
             "at": now,
             "actor_id": actor_id,
