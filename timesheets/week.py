@@ -1,0 +1,271 @@
+"""The weekly grid: one row per (member or common, service, activity), one cell per day.
+
+Design: a cell shows the minutes of the staff's time entries (those without work units) for
+that row and day. Saving the grid compares each cell with what is stored and turns the
+differences into creations, updates and deletions, all checked before any is written: the
+grid is saved whole or not at all, and every refused cell is reported with its row and day.
+A cell backed by several entries, or by an entry that is submitted, approved or in a closed
+period, is read-only in the grid (the list edits those).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounting.org import User
+from accounting.periods import Period, PeriodStatus
+from timesheets.errors import InvalidEntry, TimesheetError
+from timesheets.models import EntryStatus, WorkEntry
+from timesheets.services import (
+    EntryData,
+    Saved,
+    _check_can_change,
+    _staff_for,
+    check_data,
+    check_day_totals,
+    week_bounds,
+)
+
+DAYS_FR = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RowKey:
+    """What a grid row stands for."""
+
+    service_id: int
+    #: None: common work.
+    member_id: int | None
+    activity_id: int | None
+
+    def encode(self) -> str:
+        """``"3:12:7"`` (empty parts for None): the row's name in a form."""
+        return f"{self.service_id}:{self.member_id or ''}:{self.activity_id or ''}"
+
+    @classmethod
+    def decode(cls, text: str) -> RowKey:
+        try:
+            service, member, activity = text.split(":")
+            return cls(
+                int(service), int(member) if member else None, int(activity) if activity else None
+            )
+        except ValueError:
+            raise InvalidEntry("Ligne de la grille illisible.") from None
+
+
+@dataclass(slots=True)
+class Cell:
+    minutes: int = 0
+    entry_ids: list[int] = field(default_factory=list)
+    #: Not editable in the grid (several entries, not a draft, or a closed period).
+    locked: bool = False
+
+
+@dataclass(slots=True)
+class GridRow:
+    key: RowKey
+    cells: list[Cell]
+
+    @property
+    def total(self) -> int:
+        return sum(cell.minutes for cell in self.cells)
+
+
+@dataclass(slots=True)
+class Week:
+    staff_id: int
+    monday: date
+    rows: list[GridRow]
+    #: Minutes of every entry of the staff per day (units entries with minutes included).
+    day_totals: list[int]
+    #: Days inside a closed period.
+    closed: list[bool]
+
+    @property
+    def days(self) -> list[date]:
+        return [self.monday + timedelta(days=index) for index in range(7)]
+
+    @property
+    def total(self) -> int:
+        return sum(self.day_totals)
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    row: int
+    #: 0 (Monday) to 6 (Sunday); None for a problem of the whole row or day.
+    day: int | None
+    message: str
+
+
+class GridRefused(InvalidEntry):
+    """The grid was not saved; ``errors`` names every refused cell."""
+
+    def __init__(self, errors: list[CellError]) -> None:
+        self.errors = errors
+        super().__init__(
+            f"La grille n'a pas été enregistrée : {len(errors)} erreur(s). "
+            + " ".join(error.message for error in errors[:3])
+        )
+
+
+def _closed_days(session: Session, monday: date) -> list[bool]:
+    sunday = monday + timedelta(days=6)
+    periods = session.execute(
+        select(Period.start, Period.end).where(
+            Period.status == PeriodStatus.CLOSED.value,
+            Period.start <= sunday,
+            Period.end >= monday,
+        )
+    ).all()
+    days = [monday + timedelta(days=index) for index in range(7)]
+    return [any(start <= day <= end for start, end in periods) for day in days]
+
+
+def load_week(session: Session, staff_id: int, day: date) -> Week:
+    """The grid of ``staff_id`` for the week of ``day``."""
+    monday, sunday = week_bounds(day)
+    closed = _closed_days(session, monday)
+    entries = session.execute(
+        select(
+            WorkEntry.id,
+            WorkEntry.day,
+            WorkEntry.minutes,
+            WorkEntry.service_id,
+            WorkEntry.member_id,
+            WorkEntry.activity_id,
+            WorkEntry.unit_type_id,
+            WorkEntry.status,
+        ).where(WorkEntry.staff_id == staff_id, WorkEntry.day.between(monday, sunday))
+    ).all()
+    rows: dict[RowKey, GridRow] = {}
+    day_totals = [0] * 7
+    for entry_id, entry_day, minutes, service_id, member_id, activity_id, unit, status in entries:
+        index = (entry_day - monday).days
+        day_totals[index] += minutes
+        if unit is not None:
+            continue
+        key = RowKey(service_id, member_id, activity_id)
+        row = rows.setdefault(key, GridRow(key, [Cell() for _ in range(7)]))
+        cell = row.cells[index]
+        cell.minutes += minutes
+        cell.entry_ids.append(entry_id)
+        if status != EntryStatus.DRAFT or len(cell.entry_ids) > 1:
+            cell.locked = True
+    for row in rows.values():
+        for index, is_closed in enumerate(closed):
+            if is_closed:
+                row.cells[index].locked = True
+    return Week(staff_id, monday, sorted(rows.values(), key=lambda r: r.key), day_totals, closed)
+
+
+def previous_week_keys(session: Session, staff_id: int, day: date) -> list[RowKey]:
+    """The rows of the week before the week of ``day`` ("copy last week")."""
+    monday, _ = week_bounds(day)
+    return [row.key for row in load_week(session, staff_id, monday - timedelta(days=7)).rows]
+
+
+def save_week(
+    session: Session,
+    actor: User,
+    day: date,
+    rows: Sequence[tuple[RowKey, Sequence[int | None]]],
+    *,
+    staff_id: int | None = None,
+) -> Saved:
+    """Store the grid of the week of ``day``: ``rows`` gives, per row, seven cells of minutes
+    (None or 0: empty). All or nothing; raises :class:`GridRefused` naming every bad cell."""
+    staff = _staff_for(session, actor, staff_id)
+    week = load_week(session, staff.id, day)
+    stored = {row.key: row for row in week.rows}
+    errors: list[CellError] = []
+    creates: list[EntryData] = []
+    updates: list[tuple[int, EntryData]] = []
+    deletes: list[int] = []
+    added = dict.fromkeys(week.days, 0)
+    seen: set[RowKey] = set()
+    for row_index, (key, cells) in enumerate(rows):
+        if key in seen:
+            errors.append(CellError(row_index, None, "Cette ligne apparaît deux fois."))
+            continue
+        seen.add(key)
+        if len(cells) != 7:
+            errors.append(CellError(row_index, None, "Une ligne a sept jours."))
+            continue
+        old = stored.get(key)
+        for day_index, wanted in enumerate(cells):
+            wanted = wanted or 0
+            cell = old.cells[day_index] if old else Cell()
+            if wanted == cell.minutes:
+                continue
+            the_day = week.days[day_index]
+            try:
+                if cell.locked:
+                    if len(cell.entry_ids) > 1:
+                        raise InvalidEntry(
+                            "Plusieurs saisies ce jour-là : modifiez-les depuis la liste."
+                        )
+                    entry = session.get(WorkEntry, cell.entry_ids[0]) if cell.entry_ids else None
+                    if entry is not None:
+                        _check_can_change(session, actor, entry)
+                    raise InvalidEntry("Ce jour est en lecture seule.")
+                data = EntryData(
+                    day=the_day,
+                    service_id=key.service_id,
+                    minutes=wanted,
+                    member_id=key.member_id,
+                    activity_id=key.activity_id,
+                )
+                if cell.entry_ids:
+                    entry = session.get(WorkEntry, cell.entry_ids[0])
+                    assert entry is not None
+                    _check_can_change(session, actor, entry)
+                    if wanted:
+                        check_data(session, actor, data)
+                        updates.append((entry.id, data))
+                    else:
+                        deletes.append(entry.id)
+                else:
+                    check_data(session, actor, data)
+                    creates.append(data)
+                added[the_day] += wanted
+            except TimesheetError as error:
+                errors.append(CellError(row_index, day_index, str(error)))
+    if errors:
+        raise GridRefused(errors)
+    replaced = [entry_id for entry_id, _ in updates] + deletes
+    try:
+        warnings = check_day_totals(session, staff, added, excluding=replaced)
+    except TimesheetError as error:
+        raise GridRefused([CellError(0, None, str(error))]) from None
+    saved = Saved(warnings=warnings)
+    for entry_id in deletes:
+        session.delete(session.get(WorkEntry, entry_id))
+    for entry_id, data in updates:
+        entry = session.get(WorkEntry, entry_id)
+        assert entry is not None
+        entry.minutes = data.minutes
+        entry.updated_by_id = actor.id
+        saved.entries.append(entry)
+    for data in creates:
+        entry = WorkEntry(
+            staff_id=staff.id,
+            created_by_id=actor.id,
+            updated_by_id=actor.id,
+            status=EntryStatus.DRAFT,
+            day=data.day,
+            minutes=data.minutes,
+            member_id=data.member_id,
+            service_id=data.service_id,
+            activity_id=data.activity_id,
+            note="",
+        )
+        session.add(entry)
+        saved.entries.append(entry)
+    session.flush()
+    return saved
