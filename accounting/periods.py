@@ -9,13 +9,15 @@ from __future__ import annotations
 import calendar
 import enum
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from accounting.db import Base
+from accounting.audit import record_audit
+from accounting.db import Base, utcnow
 
 MONTHS_FR = [
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -163,3 +165,57 @@ def ensure_open(session: Session, day: date) -> None:
         raise PeriodClosed(day, closed.label)
 
 
+
+
+# ---------------------------------------------------------------- closing and reopening
+# (added by the allocation area: closing is an admin act, audited; reopening is refused once
+# something irreversible, such as an issued invoice, exists in the period.)
+
+#: Checks run before a period is reopened: each returns a French reason to refuse, or None.
+#: Other areas add theirs with :func:`reopen_check` (the invoices area refuses when invoices of
+#: the period are issued), so this module needs to import none of them.
+REOPEN_CHECKS: list[Callable[[Session, Period], str | None]] = []
+
+
+def reopen_check(
+    check: Callable[[Session, Period], str | None],
+) -> Callable[[Session, Period], str | None]:
+    """Register a reason that may refuse the reopening of a period (usable as a decorator)."""
+    if check not in REOPEN_CHECKS:
+        REOPEN_CHECKS.append(check)
+    return check
+
+
+def close_period(session: Session, period: Period, user_id: int | None = None) -> Period:
+    """Close a period: its work entries, costs, subsidies and invoices become read-only.
+
+    The status change is audited by the session hook; flushes, never commits.
+    """
+    if period.is_closed:
+        raise PeriodError(f"La période {period.label} est déjà clôturée.")
+    period.status = PeriodStatus.CLOSED.value
+    period.closed_at = utcnow()
+    period.closed_by_id = user_id
+    session.flush()
+    record_audit(session, "close", Period.__tablename__, period.id, after={"code": period.code})
+    return period
+
+
+def reopen_period(session: Session, period: Period, reason: str) -> Period:
+    """Reopen a closed period (an admin act, audited with its reason); refused when a
+    registered check objects, e.g. invoices of the period are issued."""
+    if not period.is_closed:
+        raise PeriodError(f"La période {period.label} est déjà ouverte.")
+    if not reason.strip():
+        raise PeriodError("Dites pourquoi la période est rouverte : c'est inscrit au journal.")
+    refusals = [r for check in REOPEN_CHECKS if (r := check(session, period))]
+    if refusals:
+        raise PeriodError(
+            f"La période {period.label} ne peut pas être rouverte : " + " ; ".join(refusals)
+        )
+    period.status = PeriodStatus.OPEN.value
+    period.closed_at = None
+    period.closed_by_id = None
+    session.flush()
+    record_audit(session, "reopen", Period.__tablename__, period.id, after={"reason": reason})
+    return period

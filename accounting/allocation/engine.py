@@ -48,6 +48,7 @@ from accounting.allocation.keys import (
     format_key,
     format_minutes_fr,
     format_number_fr,
+    parse_basis,
 )
 
 ZERO = Decimal("0.00")
@@ -170,8 +171,24 @@ class PartShare:
             "exact": fraction_str(self.exact),
             "exact_decimal": str(to_decimal(self.exact, 6)),
             "common_quantity": fraction_str(self.common_quantity),
-            "text": self.describe_fr(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PartShare:
+        """Read back ``to_dict()`` (stored runs), exact values included."""
+        return cls(
+            part_basis=parse_basis(data["part_basis"]),
+            weight=Decimal(data["weight"]),
+            basis=parse_basis(data["basis"]),
+            common=bool(data["common"]),
+            pool=Fraction(data["pool"]),
+            figure=Fraction(data["figure"]),
+            fraction=Fraction(data["fraction"]),
+            value=Fraction(data["value"]),
+            total=Fraction(data["total"]),
+            exact=Fraction(data["exact"]),
+            common_quantity=Fraction(data["common_quantity"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -209,6 +226,20 @@ class MemberShare:
             "amount": str(self.amount),
             "parts": [p.to_dict() for p in self.parts],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MemberShare:
+        """Read back ``to_dict()``: a stored line explains itself with the same methods."""
+        return cls(
+            code=data["code"],
+            active_days=int(data["active_days"]),
+            active_fraction=Fraction(data["active_fraction"]),
+            parts=tuple(PartShare.from_dict(p) for p in data["parts"]),
+            exact=Fraction(data["exact"]),
+            floored=Decimal(data["floored"]),
+            adjustment=Decimal(data["adjustment"]),
+            amount=Decimal(data["amount"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,12 @@ class InvalidFigure(AllocationError):
 
 class InvalidPool(AllocationError):
     """The pool is not an amount in whole cents."""
+
+
+class NoKey(AllocationError):
+    """No key is in force for a service over the whole period."""
+
+
+class RunError(AllocationError):
+    """A run cannot be stored, approved or deleted (closed period, already approved,
+    overlapping approved run, data changed since it was computed...)."""

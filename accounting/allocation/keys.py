@@ -396,6 +396,16 @@ def parse_key(text: str) -> Key:
     return _Parser(text).key()
 
 
+def parse_basis(text: str) -> Basis:
+    """Read one basis (``hours``, ``fixed(A=50%, B=50%)``), e.g. from a stored explanation."""
+    parser = _Parser(text)
+    basis = parser.basis()
+    parser.skip_spaces()
+    if parser.peek():
+        raise parser.fail(f"Texte inattendu {parser.shown()} après la base.")
+    return basis
+
+
 # --------------------------------------------------------------------------- formatting
 
 

@@ -1,0 +1,183 @@
+"""Tables of the allocation area: agreed keys and stored allocation runs.
+
+Design:
+
+* ``AllocationKey``: the text of a key for one service, in force from ``valid_from`` until the
+  next key of that service. Keys are versions, never rewritten: a new agreement adds a row
+  from its date, and a row whose days are already closed or allocated by an approved run is
+  never changed (``runs.set_key`` refuses). ``agreed_on`` / ``agreed_by`` say which meeting
+  voted it.
+* ``AllocationRun``: one stored computation of a period, with its inputs (per service: costs,
+  subsidies, overheads share, the key text and every member's bases) and its results
+  (``AllocationLine`` per member and service, each with its explanation as JSON), so that it can
+  be explained and recomputed later. A run is ``stored`` then ``approved`` by the treasurer,
+  which freezes it: invoices are built on approved runs only.
+* At most one approved run per (period, service): a partial unique index on
+  ``allocation_run_services`` (the Python check ``runs.approve_run`` comes first and also
+  refuses overlapping periods, e.g. a month inside an approved quarter).
+
+Lines and run services are not audited row by row (a year's run is 20 000 lines): the run
+itself is, and storing/approving write one business event each.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accounting.allocation.keys import Key, parse_key
+from accounting.db import Base, utcnow
+from accounting.org import Member, Service
+from accounting.periods import Period
+
+
+class RunStatus(enum.StrEnum):
+    STORED = "stored"  #: computed and kept, may still be replaced by another run
+    APPROVED = "approved"  #: approved by the treasurer: frozen, invoices are built on it
+
+    @property
+    def label(self) -> str:
+        return {"stored": "Enregistrée", "approved": "Approuvée"}[self.value]
+
+
+class AllocationKey(Base):
+    """The key agreed for a service, in force from ``valid_from`` until the next one."""
+
+    __tablename__ = "allocation_keys"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    valid_from: Mapped[date]
+    #: Canonical text of the key (``format_key``), as people read it aloud.
+    text: Mapped[str] = mapped_column(String(1000))
+    #: When and by whom it was agreed (e.g. « Réunion mensuelle des adhérents »).
+    agreed_on: Mapped[Optional[date]]
+    agreed_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+    service: Mapped[Service] = relationship()
+
+    __table_args__ = (UniqueConstraint("service_id", "valid_from"),)
+
+    @property
+    def key(self) -> Key:
+        return parse_key(self.text)
+
+
+class AllocationRun(Base):
+    """One stored allocation of a period (all services, or one)."""
+
+    __tablename__ = "allocation_runs"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"))
+    status: Mapped[str] = mapped_column(String(10), default=RunStatus.STORED)
+    #: Σ of the lines: the pools of the services covered.
+    total: Mapped[Decimal]
+    #: Period-level inputs: period code and days, fiscal year, step-down of the overheads.
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[Optional[datetime]]
+    approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+    period: Mapped[Period] = relationship()
+    services: Mapped[list[AllocationRunService]] = relationship(
+        back_populates="run", order_by="AllocationRunService.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('stored', 'approved')", name="status"),
+        CheckConstraint(
+            "(status = 'approved') = (approved_at IS NOT NULL)", name="approved_at"
+        ),
+        Index("ix_allocation_runs_period", "period_id", "status"),
+    )
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == RunStatus.APPROVED
+
+
+class AllocationRunService(Base):
+    """One service inside a run: its pool, the key used and the inputs of the engine."""
+
+    __tablename__ = "allocation_run_services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    #: Copied from the run, for the "one approved run per period and service" index.
+    period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"))
+    approved: Mapped[bool] = mapped_column(default=False)
+    key_id: Mapped[Optional[int]] = mapped_column(ForeignKey("allocation_keys.id"))
+    key_text: Mapped[str] = mapped_column(String(1000))
+    costs: Mapped[Decimal]
+    subsidies: Mapped[Decimal]
+    #: Share of the overheads service received in the step-down (0 for the others).
+    overheads: Mapped[Decimal]
+    #: costs − subsidies + overheads: what the lines of this service add up to.
+    pool: Mapped[Decimal]
+    #: Engine inputs (members' bases, common work, period days) and pool-level explanation.
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    run: Mapped[AllocationRun] = relationship(back_populates="services")
+    service: Mapped[Service] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "service_id"),
+        CheckConstraint("pool = costs - subsidies + overheads", name="pool_sum"),
+        Index(
+            "uq_allocation_run_services_approved",
+            "period_id",
+            "service_id",
+            unique=True,
+            sqlite_where=text("approved"),
+            postgresql_where=text("approved"),
+        ),
+    )
+
+
+class AllocationLine(Base):
+    """A member's amount for one service in a run, with its full explanation."""
+
+    __tablename__ = "allocation_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    amount: Mapped[Decimal]
+    #: Exact share as a fraction « n/d » (the amount is it rounded by largest remainders).
+    exact: Mapped[str] = mapped_column(String(200))
+    #: The cent handed by the largest remainders (0.00 or 0.01).
+    adjustment: Mapped[Decimal]
+    #: ``MemberShare.to_dict()``: every part with basis value, total, share %, exact amount.
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    member: Mapped[Member] = relationship()
+    service: Mapped[Service] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "service_id", "member_id"),
+        CheckConstraint("adjustment >= 0", name="adjustment_positive"),
+        Index("ix_allocation_lines_member", "member_id", "run_id"),
+    )
