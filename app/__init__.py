@@ -40,6 +40,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     app.jinja_env.globals["nav_items"] = visible_nav
+    from app import security
+
+    security.init_app(app)  # headers, login throttling, session expiry, proxy (after blueprints)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     _register_error_pages(app)

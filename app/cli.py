@@ -80,8 +80,11 @@ def create_user(
         if not sys.stdin.isatty():
             fail("No --password given and no terminal to ask for one.")
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        fail("The password must have at least 10 characters.")
+    from app.security import password_problems
+
+    problems = password_problems(password, email=email, name=name or "")
+    if problems:
+        fail(" ".join(problems))
     db = cli_session()
     member = None
     if member_code:

@@ -49,6 +49,8 @@ def from_environment() -> dict[str, Any]:
         "MUTUALISE_ENV": env,
         "DATABASE_URL": database_url(),
         "SECRET_KEY": secret_key(),
+        # Production refuses a generated key: every process and machine must share one.
+        "SECRET_KEY_SOURCE": "environment" if os.environ.get("SECRET_KEY") else "instance",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -59,4 +61,8 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MUTUALISE_MAX_UPLOAD", 50 * 1024 * 1024)),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
+        # Hardening (app/security.py): proxies in front, idle timeout, rate-limit storage.
+        "PROXY_HOPS": int(os.environ.get("MUTUALISE_PROXY_HOPS", "0")),
+        "SESSION_IDLE_MINUTES": int(os.environ.get("MUTUALISE_SESSION_IDLE_MINUTES", "60")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("MUTUALISE_RATELIMIT_STORAGE", ""),
     }

@@ -1,8 +1,10 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
-MIN_PASSWORD = 10
+from app.security import MIN_PASSWORD_LENGTH, StrongPassword
+
+MIN_PASSWORD = MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -21,7 +23,7 @@ class PasswordForm(FlaskForm):
         "Nouveau mot de passe",
         validators=[
             DataRequired("Saisissez un nouveau mot de passe."),
-            Length(min=MIN_PASSWORD, message=f"Au moins {MIN_PASSWORD} caractères."),
+            StrongPassword(),  # length, variety, not common, not the e-mail
         ],
     )
     confirm = PasswordField(

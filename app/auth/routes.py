@@ -14,6 +14,7 @@ from app.access import public, roles_required
 from app.auth import bp
 from app.auth.forms import LoginForm, PasswordForm
 from app.database import get_db
+from app.security import login_refusal
 
 
 def _safe_next(target: str | None) -> str:
@@ -35,8 +36,10 @@ def login() -> ResponseReturnValue:
         db = get_db()
         email = (form.email.data or "").strip().lower()
         user = db.scalars(select(User).where(func.lower(User.email) == email)).one_or_none()
-        if user is None or not user.active or not user.check_password(form.password.data or ""):
-            flash("E-mail ou mot de passe incorrect.", "error")
+        refusal = login_refusal(db, user, form.password.data or "")
+        if refusal:
+            db.commit()  # the failure count and a lockout must survive the refusal
+            flash(refusal, "error")
             return render_template("auth/login.html", form=form), 200
         user.last_login_at = utcnow()
         db.info["actor_id"], db.info["actor_label"] = user.id, user.email

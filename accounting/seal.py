@@ -1,0 +1,370 @@
+"""Inalterability: issued invoices, credit notes and closed periods sealed in a hash chain.
+
+Design. Each sealing act (an invoice issued, a credit note issued, a period closed or
+reopened) appends one :class:`Seal`: the record's content as canonical JSON (its row, and the
+rows of its children, e.g. invoice lines, in key order), ``content_hash`` = SHA-256 of that
+JSON, and ``hash`` = SHA-256 over the position, the previous link's hash, the record's identity,
+the time and ``content_hash``. Changing any sealed row, or any link, or removing a link, breaks
+every hash from that point on.
+
+:func:`verify_chain` recomputes the chain, then compares every sealed record's current content
+(read with plain SQL, so a change made behind the application's back is seen) with its last
+link, and looks for records that should be sealed and are not (an invoice inserted with SQL).
+It reports every problem in chain order; the first one names the first record altered.
+
+What this does not do: someone who can rewrite the whole table of seals can rebuild a
+consistent chain. The head hash (``mutualise verify`` prints it) written down outside the
+database, e.g. in the minutes of the board that approves the accounts, anchors the chain.
+
+Which tables are sealed, what their children are and which columns may legitimately change
+after sealing (payment status) is declared in :data:`SEALABLE`; the use cases call
+:func:`seal_record` inside their own transaction (flushes, never commits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from accounting.audit import jsonable
+from accounting.db import Base, utcnow
+
+GENESIS = "0" * 64
+
+
+class SealError(RuntimeError):
+    """Sealing impossible (French message)."""
+
+
+class Seal(Base):
+    """One link of the chain. Rows are only ever inserted."""
+
+    __tablename__ = "seals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Position in the chain: 1, 2, 3... without gaps.
+    seq: Mapped[int] = mapped_column(unique=True)
+    #: The sealed table (``invoices``, ``credit_notes``, ``periods``) and the row's key.
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[str] = mapped_column(String(50))
+    #: The act: issue, close, reopen...
+    action: Mapped[str] = mapped_column(String(30))
+    #: A human label of the record when it was sealed (invoice number, period code).
+    label: Mapped[str] = mapped_column(String(100), default="")
+    sealed_at: Mapped[datetime]
+    #: The canonical JSON that was sealed (kept so that verify can say what changed).
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        Index("ix_seals_object", "object_type", "object_id"),
+        UniqueConstraint("prev_hash", name="uq_seals_prev_hash"),
+    )
+
+
+@dataclass(frozen=True)
+class Sealable:
+    """How to read a sealed record of ``table`` back with plain SQL."""
+
+    table: str
+    #: Child tables whose rows are part of the record: (table, column holding the parent id).
+    children: tuple[tuple[str, str], ...] = ()
+    #: Columns that legitimately change after sealing (payment follow-up), left out.
+    mutable: frozenset[str] = frozenset()
+    #: A where-clause over the table selecting rows that must carry a seal.
+    must_be_sealed: Callable[[Table], ColumnElement[bool]] | None = None
+    #: Builds the label shown in reports from the row.
+    label: Callable[[dict[str, Any]], str] = field(default=lambda row: f"#{row.get('id')}")
+
+
+def _period_label(row: dict[str, Any]) -> str:
+    start = row["start"]
+    if row["kind"] == "month":
+        return f"{start:%Y-%m}"
+    if row["kind"] == "quarter":
+        return f"{start.year}-T{(start.month - 1) // 3 + 1}"
+    return f"{start.year}"
+
+
+#: Sealed tables, by name. Tables not in the metadata yet are skipped.
+SEALABLE: dict[str, Sealable] = {
+    "periods": Sealable(
+        "periods",
+        must_be_sealed=lambda t: t.c.status == "closed",
+        label=_period_label,
+    ),
+}
+
+
+def register_sealable(spec: Sealable) -> Sealable:
+    """Declare a sealed table (the invoices area declares invoices and credit notes)."""
+    SEALABLE[spec.table] = spec
+    return spec
+
+
+# ---------------------------------------------------------------- canonical content
+
+
+def canonical(value: Any) -> str:
+    """The one JSON form that is hashed: sorted keys, no spaces, exact decimals as strings."""
+    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256(text_value: str) -> str:
+    return hashlib.sha256(text_value.encode("utf-8")).hexdigest()
+
+
+def _table(name: str) -> Table:
+    table = Base.metadata.tables.get(name)
+    if table is None:
+        raise SealError(f"table {name} inconnue : rien à sceller")
+    return table
+
+
+def _row_dict(table: Table, row: Any, exclude: frozenset[str]) -> dict[str, Any]:
+    return {c.name: row._mapping[c] for c in table.columns if c.name not in exclude}
+
+
+def read_content(conn: Connection, object_type: str, object_id: Any) -> dict[str, Any] | None:
+    """The sealed content of a record as it is in the database now (None: the row is gone)."""
+    spec = SEALABLE[object_type]
+    table = _table(spec.table)
+    pk = next(iter(table.primary_key.columns))
+    row = conn.execute(select(table).where(pk == _typed_id(pk, object_id))).first()
+    if row is None:
+        return None
+    content: dict[str, Any] = {"row": _row_dict(table, row, spec.mutable)}
+    for child_name, parent_column in spec.children:
+        child = _table(child_name)
+        order = list(child.primary_key.columns)
+        rows = conn.execute(
+            select(child)
+            .where(child.c[parent_column] == _typed_id(pk, object_id))
+            .order_by(*order)
+        ).all()
+        content[child_name] = [_row_dict(child, r, spec.mutable) for r in rows]
+    return content
+
+
+def _typed_id(pk: Any, object_id: Any) -> Any:
+    try:
+        python_type = pk.type.python_type
+    except NotImplementedError:
+        return object_id
+    return python_type(object_id)
+
+
+def link_hash(
+    seq: int, prev_hash: str, object_type: str, object_id: str, action: str,
+    sealed_at: datetime, content_hash: str,
+) -> str:
+    """The hash of one link: everything that identifies it, chained to the previous link."""
+    return sha256(
+        "|".join(
+            [
+                str(seq), prev_hash, object_type, object_id, action,
+                jsonable(sealed_at), content_hash,
+            ]
+        )
+    )
+
+
+# ---------------------------------------------------------------- sealing
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise appends: two links must never claim the same position.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback. SQLite
+    allows one writer at a time; the unique ``seq`` and ``prev_hash`` are the last guard.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(72871001)"))
+
+
+def seal_record(session: Session, object_type: str, object_id: Any, action: str) -> Seal:
+    """Append the current state of a record to the chain (flushes, never commits).
+
+    Call it in the same transaction as the act (issue, close, reopen), after the act's changes
+    are flushed: a rollback removes the link with them.
+    """
+    if object_type not in SEALABLE:
+        raise SealError(f"« {object_type} » n'est pas un enregistrement scellé")
+    session.flush()
+    _lock_chain(session)
+    conn = session.connection()
+    content = read_content(conn, object_type, object_id)
+    if content is None:
+        raise SealError(f"{object_type} {object_id} introuvable : impossible de le sceller")
+    last = session.scalars(select(Seal).order_by(Seal.seq.desc()).limit(1)).first()
+    seq = 1 if last is None else last.seq + 1
+    prev = GENESIS if last is None else last.hash
+    body = canonical(content)
+    content_hash = sha256(body)
+    sealed_at = utcnow()
+    object_key = str(object_id)
+    link = Seal(
+        seq=seq,
+        object_type=object_type,
+        object_id=object_key,
+        action=action,
+        label=SEALABLE[object_type].label(content["row"])[:100],
+        sealed_at=sealed_at,
+        content=body,
+        content_hash=content_hash,
+        prev_hash=prev,
+        hash=link_hash(seq, prev, object_type, object_key, action, sealed_at, content_hash),
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+# ---------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One break of the chain or one record that differs from its seal."""
+
+    seq: int | None
+    object_type: str
+    object_id: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"seal #{self.seq}" if self.seq is not None else "no seal"
+        return f"{where}: {self.object_type} {self.label} (id {self.object_id}): {self.message}"
+
+
+@dataclass
+class Report:
+    seals: int = 0
+    records: int = 0
+    head: str = GENESIS
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+
+def _differences(sealed: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Where the current content differs from the sealed one, as ``table.column`` names."""
+    changes = []
+    for part in sorted(set(sealed) | set(current)):
+        old, new = sealed.get(part), current.get(part)
+        if part == "row":
+            old, new = [old or {}], [new or {}]
+        old, new = old or [], new or []
+        if len(old) != len(new):
+            changes.append(f"{part}: {len(old)} lignes scellées, {len(new)} maintenant")
+            continue
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            for column in sorted(set(a) | set(b)):
+                if a.get(column) != b.get(column):
+                    where = part if part == "row" else f"{part}[{index + 1}]"
+                    changes.append(
+                        f"{where}.{column} : scellé {a.get(column)!r}, maintenant {b.get(column)!r}"
+                    )
+    return changes
+
+
+def verify_chain(session: Session) -> Report:
+    """Recompute the chain and compare every sealed record with the database, in chain order."""
+    report = Report()
+    conn = session.connection()
+    prev = GENESIS
+    last_link: dict[tuple[str, str], Seal] = {}
+    seals = session.scalars(select(Seal).order_by(Seal.seq)).all()
+    for expected_seq, link in enumerate(seals, start=1):
+        report.seals += 1
+
+        def broken(message: str, link: Seal = link) -> None:
+            report.problems.append(
+                Problem(link.seq, link.object_type, link.object_id, link.label, message)
+            )
+
+        if link.seq != expected_seq:
+            broken(f"position {link.seq} instead of {expected_seq}: a link was removed")
+        if link.prev_hash != prev:
+            broken("previous hash does not match: the chain was rewritten here")
+        if sha256(link.content) != link.content_hash:
+            broken("sealed content does not match its hash: the seal itself was altered")
+        recomputed = link_hash(
+            link.seq, link.prev_hash, link.object_type, link.object_id, link.action,
+            link.sealed_at, link.content_hash,
+        )
+        if recomputed != link.hash:
+            broken("link hash does not match: the seal itself was altered")
+        prev = link.hash
+        last_link[(link.object_type, link.object_id)] = link
+    report.head = prev
+
+    for (object_type, object_id), link in sorted(last_link.items(), key=lambda kv: kv[1].seq):
+        if object_type not in SEALABLE or SEALABLE[object_type].table not in Base.metadata.tables:
+            continue
+        report.records += 1
+        current = read_content(conn, object_type, object_id)
+        if current is None:
+            report.problems.append(
+                Problem(link.seq, object_type, object_id, link.label, "record deleted")
+            )
+            continue
+        body = canonical(current)
+        if sha256(body) != link.content_hash:
+            changes = _differences(json.loads(link.content), json.loads(body))
+            report.problems.append(
+                Problem(
+                    link.seq, object_type, object_id, link.label,
+                    "altered since sealing: " + "; ".join(changes or ["contenu différent"]),
+                )
+            )
+
+    for spec in SEALABLE.values():
+        table = Base.metadata.tables.get(spec.table)
+        if table is None or spec.must_be_sealed is None:
+            continue
+        pk = next(iter(table.primary_key.columns))
+        rows = conn.execute(select(table).where(spec.must_be_sealed(table)).order_by(pk)).all()
+        for row in rows:
+            key = str(row._mapping[pk])
+            if (spec.table, key) not in last_link:
+                report.problems.append(
+                    Problem(
+                        None, spec.table, key, spec.label(dict(row._mapping)),
+                        "should be sealed and has no seal (written behind the application's back?)",
+                    )
+                )
+    report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    return report
+
+
+def chain_length(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Seal)) or 0
