@@ -1,0 +1,200 @@
+"""The filtered list, its totals, the exports (XLSX typed and guarded, CSV for Excel) and the
+monthly summary with the share of common work."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from timesheets import services
+from timesheets.export import (
+    HEADERS,
+    write_entries_csv,
+    write_entries_xlsx,
+    write_summary_csv,
+    write_summary_xlsx,
+)
+from timesheets.listing import COMMON, EntryFilter, export_rows, list_entries, totals
+from timesheets.services import EntryData
+from timesheets.summaries import monthly_summary
+
+
+@pytest.fixture
+def logged(db, cluster):
+    """Five entries in March and April 2026, one of them units, one common."""
+    c = cluster
+
+    def log(user, day, minutes, member, service=None, activity=None, **extra):
+        return services.create_entry(
+            db,
+            user,
+            EntryData(
+                day,
+                (service or c.compta).id,
+                minutes,
+                member.id if member else None,
+                activity.id if activity else None,
+                **extra,
+            ),
+        ).entries[0]
+
+    return [
+        log(
+            c.accountant,
+            date(2026, 3, 2),
+            90,
+            c.a,
+            activity=c.bookkeeping,
+            note="=cmd|' /C calc'!A0",
+        ),
+        log(
+            c.accountant,
+            date(2026, 3, 3),
+            30,
+            c.b,
+            activity=c.payroll,
+            unit_type_id=c.payslip.id,
+            quantity=Decimal("4"),
+        ),
+        log(c.accountant, date(2026, 3, 4), 60, None),
+        log(c.developer, date(2026, 3, 4), 120, c.a, service=c.dev, activity=c.prospecting),
+        log(
+            c.accountant,
+            date(2026, 4, 1),
+            45,
+            c.a,
+            unit_type_id=c.entry_booked.id,
+            quantity=Decimal("10"),
+        ),
+    ]
+
+
+def test_the_list_filters_sorts_paginates_and_totals_the_whole_filtered_set(db, cluster, logged):
+    march = EntryFilter(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    page = list_entries(db, cluster.admin, march, sort="-minutes", per_page=2)
+    assert [row.minutes for row in page.rows] == [120, 90]
+    assert (page.totals.count, page.totals.minutes, page.totals.units) == (4, 300, Decimal("20"))
+    assert page.pages == 2
+    second = list_entries(db, cluster.admin, march, sort="-minutes", per_page=2, page=2)
+    assert [row.minutes for row in second.rows] == [60, 30]
+    assert [
+        r.minutes for r in list_entries(db, cluster.admin, EntryFilter(member=COMMON)).rows
+    ] == [60]
+    assert totals(db, cluster.admin, EntryFilter(staff_id=cluster.developer.id)).minutes == 120
+    assert (
+        totals(
+            db, cluster.admin, EntryFilter(service_id=cluster.compta.id, member=cluster.a.id)
+        ).count
+        == 2
+    )
+    assert list_entries(db, cluster.admin, EntryFilter(), sort="nonsense").sort == "-day"
+
+
+def test_a_member_accountant_lists_only_their_member(db, cluster, logged):
+    page = list_entries(db, cluster.member_accountant, EntryFilter())
+    assert {row.member_id for row in page.rows} == {cluster.a.id}
+    assert page.totals.count == 3
+    assert list_entries(db, cluster.member_accountant, EntryFilter(member=COMMON)).totals.count == 0
+    assert (
+        list_entries(db, cluster.member_accountant, EntryFilter(member=cluster.b.id)).totals.count
+        == 0
+    )
+
+
+def test_the_xlsx_export_has_typed_cells_a_frozen_header_a_filter_and_totals(db, cluster, logged):
+    buffer = io.BytesIO()
+    count = write_entries_xlsx(export_rows(db, cluster.admin, EntryFilter()), buffer)
+    assert count == 5
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert [c.value for c in sheet[1]] == HEADERS
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:M6"
+    first = [c for c in sheet[2]]
+    assert first[0].value == datetime(2026, 3, 2) and first[0].number_format == "DD/MM/YYYY"
+    assert first[7].value == 1.5 and first[7].number_format == "0.00"
+    assert first[8].value == 90
+    # A note that would start a formula stays text.
+    assert first[11].value == "=cmd|' /C calc'!A0" and first[11].data_type == "s"
+    assert first[12].value == "Brouillon"
+    units = [c.value for c in sheet[3]]
+    assert units[9:11] == ["Bulletin de paie", 4]
+    common = [c.value for c in sheet[4]]
+    assert (common[3], common[4]) == (None, "Travail commun")
+    assert [c.value for c in sheet[7]][:9] == [
+        "Total",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "=SUBTOTAL(9,H2:H6)",
+        "=SUBTOTAL(9,I2:I6)",
+    ]
+
+
+def test_the_csv_export_is_for_french_excel_and_guards_formulas(db, cluster, logged):
+    buffer = io.BytesIO()
+    write_entries_csv(export_rows(db, cluster.admin, EntryFilter(end=date(2026, 3, 3))), buffer)
+    data = buffer.getvalue()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == ";".join(HEADERS)
+    assert lines[1] == (
+        "02/03/2026;Utilisateur de test;compta@test.fr;A;Alpha;COMPTA;Tenue comptable;1,50;90;;;"
+        "'=cmd|' /C calc'!A0;Brouillon"
+    )
+    assert lines[2].endswith(";0,50;30;Bulletin de paie;4;;Brouillon")
+    assert lines[3] == ""
+
+
+def test_the_monthly_summary_weights_units_and_gives_the_share_of_common_work(db, cluster, logged):
+    summary = monthly_summary(db, date(2026, 3, 1), date(2026, 4, 30))
+    assert [
+        (r.month_code, r.service_code, r.member_code, r.minutes, r.units) for r in summary.rows
+    ] == [
+        ("2026-03", "COMPTA", "A", 90, Decimal("0")),
+        ("2026-03", "COMPTA", "B", 30, Decimal("20")),  # 4 payslips × weight 5
+        ("2026-03", "COMPTA", "", 60, Decimal("0")),
+        ("2026-03", "DEV", "A", 120, Decimal("0")),
+        ("2026-04", "COMPTA", "A", 45, Decimal("10")),
+    ]
+    compta_march = summary.services[0]
+    assert (compta_march.direct_minutes, compta_march.common_minutes) == (120, 60)
+    assert compta_march.common_share == Decimal("33.33")  # 60 / 180
+    assert summary.services[1].common_share == Decimal("0.00")
+    scoped = monthly_summary(db, date(2026, 3, 1), date(2026, 3, 31), member_id=cluster.b.id)
+    assert [(r.member_code, r.minutes) for r in scoped.rows] == [("B", 30)]
+
+
+def test_the_summary_downloads(db, cluster, logged):
+    summary = monthly_summary(db, date(2026, 3, 1), date(2026, 3, 31))
+    buffer = io.BytesIO()
+    write_summary_xlsx(summary, buffer)
+    workbook = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    assert [c.value for c in workbook["Synthèse"][2]] == [
+        "2026-03",
+        "COMPTA",
+        "A",
+        "Alpha",
+        1.5,
+        90,
+        0,
+    ]
+    assert [c.value for c in workbook["Travail commun"][2]][:5] == [
+        "2026-03",
+        "COMPTA",
+        2,
+        1,
+        33.33,
+    ]
+    csv_buffer = io.BytesIO()
+    write_summary_csv(summary, csv_buffer)
+    assert (
+        csv_buffer.getvalue().decode("utf-8-sig").split("\r\n")[2]
+        == "2026-03;COMPTA;B;Bêta;0,50;30;20,000"
+    )

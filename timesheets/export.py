@@ -1,0 +1,285 @@
+"""Exports of the work entries list: XLSX for people, CSV for Excel, and the monthly summary.
+
+Design: the XLSX is written with openpyxl's write-only mode (rows streamed to disk, constant
+memory) and lxml; the styled cells (dates, hours) are built once per column and reused for
+every row, so styling costs nothing per cell. Typed cells: real dates, hours as numbers with a
+format, quantities as numbers; French headers, frozen header row, autofilter, and a totals row
+(``SUBTOTAL`` so that it follows the filter). User text never starts a formula
+(``accounting.workbooks.cells``). The CSV is ``;``-separated UTF-8 with a BOM, decimal comma,
+dates ``dd/mm/yyyy``: what French Excel opens without a wizard.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from accounting.workbooks.cells import put_text, safe_text
+from timesheets.summaries import Summary
+
+HEADERS = [
+    "Date",
+    "Intervenant",
+    "E-mail",
+    "Code adhérent",
+    "Adhérent",
+    "Service",
+    "Activité",
+    "Heures",
+    "Minutes",
+    "Unité d'œuvre",
+    "Quantité",
+    "Commentaire",
+    "Statut",
+]
+WIDTHS = [11, 24, 28, 12, 30, 10, 24, 9, 9, 20, 10, 40, 10]
+_TEXT_COLUMNS = (1, 2, 3, 4, 5, 6, 9, 11, 12)
+_BOLD = Font(bold=True)
+_GREY = PatternFill("solid", fgColor="DDDDDD")
+
+
+def _clean(text: Any) -> str:
+    """Text without the control characters XML cannot hold (openpyxl would refuse them)."""
+    if text is None:
+        return ""
+    text = str(text)
+    return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
+
+
+def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes]) -> int:
+    """Write the export rows (see :func:`timesheets.listing.export_rows`) to ``target``;
+    returns how many rows were written."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Temps")
+    for index, width in enumerate(WIDTHS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    header = []
+    for title in HEADERS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = _BOLD
+        cell.fill = _GREY
+        header.append(cell)
+    sheet.append(header)
+
+    day_cell = WriteOnlyCell(sheet)
+    day_cell.number_format = "DD/MM/YYYY"
+    hours_cell = WriteOnlyCell(sheet)
+    hours_cell.number_format = "0.00"
+    quantity_cell = WriteOnlyCell(sheet)
+    quantity_cell.number_format = "#,##0.###"
+    text_cells = {index: WriteOnlyCell(sheet) for index in _TEXT_COLUMNS}
+
+    count = 0
+    for row in rows:
+        (
+            day,
+            staff,
+            email,
+            code,
+            member,
+            service,
+            activity,
+            minutes,
+            unit,
+            quantity,
+            note,
+            status,
+        ) = row
+        day_cell.value = day
+        hours_cell.value = minutes / 60
+        out: list[Any] = [day_cell]
+        for index, value in (
+            (1, staff),
+            (2, email),
+            (3, code),
+            (4, member or "Travail commun"),
+            (5, service),
+            (6, activity),
+        ):
+            out.append(put_text(text_cells[index], _clean(value)) if value else None)
+        out.append(hours_cell)
+        out.append(minutes)
+        out.append(put_text(text_cells[9], _clean(unit)) if unit else None)
+        if quantity is not None:
+            quantity_cell.value = quantity
+            out.append(quantity_cell)
+        else:
+            out.append(None)
+        out.append(put_text(text_cells[11], _clean(note)) if note else None)
+        out.append(put_text(text_cells[12], status))
+        sheet.append(out)
+        count += 1
+
+    last = count + 1
+    total_label = WriteOnlyCell(sheet, value="Total")
+    total_label.font = _BOLD
+    totals: list[Any] = [total_label, None, None, None, None, None, None]
+    for letter, number_format in (("H", "0.00"), ("I", "0")):
+        cell = WriteOnlyCell(sheet, value=f"=SUBTOTAL(9,{letter}2:{letter}{last})")
+        cell.number_format = number_format
+        cell.font = _BOLD
+        totals.append(cell)
+    sheet.append(totals)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{last}"
+    workbook.save(target)
+    return count
+
+
+def _fr_number(value: Decimal | float | int, places: int) -> str:
+    return f"{value:.{places}f}".replace(".", ",")
+
+
+def entries_csv_lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+    """The CSV export, line by line (first the BOM and the header), for streaming."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(HEADERS)
+    yield "\ufeff" + flush()
+    for count, row in enumerate(rows, 1):
+        (
+            day,
+            staff,
+            email,
+            code,
+            member,
+            service,
+            activity,
+            minutes,
+            unit,
+            quantity,
+            note,
+            status,
+        ) = row
+        writer.writerow(
+            [
+                f"{day:%d/%m/%Y}",
+                safe_text(staff),
+                safe_text(email),
+                safe_text(code),
+                safe_text(member or "Travail commun"),
+                safe_text(service),
+                safe_text(activity),
+                _fr_number(Decimal(minutes) / 60, 2),
+                minutes,
+                safe_text(unit),
+                ""
+                if quantity is None
+                else _fr_number(
+                    quantity.normalize(), max(0, -quantity.normalize().as_tuple().exponent)
+                ),
+                safe_text(note),
+                status,
+            ]
+        )
+        if count % 1000 == 0:
+            yield flush()
+    yield flush()
+
+
+def write_entries_csv(rows: Iterable[tuple[Any, ...]], target: IO[bytes]) -> None:
+    for chunk in entries_csv_lines(rows):
+        target.write(chunk.encode())
+
+
+SUMMARY_HEADERS = [
+    "Mois",
+    "Service",
+    "Code adhérent",
+    "Adhérent",
+    "Heures",
+    "Minutes",
+    "Unités pondérées",
+]
+
+
+def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
+    """The monthly summary as a workbook: one sheet per member × service × month, one sheet of
+    common work's share per service and month."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Synthèse"
+    sheet.append(SUMMARY_HEADERS)
+    for cell in sheet[1]:
+        cell.font = _BOLD
+        cell.fill = _GREY
+    for row in summary.rows:
+        sheet.append([row.month_code])
+        line = sheet.max_row
+        put_text(sheet.cell(line, 2), row.service_code)
+        put_text(sheet.cell(line, 3), row.member_code)
+        put_text(sheet.cell(line, 4), row.member_name)
+        sheet.cell(line, 5, row.minutes / 60).number_format = "0.00"
+        sheet.cell(line, 6, row.minutes)
+        sheet.cell(line, 7, row.units).number_format = "#,##0.###"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:G{sheet.max_row}"
+    for letter, width in zip("ABCDEFG", (9, 10, 13, 32, 9, 9, 16), strict=True):
+        sheet.column_dimensions[letter].width = width
+
+    common = workbook.create_sheet("Travail commun")
+    common.append(
+        [
+            "Mois",
+            "Service",
+            "Heures direct",
+            "Heures commun",
+            "Part du commun (%)",
+            "Unités direct",
+            "Unités commun",
+        ]
+    )
+    for cell in common[1]:
+        cell.font = _BOLD
+        cell.fill = _GREY
+    for item in summary.services:
+        common.append(
+            [
+                item.month_code,
+                None,
+                item.direct_minutes / 60,
+                item.common_minutes / 60,
+                item.common_share,
+                item.direct_units,
+                item.common_units,
+            ]
+        )
+        put_text(common.cell(common.max_row, 2), item.service_code)
+        for column in (3, 4):
+            common.cell(common.max_row, column).number_format = "0.00"
+    common.freeze_panes = "A2"
+    workbook.save(target)
+
+
+def write_summary_csv(summary: Summary, target: IO[bytes]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(SUMMARY_HEADERS)
+    for row in summary.rows:
+        writer.writerow(
+            [
+                row.month_code,
+                safe_text(row.service_code),
+                safe_text(row.member_code),
+                safe_text(row.member_name),
+                _fr_number(Decimal(row.minutes) / 60, 2),
+                row.minutes,
+                _fr_number(row.units, 3),
+            ]
+        )
+    target.write(b"\xef\xbb\xbf" + buffer.getvalue().encode())
