@@ -1,0 +1,67 @@
+"""The command line: import (dry run, refusal, idempotence) and export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+from sqlalchemy import func, select
+
+from app.cli import cli
+from timesheets.models import WorkEntry
+
+CSV = (
+    "Date;Intervenant;Adhérent;Service;Durée\r\n"
+    "05/03/2026;compta@test.fr;A;COMPTA;1h30\r\n"
+    "06/03/2026;compta@test.fr;;COMPTA;2\r\n"
+)
+
+
+def _count(db):
+    return db.scalar(select(func.count()).select_from(WorkEntry))
+
+
+def test_import_dry_run_then_import_then_again(runner, db, cluster, tmp_path):
+    path = tmp_path / "temps.csv"
+    path.write_text(CSV, encoding="utf-8")
+    result = runner.invoke(cli, ["import", "timesheets", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "2 saisie(s) seront ajoutées." in result.output
+    assert _count(db) == 0
+    result = runner.invoke(cli, ["import", "timesheets", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "2 saisie(s) ajoutées." in result.output
+    assert _count(db) == 2
+    result = runner.invoke(cli, ["import", "timesheets", str(path)])
+    assert "Ce fichier a déjà été importé" in result.output
+    assert _count(db) == 2
+
+
+def test_a_refused_import_exits_non_zero_with_every_error(runner, db, cluster, tmp_path):
+    path = tmp_path / "temps.csv"
+    path.write_text(CSV.replace("1h30", "abc").replace(";;COMPTA", ";ZZ;COMPTA"), encoding="utf-8")
+    result = runner.invoke(cli, ["import", "timesheets", str(path)])
+    assert result.exit_code == 1
+    assert "Ligne 2, colonne « Durée » : Durée illisible « abc »" in result.output
+    assert "Ligne 3, colonne « Adhérent » : Adhérent inconnu « ZZ »" in result.output
+    assert _count(db) == 0
+
+
+def test_export_between_two_dates(runner, db, cluster, tmp_path):
+    source = tmp_path / "temps.csv"
+    source.write_text(CSV, encoding="utf-8")
+    runner.invoke(cli, ["import", "timesheets", str(source)])
+    target = tmp_path / "export.xlsx"
+    result = runner.invoke(
+        cli,
+        ["export", "timesheets", "--from", "2026-03-06", "--to", "31/03/2026", "-o", str(target)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 entry written" in result.output
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet["A2"].value.date() == date(2026, 3, 6)
+    assert sheet["I2"].value == 120
+    csv_target = tmp_path / "export.csv"
+    result = runner.invoke(cli, ["export", "timesheets", "-o", str(csv_target)])
+    assert "2 entries written" in result.output
+    assert csv_target.read_bytes().startswith(b"\xef\xbb\xbfDate;")
