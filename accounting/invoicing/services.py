@@ -1,0 +1,1095 @@
+"""The use cases of invoicing: one function per act, each taking the session, flushing and never
+committing (the caller's transaction is the unit of work; a rollback undoes everything,
+numbers included).
+
+* :func:`prepare_invoices` — draft invoices of a period from its APPROVED allocation: one per
+  member (never the carrier's own member), one line per service allocated.
+* :func:`issue_invoices` — number the drafts of a period, date them, snapshot the identities.
+* :func:`create_credit_note` — an "avoir", full or partial, in the same number series.
+* :func:`record_payment` / :func:`apply_member_credit` — money received and its allocation.
+* :func:`member_balances`, :func:`overdue_invoices`, :func:`period_has_issued_invoices` — reads.
+
+The ledger (issue 6) posts its journal entries from the documents these functions return, in
+the same transaction (see ``app/invoices/usecases.py``).
+
+Payment larger than what is owed: **kept as a credit on account**. The surplus stays on the
+payment as its unallocated part, the member's balance shows it (negative = the carrier owes the
+member), and :func:`apply_member_credit` later settles new invoices with it. Nothing is lost and
+a bank statement is always recorded as it is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, select, type_coerce
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from accounting.allocation.keys import describe_key_fr, format_basis_value_fr, parse_key
+from accounting.allocation.models import AllocationLine, AllocationRun, AllocationRunService
+from accounting.allocation.runs import approved_run_services, line_share
+from accounting.audit import record_audit
+from accounting.db import Money, utcnow
+from accounting.invoicing.amounts import (
+    InvoiceKind,
+    InvoiceStatus,
+    PaymentMethod,
+    allocate_oldest_first,
+    due_date,
+    format_eur,
+    format_number,
+    line_vats,
+    split_credit,
+    status_after,
+    vat_rate_for,
+)
+from accounting.invoicing.errors import (
+    AllocationNotApproved,
+    AlreadyInvoiced,
+    CreditNoteRefused,
+    InvoicingError,
+    MissingIdentity,
+    NothingToInvoice,
+    NumberingError,
+    PaymentRefused,
+    PeriodNotInvoiceable,
+)
+from accounting.invoicing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Payment,
+    PaymentAllocation,
+    VatRegimeRule,
+)
+from accounting.money import ZERO, is_cents
+from accounting.org import Carrier, Member, Service, VatRegime
+from accounting.periods import Period, PeriodError, closed_period_containing
+
+#: Statuses of an invoice that still counts (not a draft, not cancelled by credit notes).
+LIVE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTLY_PAID.value, InvoiceStatus.PAID.value)
+#: Statuses of an invoice that may still receive money.
+OPEN = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTLY_PAID.value)
+
+
+# ============================================================================ carrier, regimes
+
+
+def get_carrier(session: Session) -> Carrier:
+    """The carrier (one per installation)."""
+    carrier = session.scalars(select(Carrier).order_by(Carrier.id).limit(1)).first()
+    if carrier is None:
+        raise MissingIdentity(
+            {"Structure porteuse": ["à créer dans l'administration avant toute facture"]}
+        )
+    return carrier
+
+
+def vat_regimes(
+    session: Session, carrier: Carrier, member_ids: Iterable[int]
+) -> dict[tuple[int, int | None], str]:
+    """The rules of these members: (member id, service id or None) → regime."""
+    ids = list(set(member_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(VatRegimeRule.member_id, VatRegimeRule.service_id, VatRegimeRule.regime).where(
+            VatRegimeRule.member_id.in_(ids)
+        )
+    )
+    return {(m, s): regime for m, s, regime in rows}
+
+
+def resolve_vat_regime(
+    rules: Mapping[tuple[int, int | None], str], default: str, member_id: int, service_id: int
+) -> str:
+    """Member × service rule, else the member's rule for all services, else the carrier's."""
+    return rules.get((member_id, service_id)) or rules.get((member_id, None)) or default
+
+
+def set_vat_regime(
+    session: Session, member: Member, service: Service | None, regime: str | None
+) -> VatRegimeRule | None:
+    """Set (or, with ``regime=None``, remove) the regime of a member for a service (``None``:
+    all its services). Drafts already prepared keep theirs until prepared again."""
+    if regime is not None:
+        regime = VatRegime(regime).value
+    service_id = service.id if service else None
+    rule = session.scalars(
+        select(VatRegimeRule).where(
+            VatRegimeRule.member_id == member.id,
+            VatRegimeRule.service_id.is_(None)
+            if service_id is None
+            else VatRegimeRule.service_id == service_id,
+        )
+    ).one_or_none()
+    if regime is None:
+        if rule is not None:
+            session.delete(rule)
+            session.flush()
+        return None
+    if rule is None:
+        rule = VatRegimeRule(member_id=member.id, service_id=service_id, regime=regime)
+        session.add(rule)
+    else:
+        rule.regime = regime
+    session.flush()
+    return rule
+
+
+# ============================================================================ identities
+
+
+def missing_mentions(
+    carrier: Carrier, members: Iterable[Member], *, needs_vat_number: bool
+) -> dict[str, list[str]]:
+    """What the mandatory mentions lack, per party (empty when all is there)."""
+    missing: dict[str, list[str]] = {}
+    lacks = []
+    if not carrier.name.strip():
+        lacks.append("raison sociale")
+    if not carrier.address.strip():
+        lacks.append("adresse")
+    if not carrier.siret:
+        lacks.append("SIRET")
+    if needs_vat_number and not carrier.vat_number:
+        lacks.append("numéro de TVA intracommunautaire")
+    if lacks:
+        missing[f"structure porteuse {carrier.name}".strip()] = lacks
+    for member in sorted(members, key=lambda m: m.code):
+        lacks = []
+        if not member.siret:
+            lacks.append("SIRET (donne le SIREN)")
+        if not member.address.strip():
+            lacks.append("adresse")
+        if lacks:
+            missing[f"adhérent {member.code} {member.name}"] = lacks
+    return missing
+
+
+def _check_mentions(carrier: Carrier, invoices: Sequence[Invoice]) -> None:
+    members = {inv.member.id: inv.member for inv in invoices}.values()
+    needs_vat = any(
+        line.vat_regime == VatRegime.STANDARD for inv in invoices for line in inv.lines
+    )
+    missing = missing_mentions(carrier, members, needs_vat_number=needs_vat)
+    if missing:
+        raise MissingIdentity(missing)
+
+
+def _snapshot(invoice: Invoice, member: Member, carrier: Carrier) -> None:
+    """Copy the parties' identities and terms onto the document (frozen at issue)."""
+    invoice.customer_code = member.code
+    invoice.customer_name = member.name
+    invoice.customer_address = member.address
+    invoice.customer_siret = member.siret
+    invoice.customer_siren = member.siren
+    invoice.customer_vat_number = member.vat_number
+    invoice.carrier_name = carrier.name
+    invoice.carrier_address = carrier.address
+    invoice.carrier_siret = carrier.siret
+    invoice.carrier_siren = carrier.siren or (carrier.siret[:9] if carrier.siret else None)
+    invoice.carrier_vat_number = carrier.vat_number
+    invoice.carrier_iban = carrier.iban
+    invoice.carrier_bic = carrier.bic
+    invoice.carrier_email = carrier.email
+    invoice.payment_terms_days = carrier.payment_terms_days
+    invoice.late_penalty_rate = carrier.late_penalty_rate
+    invoice.vat_exemption_mention = carrier.vat_exemption_mention
+
+
+def _set_totals(invoice: Invoice) -> None:
+    invoice.total_excl_tax = sum((line.amount_excl_tax for line in invoice.lines), ZERO)
+    invoice.total_vat = sum((line.vat_amount for line in invoice.lines), ZERO)
+    invoice.total_incl_tax = invoice.total_excl_tax + invoice.total_vat
+
+
+# ============================================================================ drafts
+
+
+def _annex(
+    run_service: AllocationRunService, line: AllocationLine, period: Period
+) -> dict[str, Any]:
+    """The figures behind an invoice line, as the annex shows them (plain JSON)."""
+    key = parse_key(run_service.key_text)
+    share = line_share(line)
+    parts = []
+    for part in share.parts:
+        parts.append(
+            {
+                "text": part.describe_fr(),
+                "basis": describe_key_fr(parse_key(_basis_text(part.part_basis))),
+                "weight": str(part.weight),
+                "common": part.common,
+                "value": format_basis_value_fr(part.basis, part.value),
+                "total": format_basis_value_fr(part.basis, part.total, total=True),
+                "share_percent": str(part.share_percent),
+                "pool": str(_decimal(part.pool, 2)),
+                "exact": str(_decimal(part.exact, 6)),
+            }
+        )
+    return {
+        "run_id": run_service.run_id,
+        "period": period.label,
+        "key": run_service.key_text,
+        "key_fr": describe_key_fr(key),
+        "costs": str(run_service.costs),
+        "subsidies": str(run_service.subsidies),
+        "overheads": str(run_service.overheads),
+        "pool": str(run_service.pool),
+        "active_days": share.active_days,
+        "exact": str(share.exact_decimal),
+        "adjustment": str(line.adjustment),
+        "amount": str(line.amount),
+        "parts": parts,
+    }
+
+
+def _basis_text(basis: Any) -> str:
+    from accounting.allocation.keys import format_basis
+
+    return format_basis(basis)
+
+
+def _decimal(value: Any, places: int) -> Decimal:
+    from accounting.allocation.engine import to_decimal
+
+    return to_decimal(value, places)
+
+
+def _designation(service: Service, period: Period, key_text: str, line: AllocationLine) -> str:
+    """« Comptabilité / gestion — T1 2026 — 25 % part égale + 75 % au prorata des heures
+    (30 h sur 60 h) »."""
+    words = describe_key_fr(parse_key(key_text), line_share(line))
+    return f"{service.name} — {period.label} — {words}"
+
+
+def _live_invoices(session: Session, period: Period) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.period_id == period.id,
+                Invoice.kind == InvoiceKind.INVOICE.value,
+                Invoice.status.in_(LIVE),
+            )
+            .order_by(Invoice.sequence)
+        )
+    )
+
+
+def _already_invoiced(period: Period, invoices: Sequence[Invoice]) -> AlreadyInvoiced:
+    numbers = [inv.number for inv in invoices if inv.number]
+    shown = numbers[0] if len(numbers) == 1 else f"{numbers[0]} à {numbers[-1]}"
+    return AlreadyInvoiced(
+        f"La période {period.label} est déjà facturée ({len(numbers)} facture"
+        f"{'s' if len(numbers) > 1 else ''} : {shown}). Une facture émise ne se refait pas : "
+        "un avoir l'annule, puis la période peut être refacturée pour cet adhérent."
+    )
+
+
+def _refuse_closed(session: Session, period: Period, day: date | None = None) -> None:
+    if period.is_closed:
+        raise PeriodNotInvoiceable(
+            f"La période {period.label} est clôturée : plus aucune facture ne peut y être "
+            "préparée ni émise."
+        )
+    if day is not None:
+        closed = closed_period_containing(session, day)
+        if closed is not None:
+            raise PeriodNotInvoiceable(
+                f"Le {day:%d/%m/%Y} est dans la période clôturée {closed.label} : choisissez "
+                "une date de facture dans une période ouverte."
+            )
+
+
+def prepare_invoices(
+    session: Session, period: Period, *, run: AllocationRun | None = None
+) -> list[Invoice]:
+    """Build the draft invoices of ``period`` from its approved allocation (replacing the
+    drafts prepared before). One draft per member with something to pay, none for the
+    carrier's own member, one line per service.
+
+    Refused: a closed period; no approved allocation (or ``run`` given and not approved); a
+    period already invoiced for every member; missing mandatory mentions (the message lists
+    what to complete); a member whose total would be negative.
+    """
+    _refuse_closed(session, period)
+    carrier = get_carrier(session)
+    if run is not None:
+        if run.period_id != period.id:
+            raise AllocationNotApproved(
+                f"La répartition n° {run.id} ne porte pas sur la période {period.label}."
+            )
+        if not run.is_approved:
+            raise AllocationNotApproved(
+                f"La répartition n° {run.id} de {period.label} n'est pas approuvée : le "
+                "trésorier doit l'approuver avant toute facture."
+            )
+        run_services = [rs for rs in approved_run_services(session, period) if rs.run_id == run.id]
+    else:
+        run_services = approved_run_services(session, period)
+    if not run_services:
+        stored = session.scalar(
+            select(func.count(AllocationRun.id)).where(AllocationRun.period_id == period.id)
+        )
+        detail = (
+            "une répartition est enregistrée mais pas encore approuvée par le trésorier"
+            if stored
+            else "aucune répartition n'est enregistrée"
+        )
+        raise AllocationNotApproved(
+            f"Pas de facture pour {period.label} : {detail}. Les factures ne se font que sur "
+            "une répartition approuvée."
+        )
+
+    live = _live_invoices(session, period)
+    invoiced_members = {inv.member_id for inv in live}
+    by_pair = {(rs.run_id, rs.service_id): rs for rs in run_services}
+    run_ids = {rs.run_id for rs in run_services}
+    lines = [
+        line
+        for line in session.scalars(
+            select(AllocationLine)
+            .where(AllocationLine.run_id.in_(run_ids))
+            .options(selectinload(AllocationLine.member), selectinload(AllocationLine.service))
+        )
+        if (line.run_id, line.service_id) in by_pair
+        and line.member_id != carrier.member_id
+        and line.amount != ZERO
+    ]
+    to_invoice: dict[int, list[AllocationLine]] = defaultdict(list)
+    for line in lines:
+        if line.member_id not in invoiced_members:
+            to_invoice[line.member_id].append(line)
+    if not to_invoice:
+        if live:
+            raise _already_invoiced(period, live)
+        raise NothingToInvoice(
+            f"Rien à facturer pour {period.label} : la répartition approuvée ne donne aucun "
+            "montant aux adhérents (hors structure porteuse)."
+        )
+
+    members = {m_id: ls[0].member for m_id, ls in to_invoice.items()}
+    negative = [
+        f"{members[m].code} ({format_eur(sum((ln.amount for ln in ls), ZERO))})"
+        for m, ls in to_invoice.items()
+        if sum((ln.amount for ln in ls), ZERO) < ZERO
+    ]
+    if negative:
+        raise InvoicingError(
+            f"Total négatif pour {period.label} : {', '.join(sorted(negative))}. Une facture ne "
+            "peut pas être négative : vérifiez les subventions de la période."
+        )
+    rules = vat_regimes(session, carrier, to_invoice)
+    periods = {rs.run_id: rs.run.period for rs in run_services}
+
+    for draft in session.scalars(
+        select(Invoice).where(
+            Invoice.period_id == period.id,
+            Invoice.kind == InvoiceKind.INVOICE.value,
+            Invoice.status == InvoiceStatus.DRAFT.value,
+        )
+    ):
+        session.delete(draft)
+    session.flush()
+
+    drafts: list[Invoice] = []
+    for member_id in sorted(to_invoice, key=lambda m: members[m].code):
+        member = members[member_id]
+        invoice = Invoice(
+            kind=InvoiceKind.INVOICE.value,
+            status=InvoiceStatus.DRAFT.value,
+            carrier_id=carrier.id,
+            member_id=member.id,
+            member=member,
+            period_id=period.id,
+            service_start=period.start,
+            service_end=period.end,
+        )
+        _snapshot(invoice, member, carrier)
+        ordered = sorted(
+            to_invoice[member_id],
+            key=lambda ln: (periods[ln.run_id].start, ln.service.code),
+        )
+        specs = []
+        for line in ordered:
+            regime = resolve_vat_regime(rules, carrier.vat_regime, member.id, line.service_id)
+            specs.append((regime, vat_rate_for(regime), line.amount))
+        vats = line_vats(specs)
+        for position, (line, (regime, rate, base), vat) in enumerate(
+            zip(ordered, specs, vats, strict=True), start=1
+        ):
+            rs = by_pair[(line.run_id, line.service_id)]
+            line_period = periods[line.run_id]
+            invoice.lines.append(
+                InvoiceLine(
+                    position=position,
+                    service_id=line.service_id,
+                    service=line.service,
+                    allocation_line_id=line.id,
+                    designation=_designation(line.service, line_period, rs.key_text, line),
+                    revenue_account=line.service.revenue_account,
+                    amount_excl_tax=base,
+                    vat_regime=regime,
+                    vat_rate=rate,
+                    vat_amount=vat,
+                    basis=_annex(rs, line, line_period),
+                )
+            )
+        _set_totals(invoice)
+        drafts.append(invoice)
+    _check_mentions(carrier, drafts)
+    session.add_all(drafts)
+    session.flush()
+    record_audit(
+        session, "prepare", Invoice.__tablename__, None,
+        after={"period": period.code, "drafts": len(drafts),
+               "total": sum((d.total_incl_tax for d in drafts), ZERO)},
+    )
+    return drafts
+
+
+def draft_invoices(session: Session, period: Period) -> list[Invoice]:
+    """The drafts of a period, by member code."""
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.period_id == period.id,
+                Invoice.kind == InvoiceKind.INVOICE.value,
+                Invoice.status == InvoiceStatus.DRAFT.value,
+            )
+            .order_by(Invoice.customer_code)
+            .options(selectinload(Invoice.lines), selectinload(Invoice.member))
+        )
+    )
+
+
+def delete_draft(session: Session, invoice: Invoice) -> None:
+    """Drop a draft (an issued document is never deleted)."""
+    if not invoice.is_draft:
+        from accounting.invoicing.errors import InvoiceImmutable
+
+        raise InvoiceImmutable(
+            f"{invoice.kind_label} {invoice.number} est émis : il ne peut plus être supprimé. "
+            "Seul un avoir peut l'annuler."
+        )
+    session.delete(invoice)
+    session.flush()
+
+
+# ============================================================================ numbering
+
+
+def _lock_series(session: Session, carrier_id: int, year: int) -> InvoiceSequence:
+    """The counter row of (carrier, year), created if missing, locked until the transaction
+    ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time)."""
+    dialect = session.get_bind().dialect.name
+    values = {"carrier_id": carrier_id, "year": year, "last_number": 0}
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(InvoiceSequence).values(**values)
+    else:
+        stmt = sqlite.insert(InvoiceSequence).values(**values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["carrier_id", "year"]))
+    return session.scalars(
+        select(InvoiceSequence)
+        .where(InvoiceSequence.carrier_id == carrier_id, InvoiceSequence.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _take_numbers(series: InvoiceSequence, issue_date: date, count: int) -> list[int]:
+    """``count`` consecutive numbers of a locked series, dated ``issue_date`` (never earlier
+    than the last one: the series stays chronological)."""
+    if series.last_issued_on is not None and issue_date < series.last_issued_on:
+        raise NumberingError(
+            f"Date refusée : le dernier document de la série {series.year} est daté du "
+            f"{series.last_issued_on:%d/%m/%Y}. La numérotation doit rester chronologique : "
+            "choisissez une date égale ou postérieure."
+        )
+    first = series.last_number + 1
+    series.last_number += count
+    series.last_issued_on = issue_date
+    return list(range(first, first + count))
+
+
+def _finalize(
+    invoice: Invoice, carrier: Carrier, year: int, sequence: int, issue_date: date,
+    issued_by: str,
+) -> None:
+    _snapshot(invoice, invoice.member, carrier)
+    invoice.year = year
+    invoice.sequence = sequence
+    invoice.number = format_number(year, sequence)
+    invoice.issue_date = issue_date
+    invoice.due_date = due_date(issue_date, carrier.payment_terms_days)
+    invoice.issued_at = utcnow()
+    invoice.issued_by = issued_by
+    invoice.status = InvoiceStatus.ISSUED.value
+
+
+def issue_invoices(
+    session: Session,
+    period: Period,
+    *,
+    issue_date: date | None = None,
+    invoice_ids: Iterable[int] | None = None,
+    issued_by: str = "",
+) -> list[Invoice]:
+    """Issue the drafts of ``period`` (all, or those of ``invoice_ids``): each gets the next
+    number of the carrier's series for the year of ``issue_date`` (today by default), in
+    member-code order, its due date and the parties' identities as they are now.
+
+    The series is locked first, so that two people issuing at once wait for each other and
+    the second one sees what the first did (a period is never issued twice). Returns the
+    issued invoices; the ledger posts them in the same transaction.
+    """
+    issue_date = issue_date or date.today()
+    _refuse_closed(session, period, issue_date)
+    carrier = get_carrier(session)
+    series = _lock_series(session, carrier.id, issue_date.year)
+    wanted = set(invoice_ids) if invoice_ids is not None else None
+    drafts = [
+        d
+        for d in session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.period_id == period.id,
+                Invoice.kind == InvoiceKind.INVOICE.value,
+                Invoice.status == InvoiceStatus.DRAFT.value,
+            )
+            .order_by(Invoice.customer_code, Invoice.id)
+            .options(selectinload(Invoice.lines), selectinload(Invoice.member))
+            .execution_options(populate_existing=True)
+        )
+        if wanted is None or d.id in wanted
+    ]
+    if not drafts:
+        live = _live_invoices(session, period)
+        if live:
+            raise _already_invoiced(period, live)
+        raise NothingToInvoice(
+            f"Aucun brouillon à émettre pour {period.label} : préparez d'abord les factures."
+        )
+    already = {inv.member_id: inv for inv in _live_invoices(session, period)}
+    doubled = sorted(d.customer_code for d in drafts if d.member_id in already)
+    if doubled:
+        raise AlreadyInvoiced(
+            f"Déjà facturé pour {period.label} : {', '.join(doubled)}. Une facture émise ne se "
+            "refait pas : un avoir l'annule d'abord."
+        )
+    _check_runs_still_approved(session, drafts)
+    members = session.scalars(
+        select(Member)
+        .where(Member.id.in_({d.member_id for d in drafts}))
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {m.id: m for m in members}
+    for d in drafts:
+        d.member = by_id[d.member_id]
+    _check_mentions(carrier, drafts)
+    numbers = _take_numbers(series, issue_date, len(drafts))
+    for invoice, sequence in zip(drafts, numbers, strict=True):
+        _finalize(invoice, carrier, issue_date.year, sequence, issue_date, issued_by)
+    session.flush()
+    record_audit(
+        session, "issue", Invoice.__tablename__, None,
+        after={"period": period.code, "numbers": [d.number for d in drafts],
+               "issue_date": issue_date},
+    )
+    return drafts
+
+
+def _check_runs_still_approved(session: Session, drafts: Sequence[Invoice]) -> None:
+    ids = {line.allocation_line_id for d in drafts for line in d.lines}
+    ids.discard(None)
+    if not ids:
+        return
+    unapproved = session.scalar(
+        select(func.count(AllocationLine.id))
+        .join(AllocationRun, AllocationRun.id == AllocationLine.run_id)
+        .where(AllocationLine.id.in_(ids), AllocationRun.status != "approved")
+    )
+    if unapproved:
+        raise AllocationNotApproved(
+            "Ces brouillons viennent d'une répartition qui n'est plus approuvée : préparez-les "
+            "à nouveau sur la répartition approuvée."
+        )
+
+
+def period_has_issued_invoices(session: Session, period: Period) -> bool:
+    """True when an invoice or credit note of the period has a number (then the period may not
+    be reopened: its invoices are final)."""
+    return bool(
+        session.scalar(
+            select(func.count(Invoice.id)).where(
+                Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT.value
+            )
+        )
+    )
+
+
+def refuse_reopen_when_invoiced(session: Session, period: Period) -> str | None:
+    """A reopen check for :mod:`accounting.periods`: the reason to refuse, or None."""
+    if period_has_issued_invoices(session, period):
+        return (
+            "des factures de la période sont émises (seul un avoir les annule, la période "
+            "reste close)"
+        )
+    return None
+
+
+# ============================================================================ credit notes
+
+
+def _credited_by_line(session: Session, invoice: Invoice) -> dict[int, tuple[Decimal, Decimal]]:
+    """original line id → (net, VAT) already credited by issued credit notes."""
+    rows = session.execute(
+        select(
+            InvoiceLine.original_line_id,
+            _summed(InvoiceLine.amount_excl_tax),
+            _summed(InvoiceLine.vat_amount),
+        )
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(
+            Invoice.original_id == invoice.id,
+            Invoice.status != InvoiceStatus.DRAFT.value,
+        )
+        .group_by(InvoiceLine.original_line_id)
+    )
+    return {line_id: (net, vat) for line_id, net, vat in rows}
+
+
+def creditable(session: Session, invoice: Invoice) -> Decimal:
+    """What is left to credit on an invoice, excluding tax."""
+    done = _credited_by_line(session, invoice)
+    return sum(
+        (line.amount_excl_tax - done.get(line.id, (ZERO, ZERO))[0] for line in invoice.lines),
+        ZERO,
+    )
+
+
+def create_credit_note(
+    session: Session,
+    invoice: Invoice,
+    *,
+    reason: str,
+    amount: Decimal | None = None,
+    issue_date: date | None = None,
+    issued_by: str = "",
+) -> Invoice:
+    """Issue a credit note ("avoir") on ``invoice``: in full (``amount`` None: everything not yet
+    credited, VAT reversed exactly), or partial (``amount`` excl. tax, spread over the lines in
+    proportion to what is left of each, VAT per rate). It takes the next number of the same
+    series, cites the invoice's number and date, and lowers what the member owes.
+
+    Refused: a draft or a credit note as original, no reason, a non-positive amount, an amount
+    above what is left to credit.
+    """
+    if invoice.is_credit_note:
+        raise CreditNoteRefused("Un avoir ne s'annule pas par un autre avoir.")
+    if invoice.is_draft:
+        raise CreditNoteRefused(
+            "Cette facture est un brouillon : elle se supprime, un avoir n'a pas lieu d'être."
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise CreditNoteRefused("Indiquez le motif de l'avoir : il figure sur le document.")
+    if amount is not None and (amount <= ZERO or not is_cents(amount)):
+        raise CreditNoteRefused(
+            "Le montant de l'avoir doit être positif, en euros et centimes."
+        )
+    issue_date = issue_date or date.today()
+    _refuse_closed_day(session, issue_date)
+    carrier = get_carrier(session)
+    series = _lock_series(session, carrier.id, issue_date.year)
+    session.refresh(invoice)  # after the lock: what other credit notes did is visible
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise CreditNoteRefused(
+            f"La facture {invoice.number} est déjà entièrement annulée par avoir."
+        )
+    done = _credited_by_line(session, invoice)
+    remaining = {
+        line.id: (
+            line.amount_excl_tax - done.get(line.id, (ZERO, ZERO))[0],
+            line.vat_amount - done.get(line.id, (ZERO, ZERO))[1],
+        )
+        for line in invoice.lines
+    }
+    if amount is None:
+        nets = {k: net for k, (net, _) in remaining.items()}
+        if all(net == ZERO for net in nets.values()):
+            raise CreditNoteRefused(f"Plus rien à créditer sur la facture {invoice.number}.")
+    else:
+        nets = split_credit(amount, {k: net for k, (net, _) in remaining.items()})
+    originals = {line.id: line for line in invoice.lines}
+    keys = [k for k in nets if nets[k] != ZERO]
+    specs = [(originals[k].vat_regime, originals[k].vat_rate, nets[k]) for k in keys]
+    vats = line_vats(specs)
+    note = Invoice(
+        kind=InvoiceKind.CREDIT_NOTE.value,
+        status=InvoiceStatus.DRAFT.value,
+        carrier_id=carrier.id,
+        member_id=invoice.member_id,
+        member=invoice.member,
+        period_id=invoice.period_id,
+        original_id=invoice.id,
+        reason=reason,
+        service_start=invoice.service_start,
+        service_end=invoice.service_end,
+    )
+    for position, (key, vat) in enumerate(zip(keys, vats, strict=True), start=1):
+        original = originals[key]
+        left_net, left_vat = remaining[key]
+        # Crediting all that is left of a line reverses its VAT exactly (no cent drifts away).
+        vat = left_vat if nets[key] == left_net else min(vat, left_vat)
+        note.lines.append(
+            InvoiceLine(
+                position=position,
+                service_id=original.service_id,
+                original_line_id=original.id,
+                designation=original.designation,
+                revenue_account=original.revenue_account,
+                amount_excl_tax=nets[key],
+                vat_regime=original.vat_regime,
+                vat_rate=original.vat_rate,
+                vat_amount=vat,
+                basis=original.basis,
+            )
+        )
+    _set_totals(note)
+    session.add(note)
+    session.flush()
+    (sequence,) = _take_numbers(series, issue_date, 1)
+    _finalize(note, carrier, issue_date.year, sequence, issue_date, issued_by)
+    # A credit note is settled by what it cancels: it is not a debt of the member.
+    note.status = InvoiceStatus.PAID.value
+    invoice.amount_credited = invoice.amount_credited + note.total_incl_tax
+    invoice.status = status_after(
+        invoice.total_incl_tax, invoice.amount_paid, invoice.amount_credited
+    ).value
+    session.flush()
+    record_audit(
+        session, "credit", Invoice.__tablename__, note.id,
+        after={"number": note.number, "original": invoice.number, "reason": reason,
+               "total": note.total_incl_tax},
+    )
+    return note
+
+
+def _refuse_closed_day(session: Session, day: date) -> None:
+    closed = closed_period_containing(session, day)
+    if closed is not None:
+        raise PeriodNotInvoiceable(
+            f"Le {day:%d/%m/%Y} est dans la période clôturée {closed.label} : choisissez une "
+            "date dans une période ouverte."
+        )
+
+
+def invoice_by_number(session: Session, number: str) -> Invoice:
+    """The issued document of that number, or a clear refusal."""
+    invoice = session.scalars(select(Invoice).where(Invoice.number == number.strip())).first()
+    if invoice is None:
+        raise InvoicingError(f"Aucune facture ni avoir n'a le numéro « {number} ».")
+    return invoice
+
+
+# ============================================================================ payments
+
+
+def _open_invoices(session: Session, member_id: int, *, lock: bool = False) -> list[Invoice]:
+    stmt = (
+        select(Invoice)
+        .where(
+            Invoice.member_id == member_id,
+            Invoice.kind == InvoiceKind.INVOICE.value,
+            Invoice.status.in_(OPEN),
+        )
+        .order_by(Invoice.due_date, Invoice.year, Invoice.sequence)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+def _settle(invoice: Invoice, amount: Decimal) -> None:
+    invoice.amount_paid = invoice.amount_paid + amount
+    invoice.status = status_after(
+        invoice.total_incl_tax, invoice.amount_paid, invoice.amount_credited
+    ).value
+
+
+def record_payment(
+    session: Session,
+    *,
+    member: Member,
+    paid_on: date,
+    amount: Decimal,
+    method: str = PaymentMethod.TRANSFER.value,
+    reference: str = "",
+    note: str = "",
+    invoices: Sequence[Invoice] | None = None,
+    allocations: Mapping[Invoice, Decimal] | None = None,
+    import_key: str | None = None,
+    today: date | None = None,
+) -> Payment:
+    """Record money received from ``member`` and settle invoices with it.
+
+    ``allocations`` gives the amount for each invoice (each at most what it still owes);
+    ``invoices`` settles them in the order given; with neither, the member's open invoices are
+    settled oldest due date first. Whatever is left is **kept as a credit on account** (the
+    payment's unallocated part, shown in the balances).
+
+    Refused: a non-positive amount or one with more than two decimals, a date in the future or
+    in a closed period, an invoice of another member, a draft, a credit note, a cancelled or
+    fully paid invoice named explicitly, an allocation above what an invoice owes, allocations
+    adding up to more than the payment.
+    """
+    today = today or date.today()
+    if amount <= ZERO or not is_cents(amount):
+        raise PaymentRefused("Le montant du paiement doit être positif, en euros et centimes.")
+    if paid_on > today:
+        raise PaymentRefused(f"Date de paiement dans le futur : {paid_on:%d/%m/%Y}.")
+    try:
+        method = PaymentMethod(method).value
+    except ValueError:
+        raise PaymentRefused(f"Mode de paiement inconnu : « {method} ».") from None
+    closed = closed_period_containing(session, paid_on)
+    if closed is not None:
+        raise PaymentRefused(
+            f"Le {paid_on:%d/%m/%Y} est dans la période clôturée {closed.label} : le paiement "
+            "ne peut pas y être enregistré."
+        )
+    named = list(allocations) if allocations is not None else list(invoices or [])
+    for invoice in named:
+        session.refresh(invoice, with_for_update=True)
+        _check_payable(invoice, member)
+    if allocations is not None:
+        plan: dict[Invoice, Decimal] = {}
+        for invoice, part in allocations.items():
+            if part is None or part == ZERO:
+                continue
+            if part < ZERO or not is_cents(part):
+                raise PaymentRefused(
+                    f"Montant affecté à {invoice.number} invalide : {part}."
+                )
+            if part > invoice.outstanding:
+                raise PaymentRefused(
+                    f"{format_eur(part)} affectés à la facture {invoice.number}, qui ne doit "
+                    f"plus que {format_eur(invoice.outstanding)}."
+                )
+            plan[invoice] = part
+        if sum(plan.values(), ZERO) > amount:
+            raise PaymentRefused(
+                f"Les montants affectés ({format_eur(sum(plan.values(), ZERO))}) dépassent le "
+                f"paiement ({format_eur(amount)})."
+            )
+    else:
+        targets = named or _open_invoices(session, member.id, lock=True)
+        plan = allocate_oldest_first(amount, [(inv, inv.outstanding) for inv in targets])
+    payment = Payment(
+        member_id=member.id,
+        member=member,
+        paid_on=paid_on,
+        amount=amount,
+        method=method,
+        reference=reference.strip(),
+        note=note.strip(),
+        import_key=import_key,
+    )
+    session.add(payment)
+    for invoice, part in plan.items():
+        payment.allocations.append(PaymentAllocation(invoice=invoice, amount=part))
+        _settle(invoice, part)
+    session.flush()
+    return payment
+
+
+def _check_payable(invoice: Invoice, member: Member) -> None:
+    if invoice.member_id != member.id:
+        raise PaymentRefused(
+            f"La facture {invoice.number} est adressée à un autre adhérent que "
+            f"{member.code}."
+        )
+    if invoice.is_draft:
+        raise PaymentRefused("Un brouillon de facture ne se paie pas : émettez-le d'abord.")
+    if invoice.is_credit_note:
+        raise PaymentRefused(f"{invoice.number} est un avoir : il ne se paie pas.")
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise PaymentRefused(f"La facture {invoice.number} est annulée par avoir.")
+    if invoice.outstanding == ZERO:
+        raise PaymentRefused(f"La facture {invoice.number} est déjà entièrement réglée.")
+
+
+def member_credit(session: Session, member_id: int) -> Decimal:
+    """The part of the member's payments not allocated to any invoice."""
+    paid = session.scalar(select(_summed(Payment.amount)).where(Payment.member_id == member_id))
+    allocated = session.scalar(
+        select(_summed(PaymentAllocation.amount))
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(Payment.member_id == member_id)
+    )
+    return paid - allocated
+
+
+def _summed(expression: Any) -> Any:
+    """``SUM(expression)`` read back as exact euros on both databases (0 when no row): the
+    Money type is forced on the result, SQLite's sum being integer cents."""
+    return type_coerce(func.coalesce(func.sum(expression), 0), Money())
+
+
+def apply_member_credit(session: Session, member: Member) -> list[PaymentAllocation]:
+    """Settle the member's open invoices (oldest due first) with its credit on account: the
+    unallocated parts of its payments, oldest payment first."""
+    payments = [
+        p
+        for p in session.scalars(
+            select(Payment)
+            .where(Payment.member_id == member.id)
+            .order_by(Payment.paid_on, Payment.id)
+            .options(selectinload(Payment.allocations))
+        )
+        if p.unallocated > ZERO
+    ]
+    made: list[PaymentAllocation] = []
+    invoices = _open_invoices(session, member.id, lock=True)
+    for payment in payments:
+        plan = allocate_oldest_first(
+            payment.unallocated, [(inv, inv.outstanding) for inv in invoices]
+        )
+        existing = {a.invoice_id: a for a in payment.allocations}
+        for invoice, part in plan.items():
+            if invoice.id in existing:
+                existing[invoice.id].amount = existing[invoice.id].amount + part
+                made.append(existing[invoice.id])
+            else:
+                allocation = PaymentAllocation(invoice=invoice, amount=part)
+                payment.allocations.append(allocation)
+                made.append(allocation)
+            _settle(invoice, part)
+    session.flush()
+    return made
+
+
+# ============================================================================ reading
+
+
+@dataclass(frozen=True)
+class MemberBalance:
+    """What a member was invoiced, credited and paid; ``balance`` > 0: the member owes,
+    < 0: the carrier owes the member (credit on account)."""
+
+    member_id: int
+    code: str
+    name: str
+    invoiced: Decimal
+    credited: Decimal
+    paid: Decimal
+    overdue: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.invoiced - self.credited - self.paid
+
+    @property
+    def credit(self) -> Decimal:
+        """The credit on account (the member paid more than it owes)."""
+        return max(-self.balance, ZERO)
+
+
+def member_balances(
+    session: Session, *, member_id: int | None = None, today: date | None = None
+) -> list[MemberBalance]:
+    """Balances per member, computed in SQL (three GROUP BY queries, no row per invoice)."""
+    today = today or date.today()
+    is_invoice = Invoice.kind == InvoiceKind.INVOICE.value
+    doc = (
+        select(
+            Invoice.member_id,
+            _summed(case((is_invoice, Invoice.total_incl_tax), else_=0)),
+            _summed(case((is_invoice, 0), else_=Invoice.total_incl_tax)),
+            _summed(
+                case(
+                    (
+                        is_invoice & Invoice.status.in_(OPEN) & (Invoice.due_date < today),
+                        Invoice.total_incl_tax - Invoice.amount_paid - Invoice.amount_credited,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .where(Invoice.status != InvoiceStatus.DRAFT.value)
+        .group_by(Invoice.member_id)
+    )
+    paid = select(Payment.member_id, _summed(Payment.amount)).group_by(Payment.member_id)
+    members = select(Member.id, Member.code, Member.name).order_by(Member.code)
+    if member_id is not None:
+        doc = doc.where(Invoice.member_id == member_id)
+        paid = paid.where(Payment.member_id == member_id)
+        members = members.where(Member.id == member_id)
+    docs = {m: (i, c, o) for m, i, c, o in session.execute(doc)}
+    paid_by = dict(session.execute(paid).tuples())
+    result = []
+    for m_id, code, name in session.execute(members):
+        if m_id not in docs and m_id not in paid_by:
+            continue
+        invoiced, credited, overdue = docs.get(m_id, (ZERO, ZERO, ZERO))
+        result.append(
+            MemberBalance(m_id, code, name, invoiced, credited, paid_by.get(m_id, ZERO), overdue)
+        )
+    return result
+
+
+def overdue_invoices(
+    session: Session, *, today: date | None = None, member_id: int | None = None
+) -> list[Invoice]:
+    """Issued invoices past their due date with something left to pay, oldest first."""
+    today = today or date.today()
+    stmt = (
+        select(Invoice)
+        .where(
+            Invoice.kind == InvoiceKind.INVOICE.value,
+            Invoice.status.in_(OPEN),
+            Invoice.due_date < today,
+        )
+        .order_by(Invoice.due_date, Invoice.sequence)
+    )
+    if member_id is not None:
+        stmt = stmt.where(Invoice.member_id == member_id)
+    return [inv for inv in session.scalars(stmt) if inv.outstanding > ZERO]
+
+
+__all__ = [
+    "LIVE",
+    "OPEN",
+    "MemberBalance",
+    "PeriodError",
+    "apply_member_credit",
+    "create_credit_note",
+    "creditable",
+    "delete_draft",
+    "draft_invoices",
+    "get_carrier",
+    "invoice_by_number",
+    "issue_invoices",
+    "member_balances",
+    "member_credit",
+    "missing_mentions",
+    "overdue_invoices",
+    "period_has_issued_invoices",
+    "prepare_invoices",
+    "record_payment",
+    "refuse_reopen_when_invoiced",
+    "resolve_vat_regime",
+    "set_vat_regime",
+    "vat_regimes",
+]
