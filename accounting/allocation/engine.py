@@ -340,6 +340,15 @@ class ServiceShare:
             "text": self.describe_fr(),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ServiceShare:
+        return cls(
+            code=data["code"], by=data["by"], value=Fraction(data["value"]),
+            total=Fraction(data["total"]), exact=Fraction(data["exact"]),
+            floored=Decimal(data["floored"]), adjustment=Decimal(data["adjustment"]),
+            amount=Decimal(data["amount"]),
+        )
+
 
 # --------------------------------------------------------------------------- helpers
 

@@ -722,6 +722,65 @@ def run_lines(session: Session, run: AllocationRun) -> list[AllocationLine]:
     )
 
 
+def load_run(session: Session, run: AllocationRun) -> PeriodAllocation:
+    """A stored run as a ``PeriodAllocation`` (the shape of a preview), rebuilt from its stored
+    inputs and lines — not recomputed — so screens and workbooks show what was stored."""
+    period = run.period
+    refs = {
+        mid: MemberRef(mid, code, name)
+        for mid, code, name in session.execute(
+            select(Member.id, Member.code, Member.name)
+            .where(Member.id.in_(select(AllocationLine.member_id)
+                                 .where(AllocationLine.run_id == run.id)))
+        )
+    }
+    shares: dict[int, list[MemberShare]] = defaultdict(list)
+    for service_id, explanation in session.execute(
+        select(AllocationLine.service_id, AllocationLine.explanation)
+        .where(AllocationLine.run_id == run.id)
+    ):
+        shares[service_id].append(MemberShare.from_dict(explanation))
+    result = PeriodAllocation(
+        period_id=period.id, period_code=period.code, period_label=period.label,
+        start=period.start, end=period.end, year=run.inputs.get("year", period.start.year),
+        members=dict(sorted(refs.items(), key=lambda kv: kv[1].code)), services=[],
+        warnings=list(run.inputs.get("warnings", [])), only=run.inputs.get("service"),
+    )
+    services = {
+        s.id: s for s in session.scalars(
+            select(Service).where(Service.id.in_([rs.service_id for rs in run.services]))
+        )
+    }
+    oh = run.inputs.get("overheads")
+    if oh:
+        service = session.scalars(select(Service).where(Service.code == oh["service"])).one()
+        result.overheads = Overheads(
+            ServiceRef(service.id, service.code, service.name, oh["by"]),
+            Decimal(oh["costs"]), Decimal(oh["subsidies"]),
+            {c: ServiceShare.from_dict(d) for c, d in oh["shares"].items()},
+        )
+    for rs in sorted(run.services, key=lambda rs: services[rs.service_id].code):
+        service = services[rs.service_id]
+        inputs = rs.inputs
+        key = AllocationKey(
+            id=rs.key_id, service_id=rs.service_id, text=rs.key_text,
+            valid_from=date.fromisoformat(inputs["key_valid_from"]),
+        )
+        allocation = Allocation(
+            pool=rs.pool, key=parse_key(rs.key_text), period_days=inputs["period_days"],
+            common_minutes=inputs["common_minutes"], common_units=Decimal(inputs["common_units"]),
+            shares=tuple(sorted(shares[rs.service_id], key=lambda s: s.code)),
+            excluded=tuple(inputs.get("excluded", ())),
+        )
+        result.services.append(ServiceAllocation(
+            ServiceRef(service.id, service.code, service.name, service.overheads_by),
+            rs.costs, rs.subsidies, rs.overheads,
+            ServiceShare.from_dict(inputs["overheads"]) if inputs.get("overheads") else None,
+            key, allocation, None, dict(inputs),
+        ))
+    return result
+
+
 def line_share(line: AllocationLine) -> MemberShare:
     """A stored line's explanation as the engine's ``MemberShare`` (exact values included),
     e.g. for ``describe_key_fr(parse_key(run_service.key_text), line_share(line))``."""

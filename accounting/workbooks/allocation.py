@@ -1,0 +1,434 @@
+"""The treasurer's allocation workbook (openpyxl, write-only mode so 1 000 members stream).
+
+Sheets:
+
+* « Synthèse »: member × service matrix in euros, row and column totals as live ``SUM``
+  formulas and a grand total, and a native stacked bar chart of the amounts per member;
+* one sheet per service: the pool (costs − subsidies + overheads = pool, the pool itself a
+  formula), the key and its words, and member / basis / exact amount of each part / share % /
+  exact amount / rounding / amount, whose total is checked against the pool in the sheet;
+* « Charges »: the costs and subsidies of the period; « Temps »: minutes and units per member
+  and service (common work on its own lines).
+
+Invariants: amounts are written as numbers (the Decimals of the run) with French-looking
+formats (``# ##0,00 €`` on a French system), dates as real dates; every text a user typed goes
+through :mod:`accounting.workbooks.cells` (no cell starts a formula); the values a spreadsheet
+recomputes from the formulas equal the stored amounts to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
+
+from accounting.allocation.engine import MemberShare, PartShare, to_decimal
+from accounting.allocation.keys import (
+    describe_basis_fr,
+    describe_key_fr,
+    format_basis_value_fr,
+    format_percent,
+)
+from accounting.allocation.runs import PeriodAllocation, ServiceAllocation
+from accounting.costs import Cost, lines_between
+from accounting.workbooks.cells import text_cell
+
+MONEY = '#,##0.00 "€"'
+EXACT = '#,##0.000000 "€"'
+PERCENT = "0.0000%"
+DATE = "DD/MM/YYYY"
+NUMBER = "#,##0.00"
+INTEGER = "#,##0"
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+_TOTAL_BORDER = Border(top=Side(style="thin"))
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+SUMMARY = "Synthèse"
+CHARGES = "Charges"
+TIME = "Temps"
+
+
+@dataclass(frozen=True)
+class ChargeRow:
+    """One cost or subsidy as the « Charges » sheet lists it."""
+
+    day: date
+    service: str
+    kind: str  #: « Charge » or « Subvention »
+    account: str
+    label: str
+    party: str
+    reference: str
+    amount: Decimal
+
+    @property
+    def effect(self) -> Decimal:
+        """Its effect on the pool: + for a cost, − for a subsidy."""
+        return self.amount if self.kind == "Charge" else -self.amount
+
+
+def charges_for(session: Session, result: PeriodAllocation) -> list[ChargeRow]:
+    """The costs and subsidies of the services in ``result`` (overheads included)."""
+    codes = {s.service.id: s.service.code for s in result.services}
+    if result.overheads is not None:
+        codes[result.overheads.service.id] = result.overheads.service.code
+    rows = []
+    for line in lines_between(session, result.start, result.end):
+        if line.service_id not in codes:
+            continue
+        rows.append(ChargeRow(
+            line.day, codes[line.service_id],
+            "Charge" if isinstance(line, Cost) else "Subvention",
+            line.account, line.label, line.party, line.reference, line.amount,
+        ))
+    rows.sort(key=lambda r: (r.day, r.service, r.kind))
+    return rows
+
+
+# --------------------------------------------------------------------------- cells
+
+
+class _Sheet:
+    """A write-only sheet with the few cell kinds we need."""
+
+    def __init__(self, wb: Workbook, title: str) -> None:
+        self.ws = wb.create_sheet(title)
+        self.rows = 0
+        # sheet properties and views are written before the first row in write-only mode
+        self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+    def cell(self, value: Any, fmt: str | None = None, *, bold: bool = False,
+             font: Font | None = None, fill: PatternFill | None = None,
+             border: Border | None = None, wrap: bool = False) -> WriteOnlyCell:
+        if isinstance(value, str):  # text is never a formula here: see formula()
+            cell = text_cell(self.ws, value)
+        else:
+            cell = WriteOnlyCell(self.ws, value=value)
+        if fmt:
+            cell.number_format = fmt
+        if bold or font:
+            cell.font = font or _BOLD
+        if fill:
+            cell.fill = fill
+        if border:
+            cell.border = border
+        if wrap:
+            cell.alignment = _WRAP
+        return cell
+
+    def formula(self, text: str, fmt: str | None = None, **style: Any) -> WriteOnlyCell:
+        """A formula we wrote ourselves (never from user text)."""
+        cell = WriteOnlyCell(self.ws, value=text)
+        if fmt:
+            cell.number_format = fmt
+        if style.get("bold"):
+            cell.font = _BOLD
+        if style.get("border"):
+            cell.border = style["border"]
+        return cell
+
+    def append(self, values: Iterable[Any]) -> int:
+        self.ws.append(list(values))
+        self.rows += 1
+        return self.rows
+
+    def header(self, titles: Sequence[str]) -> int:
+        return self.append(self.cell(t, bold=True, fill=_HEADER_FILL, wrap=True) for t in titles)
+
+    def widths(self, widths: Sequence[float]) -> None:
+        for index, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+
+    def print_setup(self, title_row: int | None = None) -> None:
+        ws = self.ws
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        if title_row:
+            ws.print_title_rows = f"{title_row}:{title_row}"
+
+
+def _money(value: Decimal | Fraction) -> Decimal:
+    return value if isinstance(value, Decimal) else to_decimal(value, 6)
+
+
+def _col(index: int) -> str:
+    return get_column_letter(index)
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _sheet_names(result: PeriodAllocation) -> dict[str, str]:
+    """A sheet title per service code, unique without case against the fixed sheets."""
+    taken = {SUMMARY.lower(), CHARGES.lower(), TIME.lower()}
+    names = {}
+    for item in result.services:
+        base = item.service.code[:31]
+        name = base
+        n = 2
+        while name.lower() in taken:
+            suffix = f" ({n})"
+            name = base[: 31 - len(suffix)] + suffix
+            n += 1
+        taken.add(name.lower())
+        names[item.service.code] = name
+    return names
+
+
+def _summary(wb: Workbook, result: PeriodAllocation, status: str) -> None:
+    sheet = _Sheet(wb, SUMMARY)
+    services = [s for s in result.services if s.allocation is not None]
+    n = len(services)
+    sheet.widths([12, 34, *([16] * n), 18])
+    sheet.ws.freeze_panes = "C5"  # before any row: write-only sheets write their view first
+    sheet.append([sheet.cell(f"Répartition — {result.period_label}", font=_TITLE)])
+    sheet.append([sheet.cell(status)])
+    sheet.append([])
+    header_row = sheet.header(["Code", "Adhérent", *[s.service.name for s in services], "Total"])
+    assert header_row == 4, "the frozen panes above assume the header on row 4"
+    amounts = result.amounts()
+    members = result.member_by_code
+    first = header_row + 1
+    for code, row in amounts.items():
+        r = sheet.rows + 1
+        sheet.append([
+            sheet.cell(code), sheet.cell(members[code].name),
+            *[sheet.cell(row.get(s.service.code, Decimal("0.00")), MONEY) for s in services],
+            sheet.formula(f"=SUM(C{r}:{_col(2 + n)}{r})", MONEY, bold=True),
+        ])
+    last = max(sheet.rows, first)
+    total_row = sheet.rows + 1
+    sheet.append([
+        sheet.cell("Total", bold=True, border=_TOTAL_BORDER),
+        sheet.cell("", border=_TOTAL_BORDER),
+        *[
+            sheet.formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})", MONEY, bold=True,
+                          border=_TOTAL_BORDER)
+            for c in range(3, 4 + n)
+        ],
+    ])
+    sheet.append([])
+    sheet.append([sheet.cell("Contrôle : total réparti", bold=True), None,
+                  sheet.formula(f"={_col(3 + n)}{total_row}", MONEY)])
+    sheet.append([sheet.cell("Montant attendu (somme des montants à répartir)"), None,
+                  sheet.cell(result.total, MONEY)])
+    sheet.ws.auto_filter.ref = f"A{header_row}:{_col(3 + n)}{last}"
+    sheet.print_setup(header_row)
+    if amounts and services:
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.title = f"Montants par adhérent — {result.period_label}"
+        chart.y_axis.title = "€"
+        chart.y_axis.numFmt = MONEY
+        chart.add_data(
+            Reference(sheet.ws, min_col=3, max_col=2 + n, min_row=header_row, max_row=last),
+            titles_from_data=True,
+        )
+        chart.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
+        chart.width = max(18.0, min(60.0, 1.2 * len(amounts)))
+        chart.height = 9.0
+        sheet.ws.add_chart(chart, f"{_col(5 + n)}{header_row}")
+
+
+def _part_title(part: PartShare) -> str:
+    """The words of one explanation line, as on invoices: « 25 % part égale »."""
+    head = describe_basis_fr(part.basis, common=part.common)
+    if part.common:
+        head = f"travail commun {head}"
+    return f"{format_percent(part.weight)} % {head}" if part.weight != 100 else head
+
+
+def _basis_text(share: MemberShare) -> str:
+    texts = []
+    for part in share.parts:
+        value = format_basis_value_fr(part.basis, part.value)
+        total = format_basis_value_fr(part.basis, part.total, total=True)
+        texts.append(f"{value} sur {total}")
+    return " ; ".join(texts)
+
+
+def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocation,
+                   title: str) -> None:
+    sheet = _Sheet(wb, title)
+    allocation = item.allocation
+    assert allocation is not None
+    shares = allocation.shares
+    part_titles = [_part_title(p) for p in shares[0].parts] if shares else []
+    k = len(part_titles)
+    sheet.widths([12, 30, 10, 40, *([18] * k), 12, 20, 14, 16])
+    sheet.ws.freeze_panes = "C11"  # the table's header is row 10 (asserted below)
+    sheet.append([sheet.cell(f"{item.service.name} — {result.period_label}", font=_TITLE)])
+    sheet.append([sheet.cell("Clé", bold=True), sheet.cell(item.key_text)])
+    sheet.append([sheet.cell("En clair", bold=True), sheet.cell(describe_key_fr(allocation.key))])
+    sheet.append([])
+    costs_row = sheet.append([sheet.cell("Charges", bold=True), sheet.cell(item.costs, MONEY)])
+    sheet.append([sheet.cell("Subventions", bold=True), sheet.cell(item.subsidies, MONEY)])
+    overheads_text = item.overheads_share.describe_fr() if item.overheads_share else ""
+    sheet.append([sheet.cell("Frais de structure", bold=True), sheet.cell(item.overheads, MONEY),
+                  sheet.cell(overheads_text)])
+    pool_row = sheet.append([
+        sheet.cell("Montant à répartir", bold=True),
+        sheet.formula(f"=B{costs_row}-B{costs_row + 1}+B{costs_row + 2}", MONEY, bold=True),
+    ])
+    sheet.append([])
+    header_row = sheet.header([
+        "Code", "Adhérent", "Jours d'adhésion", "Base (adhérent sur total)",
+        *[f"Montant exact — {t}" for t in part_titles],
+        "Part %", "Montant exact", "Arrondi", "Montant",
+    ])
+    assert header_row == 10
+    members = result.member_by_code
+    first = header_row + 1
+    pool = allocation.pool
+    for share in shares:
+        sheet.append([
+            sheet.cell(share.code), sheet.cell(members[share.code].name),
+            sheet.cell(share.active_days, INTEGER), sheet.cell(_basis_text(share)),
+            *[sheet.cell(to_decimal(p.exact, 6), EXACT) for p in share.parts],
+            sheet.cell(to_decimal(share.exact / Fraction(pool), 8) if pool else Decimal(0),
+                       PERCENT),
+            sheet.cell(share.exact_decimal, EXACT),
+            sheet.cell(to_decimal(share.rounding, 6), EXACT),
+            sheet.cell(share.amount, MONEY),
+        ])
+    last = max(sheet.rows, first)
+    total_row = sheet.rows + 1
+    amount_col = 8 + k
+    sheet.append([
+        sheet.cell("Total", bold=True, border=_TOTAL_BORDER),
+        *[sheet.cell("", border=_TOTAL_BORDER) for _ in range(3)],
+        *[
+            sheet.formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})",
+                          MONEY if c == amount_col else (PERCENT if c == 5 + k else EXACT),
+                          bold=True, border=_TOTAL_BORDER)
+            for c in range(5, amount_col + 1)
+        ],
+    ])
+    sheet.append([
+        sheet.cell("Écart avec le montant à répartir (doit être nul)", bold=True), None, None,
+        None, *([None] * (amount_col - 5)),
+        sheet.formula(f"={_col(amount_col)}{total_row}-B{pool_row}", MONEY, bold=True),
+    ])
+    if allocation.excluded:
+        sheet.append([])
+        sheet.append([sheet.cell("Sans jour d'adhésion sur la période (non répartis)"),
+                      sheet.cell(", ".join(allocation.excluded))])
+    sheet.ws.auto_filter.ref = f"A{header_row}:{_col(amount_col)}{last}"
+    sheet.print_setup(header_row)
+
+
+def _charges_sheet(wb: Workbook, charges: Sequence[ChargeRow]) -> None:
+    sheet = _Sheet(wb, CHARGES)
+    sheet.widths([12, 14, 12, 11, 40, 26, 16, 15, 18])
+    sheet.ws.freeze_panes = "A2"
+    sheet.header(["Date", "Service", "Nature", "Compte", "Libellé", "Tiers", "Référence",
+                  "Montant", "Effet sur le montant à répartir"])
+    for row in charges:
+        sheet.append([
+            sheet.cell(row.day, DATE), sheet.cell(row.service), sheet.cell(row.kind),
+            sheet.cell(row.account), sheet.cell(row.label), sheet.cell(row.party),
+            sheet.cell(row.reference), sheet.cell(row.amount, MONEY),
+            sheet.cell(row.effect, MONEY),
+        ])
+    last = max(sheet.rows, 2)
+    sheet.append([
+        sheet.cell("Total", bold=True, border=_TOTAL_BORDER),
+        *[sheet.cell("", border=_TOTAL_BORDER) for _ in range(7)],
+        sheet.formula(f"=SUM(I2:I{last})", MONEY, bold=True, border=_TOTAL_BORDER),
+    ])
+    sheet.ws.auto_filter.ref = f"A1:I{last}"
+    sheet.print_setup(1)
+
+
+def _time_sheet(wb: Workbook, result: PeriodAllocation) -> None:
+    sheet = _Sheet(wb, TIME)
+    sheet.widths([12, 30, 14, 12, 12, 12])
+    sheet.ws.freeze_panes = "A2"
+    sheet.header(["Code", "Adhérent", "Service", "Minutes", "Heures", "Unités d'œuvre"])
+    members = result.member_by_code
+    for item in result.services:
+        inputs = item.inputs
+        for code, _days, _rev, _head, minutes, units in inputs.get("members", []):
+            if not minutes and not Decimal(units):
+                continue
+            name = members[code].name if code in members else ""
+            sheet.append([
+                sheet.cell(code), sheet.cell(name), sheet.cell(item.service.code),
+                sheet.cell(minutes, INTEGER), sheet.cell(Decimal(minutes) / 60, NUMBER),
+                sheet.cell(Decimal(units), NUMBER),
+            ])
+        common_minutes = inputs.get("common_minutes", 0)
+        common_units = Decimal(inputs.get("common_units", "0"))
+        if common_minutes or common_units:
+            sheet.append([
+                sheet.cell("—"), sheet.cell("Travail commun"), sheet.cell(item.service.code),
+                sheet.cell(common_minutes, INTEGER),
+                sheet.cell(Decimal(common_minutes) / 60, NUMBER),
+                sheet.cell(common_units, NUMBER),
+            ])
+    last = max(sheet.rows, 2)
+    sheet.append([
+        sheet.cell("Total", bold=True, border=_TOTAL_BORDER),
+        sheet.cell("", border=_TOTAL_BORDER), sheet.cell("", border=_TOTAL_BORDER),
+        *[
+            sheet.formula(f"=SUM({c}2:{c}{last})", INTEGER if c == "D" else NUMBER, bold=True,
+                          border=_TOTAL_BORDER)
+            for c in "DEF"
+        ],
+    ])
+    sheet.ws.auto_filter.ref = f"A1:F{last}"
+    sheet.print_setup(1)
+
+
+def write_allocation_workbook(
+    result: PeriodAllocation,
+    charges: Sequence[ChargeRow],
+    out: str | Path | IO[bytes],
+    *,
+    status: str = "",
+    author: str = "Mutualise",
+    company: str = "",
+) -> None:
+    """Write the workbook of ``result`` (a preview or a stored run) to ``out``."""
+    wb = Workbook(write_only=True)
+    status = status or "Aperçu : répartition calculée, non enregistrée."
+    _summary(wb, result, status)
+    names = _sheet_names(result)
+    for item in result.services:
+        if item.allocation is not None:
+            _service_sheet(wb, result, item, names[item.service.code])
+    _charges_sheet(wb, charges)
+    _time_sheet(wb, result)
+    props = wb.properties
+    props.title = f"Répartition des services mutualisés — {result.period_label}"
+    props.subject = f"Répartition {result.period_code}"
+    props.creator = author
+    props.lastModifiedBy = author
+    props.description = status
+    props.keywords = f"répartition, {result.period_code}"
+    props.category = "Répartition"
+    props.language = "fr-FR"
+    props.created = props.modified = datetime.now().replace(microsecond=0)
+    if company:
+        props.identifier = company
+    wb.save(out)
