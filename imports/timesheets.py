@@ -162,6 +162,11 @@ class Unmapped:
     def shown(self) -> str:
         return self.external.replace(ACTIVITY_SEPARATOR, " › ")
 
+    @property
+    def token(self) -> str:
+        """A short stable id for a form field."""
+        return hashlib.sha256(f"{self.kind}|{self.external}".encode()).hexdigest()[:16]
+
 
 @dataclass(slots=True)
 class ImportReport:
