@@ -211,7 +211,7 @@ def test_the_list_filters_and_exports(client, accountant, cluster, db):
 
 
 def test_import_upload_preview_confirm_then_again(client, accountant, cluster, db):
-    data = HEADER + "05/03/2026;compta@test.fr;A;COMPTA;1h30\r\n".encode()
+    data = HEADER + b"05/03/2026;compta@test.fr;A;COMPTA;1h30\r\n"
     response = client.post(
         "/temps/import",
         data={"document": (io.BytesIO(data), "t.csv")},
@@ -237,7 +237,7 @@ def test_import_upload_preview_confirm_then_again(client, accountant, cluster, d
 
 
 def test_an_import_with_errors_shows_each_line_and_column(client, accountant, cluster, db):
-    data = HEADER + "05/03/2026;compta@test.fr;ZZ;COMPTA;abc\r\n".encode()
+    data = HEADER + b"05/03/2026;compta@test.fr;ZZ;COMPTA;abc\r\n"
     response = client.post(
         "/temps/import",
         data={"document": (io.BytesIO(data), "t.csv")},
