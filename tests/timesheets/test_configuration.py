@@ -1,0 +1,63 @@
+"""Activities and unit types in the configuration file (services[].activities/unit_types)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.configuration import ConfigRefused, apply_configuration, export_configuration
+from timesheets.models import Activity, UnitType
+
+YAML = """
+version: 1
+services:
+  - code: COMPTA
+    name: Comptabilité / gestion
+    activities: [Tenue comptable, Paie, Déclaration de TVA]
+    unit_types:
+      - {name: Écriture, weight: 1}
+      - {name: Bulletin de paie, weight: 5}
+      - {name: Clôture annuelle, weight: 50}
+"""
+
+
+def test_the_file_creates_then_updates_and_deactivates_never_deletes(db):
+    apply_configuration(db, YAML)
+    assert sorted(db.scalars(select(Activity.name))) == [
+        "Déclaration de TVA",
+        "Paie",
+        "Tenue comptable",
+    ]
+    assert db.scalar(select(UnitType.weight).where(UnitType.name == "Clôture annuelle")) == Decimal(
+        50
+    )
+    apply_configuration(
+        db, YAML.replace(", Déclaration de TVA", "").replace("weight: 5", "weight: 4.5")
+    )
+    rows = dict(db.execute(select(Activity.name, Activity.active)).all())
+    assert rows == {"Déclaration de TVA": False, "Paie": True, "Tenue comptable": True}
+    assert db.scalar(select(UnitType.weight).where(UnitType.name == "Bulletin de paie")) == Decimal(
+        "4.5"
+    )
+    exported = next(s for s in export_configuration(db)["services"] if s["code"] == "COMPTA")
+    assert exported["activities"] == ["Tenue comptable", "Paie"]
+    assert exported["unit_types"][1] == {"name": "Bulletin de paie", "weight": "4.5"}
+
+
+@pytest.mark.parametrize(
+    ("replace", "path"),
+    [
+        ("weight: 5", "weight: -1"),
+        ("[Tenue comptable, Paie,", "[Paie, Paie,"),
+        ("{name: Écriture, weight: 1}", "{weight: 1}"),
+    ],
+)
+def test_bad_entries_are_refused_with_their_path(db, replace, path):
+    with pytest.raises(ConfigRefused) as caught:
+        apply_configuration(
+            db,
+            YAML.replace(*replace) if isinstance(replace, tuple) else YAML.replace(replace, path),
+        )
+    assert "services[0]" in str(caught.value)
