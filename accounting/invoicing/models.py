@@ -38,12 +38,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
     select,
+    type_coerce,
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from accounting.allocation.models import AllocationLine
-from accounting.db import Base, utcnow
+from accounting.db import Base, Money, utcnow
 from accounting.invoicing.amounts import (
     InvoiceKind,
     InvoiceStatus,
@@ -373,13 +375,26 @@ class PaymentAllocation(Base):
     )
 
 
+def money_sum(expression: Any) -> Any:
+    """``SUM(expression)`` read back as exact euros on both databases (0 when no row): the
+    Money type is forced on the result, SQLite summing integer cents."""
+    return type_coerce(func.coalesce(func.sum(expression), 0), Money())
+
+
 # ------------------------------------------------------------------ immutability in the ORM
 
 
 def _refuse(document: Invoice | None, what: str) -> InvoiceImmutable:
+    from sqlalchemy import inspect
+
     label = "Ce document"
-    if document is not None and document.number:
-        label = f"{InvoiceKind(document.kind).label} {document.number}"
+    if document is not None:
+        history = inspect(document).attrs.number.history
+        number = history.deleted[0] if history.deleted else document.number
+        kinds = inspect(document).attrs.kind.history
+        kind = kinds.deleted[0] if kinds.deleted else document.kind
+        if number:
+            label = f"{InvoiceKind(kind).label} {number}"
     return InvoiceImmutable(
         f"{label} est émis : il ne peut plus être {what}. Seul un avoir peut l'annuler."
     )
