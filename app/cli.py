@@ -17,7 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from accounting.org import OrgError, Role, User
-from app import AREAS, create_app
+from app import AREAS, create_app, ops_cli
 
 
 def cli_session():  # type: ignore[no-untyped-def]
@@ -126,6 +126,7 @@ for _area in AREAS:
             raise
         continue
     _module.register(cli)
+ops_cli.register(cli)  # verify, backup, restore
 
 
 def main() -> None:
