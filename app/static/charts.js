@@ -103,6 +103,15 @@
     box.appendChild(canvas);
     var anchor = table.closest(".table-wrap") || table;
     anchor.parentNode.insertBefore(box, anchor);
+    if (title) {
+      // The title reads above the chart; the caption stays for screen readers and copying.
+      var heading = document.createElement("p");
+      heading.className = "chart-title";
+      heading.setAttribute("aria-hidden", "true");
+      heading.textContent = title;
+      box.parentNode.insertBefore(heading, box);
+      if (table.caption) table.caption.classList.add("visually-hidden");
+    }
 
     var stacked = kind === "stacked";
     var valueAxis = horizontal ? "x" : "y";

@@ -1,0 +1,188 @@
+"""The role dashboards on the home page: each block's figures, worked out by hand from the
+cluster of tests/cluster_data.py (4 members, today's calendar), then the page as each role
+sees it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html import unescape
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from accounting.org import Role
+from app.main.dashboards import (
+    accountant_board,
+    admin_board,
+    developer_board,
+    member_board,
+    treasurer_board,
+)
+from app.main.routes import chosen_month
+from tests.cluster_data import SHARE, Cluster, build_cluster
+from tests.conftest import TEST_PASSWORD
+
+
+@pytest.fixture
+def cluster(db: Session) -> Cluster:
+    return build_cluster(db, members=4)
+
+
+def login(client: FlaskClient, cluster: Cluster, role: Role) -> None:
+    response = client.post(
+        "/login", data={"email": cluster.users[role].email, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_developer_sees_own_hours_of_the_week_and_month_per_member_and_common_work(
+    db: Session, cluster: Cluster
+) -> None:
+    board = developer_board(db, cluster.users[Role.DEVELOPER].id, cluster.today)
+    # 4 members × 1 h 30 today, plus 1 h of common work: 7 h, in the week and in the month.
+    assert [(r.code, r.week_minutes, r.month_minutes) for r in board.rows] == [
+        ("A0001", 90, 90), ("A0002", 90, 90), ("A0003", 90, 90), ("A0004", 90, 90),
+        ("", 60, 60),
+    ]
+    assert board.rows[-1].name == "Travail commun"
+    assert (board.week_minutes, board.month_minutes, board.common_month_minutes) == (420, 420, 60)
+    # Today's five entries are drafts; the past ones are approved.
+    assert [(d.month.start, d.entries, d.minutes) for d in board.drafts] == [
+        (cluster.today.replace(day=1), 5, 420)
+    ]
+
+
+def test_accountant_sees_hours_and_units_per_member_and_no_idle_member(
+    db: Session, cluster: Cluster
+) -> None:
+    board = accountant_board(db, cluster.today)
+    assert board.services == [("COMPTA", "Comptabilité"), ("DEV", "Développement")]
+    first = board.rows[0]
+    # 45 min of accounting with 3 entries of weight 2 = 6 units, and 1 h 30 of development.
+    assert (first.code, first.minutes, first.units) == ("A0001", {"COMPTA": 45, "DEV": 90},
+                                                         Decimal("6.000"))
+    assert board.rows[-1].member_id is None and board.rows[-1].minutes == {"DEV": 60}
+    assert board.total_minutes == 4 * 135 + 60
+    assert board.total_units == Decimal("24")
+    assert (board.idle_count, board.idle_members) == (0, [])
+    assert board.draft_invoices == []  # every invoice of the past quarter is issued
+
+
+def test_accountant_sees_the_members_without_activity_in_a_month_with_none(
+    db: Session, cluster: Cluster
+) -> None:
+    third_month = cluster.past.end  # work was logged on the quarter's 2nd day only
+    board = accountant_board(db, third_month)
+    # In the last month of the past quarter nobody logged anything: all 4 members are idle.
+    assert board.idle_count == 4
+    assert [code for code, _ in board.idle_members] == ["A0001", "A0002", "A0003", "A0004"]
+
+
+def test_treasurer_sees_the_latest_run_waiting_and_the_overdue_invoices(
+    db: Session, cluster: Cluster
+) -> None:
+    board = treasurer_board(db, cluster.today)
+    # The latest run is last month's, stored and not approved: COMPTA 1 000 € equally (250 €
+    # each) and DEV 600 € by hours (60 min each: 150 € each).
+    assert board.period.id == cluster.last_month.id
+    assert board.allocation_status == "stored"
+    assert [(m.code, m.amounts) for m in board.allocation] == [
+        (f"A000{n}", {"COMPTA": Decimal("250.00"), "DEV": Decimal("150.00")}) for n in (1, 2, 3, 4)
+    ]
+    assert board.allocation_total == Decimal("1600.00")
+    assert board.settlements == []  # nothing invoiced for last month
+    assert [r.id for r in board.waiting_runs] == [cluster.runs[1].id]
+    # The past quarter's invoices fell due 30 days after the quarter; members 3 and 4 did not pay.
+    assert [i.customer_code for i in board.overdue] == ["A0003", "A0004"]
+    assert (board.overdue_count, board.overdue_total) == (2, 2 * SHARE)
+
+
+def test_treasurer_chooses_the_past_quarter_and_sees_invoiced_against_paid(
+    db: Session, cluster: Cluster
+) -> None:
+    board = treasurer_board(db, cluster.today, cluster.past.code)
+    assert board.period.id == cluster.past.id and board.allocation_status == "approved"
+    assert all(m.total == SHARE for m in board.allocation)
+    assert [(s.code, s.invoiced, s.paid) for s in board.settlements] == [
+        ("A0001", SHARE, SHARE), ("A0002", SHARE, SHARE),
+        ("A0003", SHARE, Decimal("0.00")), ("A0004", SHARE, Decimal("0.00")),
+    ]
+    assert (board.invoiced, board.paid, board.outstanding) == (4 * SHARE, 2 * SHARE, 2 * SHARE)
+
+
+def test_member_accountant_sees_their_twelve_months_and_what_they_owe(
+    db: Session, cluster: Cluster
+) -> None:
+    paid = member_board(db, cluster.members[0].id, cluster.today)
+    assert paid.months == [
+        (cluster.past.label, {"COMPTA": Decimal("1000.00"), "DEV": Decimal("600.00")})
+    ]
+    assert paid.allocated == SHARE
+    assert [i.status for i in paid.invoices] == ["paid"]
+    assert (paid.due, paid.overdue) == (Decimal("0.00"), Decimal("0.00"))
+
+    unpaid = member_board(db, cluster.members[2].id, cluster.today)
+    assert (unpaid.due, unpaid.overdue, unpaid.next_due) == (SHARE, SHARE, None)
+
+
+def test_admin_sees_keys_periods_missing_figures_and_the_audit_log(
+    db: Session, cluster: Cluster
+) -> None:
+    board = admin_board(db, cluster.today)
+    assert [(k.service_code, k.text) for k in board.keys] == [("COMPTA", "equal"),
+                                                               ("DEV", "hours")]
+    assert board.keys[1].description == "au prorata des heures"
+    assert board.services_without_key == []
+    assert [m.code for m in board.missing] == ["A0004"]
+    assert board.figures_needed == frozenset()  # equal and hours need no figures
+    assert {p.id for p in board.periods} == {cluster.past.id, cluster.last_month.id}
+    assert board.open_past_periods == 2
+    assert len(board.events) == 10
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.DEVELOPER, ["Mon temps", "7 h", "Travail commun", "data-chart=\"bar\""]),
+        (Role.ACCOUNTANT, ["Activité du pôle", "10 h", "Unités d'œuvre", "24,0"]),
+        (Role.TREASURER, ["Répartitions en attente d'approbation", "1 600,00 €",
+                          "3 200,00 €", "data-chart=\"stacked\""]),
+        (Role.MEMBER_ACCOUNTANT, ["Adhérent 1", "1 600,00 €", "Payée"]),
+        (Role.ADMIN, ["Clés en vigueur", "au prorata des heures", "A0004"]),
+    ],
+)
+def test_each_role_gets_its_dashboard_on_the_home_page(
+    client: FlaskClient, cluster: Cluster, role: Role, expected: list[str]
+) -> None:
+    login(client, cluster, role)
+    page = unescape(client.get("/accueil").get_data(as_text=True))
+    for text in expected:
+        assert text in page.replace("\u202f", " ").replace("\xa0", " "), text
+
+
+def test_a_member_accountant_sees_nothing_of_another_member(
+    client: FlaskClient, cluster: Cluster
+) -> None:
+    login(client, cluster, Role.MEMBER_ACCOUNTANT)
+    html = client.get("/accueil").get_data(as_text=True)
+    assert "Adhérent 1" in html
+    for other in ("Adhérent 2", "Adhérent 3", "A0003", "Travail commun"):
+        assert other not in html
+
+
+def test_a_bad_month_or_period_parameter_falls_back_quietly(
+    client: FlaskClient, cluster: Cluster
+) -> None:
+    login(client, cluster, Role.TREASURER)
+    assert client.get("/accueil?mois=2026-13&periode=n%27importe").status_code == 200
+
+
+def test_the_month_parameter_is_read_strictly() -> None:
+    from datetime import date
+
+    today = date(2026, 11, 26)
+    assert chosen_month("2025-03", today) == date(2025, 3, 1)
+    assert chosen_month("2025-3", today) == date(2026, 11, 1)
+    assert chosen_month("2025-13", today) == date(2026, 11, 1)
+    assert chosen_month(None, today) == date(2026, 11, 1)
