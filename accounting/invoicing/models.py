@@ -57,6 +57,7 @@ from accounting.invoicing.errors import InvoiceImmutable
 from accounting.money import ZERO
 from accounting.org import Carrier, Member, Service, VatRegime
 from accounting.periods import Period
+from accounting.seal import Sealable, register_sealable
 
 #: The only columns of an issued document that may still change: its payment state.
 MUTABLE_AFTER_ISSUE = frozenset({"status", "amount_paid", "amount_credited"})
@@ -567,3 +568,16 @@ def _install_triggers(target: Any, connection: Any, **kw: Any) -> None:
 
 
 event.listen(InvoiceLine.__table__, "after_create", _install_triggers)
+
+
+#: Issued invoices and credit notes are sealed in the hash chain (accounting.seal): their row
+#: and lines as issued; payment follow-up (MUTABLE_AFTER_ISSUE) is left out.
+register_sealable(
+    Sealable(
+        Invoice.__tablename__,
+        children=((InvoiceLine.__tablename__, "invoice_id"),),
+        mutable=MUTABLE_AFTER_ISSUE,
+        must_be_sealed=lambda t: t.c.status != InvoiceStatus.DRAFT.value,
+        label=lambda row: row.get("number") or f"brouillon {row.get('id')}",
+    )
+)

@@ -89,6 +89,7 @@ def record_payment(
     today = today or date.today()
     if amount <= ZERO or not is_cents(amount):
         raise PaymentRefused("Le montant du paiement doit être positif, en euros et centimes.")
+    amount = amount.quantize(ZERO)
     if paid_on > today:
         raise PaymentRefused(f"Date de paiement dans le futur : {paid_on:%d/%m/%Y}.")
     try:

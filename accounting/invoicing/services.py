@@ -62,6 +62,7 @@ from accounting.invoicing.models import (
 from accounting.money import ZERO, is_cents
 from accounting.org import Carrier, Member, Service, VatRegime
 from accounting.periods import Period, closed_period_containing
+from accounting.seal import seal_record, seal_records
 
 #: Statuses of an invoice that still counts (not a draft, not cancelled by credit notes).
 LIVE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTLY_PAID.value, InvoiceStatus.PAID.value)
@@ -591,6 +592,7 @@ def issue_invoices(
     for invoice, sequence in zip(drafts, numbers, strict=True):
         _finalize(invoice, carrier, issue_date.year, sequence, issue_date, issued_by)
     session.flush()
+    seal_records(session, Invoice.__tablename__, [d.id for d in drafts], "issue")
     record_audit(
         session, "issue", Invoice.__tablename__, None,
         after={"period": period.code, "numbers": [d.number for d in drafts],
@@ -766,6 +768,7 @@ def create_credit_note(
         invoice.total_incl_tax, invoice.amount_paid, invoice.amount_credited
     ).value
     session.flush()
+    seal_record(session, Invoice.__tablename__, note.id, "credit_note")
     record_audit(
         session, "credit", Invoice.__tablename__, note.id,
         after={"number": note.number, "original": invoice.number, "reason": reason,

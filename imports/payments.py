@@ -1,0 +1,264 @@
+"""Payments import: a bank statement (CSV or XLSX) read into payments, all or nothing.
+
+Columns (French or English headers, case and accents ignored): ``Date``, ``Adhérent`` (member
+code) and/or ``Facture`` (invoice number), ``Montant``, ``Référence`` (optional), ``Mode``
+(optional: virement, chèque, prélèvement, espèces, autre; default virement).
+
+Design: :func:`analyse_payments` reads and checks the whole file and returns a preview (new
+rows, rows already imported, every error with its line and column) without writing anything;
+:func:`import_payments` does the same, refuses the file if any row is wrong
+(:class:`~imports.errors.ImportRefused`), then records each new row with
+:func:`accounting.invoicing.payments.record_payment` inside a savepoint, so a failure leaves
+nothing behind.
+
+Idempotence: each row has a fingerprint (date, member, invoice, amount, reference and its rank
+among identical rows of the file), stored as the payment's ``import_key``: importing the same
+file twice adds nothing, and two identical transfers on one statement stay two payments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, PaymentMethod
+from accounting.invoicing.errors import InvoicingError
+from accounting.invoicing.models import Invoice, Payment
+from accounting.invoicing.payments import record_payment
+from accounting.org import Member
+from accounting.periods import closed_period_containing
+from imports.errors import ErrorList, ImportRefused, RowError
+from imports.parsing import parse_date, parse_decimal
+from imports.tabular import Table, map_columns, normalize_header, read_table
+
+COLUMNS = {
+    "date": ["Date", "Date de paiement", "Date de valeur", "Date opération", "paid_on"],
+    "member": ["Adhérent", "Code adhérent", "Membre", "Member", "Member code"],
+    "invoice": ["Facture", "N° facture", "Numéro de facture", "Invoice", "Invoice number"],
+    "amount": ["Montant", "Crédit", "Amount"],
+    "reference": ["Référence", "Libellé", "Reference", "Label"],
+    "method": ["Mode", "Mode de paiement", "Moyen de paiement", "Method"],
+}
+OPTIONAL = ("member", "invoice", "reference", "method")
+
+_METHODS = {
+    normalize_header(word): method
+    for method, words in {
+        PaymentMethod.TRANSFER: ["virement", "vir", "transfer"],
+        PaymentMethod.DIRECT_DEBIT: ["prélèvement", "prlv", "direct debit"],
+        PaymentMethod.CHEQUE: ["chèque", "cheque", "chq"],
+        PaymentMethod.CASH: ["espèces", "cash"],
+        PaymentMethod.OTHER: ["autre", "other"],
+    }.items()
+    for word in [*words, method.value]
+}
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """One checked row of the file."""
+
+    line: int
+    paid_on: date
+    member: Member
+    invoice: Invoice | None
+    amount: Decimal
+    reference: str
+    method: str
+    key: str
+
+    @property
+    def target(self) -> str:
+        return self.invoice.number if self.invoice is not None else "factures les plus anciennes"
+
+
+@dataclass
+class PaymentPreview:
+    filename: str
+    rows: int = 0
+    new: list[PaymentRow] = field(default_factory=list)
+    already: list[PaymentRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.amount for r in self.new), Decimal("0.00"))
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.new)} paiement(s) à enregistrer pour {_eur(self.total)}"
+            if self.new
+            else "Aucun nouveau paiement"
+        )
+        if self.already:
+            text += (
+                f" ; {len(self.already)} ligne(s) déjà importée(s), ignorée(s) "
+                "(réimporter le même fichier n'ajoute rien)"
+            )
+        return text + "."
+
+
+def _eur(amount: Decimal) -> str:
+    from accounting.invoicing.amounts import format_eur
+
+    return format_eur(amount)
+
+
+def _fingerprint(parts: tuple[str, ...], rank: int) -> str:
+    return hashlib.sha256("\x1f".join((*parts, str(rank))).encode()).hexdigest()
+
+
+def analyse_payments(
+    session: Session, data: bytes, filename: str, *, today: date | None = None
+) -> PaymentPreview:
+    """Read and check a statement; nothing is written. Errors are returned, not raised, except
+    a file that cannot be read at all (``ImportRefused``)."""
+    today = today or date.today()
+    table = read_table(data, filename)
+    preview = PaymentPreview(filename=table.filename, rows=len(table))
+    try:
+        rows = _check(session, table, today)
+    except ImportRefused as refused:
+        preview.errors = refused.errors
+        return preview
+    known = set(
+        session.scalars(
+            select(Payment.import_key).where(Payment.import_key.in_([r.key for r in rows]))
+        )
+    )
+    for row in rows:
+        (preview.already if row.key in known else preview.new).append(row)
+    return preview
+
+
+def _check(session: Session, table: Table, today: date) -> list[PaymentRow]:
+    columns = map_columns(
+        table.header, COLUMNS, optional=OPTIONAL, header_line=table.header_line
+    )
+    errors = ErrorList()
+    if "member" not in columns and "invoice" not in columns:
+        errors.add(
+            table.header_line, None,
+            "Il faut une colonne « Adhérent » (code) ou « Facture » (numéro) pour savoir qui "
+            "a payé.",
+        )
+        errors.raise_if_any()
+    codes = {table.rows[i].get(columns.get("member")) for i in range(len(table))}
+    numbers = {table.rows[i].get(columns.get("invoice")) for i in range(len(table))}
+    members = {
+        m.code: m
+        for m in session.scalars(select(Member).where(Member.code.in_(codes - {""})))
+    }
+    invoices = {
+        i.number: i
+        for i in session.scalars(select(Invoice).where(Invoice.number.in_(numbers - {""})))
+    }
+    label = columns.label
+    seen: Counter[tuple[str, ...]] = Counter()
+    rows: list[PaymentRow] = []
+    for row in table:
+        line = row.line
+        paid_on = errors.parse(line, label("date"), parse_date, row.get(columns.get("date")))
+        amount = errors.parse(
+            line, label("amount"), parse_decimal, row.get(columns.get("amount")),
+            max_places=2, minimum=Decimal("0.01"),
+        )
+        code = row.get(columns.get("member"))
+        number = row.get(columns.get("invoice"))
+        reference = row.get(columns.get("reference"))
+        method_text = row.get(columns.get("method"))
+        member = invoice = None
+        if paid_on is not None:
+            if paid_on > today:
+                errors.add(line, label("date"), f"Date dans le futur : {paid_on:%d/%m/%Y}.")
+            elif (closed := closed_period_containing(session, paid_on)) is not None:
+                errors.add(
+                    line, label("date"),
+                    f"Le {paid_on:%d/%m/%Y} est dans la période clôturée {closed.label}.",
+                )
+        if number:
+            invoice = invoices.get(number)
+            if invoice is None:
+                errors.add(line, label("invoice"), f"Aucune facture n° « {number} ».")
+            elif invoice.kind != InvoiceKind.INVOICE:
+                errors.add(line, label("invoice"), f"{number} est un avoir : il ne se paie pas.")
+            elif invoice.status == InvoiceStatus.CANCELLED:
+                errors.add(line, label("invoice"), f"La facture {number} est annulée par avoir.")
+            else:  # already settled: the payment is kept as the member's credit
+                member = invoice.member
+        if code:
+            by_code = members.get(code)
+            if by_code is None:
+                errors.add(line, label("member"), f"Code adhérent inconnu : « {code} ».")
+            elif member is not None and member.id != by_code.id:
+                errors.add(
+                    line, label("member"),
+                    f"La facture {number} est adressée à {member.code}, pas à {code}.",
+                )
+            else:
+                member = by_code
+        if not code and not number:
+            errors.add(
+                line, None,
+                "Indiquez le code adhérent ou le numéro de facture : qui a payé ?",
+            )
+        method = PaymentMethod.TRANSFER.value
+        if method_text:
+            found = _METHODS.get(normalize_header(method_text))
+            if found is None:
+                errors.add(
+                    line, label("method"),
+                    f"Mode de paiement inconnu « {method_text} » (virement, chèque, "
+                    "prélèvement, espèces, autre).",
+                )
+            else:
+                method = found.value
+        if paid_on is None or amount is None or member is None or len(errors):
+            continue
+        amount = amount.quantize(Decimal("0.01"))
+        parts = (paid_on.isoformat(), member.code, number, str(amount), reference.strip())
+        seen[parts] += 1
+        rows.append(
+            PaymentRow(line, paid_on, member, invoice, amount, reference.strip(), method,
+                       _fingerprint(parts, seen[parts]))
+        )
+    errors.raise_if_any()
+    return rows
+
+
+def import_payments(
+    session: Session, data: bytes, filename: str, *, today: date | None = None
+) -> PaymentPreview:
+    """Record the new payments of a statement (all or nothing; rows already imported are
+    skipped). Raises ``ImportRefused`` with every error; flushes, never commits."""
+    today = today or date.today()
+    preview = analyse_payments(session, data, filename, today=today)
+    if preview.errors:
+        raise ImportRefused(preview.errors)
+    problems: list[RowError] = []
+    with session.begin_nested() as savepoint:
+        for row in preview.new:
+            target: dict = {}
+            if row.invoice is not None:
+                # An earlier row of the same file may have settled it: then it is a credit.
+                target = {"invoices": [row.invoice]} if row.invoice.outstanding else {
+                    "allocations": {}}
+            try:
+                record_payment(
+                    session, member=row.member, paid_on=row.paid_on, amount=row.amount,
+                    method=row.method, reference=row.reference, import_key=row.key,
+                    today=today, **target,
+                )
+            except InvoicingError as error:
+                problems.append(RowError(row.line, None, str(error)))
+        if problems:
+            savepoint.rollback()
+    if problems:
+        raise ImportRefused(problems)
+    return preview
