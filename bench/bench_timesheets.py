@@ -1,0 +1,510 @@
+"""Benchmarks of issue 3 (timesheets), each beside the bare library doing the same raw work in
+the same run (the machines are shared and noisy: the ratio is the figure to read).
+
+    .venv/bin/python bench/bench_timesheets.py                 # everything
+    .venv/bin/python bench/bench_timesheets.py pages summary   # some of: pages summary import export
+
+Targets (issue 3), on the large dataset (1 000 members, 50 staff, 1 000 000 entries over ten
+years, SQLite): the list page and the weekly grid in under 100 ms of server time; the monthly
+summary for all members in under 1 s; a 100 000-row CSV import (validate + insert) within 3x
+``pandas.read_csv`` of the same file plus a bare bulk insert of the same rows; the XLSX export of
+100 000 entries within 1.3x openpyxl's write-only mode writing the same cells, peak memory under
+200 MB.
+
+The dataset is synthetic and deterministic, built on first use into ``bench/.cache/`` (about a
+minute) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing
+import os
+import resource
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CACHE = ROOT / "bench" / ".cache"
+DB_PATH = CACHE / "timesheets-1m.db"
+MEMBERS, STAFF, ENTRIES = 1000, 50, 1_000_000
+LAST_DAY = date.today().replace(day=1) + timedelta(days=31)
+FIRST_DAY = LAST_DAY.replace(year=LAST_DAY.year - 10)
+PASSWORD = "banc-d-essai-temps"
+
+
+def line(name: str, seconds: float, target: str, bare: float | None = None, note: str = "") -> None:
+    ratio = f"  ratio {seconds / bare:5.2f}x (bare {bare * 1000:8.1f} ms)" if bare else ""
+    print(f"{name:<44} {seconds * 1000:9.1f} ms   target {target:<22}{ratio} {note}")
+
+
+# ---------------------------------------------------------------- dataset
+
+
+def build_dataset() -> None:
+    """1 000 members, 50 staff, 2 services with activities and unit types, 1 000 000 entries."""
+    from sqlalchemy import create_engine
+
+    from app.models import metadata
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = DB_PATH.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    engine = create_engine(f"sqlite:///{tmp}")
+    metadata.create_all(engine)
+    engine.dispose()
+    from argon2 import PasswordHasher
+
+    hashed = PasswordHasher().hash(PASSWORD)
+    con = sqlite3.connect(tmp)
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.executemany(
+        "INSERT INTO members (id, code, name, legal_form, address, joined_on) VALUES (?,?,?,?,?,?)",
+        [
+            (i, f"M{i:04d}", f"Adhérent {i}", "Association", "", "2010-01-01")
+            for i in range(1, MEMBERS + 1)
+        ],
+    )
+    con.executemany(
+        "INSERT INTO services (id, code, name, revenue_account, expense_account, active) VALUES (?,?,?,?,?,1)",
+        [
+            (1, "COMPTA", "Comptabilité / gestion", "706000", "6226"),
+            (2, "DEV", "Développement", "706100", "6226"),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO activities (id, service_id, name, active) VALUES (?,?,?,1)",
+        [
+            (1, 1, "Tenue comptable"),
+            (2, 1, "Paie"),
+            (3, 1, "TVA"),
+            (4, 1, "Clôture"),
+            (5, 2, "Prospection"),
+            (6, 2, "Accompagnement"),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO unit_types (id, service_id, name, weight, active) VALUES (?,?,?,?,1)",
+        [
+            (1, 1, "Écriture", 1000),
+            (2, 1, "Bulletin de paie", 5000),
+            (3, 1, "Déclaration de TVA", 10000),
+        ],
+    )
+    now = "2026-01-01 00:00:00.000000"
+    users = [(1, "admin@bench.fr", "Coordination", hashed, "admin", None)]
+    users += [
+        (
+            i + 1,
+            f"staff{i}@bench.fr",
+            f"Salarié {i:02d}",
+            hashed,
+            "accountant" if i % 2 else "developer",
+            None,
+        )
+        for i in range(1, STAFF + 1)
+    ]
+    con.executemany(
+        "INSERT INTO users (id, email, name, password_hash, roles, member_id, active, created_at, failed_logins) VALUES (?,?,?,?,?,?,1,?,0)",
+        [(*u, now) for u in users],
+    )
+    days = (LAST_DAY - FIRST_DAY).days
+
+    def rows():
+        for i in range(ENTRIES):
+            day = FIRST_DAY + timedelta(days=i * days // ENTRIES)
+            staff = 2 + (i * 7) % STAFF
+            service = 1 if staff % 2 else 2
+            member = None if i % 10 == 0 else 1 + (i * 7919) % MEMBERS
+            activity = (1 + i % 4) if service == 1 else (5 + i % 2)
+            unit = (1 + i % 3) if service == 1 and i % 5 == 0 else None
+            yield (
+                staff,
+                day.isoformat(),
+                15 + (i * 13) % 105,
+                member,
+                service,
+                activity,
+                unit,
+                (1000 * (1 + i % 9)) if unit else None,
+                "",
+                "approved" if day.year < 2026 else "draft",
+                "",
+                now,
+                staff,
+                now,
+                staff,
+            )
+
+    con.executemany(
+        "INSERT INTO work_entries (staff_id, day, minutes, member_id, service_id, activity_id, unit_type_id, quantity, note, status, review_comment, created_at, created_by_id, updated_at, updated_by_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows(),
+    )
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+    tmp.rename(DB_PATH)
+
+
+def ensure_dataset() -> None:
+    if not DB_PATH.exists():
+        print(f"Building the dataset into {DB_PATH} (once)...", flush=True)
+        started = time.perf_counter()
+        build_dataset()
+        print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def make_app():  # type: ignore[no-untyped-def]
+    from app import create_app
+
+    return create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{DB_PATH}",
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "TESTING": True,
+            "MUTUALISE_ENV": "testing",
+        }
+    )
+
+
+def timed(fn, repeat: int = 7) -> float:  # type: ignore[no-untyped-def]
+    """Median of ``repeat`` runs after one warm-up."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+# ---------------------------------------------------------------- benchmarks
+
+
+def bench_pages() -> None:
+    app = make_app()
+    client = app.test_client()
+    response = client.post("/login", data={"email": "admin@bench.fr", "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    today = date.today()
+    month_start = today.replace(day=1).isoformat()
+    con = sqlite3.connect(DB_PATH)
+
+    def bare_list() -> None:
+        con.execute(
+            "SELECT w.id, w.day, u.name, m.code, s.code, a.name, w.minutes, w.status FROM work_entries w "
+            "JOIN users u ON u.id = w.staff_id JOIN services s ON s.id = w.service_id "
+            "LEFT JOIN members m ON m.id = w.member_id LEFT JOIN activities a ON a.id = w.activity_id "
+            "WHERE w.day >= ? ORDER BY w.day DESC, w.id DESC LIMIT 50",
+            (month_start,),
+        ).fetchall()
+        con.execute(
+            "SELECT count(*), sum(minutes) FROM work_entries WHERE day >= ?", (month_start,)
+        ).fetchall()
+
+    def page(url: str):  # type: ignore[no-untyped-def]
+        def get() -> None:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return get
+
+    bare = timed(bare_list)
+    line(
+        "list page (current month, 50 rows + totals)",
+        timed(page("/temps/saisies")),
+        "< 100 ms",
+        bare,
+    )
+    line(
+        "list page, month sorted by staff, page 20",
+        timed(page("/temps/saisies?tri=staff&page=20")),
+        "< 100 ms",
+        bare,
+    )
+    line(
+        "list page, ten years (no date filter), page 2",
+        timed(page("/temps/saisies?du=&au=&page=2"), repeat=3),
+        "(information)",
+        bare,
+    )
+    week_day = (today - timedelta(days=7)).isoformat()
+
+    def bare_week() -> None:
+        con.execute(
+            "SELECT id, day, minutes, service_id, member_id, activity_id, unit_type_id, status FROM work_entries "
+            "WHERE staff_id = ? AND day BETWEEN ? AND ?",
+            (3, week_day, today.isoformat()),
+        ).fetchall()
+
+    line(
+        "weekly grid of one staff",
+        timed(page(f"/temps/semaine?jour={week_day}&intervenant=3")),
+        "< 100 ms",
+        timed(bare_week),
+    )
+    con.close()
+
+
+def bench_summary() -> None:
+    from sqlalchemy.orm import Session
+
+    from app.database import make_engine
+    from timesheets.summaries import monthly_summary
+
+    engine = make_engine(f"sqlite:///{DB_PATH}")
+    first = date.today().replace(day=1) - timedelta(days=1)
+    start, end = first.replace(day=1), first
+    con = sqlite3.connect(DB_PATH)
+
+    def bare() -> None:
+        con.execute(
+            "SELECT strftime('%Y', day), strftime('%m', day), service_id, member_id, unit_type_id, sum(minutes), sum(quantity) "
+            "FROM work_entries WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3, 4, 5",
+            (start.isoformat(), end.isoformat()),
+        ).fetchall()
+
+    with Session(engine) as session:
+        ours = timed(lambda: monthly_summary(session, start, end))
+        rows = len(monthly_summary(session, start, end).rows)
+    line(f"monthly summary, all members ({rows} rows)", ours, "< 1 s", timed(bare))
+    year = timed(lambda: _summary_year(engine), repeat=3)
+    line("summary of a whole year", year, "(information)")
+    con.close()
+
+
+def _summary_year(engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import Session
+
+    from timesheets.summaries import monthly_summary
+
+    with Session(engine) as session:
+        monthly_summary(session, date(2025, 1, 1), date(2025, 12, 31))
+
+
+def _import_csv(rows: int) -> bytes:
+    lines = ["Date;Intervenant;Adhérent;Service;Durée;Activité;Unité;Quantité;Commentaire"]
+    for i in range(rows):
+        # One line per staff and day: the import checks 24 h a day against stored entries.
+        day = date(2017, 1, 2) + timedelta(days=i // STAFF)
+        lines.append(
+            f"{day:%d/%m/%Y};staff{1 + i % STAFF}@bench.fr;M{1 + (i * 31) % MEMBERS:04d};"
+            f"{'COMPTA' if (1 + i % STAFF) % 2 else 'DEV'};{['1,5', '0:45', '1h15', '30m'][i % 4]};;;;ligne {i}"
+        )
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def bench_import(rows: int = 100_000) -> None:
+    """Our import (read, validate, resolve, check rules, fingerprint, insert) against
+    pandas.read_csv of the same file plus a bare bulk insert of the same rows."""
+    import shutil
+
+    import pandas
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from accounting.org import Role, User
+    from app.database import make_engine
+    from imports.timesheets import import_file
+    from timesheets.models import WorkEntry
+
+    data = _import_csv(rows)
+    work = CACHE / "import-bench.db"
+    # A smaller copy: the import checks the day totals against the stored entries.
+    shutil.copy(DB_PATH, work)
+    engine = make_engine(f"sqlite:///{work}")
+    actor = User(email="bench", name="bench", roles=Role.ADMIN.value)
+
+    started = time.perf_counter()
+    frame = pandas.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False)
+    pandas_read = time.perf_counter() - started
+    records = [
+        {
+            "staff_id": 2,
+            "day": date(2016, 1, 4),
+            "minutes": 90,
+            "member_id": 1,
+            "service_id": 1,
+            "activity_id": None,
+            "unit_type_id": None,
+            "quantity": None,
+            "note": note,
+            "status": "draft",
+            "review_comment": "",
+            "import_key": f"bare-{i}",
+        }
+        for i, note in enumerate(frame["Commentaire"])
+    ]
+    with Session(engine) as session:
+        started = time.perf_counter()
+        session.execute(insert(WorkEntry.__table__), records)
+        bare_insert = time.perf_counter() - started
+        session.rollback()
+    bare = pandas_read + bare_insert
+    with Session(engine) as session:
+        started = time.perf_counter()
+        report = import_file(session, actor, data, "bench.csv")
+        ours = time.perf_counter() - started
+        assert report.added == rows, report.summary()
+        session.rollback()
+    engine.dispose()
+    work.unlink(missing_ok=True)
+    line(
+        f"CSV import of {rows} rows (validate+insert)",
+        ours,
+        "<= 3x bare",
+        bare,
+        f"(pandas.read_csv {pandas_read * 1000:.0f} ms + bulk insert {bare_insert * 1000:.0f} ms)",
+    )
+
+
+def _export_ours(queue) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import Session
+
+    from accounting.org import Role, User
+    from app.database import make_engine
+    from timesheets.export import write_entries_xlsx
+    from timesheets.listing import EntryFilter, export_rows
+
+    engine = make_engine(f"sqlite:///{DB_PATH}")
+    actor = User(email="bench", name="bench", roles=Role.ADMIN.value)
+    start, end = _export_range()
+    with Session(engine) as session:
+        started = time.perf_counter()
+        count = write_entries_xlsx(
+            export_rows(session, actor, EntryFilter(start=start, end=end)),
+            str(CACHE / "export-ours.xlsx"),
+        )
+        seconds = time.perf_counter() - started
+    queue.put((seconds, count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def _export_bare(queue) -> None:  # type: ignore[no-untyped-def]
+    """openpyxl write-only (lxml) writing the same cells, values fetched by sqlite3."""
+    from openpyxl import Workbook
+
+    start, end = _export_range()
+    con = sqlite3.connect(DB_PATH)
+    rows = con.execute(
+        "SELECT w.day, u.name, u.email, m.code, m.name, s.code, a.name, w.minutes, t.name, w.quantity, w.note, w.status "
+        "FROM work_entries w JOIN users u ON u.id = w.staff_id JOIN services s ON s.id = w.service_id "
+        "LEFT JOIN members m ON m.id = w.member_id LEFT JOIN activities a ON a.id = w.activity_id "
+        "LEFT JOIN unit_types t ON t.id = w.unit_type_id WHERE w.day BETWEEN ? AND ? ORDER BY w.day, u.name, w.id",
+        (start.isoformat(), end.isoformat()),
+    )
+    started = time.perf_counter()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Temps")
+    sheet.append(
+        [
+            "Date",
+            "Intervenant",
+            "E-mail",
+            "Code",
+            "Adhérent",
+            "Service",
+            "Activité",
+            "Heures",
+            "Minutes",
+            "Unité",
+            "Quantité",
+            "Commentaire",
+            "Statut",
+        ]
+    )
+    count = 0
+    for (
+        day,
+        staff,
+        email,
+        code,
+        member,
+        service,
+        activity,
+        minutes,
+        unit,
+        quantity,
+        note,
+        status,
+    ) in rows:
+        sheet.append(
+            [
+                date.fromisoformat(day),
+                staff,
+                email,
+                code,
+                member,
+                service,
+                activity,
+                minutes / 60,
+                minutes,
+                unit,
+                quantity,
+                note or None,
+                status,
+            ]
+        )
+        count += 1
+    workbook.save(str(CACHE / "export-bare.xlsx"))
+    queue.put(
+        (time.perf_counter() - started, count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    )
+
+
+def _export_range() -> tuple[date, date]:
+    """About 100 000 entries: a little more than one year of the ten."""
+    span = (LAST_DAY - FIRST_DAY).days * 100_000 // ENTRIES
+    start = date(2020, 1, 1)
+    return start, start + timedelta(days=span - 1)
+
+
+def bench_export() -> None:
+    results = {}
+    for name, target in (("bare", _export_bare), ("ours", _export_ours)):
+        queue: multiprocessing.Queue = multiprocessing.Queue()
+        process = multiprocessing.Process(target=target, args=(queue,))
+        process.start()
+        results[name] = queue.get()
+        process.join()
+    seconds, count, peak_kb = results["ours"]
+    bare_seconds, bare_count, bare_peak = results["bare"]
+    line(
+        f"XLSX export of {count} entries",
+        seconds,
+        "<= 1.3x bare",
+        bare_seconds,
+        f"(peak RSS {peak_kb / 1024:.0f} MB, target < 200 MB; bare {bare_peak / 1024:.0f} MB, {bare_count} rows)",
+    )
+
+
+BENCHES = {
+    "pages": bench_pages,
+    "summary": bench_summary,
+    "import": bench_import,
+    "export": bench_export,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("which", nargs="*", help="benchmarks to run: " + ", ".join(BENCHES))
+    args = parser.parse_args()
+    ensure_dataset()
+    for name in args.which or BENCHES:
+        BENCHES[name]()
+
+
+if __name__ == "__main__":
+    main()
