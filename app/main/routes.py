@@ -39,6 +39,12 @@ def url_if(endpoint: str, **values: Any) -> str | None:
         return None
 
 
+@bp.app_template_test("startswith")
+def startswith(value: object, prefix: str) -> bool:
+    """``{% if x is startswith 'timesheets.' %}``: base.html finds the nav item of an area."""
+    return isinstance(value, str) and value.startswith(prefix)
+
+
 def chosen_month(text: str | None, today: date) -> date:
     """The first day of the month asked for (``?mois=2026-03``), else of today's month."""
     match = _MONTH.match(text or "")

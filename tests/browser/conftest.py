@@ -286,9 +286,28 @@ def login(page: Any, server: LiveServer, email: str, password: str = TEST_PASSWO
     page.wait_for_url(re.compile(r"/accueil"))
 
 
+def demo_login(page: Any, server: LiveServer, role: Role) -> tuple[str, str]:
+    """Log in as the demo user of ``role`` (the logins ``mutualise demo`` prints)."""
+    from app.demo import DEMO_USERS
+
+    user = next(u for u in DEMO_USERS if u.role is role)
+    login(page, server, user.email, user.password)
+    return user.email, user.password
+
+
 def logout(page: Any) -> None:
     page.get_by_role("button", name="Déconnexion").click()
     page.wait_for_url(re.compile(r"/login"))
+
+
+def select_containing(select: Any, text: str) -> str:
+    """Choose the first option of a <select> whose label contains ``text``; returns its label."""
+    for option in select.locator("option").all():
+        label = option.inner_text().strip()
+        if text.lower() in label.lower():
+            select.select_option(value=option.get_attribute("value"))
+            return label
+    raise AssertionError(f"no option containing {text!r}")
 
 
 def screenshot(page: Any, output_dir: Path, name: str) -> Path:
