@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long SQL statements of the bare baselines read better on one line
 """Benchmarks of issue 3 (timesheets), each beside the bare library doing the same raw work in
 the same run (the machines are shared and noisy: the ratio is the figure to read).
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import io
 import multiprocessing
-import os
 import resource
 import sqlite3
 import statistics
