@@ -145,8 +145,6 @@ class ImportMapping(Base):
 
     __table_args__ = (
         UniqueConstraint("source", "kind", "external"),
-        CheckConstraint(
-            "kind IN ('customer', 'project', 'activity', 'user')", name="kind"
-        ),
+        CheckConstraint("kind IN ('customer', 'project', 'activity', 'user')", name="kind"),
         CheckConstraint("kind = 'customer' OR target_id IS NOT NULL", name="target"),
     )
