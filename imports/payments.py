@@ -27,7 +27,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, PaymentMethod
+from accounting.audit import record_audit
+from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, PaymentMethod, format_eur
 from accounting.invoicing.errors import InvoicingError
 from accounting.invoicing.models import Invoice, Payment
 from accounting.invoicing.payments import record_payment
@@ -85,6 +86,8 @@ class PaymentPreview:
     new: list[PaymentRow] = field(default_factory=list)
     already: list[PaymentRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: The payments written by :func:`import_payments` (empty for a preview).
+    recorded: list[Payment] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
@@ -92,7 +95,7 @@ class PaymentPreview:
 
     def summary(self) -> str:
         text = (
-            f"{len(self.new)} paiement(s) à enregistrer pour {_eur(self.total)}"
+            f"{len(self.new)} paiement(s) à enregistrer pour {format_eur(self.total)}"
             if self.new
             else "Aucun nouveau paiement"
         )
@@ -102,12 +105,6 @@ class PaymentPreview:
                 "(réimporter le même fichier n'ajoute rien)"
             )
         return text + "."
-
-
-def _eur(amount: Decimal) -> str:
-    from accounting.invoicing.amounts import format_eur
-
-    return format_eur(amount)
 
 
 def _fingerprint(parts: tuple[str, ...], rank: int) -> str:
@@ -250,15 +247,21 @@ def import_payments(
                 target = {"invoices": [row.invoice]} if row.invoice.outstanding else {
                     "allocations": {}}
             try:
-                record_payment(
+                payment = record_payment(
                     session, member=row.member, paid_on=row.paid_on, amount=row.amount,
                     method=row.method, reference=row.reference, import_key=row.key,
                     today=today, **target,
                 )
+                preview.recorded.append(payment)
             except InvoicingError as error:
                 problems.append(RowError(row.line, None, str(error)))
         if problems:
             savepoint.rollback()
     if problems:
         raise ImportRefused(problems)
+    record_audit(
+        session, "import", Payment.__tablename__, None,
+        after={"file": preview.filename, "added": len(preview.recorded),
+               "already": len(preview.already), "total": preview.total},
+    )
     return preview

@@ -1,3 +1,533 @@
-"""Routes of the invoices area (each declares its access rule with app.access)."""
+"""Routes of the invoices area (each declares its access rule with app.access).
 
-from app.invoices import bp  # noqa: F401
+Thin views: read the form, call one use case, commit, flash, redirect; domain refusals
+(``InvoicingError``, ``PeriodError``, ``ImportRefused``) become French messages, never a 500.
+A member accountant sees and downloads only their own member's documents: another member's id
+is a 404 (``ensure_member``). Issued documents have no edit nor delete route at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from accounting.allocation.models import AllocationRun
+from accounting.invoicing.amounts import STATUS_LABELS, InvoiceKind, InvoiceStatus, format_eur
+from accounting.invoicing.errors import InvoicingError
+from accounting.invoicing.models import Invoice, Payment, VatRegimeRule
+from accounting.invoicing.payments import (
+    apply_member_credit,
+    member_balances,
+    overdue_invoices,
+)
+from accounting.invoicing.services import (
+    creditable,
+    draft_invoices,
+    get_carrier,
+    invoice_by_number,
+    missing_mentions,
+    prepare_invoices,
+    set_vat_regime,
+)
+from accounting.money import parse_amount
+from accounting.org import Member, Role, Service
+from accounting.periods import Period, PeriodError, parse_period_code
+from accounting.workbooks.invoice import invoice_bytes, write_invoices_zip
+from app.access import ensure_member, member_scope, roles_required
+from app.database import get_db
+from app.invoices import bp
+from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
+from app.invoices.usecases import credit_invoice, import_statement, issue_period, pay
+from imports.errors import ImportRefused
+from imports.payments import analyse_payments
+from imports.tabular import read_limited
+
+A, C, M, T = Role.ADMIN, Role.ACCOUNTANT, Role.MEMBER_ACCOUNTANT, Role.TREASURER
+READERS = (A, C, T, M)
+ISSUERS = (A, C)
+CASHIERS = (A, C, T)
+PER_PAGE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _who() -> str:
+    return current_user.email
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    """The document, or 404 when it does not exist or belongs to another member."""
+    invoice = get_db().get(Invoice, invoice_id)
+    if invoice is None:
+        abort(404)
+    ensure_member(invoice.member_id)
+    return invoice
+
+
+# ---------------------------------------------------------------- list and detail
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index() -> ResponseReturnValue:
+    db = get_db()
+    scope = member_scope()
+    filters = {
+        "periode": request.args.get("periode", "").strip(),
+        "adherent": request.args.get("adherent", ""),
+        "statut": request.args.get("statut", ""),
+        "type": request.args.get("type", ""),
+    }
+    stmt = select(Invoice)
+    if scope is not None:
+        stmt = stmt.where(Invoice.member_id == scope, Invoice.status != InvoiceStatus.DRAFT)
+    elif (member_id := _int(filters["adherent"])) is not None:
+        stmt = stmt.where(Invoice.member_id == member_id)
+    if filters["statut"] in {s.value for s in InvoiceStatus}:
+        stmt = stmt.where(Invoice.status == filters["statut"])
+    if filters["type"] in {k.value for k in InvoiceKind}:
+        stmt = stmt.where(Invoice.kind == filters["type"])
+    if filters["periode"]:
+        try:
+            kind, start, _ = parse_period_code(filters["periode"])
+        except PeriodError as error:
+            flash(str(error), "error")
+        else:
+            stmt = stmt.join(Period, Period.id == Invoice.period_id).where(
+                Period.kind == kind.value, Period.start == start
+            )
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, _int(request.args.get("page")) or 1), pages)
+    invoices = db.scalars(
+        stmt.order_by(Invoice.year.desc().nulls_first(), Invoice.sequence.desc(), Invoice.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    members = (
+        db.execute(select(Member.id, Member.code, Member.name).order_by(Member.code)).all()
+        if scope is None else []
+    )
+    return render_template(
+        "invoices/index.html", invoices=invoices, filters=filters, page=page, pages=pages,
+        total=total, members=members, statuses=STATUS_LABELS, kinds=list(InvoiceKind),
+        periods=_issued_periods(),
+    )
+
+
+def _issued_periods() -> list[Period]:
+    db = get_db()
+    ids = select(Invoice.period_id).distinct()
+    return list(db.scalars(select(Period).where(Period.id.in_(ids)).order_by(Period.start.desc())))
+
+
+@bp.route("/<int:invoice_id>")
+@roles_required(*READERS)
+def detail(invoice_id: int) -> ResponseReturnValue:
+    invoice = _invoice(invoice_id)
+    if invoice.is_draft and member_scope() is not None:
+        abort(404)
+    db = get_db()
+    left = creditable(db, invoice) if not invoice.is_credit_note and invoice.is_issued else None
+    return render_template("invoices/detail.html", invoice=invoice, creditable=left)
+
+
+@bp.route("/<int:invoice_id>/xlsx")
+@roles_required(*READERS)
+def download(invoice_id: int) -> ResponseReturnValue:
+    invoice = _invoice(invoice_id)
+    if invoice.is_draft:
+        abort(404)
+    return send_file(
+        io.BytesIO(invoice_bytes(invoice)), mimetype=XLSX, as_attachment=True,
+        download_name=invoice.file_name,
+    )
+
+
+@bp.route("/periode/<code>.zip")
+@roles_required(*CASHIERS)
+def period_zip(code: str) -> ResponseReturnValue:
+    period = _period_or_404(code)
+    documents = _period_documents(period)
+    if not documents:
+        flash(f"Aucune facture émise pour {period.label}.", "info")
+        return redirect(url_for(".index", periode=period.code))
+    buffer = io.BytesIO()
+    write_invoices_zip(documents, buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True,
+                     download_name=f"factures-{period.code}.zip")
+
+
+def _period_or_404(code: str) -> Period:
+    try:
+        kind, start, _ = parse_period_code(code)
+    except PeriodError:
+        abort(404)
+    period = get_db().scalars(
+        select(Period).where(Period.kind == kind.value, Period.start == start)
+    ).one_or_none()
+    if period is None:
+        abort(404)
+    return period
+
+
+def _period_documents(period: Period) -> list[Invoice]:
+    return list(
+        get_db().scalars(
+            select(Invoice)
+            .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
+            .order_by(Invoice.year, Invoice.sequence)
+            .options(selectinload(Invoice.lines), selectinload(Invoice.original))
+        )
+    )
+
+
+# ---------------------------------------------------------------- issue
+
+
+@bp.route("/emettre", methods=["GET", "POST"])
+@roles_required(*ISSUERS)
+def issue() -> ResponseReturnValue:
+    db = get_db()
+    code = request.values.get("periode", "").strip()
+    period = _period_or_404(code) if code else None
+    form = IssueForm()
+    if request.method == "POST" and period is not None:
+        action = request.form.get("action")
+        try:
+            if action == "preparer":
+                drafts = prepare_invoices(db, period)
+                db.commit()
+                flash(f"{len(drafts)} brouillon(s) préparé(s) pour {period.label} : "
+                      "vérifiez-les puis émettez.", "success")
+            elif action == "emettre" and form.validate():
+                issued = issue_period(db, period, issue_date=form.issue_date.data,
+                                      issued_by=_who())
+                db.commit()
+                flash(f"{len(issued)} facture(s) émise(s) : "
+                      f"{_numbers([i.number for i in issued])}.", "success")
+                return redirect(url_for(".index", periode=period.code))
+            elif action == "emettre":
+                flash("Indiquez une date de facture valide.", "error")
+        except (InvoicingError, PeriodError) as error:
+            db.rollback()
+            flash(str(error), "error")
+        return redirect(url_for(".issue", periode=period.code))
+    drafts = draft_invoices(db, period) if period is not None else []
+    warnings = {}
+    if drafts:
+        carrier = get_carrier(db)
+        needs_vat = any(line.vat_regime == "standard" for d in drafts for line in d.lines)
+        warnings = missing_mentions(carrier, [d.member for d in drafts],
+                                    needs_vat_number=needs_vat)
+    return render_template(
+        "invoices/issue.html", period=period, drafts=drafts, form=form, warnings=warnings,
+        candidates=_candidate_periods(),
+    )
+
+
+def _numbers(numbers: list[str | None]) -> str:
+    shown = [n for n in numbers if n]
+    if len(shown) > 3:
+        return f"{shown[0]} à {shown[-1]}"
+    return ", ".join(shown)
+
+
+def _candidate_periods() -> list[tuple[Period, int, int]]:
+    """Periods with an approved allocation: (period, drafts, issued)."""
+    db = get_db()
+    periods = db.scalars(
+        select(Period)
+        .where(Period.id.in_(select(AllocationRun.period_id).where(
+            AllocationRun.status == "approved")))
+        .order_by(Period.start.desc())
+    ).all()
+    counts = {
+        (pid, status == InvoiceStatus.DRAFT): n
+        for pid, status, n in db.execute(
+            select(Invoice.period_id, Invoice.status, func.count())
+            .where(Invoice.kind == InvoiceKind.INVOICE)
+            .group_by(Invoice.period_id, Invoice.status)
+        )
+    }
+    result = []
+    for p in periods:
+        drafts = counts.get((p.id, True), 0)
+        issued = sum(n for (pid, is_draft), n in counts.items() if pid == p.id and not is_draft)
+        result.append((p, drafts, issued))
+    return result
+
+
+# ---------------------------------------------------------------- credit notes
+
+
+@bp.route("/<int:invoice_id>/avoir", methods=["GET", "POST"])
+@roles_required(*ISSUERS)
+def credit(invoice_id: int) -> ResponseReturnValue:
+    db = get_db()
+    invoice = _invoice(invoice_id)
+    if invoice.is_credit_note or invoice.is_draft:
+        flash("Un avoir ne se fait que sur une facture émise.", "error")
+        return redirect(url_for(".detail", invoice_id=invoice.id))
+    form = CreditNoteForm()
+    if form.validate_on_submit():
+        amount = parse_amount(form.amount.data) if (form.amount.data or "").strip() else None
+        try:
+            note = credit_invoice(db, invoice, reason=form.reason.data, amount=amount,
+                                  issue_date=form.issue_date.data, issued_by=_who())
+            db.commit()
+        except (InvoicingError, PeriodError) as error:
+            db.rollback()
+            flash(str(error), "error")
+        else:
+            flash(f"Avoir {note.number} émis sur la facture {invoice.number}.", "success")
+            return redirect(url_for(".detail", invoice_id=note.id))
+    return render_template("invoices/credit.html", invoice=invoice, form=form,
+                           creditable=creditable(db, invoice))
+
+
+# ---------------------------------------------------------------- payments
+
+
+@bp.route("/paiements")
+@roles_required(*CASHIERS)
+def payments() -> ResponseReturnValue:
+    db = get_db()
+    member_id = _int(request.args.get("adherent"))
+    stmt = select(Payment)
+    if member_id is not None:
+        stmt = stmt.where(Payment.member_id == member_id)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, _int(request.args.get("page")) or 1), pages)
+    rows = db.scalars(
+        stmt.order_by(Payment.paid_on.desc(), Payment.id.desc())
+        .options(selectinload(Payment.allocations), selectinload(Payment.member))
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    members = db.execute(select(Member.id, Member.code, Member.name).order_by(Member.code)).all()
+    return render_template("invoices/payments.html", payments=rows, page=page, pages=pages,
+                           total=total, members=members, member_id=member_id)
+
+
+def _member_choices() -> list[tuple[int, str]]:
+    rows = get_db().execute(select(Member.id, Member.code, Member.name).order_by(Member.code))
+    return [SelectChoice(0, "— choisir —")] + [
+        SelectChoice(mid, f"{code} — {name}") for mid, code, name in rows
+    ]
+
+
+@bp.route("/paiements/nouveau", methods=["GET", "POST"])
+@roles_required(*CASHIERS)
+def new_payment() -> ResponseReturnValue:
+    db = get_db()
+    form = PaymentForm()
+    form.member.choices = _member_choices()
+    if request.method == "GET" and (number := request.args.get("facture")):
+        form.invoice.data = number
+        try:
+            found = invoice_by_number(db, number)
+            form.member.data = found.member_id
+            form.amount.data = f"{found.outstanding}".replace(".", ",")
+        except InvoicingError:
+            pass
+    if form.validate_on_submit():
+        member = db.get(Member, form.member.data)
+        try:
+            if member is None:
+                raise InvoicingError("Choisissez l'adhérent.")
+            invoices = None
+            if (form.invoice.data or "").strip():
+                invoices = [invoice_by_number(db, form.invoice.data)]
+            payment = pay(
+                db, member=member, paid_on=form.paid_on.data,
+                amount=parse_amount(form.amount.data), method=form.method.data,
+                reference=form.reference.data or "", invoices=invoices,
+            )
+            db.commit()
+        except (InvoicingError, PeriodError) as error:
+            db.rollback()
+            flash(str(error), "error")
+        else:
+            message = f"Paiement de {format_eur(payment.amount)} enregistré pour {member.code}."
+            if payment.unallocated > 0:
+                message += (f" {format_eur(payment.unallocated)} dépassent ce qui était dû : "
+                            "gardés en crédit sur le compte de l'adhérent.")
+            flash(message, "success")
+            return redirect(url_for(".payments", adherent=member.id))
+    return render_template("invoices/payment_form.html", form=form)
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stored(token: str) -> tuple[Path, str] | None:
+    """The statement kept between preview and confirmation (its uploader's only)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", token or ""):
+        return None
+    path = _upload_dir() / f"payments-{current_user.id}-{token}"
+    name = path.with_suffix(".name")
+    if not path.exists() or not name.exists():
+        return None
+    return path, name.read_text(encoding="utf-8")
+
+
+@bp.route("/paiements/import", methods=["GET", "POST"])
+@roles_required(*CASHIERS)
+def import_upload() -> ResponseReturnValue:
+    db = get_db()
+    form = ImportForm()
+    token = request.values.get("fichier", "")
+    if form.validate_on_submit():
+        upload = form.document.data
+        try:
+            data = read_limited(upload.stream, upload.filename or "releve",
+                                max_bytes=current_app.config.get("MAX_CONTENT_LENGTH")
+                                or 50 * 2**20)
+        except ImportRefused as refused:
+            flash(str(refused), "error")
+            return redirect(url_for(".import_upload"))
+        token = hashlib.sha256(data).hexdigest()
+        path = _upload_dir() / f"payments-{current_user.id}-{token}"
+        path.write_bytes(data)
+        path.with_suffix(".name").write_text(Path(upload.filename or "releve").name,
+                                             encoding="utf-8")
+        return redirect(url_for(".import_upload", fichier=token))
+    preview = None
+    if token:
+        stored = _stored(token)
+        if stored is None:
+            flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
+            return redirect(url_for(".import_upload"))
+        path, name = stored
+        try:
+            preview = analyse_payments(db, path.read_bytes(), name)
+        except ImportRefused as refused:
+            return render_template("invoices/import.html", form=form, preview=None,
+                                   token="", refused=refused)
+    return render_template("invoices/import.html", form=form, preview=preview, token=token,
+                           refused=None)
+
+
+@bp.route("/paiements/import/confirmer", methods=["POST"])
+@roles_required(*CASHIERS)
+def import_confirm() -> ResponseReturnValue:
+    db = get_db()
+    token = request.form.get("fichier", "")
+    stored = _stored(token)
+    if stored is None:
+        flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
+        return redirect(url_for(".import_upload"))
+    path, name = stored
+    try:
+        preview = import_statement(db, path.read_bytes(), name)
+        db.commit()
+    except ImportRefused as refused:
+        db.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for(".import_upload", fichier=token))
+    path.unlink(missing_ok=True)
+    path.with_suffix(".name").unlink(missing_ok=True)
+    flash(f"Import terminé : {preview.summary()}", "success" if preview.new else "info")
+    return redirect(url_for(".payments"))
+
+
+# ---------------------------------------------------------------- balances, overdue
+
+
+@bp.route("/soldes")
+@roles_required(*CASHIERS)
+def balances() -> ResponseReturnValue:
+    rows = member_balances(get_db())
+    return render_template("invoices/balances.html", balances=rows)
+
+
+@bp.route("/soldes/<int:member_id>/imputer", methods=["POST"])
+@roles_required(*CASHIERS)
+def apply_credit(member_id: int) -> ResponseReturnValue:
+    db = get_db()
+    member = db.get(Member, member_id)
+    if member is None:
+        abort(404)
+    made = apply_member_credit(db, member)
+    db.commit()
+    if made:
+        flash(f"Crédit de {member.code} imputé sur {len(made)} facture(s).", "success")
+    else:
+        flash(f"Rien à imputer pour {member.code} : pas de crédit ou pas de facture ouverte.",
+              "info")
+    return redirect(url_for(".balances"))
+
+
+@bp.route("/retards")
+@roles_required(*CASHIERS)
+def overdue() -> ResponseReturnValue:
+    today = date.today()
+    rows = overdue_invoices(get_db(), today=today)
+    return render_template("invoices/overdue.html", invoices=rows, today=today)
+
+
+# ---------------------------------------------------------------- VAT regimes
+
+
+@bp.route("/regimes-tva", methods=["GET", "POST"])
+@roles_required(A)
+def vat_regimes() -> ResponseReturnValue:
+    db = get_db()
+    form = VatRuleForm()
+    form.member.choices = _member_choices()
+    form.service.choices = [SelectChoice(0, "Tous ses services")] + [
+        SelectChoice(sid, name) for sid, name in db.execute(
+            select(Service.id, Service.name).where(Service.overheads_by.is_(None))
+            .order_by(Service.name))
+    ]
+    if form.validate_on_submit():
+        member = db.get(Member, form.member.data)
+        service = db.get(Service, form.service.data) if form.service.data else None
+        if member is None:
+            flash("Choisissez l'adhérent.", "error")
+        else:
+            set_vat_regime(db, member, service, form.regime.data or None)
+            db.commit()
+            flash("Régime de TVA enregistré : il s'applique aux prochains brouillons.",
+                  "success")
+            return redirect(url_for(".vat_regimes"))
+    rules = db.scalars(
+        select(VatRegimeRule).join(Member).order_by(Member.code, VatRegimeRule.service_id)
+    ).all()
+    carrier = get_carrier_or_none()
+    return render_template("invoices/vat_regimes.html", form=form, rules=rules, carrier=carrier)
+
+
+def get_carrier_or_none() -> Any:
+    try:
+        return get_carrier(get_db())
+    except InvoicingError:
+        return None

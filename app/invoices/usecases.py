@@ -1,0 +1,61 @@
+"""The invoicing use cases as the web and the CLI run them: the domain act, then the ledger's
+posting of it, in the same transaction (the caller commits once; an error rolls both back).
+
+Ledger (issue 6): post the journal entries where the comments say so. Each function gets the
+documents or payments the domain returned.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from accounting.invoicing.models import Invoice, Payment
+from accounting.invoicing.payments import record_payment
+from accounting.invoicing.services import create_credit_note, issue_invoices
+from accounting.periods import Period
+from imports.payments import PaymentPreview, import_payments
+
+
+def issue_period(
+    session: Session, period: Period, *, issue_date: date | None = None, issued_by: str = "",
+    invoice_ids: list[int] | None = None,
+) -> list[Invoice]:
+    """Issue the drafts of a period (and post their sales entries)."""
+    invoices = issue_invoices(
+        session, period, issue_date=issue_date, issued_by=issued_by, invoice_ids=invoice_ids
+    )
+    # Ledger: post the sales journal (VT) entry of each invoice here.
+    return invoices
+
+
+def credit_invoice(
+    session: Session, invoice: Invoice, *, reason: str, amount: Decimal | None = None,
+    issue_date: date | None = None, issued_by: str = "",
+) -> Invoice:
+    """Issue a credit note on an invoice (and post its reversing sales entry)."""
+    note = create_credit_note(
+        session, invoice, reason=reason, amount=amount, issue_date=issue_date,
+        issued_by=issued_by,
+    )
+    # Ledger: post the credit note's sales journal (VT) entry here.
+    return note
+
+
+def pay(session: Session, **kwargs: Any) -> Payment:
+    """Record a payment (and post its bank entry); see ``record_payment`` for the arguments."""
+    payment = record_payment(session, **kwargs)
+    # Ledger: post the bank journal (BQ) entry of ``payment`` here.
+    return payment
+
+
+def import_statement(
+    session: Session, data: bytes, filename: str, *, today: date | None = None
+) -> PaymentPreview:
+    """Import a bank statement (and post a bank entry per payment recorded)."""
+    preview = import_payments(session, data, filename, today=today)
+    # Ledger: post the bank journal (BQ) entry of each of ``preview.recorded`` here.
+    return preview
