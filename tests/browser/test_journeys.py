@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -210,4 +211,166 @@ def test_the_admin_sets_a_key_previews_and_stores_the_quarter_allocation(
                                 .where(AllocationLine.run_id == run.id))
         assert lines_total == run.total  # the run hands out exactly its pools
     assert f"Répartition n° {run.id}" in page.locator("h1").inner_text()
+    screenshot(page, output_dir, "fin")
+
+
+def _arrange_stored_run(server: LiveServer, quarter: str, first_day: date) -> int:
+    """What journey 3 does through the pages, done directly: a key for every service that
+    lacks one, and the quarter's allocation stored (not approved)."""
+    from accounting.allocation.models import AllocationKey
+    from accounting.allocation.runs import set_key
+    from accounting.org import Service
+    from accounting.periods import get_or_create_period
+    from app.allocation.services import store_period
+
+    with server.session() as db:
+        lacking = db.scalars(
+            select(Service).where(
+                Service.overheads_by.is_(None),
+                ~Service.id.in_(select(AllocationKey.service_id)
+                                .where(AllocationKey.valid_from <= first_day)))).all()
+        for service in lacking:
+            set_key(db, service, "30% equal + 70% hours, common_by=equal", first_day)
+        run = store_period(db, get_or_create_period(db, quarter))
+        db.commit()
+        return run.id
+
+
+def _xlsx(path: Path) -> Any:
+    from openpyxl import load_workbook
+
+    return load_workbook(path)
+
+
+def test_the_treasurer_approves_the_run_the_invoices_are_issued_and_the_files_add_up(
+    browser: Any, page: Any, require_demo: LiveServer, output_dir: Path
+) -> None:
+    server = require_demo
+    require_endpoints(server, "allocation.run", "allocation.run_approve", "allocation.workbook",
+                      "invoices.issue", "invoices.index", "invoices.download")
+    quarter, first_day = _demo_quarter(server)
+    run_id = _arrange_stored_run(server, quarter, first_day)
+
+    # The treasurer finds the run waiting on the dashboard and approves it.
+    demo_login(page, server, Role.TREASURER)
+    waiting = page.locator("section#tableau-tresorier")
+    waiting.get_by_role("link", name="Examiner").click()
+    page.wait_for_url(re.compile(rf"/repartition/{run_id}$"))
+    page.get_by_role("button", name="Approuver").click()
+    page.get_by_role("dialog").get_by_role("button", name="Approuver").click()
+    page.wait_for_selector(".flash-success")
+
+    # Invoices are issued by an accountant (only admin and accountants issue: DESIGN §1).
+    accountant_page = browser.new_context(viewport={"width": 1280, "height": 800},
+                                          locale="fr-FR").new_page()
+    demo_login(accountant_page, server, Role.ACCOUNTANT)
+    accountant_page.goto(server.url_for("invoices.issue", periode=quarter))
+    accountant_page.get_by_role("button", name="Préparer les brouillons").click()
+    accountant_page.wait_for_selector(".flash-success")
+    issue = accountant_page.get_by_role("button", name=re.compile(r"^Émettre \d+ facture"))
+    issue.click()
+    dialog = accountant_page.get_by_role("dialog")
+    assert "ne pourront plus être modifiées" in dialog.inner_text()
+    dialog.get_by_role("button", name=re.compile(r"^Émettre")).click()
+    accountant_page.wait_for_selector(".flash-success")
+    accountant_page.context.close()
+
+    # The treasurer downloads the allocation workbook and one invoice; both add up.
+    from accounting.allocation.models import AllocationLine, AllocationRun
+    from accounting.invoicing.models import Invoice
+
+    with server.session() as db:
+        run_total = db.get(AllocationRun, run_id).total
+        invoice = db.scalars(select(Invoice).where(Invoice.number.is_not(None))
+                             .order_by(Invoice.number)).first()
+        member_total = db.scalar(select(func.sum(AllocationLine.amount)).where(
+            AllocationLine.run_id == run_id, AllocationLine.member_id == invoice.member_id))
+        number, excl_tax, incl_tax = (invoice.number, invoice.total_excl_tax,
+                                      invoice.total_incl_tax)
+    page.goto(server.url_for("main.home", periode=quarter))
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Classeur de répartition (Excel)").click()
+    workbook_path = output_dir / download.value.suggested_filename
+    download.value.save_as(workbook_path)
+    summary = _xlsx(workbook_path)["Synthèse"]
+    header = [c.value for c in summary[4]]
+    assert header[:2] == ["Code", "Adhérent"] and header[-1] == "Total"
+    amounts = Decimal(0)
+    for row in summary.iter_rows(min_row=5, values_only=True):
+        if row[0] in (None, "Total"):
+            break
+        amounts += sum(Decimal(str(v)) for v in row[2:-1] if v is not None)
+    expected = next(r for r in summary.iter_rows(values_only=True)
+                    if r[0] and str(r[0]).startswith("Montant attendu"))
+    assert amounts == run_total == Decimal(str(expected[2]))
+
+    page.get_by_role("link", name="Factures", exact=True).first.click()
+    with page.expect_download() as download:
+        page.get_by_label(f"Télécharger FACTURE-{number}.xlsx").click()
+    invoice_path = output_dir / download.value.suggested_filename
+    download.value.save_as(invoice_path)
+    sheet = _xlsx(invoice_path)["Facture"]
+    totals = {row[3]: row[5] for row in sheet.iter_rows(values_only=True) if row[3]}
+    # The invoice re-invoices exactly the member's share of the run (before VAT).
+    assert Decimal(str(totals["Total HT"])) == excl_tax == member_total
+    assert Decimal(str(totals["Total TTC"])) == incl_tax
+    assert sheet["D1"].value == f"FACTURE N° {number}"
+    screenshot(page, output_dir, "fin")
+
+
+def test_a_member_accountant_sees_only_their_invoices_and_is_refused_the_others(
+    page: Any, require_demo: LiveServer, output_dir: Path
+) -> None:
+    server = require_demo
+    require_endpoints(server, "invoices.index", "invoices.detail", "invoices.download",
+                      "invoices.period_zip")
+    from accounting.allocation.models import AllocationRun
+    from accounting.invoicing.models import Invoice
+    from accounting.invoicing.services import issue_invoices, prepare_invoices
+    from accounting.org import Member
+    from app.allocation.services import approve
+    from app.demo import DEMO_MEMBER
+
+    quarter, first_day = _demo_quarter(server)
+    run_id = _arrange_stored_run(server, quarter, first_day)
+    with server.session() as db:
+        run = db.get(AllocationRun, run_id)
+        approve(db, run)
+        prepare_invoices(db, run.period)
+        issue_invoices(db, run.period, issued_by="test")
+        db.commit()
+        rows = db.execute(select(Invoice.id, Invoice.number, Member.code, Member.name)
+                          .join(Member, Member.id == Invoice.member_id)).all()
+    own = [r for r in rows if r.code == DEMO_MEMBER]
+    others = [r for r in rows if r.code != DEMO_MEMBER]
+    assert len(own) == 1 and others
+
+    demo_login(page, server, Role.MEMBER_ACCOUNTANT)
+    home = page.locator("main").inner_text()
+    assert own[0].number in home
+    assert not [r.name for r in others if r.name in home]
+    assert not [r.number for r in others if r.number in home]
+
+    page.get_by_role("link", name="Factures", exact=True).first.click()
+    listed = page.locator("main table tbody tr")
+    assert listed.count() == 1
+    assert own[0].number in listed.first.inner_text()
+    page.goto(server.url_for("invoices.index", adherent=others[0].id))  # a filter cannot widen
+    assert not [r.number for r in others if r.number in page.locator("main").inner_text()]
+
+    # Their own invoice opens and downloads.
+    assert page.goto(server.url_for("invoices.detail", invoice_id=own[0].id)).status == 200
+    own_file = page.request.get(server.url_for("invoices.download", invoice_id=own[0].id))
+    assert own_file.status == 200 and own_file.body()[:2] == b"PK"
+
+    # Another member's: not found (its existence is not even confirmed), and no period zip.
+    for other in others[:3]:
+        response = page.goto(server.url_for("invoices.detail", invoice_id=other.id))
+        assert response.status == 404
+        assert "Page introuvable" in page.locator("h1").inner_text()
+        download = page.request.get(server.url_for("invoices.download", invoice_id=other.id))
+        assert download.status == 404
+    zip_response = page.request.get(server.url_for("invoices.period_zip", code=quarter))
+    assert zip_response.status == 403
+    page.goto(server.url_for("invoices.detail", invoice_id=others[0].id))
     screenshot(page, output_dir, "fin")
