@@ -1,9 +1,186 @@
-"""CLI commands of the invoices area."""
+"""CLI commands of the invoices area.
+
+``mutualise invoices issue PERIOD [--date D]`` (prepares the drafts from the approved
+allocation when there are none, issues them and prints the numbers), ``mutualise invoices credit
+NUMBER [--amount A] --reason TEXT [--date D]``, ``mutualise export invoices PERIOD -o FILE.zip``
+and ``mutualise import payments FILE [--dry-run]``. There is no command to edit or delete an
+issued document. Domain refusals (French) go to standard error with exit status 1, and nothing
+is committed then.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from accounting.invoicing.amounts import InvoiceStatus
+from accounting.invoicing.errors import InvoicingError
+from accounting.invoicing.models import Invoice
+from accounting.invoicing.services import draft_invoices, invoice_by_number, prepare_invoices
+from accounting.money import MoneyError, parse_amount
+from accounting.periods import Period, PeriodError, parse_period_code
+from imports.errors import ImportRefused
+
+DOMAIN_ERRORS = (InvoicingError, PeriodError, ImportRefused, MoneyError)
+
+
+def _session() -> Session:
+    from app.cli import cli_session
+
+    return cli_session()
+
+
+def _fail(message: str) -> None:
+    from app.cli import fail
+
+    fail(message)
+
+
+def _period(session: Session, code: str) -> Period:
+    try:
+        kind, start, _ = parse_period_code(code)
+    except PeriodError as error:
+        _fail(str(error))
+        raise  # pragma: no cover - fail() exits
+    period = session.scalars(
+        select(Period).where(Period.kind == kind.value, Period.start == start)
+    ).one_or_none()
+    if period is None:
+        _fail(f"Période {code} inconnue : aucune répartition ni facture.")
+    assert period is not None
+    return period
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"Date illisible « {value} » : attendu AAAA-MM-JJ.")
+        raise  # pragma: no cover
 
 
 def register(cli: click.Group) -> None:
     """Attach this area's commands to the `mutualise` group (and its import/export groups)."""
+
+    @cli.group("invoices")
+    def invoices_group() -> None:
+        """Issue invoices and credit notes (numbered, final)."""
+
+    @invoices_group.command("issue")
+    @click.argument("period_code", metavar="PERIOD")
+    @click.option("--date", "issue_date", help="Invoice date, YYYY-MM-DD (default: today).")
+    @with_appcontext
+    def issue_command(period_code: str, issue_date: str | None) -> None:
+        """Issue the invoices of PERIOD from its approved allocation; prints the numbers."""
+        from app.invoices.usecases import issue_period
+
+        db = _session()
+        period = _period(db, period_code)
+        try:
+            if not draft_invoices(db, period):
+                prepare_invoices(db, period)
+            issued = issue_period(db, period, issue_date=_date(issue_date), issued_by="cli")
+        except DOMAIN_ERRORS as error:
+            db.rollback()
+            _fail(str(error))
+            return
+        db.commit()
+        for invoice in issued:
+            click.echo(f"{invoice.number}\t{invoice.customer_code}\t{invoice.total_incl_tax}")
+        click.echo(f"{len(issued)} invoice(s) issued for {period.code}.")
+
+    @invoices_group.command("credit")
+    @click.argument("number")
+    @click.option("--amount", help="Amount excluding tax (default: all that is left).")
+    @click.option("--reason", required=True, help="Printed on the credit note.")
+    @click.option("--date", "issue_date", help="Credit note date, YYYY-MM-DD (default: today).")
+    @with_appcontext
+    def credit_command(
+        number: str, amount: str | None, reason: str, issue_date: str | None
+    ) -> None:
+        """Issue a credit note on invoice NUMBER (full, or partial with --amount)."""
+        from app.invoices.usecases import credit_invoice
+
+        db = _session()
+        try:
+            invoice = invoice_by_number(db, number)
+            note = credit_invoice(
+                db, invoice, reason=reason,
+                amount=parse_amount(amount) if amount is not None else None,
+                issue_date=_date(issue_date), issued_by="cli",
+            )
+        except DOMAIN_ERRORS as error:
+            db.rollback()
+            _fail(str(error))
+            return
+        db.commit()
+        click.echo(f"{note.number}\tcredit note on {invoice.number}\t{note.total_incl_tax}")
+
+    import_group = cli.commands["import"]
+    export_group = cli.commands["export"]
+    assert isinstance(import_group, click.Group) and isinstance(export_group, click.Group)
+
+    @export_group.command("invoices")
+    @click.argument("period_code", metavar="PERIOD")
+    @click.option("-o", "--output", required=True,
+                  type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
+    @with_appcontext
+    def export_invoices(period_code: str, output: Path) -> None:
+        """Write every issued invoice and credit note of PERIOD (.xlsx) into one ZIP."""
+        from accounting.workbooks.invoice import write_invoices_zip
+
+        db = _session()
+        period = _period(db, period_code)
+        documents = db.scalars(
+            select(Invoice)
+            .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
+            .order_by(Invoice.year, Invoice.sequence)
+            .options(selectinload(Invoice.lines), selectinload(Invoice.original))
+        ).all()
+        if not documents:
+            _fail(f"Aucune facture émise pour {period.label}.")
+            return
+        with output.open("wb") as out:
+            count = write_invoices_zip(documents, out)
+        db.rollback()
+        click.echo(f"{output} written ({count} document(s)).")
+
+    @import_group.command("payments")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="Check the file and show what would be added.")
+    @with_appcontext
+    def import_payments_command(path: Path, dry_run: bool) -> None:
+        """Import a bank statement of payments (CSV or XLSX: date, member code or invoice
+        number, amount, reference). All-or-nothing; the same file twice adds nothing."""
+        from app.invoices.usecases import import_statement
+        from imports.payments import analyse_payments
+        from imports.tabular import DEFAULT_MAX_BYTES
+
+        db = _session()
+        if path.stat().st_size > DEFAULT_MAX_BYTES:
+            _fail(f"{path} est trop volumineux.")
+        data = path.read_bytes()
+        try:
+            if dry_run:
+                preview = analyse_payments(db, data, path.name)
+                if preview.errors:
+                    raise ImportRefused(preview.errors)
+            else:
+                preview = import_statement(db, data, path.name)
+        except DOMAIN_ERRORS as error:
+            db.rollback()
+            _fail(str(error))
+            return
+        if dry_run:
+            db.rollback()
+            click.echo(f"Dry run, nothing written: {preview.summary()}")
+            return
+        db.commit()
+        click.echo(preview.summary())
