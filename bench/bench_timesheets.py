@@ -160,6 +160,29 @@ def ensure_dataset() -> None:
         started = time.perf_counter()
         build_dataset()
         print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    sync_indexes()
+
+
+def sync_indexes() -> None:
+    """Rebuild the work entries' indexes of a cached dataset whose columns differ from the
+    models', so that an old cache measures today's schema."""
+    from timesheets.models import WorkEntry
+
+    con = sqlite3.connect(DB_PATH)
+    changed = False
+    for index in WorkEntry.__table__.indexes:
+        wanted = [column.name for column in index.columns]
+        present = [row[2] for row in con.execute(f"PRAGMA index_info({index.name})")]
+        if present == wanted:
+            continue
+        print(f"Rebuilding index {index.name} ({', '.join(wanted)})...", flush=True)
+        con.execute(f"DROP INDEX IF EXISTS {index.name}")
+        con.execute(f"CREATE INDEX {index.name} ON work_entries ({', '.join(wanted)})")
+        changed = True
+    if changed:
+        con.execute("ANALYZE")
+    con.commit()
+    con.close()
 
 
 def make_app():  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
@@ -54,7 +55,12 @@ from timesheets.models import (
     UnitType,
     WorkEntry,
 )
-from timesheets.services import DAY_LIMIT_MINUTES, DAY_WARNING_MINUTES, day_minutes, member_scope
+from timesheets.services import (
+    DAY_LIMIT_MINUTES,
+    DAY_WARNING_MINUTES,
+    member_scope,
+    staff_day_minutes,
+)
 
 KIMAI = "kimai"
 TEMPLATE = "template"
@@ -111,7 +117,17 @@ KIMAI_COLUMNS: dict[str, list[str]] = {
     "description": ["Beschreibung"],
     "exported": ["Exportiert", "Exporté"],
 }
-KIMAI_OPTIONAL = ("begin", "end", "alias", "user", "email", "activity", "description", "exported")
+KIMAI_OPTIONAL = (
+    "begin",
+    "end",
+    "duration",
+    "alias",
+    "user",
+    "email",
+    "activity",
+    "description",
+    "exported",
+)
 _KIMAI_MARKERS = (
     {normalize_header(n) for n in ("customer", "Kunde", "Client")},
     {normalize_header(n) for n in ("project", "Projekt", "Projet")},
@@ -291,6 +307,54 @@ class References:
     def closed_on(self, day: date) -> bool:
         return any(start <= day <= end for start, end in self.closed)
 
+    # Resolvers of the template's cells: (id, None) or (id or None, the French reason).
+
+    def template_staff(self, text: str) -> tuple[int | None, str | None]:
+        if not text:
+            return None, "Intervenant manquant (son adresse e-mail)."
+        found = self.users_by_email.get(text.lower())
+        if found is None:
+            return None, (
+                f"Intervenant inconnu « {text} » (adresse e-mail d'un utilisateur attendue)."
+            )
+        if not found[2]:
+            return found[0], f"L'intervenant « {text} » est désactivé."
+        return found[0], None
+
+    def template_member(self, text: str) -> tuple[int | None, str | None]:
+        if not text:
+            return None, None
+        member = self.members_by_code.get(text.upper())
+        if member is None:
+            return None, (
+                f"Adhérent inconnu « {text} » (code adhérent attendu, vide pour le travail commun)."
+            )
+        return member.id, None
+
+    def template_service(self, text: str) -> tuple[int | None, str | None]:
+        if not text:
+            return None, "Service manquant."
+        found = self.services_by_code.get(text.upper()) or self.services_by_name.get(
+            normalize_header(text)
+        )
+        if found is None:
+            return None, f"Service inconnu « {text} »."
+        return found, None
+
+    def template_activity(self, key: tuple[int | None, str]) -> tuple[int | None, str | None]:
+        """``key``: the line's service (None when it is unknown) and the activity's name."""
+        service_id, text = key
+        if not text or service_id is None:
+            return None, None
+        found = self.activities.get((service_id, normalize_header(text)))
+        if found is None:
+            return None, (
+                f"Activité inconnue « {text} » pour le service « {self.services[service_id][1]} »."
+            )
+        if not found[1]:
+            return found[0], f"L'activité « {text} » est désactivée."
+        return found[0], None
+
 
 # ---------------------------------------------------------------- reading
 
@@ -351,87 +415,122 @@ def _lines_text(lines: list[int]) -> str:
 
 
 def _parse_template(table: Table, refs: References, out: _Lines) -> list[Candidate]:
+    """Our template, read column by column: each distinct text of a column (a date, an e-mail,
+    a member code...) is parsed and resolved once, then every line picks its result. A file of
+    100 000 lines has a few thousand distinct cells, so the per-line work is a few lookups."""
     cols = map_columns(
         table.header, TEMPLATE_COLUMNS, optional=TEMPLATE_OPTIONAL, header_line=table.header_line
     )
     label = cols.label
     out.labels = {name: label(name) for name in ("date", "staff", "member", "service", "duration")}
-    date_of = _memo(parse_date, min_year=2000)
-    minutes_of = _memo(parse_duration)
+    rows = table.rows
+    text = {name: _column_texts(rows, cols.get(name)) for name in TEMPLATE_COLUMNS}
+    days = _resolved(text["date"], _parsed(parse_date, min_year=2000))
+    staff = _resolved(text["staff"], refs.template_staff)
+    members = _resolved(text["member"], refs.template_member)
+    services = _resolved(text["service"], refs.template_service)
+    activities = _resolved(
+        [(service[0], name) for service, name in zip(services, text["activity"], strict=True)],
+        refs.template_activity,
+    )
+    minutes_of = _parsed(parse_duration)
+    durations: dict[str, tuple[Any, str | None]] = {}
     quantity_of = _memo(parse_decimal, max_places=3, allow_negative=False)
-    get = _getter(cols)
+    unit_texts, units_texts, notes = text["unit_type"], text["units"], text["note"]
+    columns = [
+        (label("date"), days),
+        (label("staff"), staff),
+        (label("member"), members),
+        (label("service"), services),
+        (label("activity"), activities),
+    ]
+    unit_columns = (label("unit_type"), label("units"))
+    duration_label = label("duration")
     result: list[Candidate] = []
-    for row in table.rows:
+    for index, row in enumerate(rows):
         line = row.line
-        count = len(out.errors)
-        day = _cell(out, line, label("date"), date_of, get(row, "date"))
-        staff_text = get(row, "staff")
-        staff = refs.users_by_email.get(staff_text.lower())
-        if not staff_text:
-            out.error(line, label("staff"), "Intervenant manquant (son adresse e-mail).")
-        elif staff is None:
-            out.error(
+        bad = False
+        for column, resolved in columns:
+            message = resolved[index][1]
+            if message is not None:
+                out.error(line, column, message)
+                bad = True
+        unit_type_id = quantity = None
+        if unit_texts[index] or units_texts[index]:
+            count = len(out.errors)
+            unit_type_id, quantity = _units(
+                out,
+                refs,
                 line,
-                label("staff"),
-                f"Intervenant inconnu « {staff_text} » (adresse e-mail d'un utilisateur attendue).",
+                unit_columns,
+                services[index][0],
+                unit_texts[index],
+                units_texts[index],
+                quantity_of,
             )
-        elif not staff[2]:
-            out.error(line, label("staff"), f"L'intervenant « {staff_text} » est désactivé.")
-        member_text = get(row, "member")
-        member_id = None
-        if member_text:
-            member = refs.members_by_code.get(member_text.upper())
-            if member is None:
-                out.error(
-                    line,
-                    label("member"),
-                    f"Adhérent inconnu « {member_text} » (code adhérent attendu, vide pour le "
-                    "travail commun).",
-                )
-            else:
-                member_id = member.id
-        service_text = get(row, "service")
-        service_id = refs.services_by_code.get(service_text.upper()) or refs.services_by_name.get(
-            normalize_header(service_text)
-        )
-        if not service_text:
-            out.error(line, label("service"), "Service manquant.")
-        elif service_id is None:
-            out.error(line, label("service"), f"Service inconnu « {service_text} ».")
-        activity_id = _activity(
-            out, refs, line, label("activity"), service_id, get(row, "activity")
-        )
-        unit_text, units_text = get(row, "unit_type"), get(row, "units")
-        unit_type_id, quantity = _units(
-            out,
-            refs,
-            line,
-            (label("unit_type"), label("units")),
-            service_id,
-            unit_text,
-            units_text,
-            quantity_of,
-        )
-        duration_text = get(row, "duration")
+            bad = bad or len(out.errors) > count
+        duration_text = text["duration"][index]
         minutes = 0
         if duration_text or unit_type_id is None:
-            minutes = _cell(out, line, label("duration"), minutes_of, duration_text) or 0
-        if len(out.errors) == count and day is not None and staff is not None and service_id:
+            parsed = durations.get(duration_text)
+            if parsed is None:
+                parsed = durations[duration_text] = minutes_of(duration_text)
+            minutes, message = parsed
+            if message is not None:
+                out.error(line, duration_label, message)
+                bad = True
+        if not bad:
             result.append(
                 Candidate(
                     line,
-                    day,
-                    staff[0],
-                    member_id,
-                    service_id,
-                    activity_id,
+                    days[index][0],
+                    staff[index][0],
+                    members[index][0],
+                    services[index][0],
+                    activities[index][0],
                     unit_type_id,
                     quantity,
                     minutes,
-                    get(row, "note"),
+                    notes[index],
                 )
             )
     return result
+
+
+#: What a resolver gives for one distinct text: the value, or None and the French reason.
+Resolved = tuple[Any, str | None]
+
+
+def _column_texts(rows: list[Row], index: int | None) -> list[str]:
+    """The cells of one column ("" everywhere when the file has no such column)."""
+    if index is None:
+        return [""] * len(rows)
+    return [row.values[index] for row in rows]
+
+
+def _resolved(values: list[Any], resolve: Callable[[Any], Resolved]) -> list[Resolved]:
+    """``resolve`` applied to each distinct value once, its result given to every line."""
+    cache: dict[Any, Resolved] = {}
+    result: list[Resolved] = []
+    append = result.append
+    for value in values:
+        found = cache.get(value)
+        if found is None:
+            found = cache[value] = resolve(value)
+        append(found)
+    return result
+
+
+def _parsed(parser: Callable[..., Any], **kwargs: Any) -> Callable[[str], Resolved]:
+    """A parser of :mod:`imports.parsing` as a resolver (its InvalidValue becomes the reason)."""
+
+    def resolve(text: str) -> Resolved:
+        try:
+            return parser(text, **kwargs), None
+        except InvalidValue as error:
+            return None, error.message
+
+    return resolve
 
 
 def _getter(cols: ColumnMap) -> Callable[[Row, str], str]:
@@ -450,24 +549,6 @@ def _cell(out: _Lines, line: int, column: str, parse: Callable[[str], Any], text
     except InvalidValue as error:
         out.errors.append(error.at(line, column))
         return None
-
-
-def _activity(
-    out: _Lines, refs: References, line: int, column: str, service_id: int | None, text: str
-) -> int | None:
-    if not text or service_id is None:
-        return None
-    found = refs.activities.get((service_id, normalize_header(text)))
-    if found is None:
-        out.error(
-            line,
-            column,
-            f"Activité inconnue « {text} » pour le service « {refs.services[service_id][1]} ».",
-        )
-        return None
-    if not found[1]:
-        out.error(line, column, f"L'activité « {text} » est désactivée.")
-    return found[0]
 
 
 def _units(
@@ -515,6 +596,49 @@ def _kimai_minutes(text: str, legacy: bool, minutes_of: Callable[[str], int]) ->
     return minutes_of(text)
 
 
+_CLOCK_TIME = re.compile(r"(?:\d{4}-\d{2}-\d{2}[T ])?(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def _clock_seconds(text: str) -> int | None:
+    """Seconds since midnight of Kimai's From / To (``H:i``, also ``H:i:s``, or after a date)."""
+    match = _CLOCK_TIME.fullmatch(text)
+    if match is None:
+        return None
+    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _kimai_span(
+    out: _Lines, line: int, labels: tuple[str, str, str], begin: str, end: str
+) -> int | None:
+    """Minutes from From to To, for a line whose duration is empty. Kimai has no end date: a
+    To before the From is on the next day (``22:09`` → ``06:09`` is 8 h). None after an
+    error (recorded with its column)."""
+    begin_label, end_label, duration_label = labels
+    if not begin or not end:
+        out.error(
+            line,
+            duration_label,
+            "Durée manquante, et pas d'heures de début et de fin pour la calculer.",
+        )
+        return None
+    start, stop = _clock_seconds(begin), _clock_seconds(end)
+    for value, text, column in ((start, begin, begin_label), (stop, end, end_label)):
+        if value is None:
+            out.error(line, column, f"Heure illisible « {text} » (format attendu 09:30).")
+    if start is None or stop is None:
+        return None
+    seconds = (stop - start) % 86400
+    minutes, rest = divmod(seconds, 60)
+    minutes += 1 if rest >= 30 else 0
+    if minutes == 0:
+        out.error(line, end_label, f"La durée doit être supérieure à zéro (de {begin} à {end}).")
+        return None
+    return minutes
+
+
 def _parse_kimai(table: Table, refs: References, out: _Lines) -> list[Candidate]:
     cols = map_columns(
         table.header,
@@ -532,6 +656,16 @@ def _parse_kimai(table: Table, refs: References, out: _Lines) -> list[Candidate]
                 "Export Kimai sans colonne d'utilisateur (E-mail, User ou Name).",
             )
         )
+    if "duration" not in cols and not {"begin", "end"} <= set(cols):
+        raise ImportRefused(
+            RowError(
+                table.header_line,
+                None,
+                "Export Kimai sans colonne de durée (Duration) ni d'heures de début et de fin "
+                "(From, To).",
+            )
+        )
+    span_labels = (label("begin"), label("end"), label("duration"))
     legacy = "exported" in cols
     staff_column = next((n for n in ("email", "user", "alias") if n in cols), "user")
     out.labels = {
@@ -553,11 +687,14 @@ def _parse_kimai(table: Table, refs: References, out: _Lines) -> list[Candidate]
         count = len(out.errors)
         day = _cell(out, line, label("date"), date_of, date_text)
         duration_text = get(row, "duration")
-        try:
-            minutes = _kimai_minutes(duration_text, legacy, minutes_of)
-        except InvalidValue as error:
-            out.errors.append(error.at(line, label("duration")))
-            minutes = 0
+        if duration_text:
+            try:
+                minutes = _kimai_minutes(duration_text, legacy, minutes_of)
+            except InvalidValue as error:
+                out.errors.append(error.at(line, label("duration")))
+                minutes = 0
+        else:
+            minutes = _kimai_span(out, line, span_labels, get(row, "begin"), get(row, "end")) or 0
         staff_id = _kimai_user(out, refs, line, cols, get, row)
         member_id = None
         mapped = True
@@ -673,27 +810,40 @@ def _kimai_user(
 def _check_rules(
     session: Session, actor: User, refs: References, candidates: list[Candidate], out: _Lines
 ) -> None:
-    """Closed periods, members' dates, the actor's scope and rights, 24 h / 12 h a day."""
+    """Closed periods, members' dates, the actor's scope and rights, 24 h / 12 h a day.
+
+    Set-wise: each distinct day, member and service is checked once, and the minutes already
+    stored for every (staff, day) of the file come from one query."""
     scope = member_scope(actor)
     is_admin = actor.has_role(Role.ADMIN)
+    actor_id = actor.id
+    date_label, staff_label, member_label = (
+        out.label("date"),
+        out.label("staff"),
+        out.label("member"),
+    )
+    closed_days = (
+        {d for d in {c.day for c in candidates} if refs.closed_on(d)} if refs.closed else set()
+    )
+    inactive_services = {sid for sid, (_code, _name, active) in refs.services.items() if not active}
     for c in candidates:
-        if refs.closed_on(c.day):
+        if c.day in closed_days:
             out.error(
                 c.line,
-                out.label("date"),
+                date_label,
                 f"Le {c.day:%d/%m/%Y} est dans une période clôturée : lecture seule.",
             )
-        if not is_admin and c.staff_id != actor.id:
+        if not is_admin and c.staff_id != actor_id:
             out.error(
                 c.line,
-                out.label("staff"),
+                staff_label,
                 "Vous ne pouvez importer que vos propres temps (seule la coordination importe "
                 "pour les autres).",
             )
         if scope is not None and c.member_id != scope:
             out.error(
                 c.line,
-                out.label("member"),
+                member_label,
                 "Un comptable d'adhérent n'importe que le travail fait pour son adhérent.",
             )
         if c.member_id is not None:
@@ -701,51 +851,57 @@ def _check_rules(
             if c.day < member.joined_on:
                 out.error(
                     c.line,
-                    out.label("member"),
+                    member_label,
                     f"{member.name} ({member.code}) n'était pas encore adhérent le "
                     f"{c.day:%d/%m/%Y}.",
                 )
             elif member.left_on is not None and c.day > member.left_on:
                 out.error(
                     c.line,
-                    out.label("member"),
+                    member_label,
                     f"{member.name} ({member.code}) n'était plus adhérent le {c.day:%d/%m/%Y} "
                     f"(départ le {member.left_on:%d/%m/%Y}).",
                 )
-        _code, name, active = refs.services[c.service_id]
-        if not active:
+        if c.service_id in inactive_services:
+            name = refs.services[c.service_id][1]
             out.error(c.line, out.label("service"), f"Le service « {name} » est désactivé.")
 
-    per_day: dict[tuple[int, date], list[Candidate]] = defaultdict(list)
+    added: dict[tuple[int, date], int] = defaultdict(int)
     for c in candidates:
         if not c.already:
-            per_day[(c.staff_id, c.day)].append(c)
-    by_staff: dict[int, set[date]] = defaultdict(set)
-    for staff_id, day in per_day:
-        by_staff[staff_id].add(day)
-    for staff_id, days in by_staff.items():
-        stored = day_minutes(session, staff_id, days)
-        for day in sorted(days):
-            lines = per_day[(staff_id, day)]
-            total = stored[day] + sum(c.minutes for c in lines)
-            where = _lines_text([c.line for c in lines])
-            who = refs.user_names.get(staff_id, "")
-            if total > DAY_LIMIT_MINUTES:
-                out.error(
-                    lines[0].line,
+            added[(c.staff_id, c.day)] += c.minutes
+    stored = staff_day_minutes(session, added)
+    over = [
+        (key, total)
+        for key, minutes in added.items()
+        if (total := stored.get(key, 0) + minutes) > DAY_WARNING_MINUTES
+    ]
+    if not over:
+        return
+    lines: dict[tuple[int, date], list[int]] = {key: [] for key, _total in over}
+    for c in candidates:
+        if not c.already and (c.staff_id, c.day) in lines:
+            lines[(c.staff_id, c.day)].append(c.line)
+    for (staff_id, day), total in sorted(over, key=lambda item: (item[0][1], item[0][0])):
+        where = _lines_text(lines[(staff_id, day)])
+        first = lines[(staff_id, day)][0]
+        who = refs.user_names.get(staff_id, "")
+        if total > DAY_LIMIT_MINUTES:
+            out.error(
+                first,
+                out.label("duration"),
+                f"Plus de 24 h le {day:%d/%m/%Y} pour {who} ({_hours(total)} au total avec "
+                f"ce qui est déjà saisi ; {where}) : refusé.",
+            )
+        else:
+            out.warnings.append(
+                RowError(
+                    first,
                     out.label("duration"),
-                    f"Plus de 24 h le {day:%d/%m/%Y} pour {who} ({_hours(total)} au total avec "
-                    f"ce qui est déjà saisi ; {where}) : refusé.",
+                    f"Attention : {_hours(total)} le {day:%d/%m/%Y} pour {who} (plus de 12 "
+                    f"h ; {where}).",
                 )
-            elif total > DAY_WARNING_MINUTES:
-                out.warnings.append(
-                    RowError(
-                        lines[0].line,
-                        out.label("duration"),
-                        f"Attention : {_hours(total)} le {day:%d/%m/%Y} pour {who} (plus de 12 "
-                        f"h ; {where}).",
-                    )
-                )
+            )
 
 
 def _hours(minutes: int) -> str:
@@ -753,36 +909,36 @@ def _hours(minutes: int) -> str:
     return f"{hours} h {rest:02d}" if rest else f"{hours} h"
 
 
+#: Fingerprints looked up per query (well under SQLite's and PostgreSQL's parameter limits).
+_KEYS_PER_QUERY = 5000
+
+
 def _fingerprints(session: Session, candidates: list[Candidate]) -> None:
-    """Give each candidate its import key and mark those already stored."""
+    """Give each candidate its import key and mark those already stored.
+
+    The key is the SHA-256 of the resolved content and the rank of the line among identical
+    lines of the file; its text must never change (files imported earlier are recognised by
+    it), so the f-string below reproduces the original ``"|".join(str(part) ...)`` exactly."""
     seen: dict[str, int] = defaultdict(int)
+    sha256 = hashlib.sha256
     for c in candidates:
-        content = "|".join(
-            str(part)
-            for part in (
-                c.staff_id,
-                c.day.isoformat(),
-                c.member_id,
-                c.service_id,
-                c.activity_id,
-                c.unit_type_id,
-                c.quantity,
-                c.minutes,
-                c.note,
-            )
+        content = (
+            f"{c.staff_id}|{c.day.isoformat()}|{c.member_id}|{c.service_id}|{c.activity_id}|"
+            f"{c.unit_type_id}|{c.quantity}|{c.minutes}|{c.note}"
         )
         rank = seen[content]
-        seen[content] += 1
-        c.import_key = hashlib.sha256(f"{content}#{rank}".encode()).hexdigest()
+        seen[content] = rank + 1
+        c.import_key = sha256(f"{content}#{rank}".encode()).hexdigest()
     keys = [c.import_key for c in candidates]
     stored: set[str] = set()
-    for start in range(0, len(keys), 900):
-        chunk = keys[start : start + 900]
-        stored.update(
-            session.scalars(select(WorkEntry.import_key).where(WorkEntry.import_key.in_(chunk)))
-        )
-    for c in candidates:
-        c.already = c.import_key in stored
+    query = select(WorkEntry.import_key).where(
+        WorkEntry.import_key.in_(bindparam("keys", expanding=True))
+    )
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        stored.update(session.scalars(query, {"keys": keys[start : start + _KEYS_PER_QUERY]}))
+    if stored:
+        for c in candidates:
+            c.already = c.import_key in stored
 
 
 # ---------------------------------------------------------------- entry points
@@ -851,6 +1007,8 @@ def import_file(
     new = report.new
     if new:
         now = utcnow()
+        # Read once: ``actor`` is an ORM object, each attribute read costs a descriptor call.
+        actor_id = actor.id
         session.execute(
             insert(WorkEntry.__table__),
             [
@@ -868,9 +1026,9 @@ def import_file(
                     "review_comment": "",
                     "import_key": c.import_key,
                     "created_at": now,
-                    "created_by_id": actor.id,
+                    "created_by_id": actor_id,
                     "updated_at": now,
-                    "updated_by_id": actor.id,
+                    "updated_by_id": actor_id,
                 }
                 for c in new
             ],

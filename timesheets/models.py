@@ -106,10 +106,12 @@ class WorkEntry(Base):
         ),
         # Covering index for the allocation bases and summaries (SUM by service, member, day).
         Index("ix_work_entries_service_day", "service_id", "day", "member_id", "minutes"),
-        Index("ix_work_entries_staff_day", "staff_id", "day"),
+        # Covering for the minutes of a person's day (the 24 h rule, imports) and the week.
+        Index("ix_work_entries_staff_day", "staff_id", "day", "minutes"),
         Index("ix_work_entries_member_day", "member_id", "day"),
-        # The list, the approvals and the monthly summary filter on a date range first.
-        Index("ix_work_entries_day", "day"),
+        # The list, the approvals and the monthly summary filter on a date range first; the
+        # list's totals (count, minutes, units, by status) are read from this index alone.
+        Index("ix_work_entries_day", "day", "status", "unit_type_id", "minutes", "quantity"),
     )
 
 

@@ -258,6 +258,29 @@ def day_minutes(
     return {day: totals.get(day, 0) for day in days}
 
 
+def staff_day_minutes(
+    session: Session, pairs: Iterable[tuple[int, date]]
+) -> dict[tuple[int, date], int]:
+    """Minutes already logged on each (staff, day) of ``pairs``, in one query whatever their
+    number (an import checks the 24 h rule for every staff and day of its file at once). The
+    covering index ``(staff_id, day, minutes)`` serves it without reading the table."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    staff_ids = sorted({staff_id for staff_id, _day in wanted})
+    days = [day for _staff, day in wanted]
+    query = (
+        select(WorkEntry.staff_id, WorkEntry.day, func.sum(WorkEntry.minutes))
+        .where(WorkEntry.staff_id.in_(staff_ids), WorkEntry.day.between(min(days), max(days)))
+        .group_by(WorkEntry.staff_id, WorkEntry.day)
+    )
+    return {
+        (staff_id, day): int(total)
+        for staff_id, day, total in session.execute(query)
+        if (staff_id, day) in wanted
+    }
+
+
 def check_day_totals(
     session: Session,
     staff: User,

@@ -1,5 +1,6 @@
-"""timesheets: an index on the day of work entries, and the saved mappings of other tools'
-exports (Kimai customers, projects, activities, users).
+"""timesheets: covering indexes of work entries (by day for the list and its totals, by staff
+and day with the minutes for the 24 h rule), and the saved mappings of other tools' exports
+(Kimai customers, projects, activities, users).
 
 Revision ID: 0002_timesheets
 Revises: 0001_foundation
@@ -35,10 +36,20 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("work_entries", schema=None) as batch_op:
-        batch_op.create_index("ix_work_entries_day", ["day"], unique=False)
+        batch_op.create_index(
+            "ix_work_entries_day",
+            ["day", "status", "unit_type_id", "minutes", "quantity"],
+            unique=False,
+        )
+        batch_op.drop_index("ix_work_entries_staff_day")
+        batch_op.create_index(
+            "ix_work_entries_staff_day", ["staff_id", "day", "minutes"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("work_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_work_entries_staff_day")
+        batch_op.create_index("ix_work_entries_staff_day", ["staff_id", "day"], unique=False)
         batch_op.drop_index("ix_work_entries_day")
     op.drop_table("import_mappings")

@@ -508,3 +508,72 @@ def test_a_kimai_export_with_an_unknown_email_and_a_bad_duration(db, cluster):
     ).encode()
     errors = _errors(db, cluster.admin, data, "k.csv")
     assert [(row, col) for row, col, _ in errors] == [(2, "E-mail"), (3, "Duration")]
+
+
+def _kimai_times(day, begin, end, duration=""):
+    return (
+        f"{day},{begin},{end},{duration},EUR,0,0,0,0,Léa,lea,compta@test.fr,,Alpha,COMPTA,"
+        "Paie,,1,,timesheet,work,,,,"
+    )
+
+
+def test_kimai_lines_without_a_duration_take_it_from_their_start_and_end(db, cluster):
+    data = "\n".join(
+        [
+            KIMAI_HEADER,
+            _kimai_times("2026-03-02", "09:00", "10:30"),
+            # Kimai has no end date: a To before the From ends the next morning.
+            _kimai_times("2026-03-03", "22:09", "06:09"),
+            _kimai_times("2026-03-04", "14:00:00", "14:06:40"),
+            # A duration, when there is one, is what counts.
+            _kimai_times("2026-03-05", "09:00", "10:30", duration="0:45"),
+        ]
+    ).encode()
+    report = ts_import.import_file(db, cluster.admin, data, "kimai.csv")
+    assert report.added == 4
+    assert db.execute(select(WorkEntry.day, WorkEntry.minutes).order_by(WorkEntry.day)).all() == [
+        (date(2026, 3, 2), 90),
+        (date(2026, 3, 3), 480),
+        (date(2026, 3, 4), 7),
+        (date(2026, 3, 5), 45),
+    ]
+
+
+def test_kimai_lines_without_a_duration_and_bad_times_are_refused_with_their_column(db, cluster):
+    data = "\n".join(
+        [
+            KIMAI_HEADER,
+            _kimai_times("2026-03-02", "", "10:30"),
+            _kimai_times("2026-03-03", "9h", "10:30"),
+            _kimai_times("2026-03-04", "09:00", "25:00"),
+            _kimai_times("2026-03-05", "09:00", "09:00"),
+        ]
+    ).encode()
+    assert _errors(db, cluster.admin, data, "kimai.csv") == [
+        (2, "Duration", "Durée manquante, et pas d'heures de début et de fin pour la calculer."),
+        (3, "From", "Heure illisible « 9h » (format attendu 09:30)."),
+        (4, "To", "Heure illisible « 25:00 » (format attendu 09:30)."),
+        (5, "To", "La durée doit être supérieure à zéro (de 09:00 à 09:00)."),
+    ]
+
+
+def test_a_kimai_export_with_start_and_end_but_no_duration_column(db, cluster):
+    data = (
+        "Date,From,To,User,E-mail,Customer,Project,Activity\n"
+        "2026-03-02,08:15,12:00,lea,compta@test.fr,A,COMPTA,Paie\n"
+    ).encode()
+    report = ts_import.import_file(db, cluster.admin, data, "kimai.csv")
+    assert db.scalar(select(WorkEntry.minutes)) == 225
+    assert report.format == "kimai"
+
+
+def test_a_kimai_export_with_neither_duration_nor_times_is_refused(db, cluster):
+    data = "Date,User,E-mail,Customer,Project\n2026-03-02,lea,compta@test.fr,A,COMPTA\n".encode()
+    assert _errors(db, cluster.admin, data, "kimai.csv") == [
+        (
+            1,
+            None,
+            "Export Kimai sans colonne de durée (Duration) ni d'heures de début et de fin "
+            "(From, To).",
+        )
+    ]
