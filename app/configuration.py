@@ -518,7 +518,10 @@ def _locate(errors: Iterable[ConfigError], lines: Mapping[str, int]) -> list[Con
         if error.line is None:
             path = error.path
             while path and path not in lines:
-                path = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", path)
+                shorter = re.sub(r"(\.[^.\[]*|\[[^\]]*\])$", "", path)
+                if shorter == path:  # e.g. "services[COMPTA]": nothing left to strip
+                    break
+                path = shorter
             line = lines.get(path)
             if line is not None:
                 error = ConfigError(error.path, error.message, line)
