@@ -106,6 +106,10 @@ class ServiceAllocation:
     allocation: Allocation | None = None
     error: AllocationError | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: the engine's inputs (every member), kept to try other keys on the same figures
+    bases: tuple[MemberBasis, ...] = ()
+    common_minutes: int = 0
+    common_units: Decimal = ZERO
 
     @property
     def pool(self) -> Decimal:
@@ -423,58 +427,61 @@ def compute_period(
         if result.overheads is not None and service.code in result.overheads.shares:
             item.overheads_share = result.overheads.shares[service.code]
             item.overheads = item.overheads_share.amount
+        _member_bases(item, members, bases, work)
         try:
             item.key = _key_for(versions[service.id], service, start, end)
         except NoKey as error:
-            if item.pool == 0:
-                continue  # nothing to share and no key: not an error, nothing to show
             item.error = error
-            result.errors.append(str(error))
+            if item.pool == 0 and service_code is None:
+                continue  # nothing to share and no key: not an error, nothing to show
+            if item.pool != 0:
+                result.errors.append(str(error))
         result.services.append(item)
         if item.key is not None:
-            _allocate_service(item, members, bases, work, result)
+            _allocate_service(item, result)
     return result
 
 
-def _allocate_service(
+def _member_bases(
     item: ServiceAllocation,
     members: Mapping[int, MemberRef],
     bases: Mapping[int, tuple[int, Decimal | None, Decimal | None]],
     work: WorkTotals,
-    result: PeriodAllocation,
 ) -> None:
+    """Fill the engine's inputs of one service (every member, active or not)."""
     sid = item.service.id
-    member_bases = []
-    for member_id, ref in members.items():
-        days, revenue, headcount = bases[member_id]
-        member_bases.append(
-            MemberBasis(
-                ref.code, days, revenue, headcount,
-                work.minutes.get((sid, member_id), 0), work.units.get((sid, member_id), ZERO),
-            )
+    item.bases = tuple(
+        MemberBasis(
+            ref.code, *bases[member_id],
+            work.minutes.get((sid, member_id), 0), work.units.get((sid, member_id), ZERO),
         )
-    common_minutes = work.minutes.get((sid, None), 0)
-    common_units = work.units.get((sid, None), ZERO)
+        for member_id, ref in members.items()
+    )
+    item.common_minutes = work.minutes.get((sid, None), 0)
+    item.common_units = work.units.get((sid, None), ZERO)
+
+
+def _allocate_service(item: ServiceAllocation, result: PeriodAllocation) -> None:
     assert item.key is not None
     item.inputs = {
         "key": item.key.text,
         "key_valid_from": item.key.valid_from.isoformat(),
         "period_days": result.days,
         "year": result.year,
-        "common_minutes": common_minutes,
-        "common_units": str(common_units),
+        "common_minutes": item.common_minutes,
+        "common_units": str(item.common_units),
         #: code, active days, revenue, headcount, minutes, units (members active or named)
         "members": [
             [m.code, m.active_days, _str(m.revenue), _str(m.headcount), m.minutes, str(m.units)]
-            for m in member_bases
+            for m in item.bases
             if m.active_days or m.minutes or m.units
         ],
         "overheads": item.overheads_share.to_dict() if item.overheads_share else None,
     }
     try:
         item.allocation = allocate(
-            item.pool, item.key.key, member_bases, result.days, common_minutes, common_units,
-            year=result.year,
+            item.pool, item.key.key, item.bases, result.days, item.common_minutes,
+            item.common_units, year=result.year,
         )
     except AllocationError as error:
         item.error = error
@@ -502,6 +509,62 @@ def replay(inputs: Mapping[str, Any], pool: Decimal) -> Allocation:
         pool, key, listed, inputs["period_days"], inputs["common_minutes"],
         Decimal(inputs["common_units"]), year=inputs["year"],
     )
+
+
+@dataclass
+class Candidate:
+    """One candidate key tried on a period's figures."""
+
+    text: str
+    key: Key | None = None
+    allocation: Allocation | None = None
+    error: AllocationError | None = None
+
+
+@dataclass
+class KeyComparison:
+    """Candidate keys side by side on the same pool and bases (the members decide before they
+    vote): amounts per member for each candidate."""
+
+    result: PeriodAllocation
+    item: ServiceAllocation
+    candidates: list[Candidate]
+
+    def rows(self) -> list[tuple[MemberRef, list[Decimal | None]]]:
+        refs = self.result.member_by_code
+        codes = sorted({
+            s.code for c in self.candidates if c.allocation for s in c.allocation.shares
+        })
+        return [
+            (refs[code], [
+                c.allocation[code].amount
+                if c.allocation is not None and c.allocation.get(code) else None
+                for c in self.candidates
+            ])
+            for code in codes
+        ]
+
+
+def compare_keys(
+    session: Session, period: Period, work: WorkTotals, service_code: str, texts: Iterable[str]
+) -> KeyComparison:
+    """Allocate ``service_code``'s pool of ``period`` by each candidate key text (the key in
+    force, if any, is not needed). Parse errors and refusals are kept per candidate."""
+    result = compute_period(session, period, work, service_code)
+    item = result.service(service_code)
+    candidates = []
+    for text in texts:
+        candidate = Candidate(text)
+        candidates.append(candidate)
+        try:
+            candidate.key = parse_key(text)
+            candidate.allocation = allocate(
+                item.pool, candidate.key, item.bases, result.days, item.common_minutes,
+                item.common_units, year=result.year,
+            )
+        except AllocationError as error:
+            candidate.error = error
+    return KeyComparison(result, item, candidates)
 
 
 # --------------------------------------------------------------------------- runs

@@ -42,7 +42,7 @@ from accounting.allocation.keys import (
     format_basis_value_fr,
     format_percent,
 )
-from accounting.allocation.runs import PeriodAllocation, ServiceAllocation
+from accounting.allocation.runs import KeyComparison, PeriodAllocation, ServiceAllocation
 from accounting.costs import Cost, lines_between
 from accounting.workbooks.cells import text_cell
 
@@ -431,4 +431,56 @@ def write_allocation_workbook(
     props.created = props.modified = datetime.now().replace(microsecond=0)
     if company:
         props.identifier = company
+    wb.save(out)
+
+
+def write_key_comparison_workbook(comparison: KeyComparison, out: str | Path | IO[bytes]) -> None:
+    """One sheet « Comparaison »: the candidate keys side by side, member by member, with the
+    difference of each candidate to the first and live totals."""
+    wb = Workbook(write_only=True)
+    result, item = comparison.result, comparison.item
+    candidates = comparison.candidates
+    n = len(candidates)
+    sheet = _Sheet(wb, "Comparaison")
+    sheet.widths([12, 30, *([20] * n), *([16] * (n - 1))])
+    sheet.ws.freeze_panes = "C6"
+    sheet.append([sheet.cell(f"{item.service.name} — {result.period_label} : comparaison des clés",
+                             font=_TITLE)])
+    sheet.append([sheet.cell("Montant à répartir", bold=True), sheet.cell(item.pool, MONEY)])
+    sheet.append([sheet.cell("Clés", bold=True), *[sheet.cell(c.text) for c in candidates]])
+    sheet.append([sheet.cell("En clair", bold=True), *[
+        sheet.cell(describe_key_fr(c.key) if c.key else str(c.error or ""), wrap=True)
+        for c in candidates
+    ]])
+    header = sheet.header([
+        "Code", "Adhérent", *[f"Clé {i + 1}" for i in range(n)],
+        *[f"Écart clé {i + 1} − clé 1" for i in range(1, n)],
+    ])
+    assert header == 5
+    first = header + 1
+    for ref, amounts in comparison.rows():
+        r = sheet.rows + 1
+        sheet.append([
+            sheet.cell(ref.code), sheet.cell(ref.name),
+            *[sheet.cell(a, MONEY) if a is not None else None for a in amounts],
+            *[
+                sheet.formula(f"={_col(3 + i)}{r}-C{r}", MONEY)
+                if amounts[i] is not None and amounts[0] is not None else None
+                for i in range(1, n)
+            ],
+        ])
+    last = max(sheet.rows, first)
+    sheet.append([
+        sheet.cell("Total", bold=True, border=_TOTAL_BORDER), sheet.cell("", border=_TOTAL_BORDER),
+        *[
+            sheet.formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})", MONEY, bold=True,
+                          border=_TOTAL_BORDER)
+            for c in range(3, 3 + 2 * n - 1)
+        ],
+    ])
+    sheet.ws.auto_filter.ref = f"A{header}:{_col(2 + 2 * n - 1)}{last}"
+    sheet.print_setup(header)
+    wb.properties.title = f"Comparaison des clés — {item.service.name} — {result.period_label}"
+    wb.properties.creator = "Mutualise"
+    wb.properties.language = "fr-FR"
     wb.save(out)
