@@ -440,9 +440,18 @@ def _line_guard(what: str) -> Any:
     def guard(mapper: Any, connection: Any, target: InvoiceLine) -> None:
         from sqlalchemy import inspect
 
+        state = inspect(target)
         ids = {target.invoice_id}
-        history = inspect(target).attrs.invoice_id.history
-        ids.update(history.deleted or ())
+        ids.update(state.attrs.invoice_id.history.deleted or ())
+        parent = state.dict.get("invoice")  # loaded already, never lazy-loaded here
+        if (
+            len(ids) == 1
+            and parent is not None
+            and parent.id == target.invoice_id
+            and parent.status == InvoiceStatus.DRAFT
+            and not inspect(parent).attrs.status.history.deleted
+        ):
+            return  # a draft of this session (the database trigger checks the row anyway)
         for invoice_id in ids:
             status = _parent_status(connection, invoice_id)
             if status is not None and status != InvoiceStatus.DRAFT:

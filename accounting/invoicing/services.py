@@ -26,7 +26,14 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from accounting.allocation.keys import describe_key_fr, format_basis_value_fr, parse_key
+from accounting.allocation.engine import MemberShare
+from accounting.allocation.keys import (
+    Key,
+    describe_basis_fr,
+    describe_key_fr,
+    format_basis_value_fr,
+    parse_key,
+)
 from accounting.allocation.models import AllocationLine, AllocationRun, AllocationRunService
 from accounting.allocation.runs import approved_run_services, line_share
 from accounting.audit import record_audit
@@ -206,17 +213,16 @@ def _set_totals(invoice: Invoice) -> None:
 
 
 def _annex(
-    run_service: AllocationRunService, line: AllocationLine, period: Period
+    run_service: AllocationRunService, line: AllocationLine, period: Period, share: MemberShare,
+    key: Key,
 ) -> dict[str, Any]:
     """The figures behind an invoice line, as the annex shows them (plain JSON)."""
-    key = parse_key(run_service.key_text)
-    share = line_share(line)
     parts = []
     for part in share.parts:
         parts.append(
             {
                 "text": part.describe_fr(),
-                "basis": describe_key_fr(parse_key(_basis_text(part.part_basis))),
+                "basis": describe_basis_fr(part.part_basis),
                 "weight": str(part.weight),
                 "common": part.common,
                 "value": format_basis_value_fr(part.basis, part.value),
@@ -243,23 +249,16 @@ def _annex(
     }
 
 
-def _basis_text(basis: Any) -> str:
-    from accounting.allocation.keys import format_basis
-
-    return format_basis(basis)
-
-
 def _decimal(value: Any, places: int) -> Decimal:
     from accounting.allocation.engine import to_decimal
 
     return to_decimal(value, places)
 
 
-def _designation(service: Service, period: Period, key_text: str, line: AllocationLine) -> str:
+def _designation(service: Service, period: Period, key: Key, share: MemberShare) -> str:
     """« Comptabilité / gestion — T1 2026 — 25 % part égale + 75 % au prorata des heures
     (30 h sur 60 h) »."""
-    words = describe_key_fr(parse_key(key_text), line_share(line))
-    return f"{service.name} — {period.label} — {words}"
+    return f"{service.name} — {period.label} — {describe_key_fr(key, share)}"
 
 
 def _live_invoices(session: Session, period: Period) -> list[Invoice]:
@@ -393,6 +392,7 @@ def prepare_invoices(
     session.flush()
 
     drafts: list[Invoice] = []
+    keys: dict[str, Key] = {}
     for member_id in sorted(to_invoice, key=lambda m: members[m].code):
         member = members[member_id]
         invoice = Invoice(
@@ -420,19 +420,21 @@ def prepare_invoices(
         ):
             rs = by_pair[(line.run_id, line.service_id)]
             line_period = periods[line.run_id]
+            key = keys.setdefault(rs.key_text, parse_key(rs.key_text))
+            share = line_share(line)
             invoice.lines.append(
                 InvoiceLine(
                     position=position,
                     service_id=line.service_id,
                     service=line.service,
                     allocation_line_id=line.id,
-                    designation=_designation(line.service, line_period, rs.key_text, line),
+                    designation=_designation(line.service, line_period, key, share),
                     revenue_account=line.service.revenue_account,
                     amount_excl_tax=base,
                     vat_regime=regime,
                     vat_rate=rate,
                     vat_amount=vat,
-                    basis=_annex(rs, line, line_period),
+                    basis=_annex(rs, line, line_period, share, key),
                 )
             )
         _set_totals(invoice)

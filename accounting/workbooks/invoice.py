@@ -17,12 +17,14 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
+from copy import copy
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from accounting.invoicing.amounts import (
@@ -50,6 +52,8 @@ _BOX_FILL = PatternFill("solid", fgColor="EEF1F6")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _RIGHT = Alignment(horizontal="right", vertical="top")
 _CENTER = Alignment(horizontal="center", vertical="top")
+_TITLE_RIGHT = Alignment(horizontal="right")
+_HEAD_CENTER = Alignment(wrap_text=True, horizontal="center")
 _THIN = Side(style="thin", color="B8C0CC")
 _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _TOP = Border(top=Side(style="medium", color="1D2433"))
@@ -69,6 +73,29 @@ def _rate(value: Decimal) -> str:
     return f"{text.replace('.', ',')} %"
 
 
+def _style(cell: Any, **changes: Any) -> None:
+    """Set ``font``, ``fill``, ``border``, ``alignment`` or ``number_format`` on a cell.
+
+    Why: each assignment makes openpyxl look the style up in the workbook's lists, comparing
+    whole style objects; a document sets a few hundred of them but has a dozen distinct
+    combinations. The combination reached from a cell's current style is cached per workbook
+    and copied (the styles used here are module constants, so their ids are stable keys).
+    """
+    book = cell.parent.parent
+    cache = book.__dict__.setdefault("_mutualise_styles", {})
+    key = (
+        tuple(cell._style or ()),
+        tuple((k, v if isinstance(v, str) else id(v)) for k, v in sorted(changes.items())),
+    )
+    found = cache.get(key)
+    if found is None:
+        for name, value in changes.items():
+            setattr(cell, name, value)
+        cache[key] = copy(cell._style)
+    else:
+        cell._style = copy(found)
+
+
 class _Sheet:
     """A cursor over a sheet: writes rows top-down with the house styles."""
 
@@ -84,10 +111,13 @@ class _Sheet:
         row = row or self.row
         cell = put_text(self.ws[f"{column}{row}"], value)
         if font is not None:
-            cell.font = font
-        cell.alignment = align or _WRAP
+            _style(cell, font=font, alignment=align or _WRAP)
+        else:
+            _style(cell, alignment=align or _WRAP)
         if merge_to:
-            self.ws.merge_cells(f"{column}{row}:{merge_to}{row}")
+            # What merge_cells() does, without styling the hidden cells' borders one by one
+            # (none of our merged cells has a border): the costliest step of a document.
+            self.ws.merged_cells.add(MergedCellRange(self.ws, f"{column}{row}:{merge_to}{row}"))
 
     def number(
         self, column: str, value: Decimal | int | None, *, fmt: str = EUR,
@@ -95,10 +125,10 @@ class _Sheet:
     ) -> None:
         cell = self.ws[f"{column}{row or self.row}"]
         cell.value = value
-        cell.number_format = fmt
-        cell.alignment = _RIGHT
         if font is not None:
-            cell.font = font
+            _style(cell, number_format=fmt, alignment=_RIGHT, font=font)
+        else:
+            _style(cell, number_format=fmt, alignment=_RIGHT)
 
     def paragraph(self, value: str, *, font: Font | None = None, lines: int = 1) -> None:
         """Text over the whole width, wrapped, with room for ``lines`` lines."""
@@ -138,7 +168,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
 
     # ---- issuer (left) and the document's references (right)
     s.text("A", invoice.carrier_name, font=_NAME)
-    s.text("D", title, font=_TITLE, merge_to="F", align=Alignment(horizontal="right"))
+    s.text("D", title, font=_TITLE, merge_to="F", align=_TITLE_RIGHT)
     issuer = [
         invoice.carrier_address,
         f"SIREN : {invoice.carrier_siren or '—'} — SIRET : {invoice.carrier_siret or '—'}",
@@ -174,7 +204,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     ]
     for offset, value in enumerate(customer, start=1):
         s.text("D", value, font=_BOLD if offset == 1 else None, merge_to="F", row=top + offset)
-        ws[f"D{top + offset}"].fill = _BOX_FILL
+        _style(ws[f"D{top + offset}"], fill=_BOX_FILL)
     ws.row_dimensions[top + 2].height = 15 * _address_lines(invoice.customer_address)
     s.text("A", f"Nature de l'opération : {OPERATION_NATURE.lower()}", font=_BOLD, row=top)
     s.text("A", "Refacturation à prix coûtant de la quote-part des services mutualisés du pôle "
@@ -196,9 +226,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     for column, header in zip("ABCDEF", headers, strict=True):
         cell = ws[f"{column}{s.row}"]
         cell.value = header
-        cell.font = _HEAD
-        cell.fill = _HEAD_FILL
-        cell.alignment = _CENTER if column != "A" else _WRAP
+        _style(cell, font=_HEAD, fill=_HEAD_FILL, alignment=_CENTER if column != "A" else _WRAP)
     ws.print_title_rows = f"{s.row}:{s.row}"
     s.row += 1
     for line in invoice.lines:
@@ -211,9 +239,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     for column, header in zip("ABC", ["Taux", "Base HT", "TVA"], strict=True):
         cell = ws[f"{column}{s.row}"]
         cell.value = header
-        cell.font = _BOLD
-        cell.border = _GRID
-        cell.alignment = _CENTER if column != "A" else _WRAP
+        _style(cell, font=_BOLD, border=_GRID, alignment=_CENTER if column != "A" else _WRAP)
     totals_row = s.row
     s.row += 1
     for total in invoice.vat_totals:
@@ -226,7 +252,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
         s.number("B", total.base)
         s.number("C", total.vat)
         for column in "ABC":
-            ws[f"{column}{s.row}"].border = _GRID
+            _style(ws[f"{column}{s.row}"], border=_GRID)
         s.row += 1
     end = s.row
     s.row = totals_row
@@ -242,7 +268,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
         s.number("F", value, font=_BOLD if strong else None)
         if label == "Total TTC":
             for column in "DEF":
-                ws[f"{column}{s.row}"].border = _TOP
+                _style(ws[f"{column}{s.row}"], border=_TOP)
         s.row += 1
     s.row = max(s.row, end) + 1
 
@@ -261,7 +287,7 @@ def _line_row(s: _Sheet, line: InvoiceLine) -> None:
     s.number("E", line.vat_amount)
     s.number("F", line.amount_incl_tax)
     for column in "ABCDEF":
-        s.ws[f"{column}{s.row}"].border = _GRID
+        _style(s.ws[f"{column}{s.row}"], border=_GRID)
     s.row += 1
 
 
@@ -363,9 +389,7 @@ def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
     for column, header in zip("ABCDEF", headers, strict=True):
         cell = ws[f"{column}{s.row}"]
         cell.value = header
-        cell.font = _HEAD
-        cell.fill = _HEAD_FILL
-        cell.alignment = Alignment(wrap_text=True, horizontal="center")
+        _style(cell, font=_HEAD, fill=_HEAD_FILL, alignment=_HEAD_CENTER)
     ws.row_dimensions[s.row].height = 30
     s.row += 1
     for part in basis.get("parts", []):
@@ -379,7 +403,7 @@ def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
         s.number("E", Decimal(part.get("pool", "0")))
         s.number("F", Decimal(part.get("exact", "0")), fmt='#,##0.000000\\ "€"')
         for column in "ABCDEF":
-            ws[f"{column}{s.row}"].border = _GRID
+            _style(ws[f"{column}{s.row}"], border=_GRID)
         s.row += 1
     closing = [
         ("Part exacte de l'adhérent", Decimal(basis.get("exact", "0")), '#,##0.000000\\ "€"'),
