@@ -449,9 +449,10 @@ def _line_guard(what: str) -> Any:
             and parent is not None
             and parent.id == target.invoice_id
             and parent.status == InvoiceStatus.DRAFT
-            and not inspect(parent).attrs.status.history.deleted
         ):
-            return  # a draft of this session (the database trigger checks the row anyway)
+            # A draft of this session. (Turning an issued invoice back into a draft is refused
+            # by its own before_update guard, and the database trigger checks the row anyway.)
+            return
         for invoice_id in ids:
             status = _parent_status(connection, invoice_id)
             if status is not None and status != InvoiceStatus.DRAFT:
