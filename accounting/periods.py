@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounting.audit import record_audit
 from accounting.db import Base, utcnow
+from accounting.seal import Sealable, register_sealable, seal_record
 
 MONTHS_FR = [
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -197,6 +198,7 @@ def close_period(session: Session, period: Period, user_id: int | None = None) -
     period.closed_at = utcnow()
     period.closed_by_id = user_id
     session.flush()
+    seal_record(session, Period.__tablename__, period.id, "close")  # hash chain (verify)
     record_audit(session, "close", Period.__tablename__, period.id, after={"code": period.code})
     return period
 
@@ -217,5 +219,17 @@ def reopen_period(session: Session, period: Period, reason: str) -> Period:
     period.closed_at = None
     period.closed_by_id = None
     session.flush()
+    seal_record(session, Period.__tablename__, period.id, "reopen")  # hash chain (verify)
     record_audit(session, "reopen", Period.__tablename__, period.id, after={"reason": reason})
     return period
+
+
+#: Closing and reopening are sealed in the hash chain (accounting.seal): `mutualise verify`
+#: finds a closed period changed or inserted behind the application's back.
+register_sealable(
+    Sealable(
+        Period.__tablename__,
+        must_be_sealed=lambda t: t.c.status == PeriodStatus.CLOSED.value,
+        label=lambda row: Period(kind=row["kind"], start=row["start"], end=row["end"]).code,
+    )
+)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -97,27 +97,13 @@ class Sealable:
     label: Callable[[dict[str, Any]], str] = field(default=lambda row: f"#{row.get('id')}")
 
 
-def _period_label(row: dict[str, Any]) -> str:
-    start = row["start"]
-    if row["kind"] == "month":
-        return f"{start:%Y-%m}"
-    if row["kind"] == "quarter":
-        return f"{start.year}-T{(start.month - 1) // 3 + 1}"
-    return f"{start.year}"
-
-
-#: Sealed tables, by name. Tables not in the metadata yet are skipped.
-SEALABLE: dict[str, Sealable] = {
-    "periods": Sealable(
-        "periods",
-        must_be_sealed=lambda t: t.c.status == "closed",
-        label=_period_label,
-    ),
-}
+#: Sealed tables, by name; each area registers its own with :func:`register_sealable`
+#: (periods in accounting.periods, invoices and credit notes in accounting.invoicing.models).
+SEALABLE: dict[str, Sealable] = {}
 
 
 def register_sealable(spec: Sealable) -> Sealable:
-    """Declare a sealed table (the invoices area declares invoices and credit notes)."""
+    """Declare a sealed table (at import of the module that defines it)."""
     SEALABLE[spec.table] = spec
     return spec
 
@@ -209,36 +195,49 @@ def seal_record(session: Session, object_type: str, object_id: Any, action: str)
     Call it in the same transaction as the act (issue, close, reopen), after the act's changes
     are flushed: a rollback removes the link with them.
     """
+    return seal_records(session, object_type, [object_id], action)[0]
+
+
+def seal_records(
+    session: Session, object_type: str, object_ids: Iterable[Any], action: str
+) -> list[Seal]:
+    """:func:`seal_record` for several records of one act (an issue of many invoices): one
+    lock, one read of the chain's head, one flush."""
     if object_type not in SEALABLE:
         raise SealError(f"« {object_type} » n'est pas un enregistrement scellé")
     session.flush()
     _lock_chain(session)
     conn = session.connection()
-    content = read_content(conn, object_type, object_id)
-    if content is None:
-        raise SealError(f"{object_type} {object_id} introuvable : impossible de le sceller")
     last = session.scalars(select(Seal).order_by(Seal.seq.desc()).limit(1)).first()
-    seq = 1 if last is None else last.seq + 1
+    seq = 0 if last is None else last.seq
     prev = GENESIS if last is None else last.hash
-    body = canonical(content)
-    content_hash = sha256(body)
-    sealed_at = utcnow()
-    object_key = str(object_id)
-    link = Seal(
-        seq=seq,
-        object_type=object_type,
-        object_id=object_key,
-        action=action,
-        label=SEALABLE[object_type].label(content["row"])[:100],
-        sealed_at=sealed_at,
-        content=body,
-        content_hash=content_hash,
-        prev_hash=prev,
-        hash=link_hash(seq, prev, object_type, object_key, action, sealed_at, content_hash),
-    )
-    session.add(link)
+    links = []
+    for object_id in object_ids:
+        content = read_content(conn, object_type, object_id)
+        if content is None:
+            raise SealError(f"{object_type} {object_id} introuvable : impossible de le sceller")
+        seq += 1
+        body = canonical(content)
+        content_hash = sha256(body)
+        sealed_at = utcnow()
+        object_key = str(object_id)
+        link = Seal(
+            seq=seq,
+            object_type=object_type,
+            object_id=object_key,
+            action=action,
+            label=SEALABLE[object_type].label(content["row"])[:100],
+            sealed_at=sealed_at,
+            content=body,
+            content_hash=content_hash,
+            prev_hash=prev,
+            hash=link_hash(seq, prev, object_type, object_key, action, sealed_at, content_hash),
+        )
+        links.append(link)
+        prev = link.hash
+    session.add_all(links)
     session.flush()
-    return link
+    return links
 
 
 # ---------------------------------------------------------------- verification

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from app import create_app
+from tests.invoices.conftest import billing, carrier, unapproved  # noqa: F401  (reused fixtures)
 
 
 @pytest.fixture
