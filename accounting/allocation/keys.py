@@ -544,14 +544,15 @@ def describe_key_fr(key: Key, bases: Any = None) -> str:
 
 
 def _figures_fr(lines: Sequence[Any]) -> str:
-    """« 30 h sur 80 h » for a plain part; the common-work line adds « + 20 h communes ... »."""
+    """« 30 h sur 80 h » for a plain part; with common work « 30 h sur 80 h, dont 20 h de
+    travail commun partagé : 1 part sur 3 » (80 h counts the common hours)."""
     texts = []
     for line in lines:
         value = format_basis_value_fr(line.basis, line.value)
         total = format_basis_value_fr(line.basis, line.total, total=True)
         if line.common:
             quantity = format_basis_value_fr(line.part_basis, line.common_quantity)
-            texts.append(f"dont {quantity} de travail commun réparties : {value} sur {total}")
+            texts.append(f"dont {quantity} de travail commun partagé : {value} sur {total}")
         else:
             texts.append(f"{value} sur {total}")
-    return " ; ".join(texts)
+    return ", ".join(texts)

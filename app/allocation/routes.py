@@ -361,11 +361,16 @@ def key_edit(service_code: str) -> ResponseReturnValue:
     comparison = None
     parse_error = None
     text = form.text.data or ""
+    builder: list[tuple[str, str]] = []
+    builder_common = ""
     if text:
         try:
-            parse_key(text)
+            parsed = parse_key(text)
         except AllocationError as error:
             parse_error = error
+        else:
+            builder = [(format_percent(p.weight), p.basis.name.value) for p in parsed.parts]
+            builder_common = parsed.common_by.name.value if parsed.common_by else ""
     period = _find_period(period_code)
     if period is not None and service.overheads_by is None:
         current = versions[-1].text if versions else None
@@ -393,6 +398,7 @@ def key_edit(service_code: str) -> ResponseReturnValue:
         "allocation/key_edit.html", service=service, form=form, versions=versions,
         comparison=comparison, parse_error=parse_error, period_code=period_code,
         can_write=can_write, describe_key_fr=describe_key_fr,
+        builder=[*builder, ("", ""), ("", ""), ("", "")][:3], builder_common=builder_common,
     )
 
 

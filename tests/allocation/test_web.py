@@ -211,3 +211,16 @@ def test_opening_a_period_from_the_screen(client, login_as, db):
     assert (period.start, period.end) == (date(2026, 4, 1), date(2026, 6, 30))
     html = page(client.post("/repartition/periodes", data={"code": "2026-T5"}))
     assert "illisible" in html
+
+
+def test_the_explanation_shows_fractional_part_pools(client, login_as, db, cluster):
+    # one more cent: pool 16 000,01, the equal part shares 4 000,0025 €
+    from accounting.costs import CostInput, CostKind, add_cost
+
+    add_cost(db, CostInput(CostKind.COST, cluster["compta"].id, date(2026, 1, 2), D("0.01"),
+                           "627000", "Frais bancaires"))
+    run = store_period(db, cluster["period"])
+    login_as(T)
+    html = page(client.get(f"/repartition/{run.id}/COMPTA/C"))
+    assert "4 000,0025 €" in html  # the pool of the equal part, exactly
+    assert "1 333,334167 €" in html  # C's equal part: 4 000,0025 / 3

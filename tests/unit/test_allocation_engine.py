@@ -121,7 +121,7 @@ def test_common_work_is_shared_by_common_by_inside_the_hours_part():
     assert (common.common, common.pool, common.value, common.total) == (True, 200, 200000, 400000)
     assert result.describe_fr("A") == (
         "au prorata des heures, travail commun au prorata du chiffre d'affaires "
-        "(1 h sur 5 h ; dont 1 h de travail commun réparties : "
+        "(1 h sur 5 h, dont 1 h de travail commun partagé : "
         "200\u00a0000,00 € sur 400\u00a0000,00 €)"
     )
 
