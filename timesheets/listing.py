@@ -1,26 +1,38 @@
-"""The filtered, sorted and paginated list of work entries, its totals, and the rows of its
-exports.
+"""The filtered, sorted and paginated list of work entries, its totals, the rows of its
+exports, and what the filters and forms offer.
 
-Design: one Core ``SELECT`` with the joins the list shows, ``LIMIT/OFFSET`` for the page, and
-one aggregate ``SELECT`` for the totals of the whole filtered set (count, minutes, work units by
-unit type), so a page costs two queries whatever its size. The member scope of the user is
-always applied (a member accountant sees their member's entries only). Exports stream the same
-query (``yield_per``) so 100 000 rows never sit in memory at once.
+Design, for a list that stays fast on a million entries:
+
+- one aggregate ``SELECT`` gives the totals of the whole filtered set (count, minutes, and the
+  quantity of each unit type, weighted here): no ``GROUP BY``, read from the covering index
+  ``(day, status, unit_type_id, minutes, quantity)`` for the usual month;
+- the page is a "deferred join": the ids of the page are chosen from the narrow index (with
+  only the join its sort needs), then the 50 rows are read with every column they show, so
+  ``OFFSET`` and sorting never drag whole rows along;
+- one :func:`_entries` builds the joins shared by the page and the exports, and the WHERE of
+  the filter with the user's member scope always applied (a member accountant sees their
+  member's entries only);
+- members come with a count: up to :data:`MEMBER_SELECT_LIMIT` they are listed for a select,
+  beyond it the pages offer a text input that suggests them on demand
+  (:func:`member_suggestions`) and read back what was typed (:func:`member_by_reference`).
+
+Exports stream the same query (``yield_per``) so 100 000 rows never sit in memory at once.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from accounting.org import Member, Service, User
+from timesheets.errors import InvalidEntry
 from timesheets.models import Activity, EntryStatus, UnitType, WorkEntry
 from timesheets.services import member_scope
 
@@ -46,17 +58,16 @@ SORTS = ("day", "staff", "member", "service", "activity", "minutes", "status")
 
 _staff = aliased(User, name="staff")
 
-
-def _sort_column(name: str) -> Any:
-    return {
-        "day": WorkEntry.day,
-        "staff": _staff.name,
-        "member": Member.code,
-        "service": Service.code,
-        "activity": Activity.name,
-        "minutes": WorkEntry.minutes,
-        "status": WorkEntry.status,
-    }[name]
+#: What each sort orders by, and the join it needs to pick a page's ids (None: no join).
+_SORT_KEYS: dict[str, tuple[Any, Any]] = {
+    "day": (WorkEntry.day, None),
+    "staff": (_staff.name, (_staff, _staff.id == WorkEntry.staff_id)),
+    "member": (Member.code, (Member, Member.id == WorkEntry.member_id)),
+    "service": (Service.code, (Service, Service.id == WorkEntry.service_id)),
+    "activity": (Activity.name, (Activity, Activity.id == WorkEntry.activity_id)),
+    "minutes": (WorkEntry.minutes, None),
+    "status": (WorkEntry.status, None),
+}
 
 
 def conditions(user: User, entry_filter: EntryFilter) -> list[ColumnElement[bool]]:
@@ -85,34 +96,43 @@ def conditions(user: User, entry_filter: EntryFilter) -> list[ColumnElement[bool
     return where
 
 
-def _rows_query(user: User, entry_filter: EntryFilter) -> Select[Any]:
+def _entries(*columns: Any) -> Select[Any]:
+    """``columns`` of work entries with their staff, service, member, activity and unit type
+    (the joins of the list and of the exports, written once)."""
     return (
-        select(
-            WorkEntry.id,
-            WorkEntry.day,
-            _staff.name.label("staff_name"),
-            _staff.email.label("staff_email"),
-            WorkEntry.staff_id,
-            WorkEntry.member_id,
-            Member.code.label("member_code"),
-            Member.name.label("member_name"),
-            Service.code.label("service_code"),
-            Service.name.label("service_name"),
-            Activity.name.label("activity_name"),
-            WorkEntry.minutes,
-            UnitType.name.label("unit_name"),
-            WorkEntry.quantity,
-            WorkEntry.note,
-            WorkEntry.status,
-            WorkEntry.review_comment,
-        )
+        select(*columns)
+        .select_from(WorkEntry)
         .join(_staff, _staff.id == WorkEntry.staff_id)
         .join(Service, Service.id == WorkEntry.service_id)
         .outerjoin(Member, Member.id == WorkEntry.member_id)
         .outerjoin(Activity, Activity.id == WorkEntry.activity_id)
         .outerjoin(UnitType, UnitType.id == WorkEntry.unit_type_id)
-        .where(and_(True, *conditions(user, entry_filter)))
     )
+
+
+#: The columns of a row of the list page.
+_PAGE_COLUMNS = (
+    WorkEntry.id,
+    WorkEntry.day,
+    _staff.name.label("staff_name"),
+    _staff.email.label("staff_email"),
+    WorkEntry.staff_id,
+    WorkEntry.member_id,
+    Member.code.label("member_code"),
+    Member.name.label("member_name"),
+    Service.code.label("service_code"),
+    Service.name.label("service_name"),
+    Activity.name.label("activity_name"),
+    WorkEntry.minutes,
+    UnitType.name.label("unit_name"),
+    WorkEntry.quantity,
+    WorkEntry.note,
+    WorkEntry.status,
+    WorkEntry.review_comment,
+)
+
+
+_QUANTITY = WorkEntry.__table__.c.quantity.type
 
 
 @dataclass(slots=True)
@@ -137,28 +157,25 @@ class EntryPage:
 
 
 def totals(session: Session, user: User, entry_filter: EntryFilter) -> Totals:
-    """Count, minutes and weighted units of the whole filtered set (not just the page)."""
-    where = conditions(user, entry_filter)
-    grouped = session.execute(
-        select(
-            WorkEntry.unit_type_id,
-            func.count(),
-            func.coalesce(func.sum(WorkEntry.minutes), 0),
-            func.sum(WorkEntry.quantity),
+    """Count, minutes and weighted units of the whole filtered set (not just the page), in one
+    aggregate query: a sum of the quantities per unit type, weighted here."""
+    weights: dict[int, Decimal] = dict(session.execute(select(UnitType.id, UnitType.weight)).all())
+    quantities = [
+        func.sum(
+            type_coerce(case((WorkEntry.unit_type_id == unit_id, WorkEntry.quantity)), _QUANTITY)
         )
-        .where(and_(True, *where))
-        .group_by(WorkEntry.unit_type_id)
-    ).all()
-    result = Totals()
-    weights: dict[int, Decimal] = {}
-    if any(unit_type_id is not None for unit_type_id, *_ in grouped):
-        weights = dict(session.execute(select(UnitType.id, UnitType.weight)).all())
-    for unit_type_id, count, minutes, quantity in grouped:
-        result.count += count
-        result.minutes += int(minutes)
-        if unit_type_id is not None and quantity is not None:
-            result.units += Decimal(quantity) * weights[unit_type_id]
-    return result
+        for unit_id in weights
+    ]
+    count, minutes, *summed = session.execute(
+        select(func.count(), func.coalesce(func.sum(WorkEntry.minutes), 0), *quantities).where(
+            and_(True, *conditions(user, entry_filter))
+        )
+    ).one()
+    units = sum(
+        (Decimal(q) * weight for q, weight in zip(summed, weights.values(), strict=True) if q),
+        Decimal("0.000"),
+    )
+    return Totals(count=count, minutes=int(minutes), units=units)
 
 
 def list_entries(
@@ -174,19 +191,21 @@ def list_entries(
     name = sort.lstrip("-")
     if name not in SORTS:
         sort, name = "-day", "day"
-    column = _sort_column(name)
-    order = [column.desc() if sort.startswith("-") else column.asc()]
+    descending = sort.startswith("-")
+    column, join = _SORT_KEYS[name]
+    order = [column.desc() if descending else column.asc()]
     if name != "day":
         order.append(WorkEntry.day.desc())
-    order.append(WorkEntry.id.desc() if sort.startswith("-") else WorkEntry.id.asc())
+    order.append(WorkEntry.id.desc() if descending else WorkEntry.id.asc())
     summed = totals(session, user, entry_filter)
     pages = max(1, math.ceil(summed.count / per_page))
     page = min(max(1, page), pages)
+    ids = select(WorkEntry.id).where(and_(True, *conditions(user, entry_filter)))
+    if join is not None:
+        ids = ids.outerjoin(*join)
+    ids = ids.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     rows = session.execute(
-        _rows_query(user, entry_filter)
-        .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        _entries(*_PAGE_COLUMNS).where(WorkEntry.id.in_(ids.scalar_subquery())).order_by(*order)
     ).all()
     return EntryPage(rows, summed, page, per_page, sort)
 
@@ -216,7 +235,7 @@ def export_rows(
     """Rows of the export, streamed in date order: (day, staff name, staff email, member code,
     member name, service code, activity, minutes, unit type, quantity, note, status label)."""
     query = (
-        select(
+        _entries(
             WorkEntry.day,
             _staff.name,
             _staff.email,
@@ -230,11 +249,6 @@ def export_rows(
             WorkEntry.note,
             WorkEntry.status,
         )
-        .join(_staff, _staff.id == WorkEntry.staff_id)
-        .join(Service, Service.id == WorkEntry.service_id)
-        .outerjoin(Member, Member.id == WorkEntry.member_id)
-        .outerjoin(Activity, Activity.id == WorkEntry.activity_id)
-        .outerjoin(UnitType, UnitType.id == WorkEntry.unit_type_id)
         .where(and_(True, *conditions(user, entry_filter)))
         .order_by(WorkEntry.day, _staff.name, WorkEntry.id)
         .execution_options(yield_per=chunk)
@@ -242,6 +256,17 @@ def export_rows(
     labels = STATUS_LABELS
     for row in session.execute(query):
         yield (*row[:11], labels.get(row[11], row[11]))
+
+
+# ---------------------------------------------------------------- choices
+
+#: Up to this many members (in the user's scope), pages list them in a select; beyond, a text
+#: input suggests them on demand (a page never renders a thousand options).
+MEMBER_SELECT_LIMIT = 60
+#: How a member is shown in selects and suggestions, and typed back: "CODE — Name".
+MEMBER_SEPARATOR = " — "
+#: What the user types (or picks) for common work in a member text input.
+COMMON_LABEL = "Travail commun"
 
 
 @dataclass(slots=True)
@@ -253,14 +278,30 @@ class Choices:
     services: list[tuple[int, str]] = field(default_factory=list)
     activities: list[tuple[int, int, str]] = field(default_factory=list)
     unit_types: list[tuple[int, int, str]] = field(default_factory=list)
+    #: Members in the user's scope; ``members`` is empty when they are above the limit asked.
+    member_count: int = 0
+
+    @property
+    def members_listed(self) -> bool:
+        """True when ``members`` holds them all (a select); False: use a text input."""
+        return len(self.members) == self.member_count
 
 
-def choices(session: Session, user: User, *, active_only: bool = False) -> Choices:
-    """Staff, members (within the user's scope), services, activities and unit types."""
+def _members(user: User) -> Select[Any]:
+    query = select(Member.id, Member.code, Member.name).order_by(Member.code)
     scope = member_scope(user)
-    members = select(Member.id, Member.code, Member.name).order_by(Member.code)
-    if scope is not None:
-        members = members.where(Member.id == scope)
+    return query if scope is None else query.where(Member.id == scope)
+
+
+def _label(code: str, name: str) -> str:
+    return f"{code}{MEMBER_SEPARATOR}{name}"
+
+
+def choices(
+    session: Session, user: User, *, active_only: bool = False, member_limit: int | None = None
+) -> Choices:
+    """Staff, members (within the user's scope; none when there are more than
+    ``member_limit``), services, activities and unit types."""
     services = select(Service.id, Service.code, Service.name).order_by(Service.code)
     activities = select(Activity.id, Activity.service_id, Activity.name).order_by(Activity.name)
     unit_types = select(UnitType.id, UnitType.service_id, UnitType.name).order_by(UnitType.name)
@@ -269,10 +310,53 @@ def choices(session: Session, user: User, *, active_only: bool = False) -> Choic
         activities = activities.where(Activity.active.is_(True))
         unit_types = unit_types.where(UnitType.active.is_(True))
     staff = select(User.id, User.name).order_by(User.name)
+    members: list[tuple[int, str]] = []
+    count = session.scalar(select(func.count()).select_from(_members(user).subquery())) or 0
+    if member_limit is None or count <= member_limit:
+        members = [(mid, _label(code, name)) for mid, code, name in session.execute(_members(user))]
     return Choices(
         staff=[(uid, name) for uid, name in session.execute(staff)],
-        members=[(mid, f"{code} — {name}") for mid, code, name in session.execute(members)],
-        services=[(sid, f"{code} — {name}") for sid, code, name in session.execute(services)],
+        members=members,
+        services=[(sid, _label(code, name)) for sid, code, name in session.execute(services)],
         activities=[tuple(row) for row in session.execute(activities)],
         unit_types=[tuple(row) for row in session.execute(unit_types)],
+        member_count=count,
     )
+
+
+def member_suggestions(session: Session, user: User) -> list[str]:
+    """Every member in the user's scope as "CODE — Name", for a text input's suggestions."""
+    return [_label(code, name) for _id, code, name in session.execute(_members(user))]
+
+
+def member_labels(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """ "CODE — Name" of the given members (the rows of a week grid, a filter's member)."""
+    wanted = {member_id for member_id in ids if member_id}
+    if not wanted:
+        return {}
+    query = select(Member.id, Member.code, Member.name).where(Member.id.in_(wanted))
+    return {mid: _label(code, name) for mid, code, name in session.execute(query)}
+
+
+def member_by_reference(session: Session, text: str) -> int | str | None:
+    """The member a user typed or picked: an id (from a select), "CODE — Name" (from the
+    suggestions) or a code, in any case; :data:`COMMON` for common work ("common" or
+    "Travail commun"); None for nothing typed. Raises :class:`InvalidEntry` for a member that
+    does not exist. The user's scope is not applied here: the rules that use the member do it
+    (and say "not your member" rather than "unknown")."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.lower() in (COMMON, COMMON_LABEL.lower()):
+        return COMMON
+    by_code = select(Member.id).where(
+        func.upper(Member.code) == text.split(MEMBER_SEPARATOR, 1)[0].strip().upper()
+    )
+    found = None
+    if text.isdigit():  # a select's value (an id); a code made of digits otherwise
+        found = session.scalar(select(Member.id).where(Member.id == int(text)))
+    if found is None:
+        found = session.scalar(by_code)
+    if found is None:
+        raise InvalidEntry(f"Adhérent inconnu « {text} » : choisissez-le dans la liste proposée.")
+    return found

@@ -66,6 +66,20 @@ class UnitType(Base):
     )
 
 
+#: Columns of the covering index of the list (by day first).
+LIST_INDEX_COLUMNS = (
+    "day",
+    "status",
+    "staff_id",
+    "member_id",
+    "service_id",
+    "activity_id",
+    "unit_type_id",
+    "minutes",
+    "quantity",
+)
+
+
 class WorkEntry(Base):
     __tablename__ = "work_entries"
     __audited__ = True
@@ -110,8 +124,9 @@ class WorkEntry(Base):
         Index("ix_work_entries_staff_day", "staff_id", "day", "minutes"),
         Index("ix_work_entries_member_day", "member_id", "day"),
         # The list, the approvals and the monthly summary filter on a date range first; the
-        # list's totals (count, minutes, units, by status) are read from this index alone.
-        Index("ix_work_entries_day", "day", "status", "unit_type_id", "minutes", "quantity"),
+        # list's filters, sort keys and totals (count, minutes, units) are all in this index,
+        # so a month's page and totals never read the table.
+        Index("ix_work_entries_day", *LIST_INDEX_COLUMNS),
     )
 
 

@@ -21,6 +21,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -60,7 +61,19 @@ from timesheets.export import (
     write_summary_csv,
     write_summary_xlsx,
 )
-from timesheets.listing import COMMON, SORTS, EntryFilter, choices, export_rows, list_entries
+from timesheets.listing import (
+    COMMON,
+    COMMON_LABEL,
+    MEMBER_SELECT_LIMIT,
+    SORTS,
+    EntryFilter,
+    choices,
+    export_rows,
+    list_entries,
+    member_by_reference,
+    member_labels,
+    member_suggestions,
+)
 from timesheets.models import Activity, EntryStatus, MappingKind, UnitType
 from timesheets.services import EntryData
 from timesheets.summaries import monthly_summary
@@ -109,9 +122,11 @@ def _entry_filter(args: Any) -> EntryFilter:
     start, end = _month_bounds(_today())
     if "du" in args or "au" in args:
         start, end = _day(args.get("du")), _day(args.get("au"))
-    member: int | str | None = args.get("adherent") or None
-    if member and member != COMMON:
-        member = _int(member)
+    member: int | str | None = None
+    try:
+        member = member_by_reference(get_db(), args.get("adherent", ""))
+    except TimesheetError as error:
+        _refused(error)
     return EntryFilter(
         start=start,
         end=end,
@@ -161,12 +176,11 @@ def _entry_data_from_form(form: Any) -> EntryData:
         parse_decimal(quantity_text, max_places=3, allow_negative=False) if quantity_text else None
     )
     minutes = parse_duration(duration) if duration or unit_type_id is None else 0
-    member = form.get("adherent", "")
     return EntryData(
         day=day,
         service_id=service_id,
         minutes=minutes,
-        member_id=_int(member),
+        member_id=_member_id(form.get("adherent", "")),
         activity_id=_int(form.get("activite")),
         unit_type_id=unit_type_id,
         quantity=quantity,
@@ -174,10 +188,30 @@ def _entry_data_from_form(form: Any) -> EntryData:
     )
 
 
+def _member_id(text: str) -> int | None:
+    """The member of a form's member field (a select's id, or the text typed with the
+    suggestions); empty or "Travail commun": common work (None). Raises InvalidEntry."""
+    member = member_by_reference(get_db(), text)
+    return None if member in (None, COMMON) else int(member)
+
+
+def _member_text(value: Any) -> str:
+    """What a member text input shows for a stored value: an id becomes "CODE — Name"."""
+    text = "" if value is None else str(value)
+    if text == COMMON:
+        return COMMON_LABEL
+    if text.isdigit():
+        return member_labels(get_db(), [int(text)]).get(int(text), text)
+    return text
+
+
 def _common() -> dict[str, Any]:
-    options = choices(get_db(), current_user, active_only=True)
+    """What every page of the area shows: the choices of its filters and forms (members only
+    while they are few: beyond, a text input suggests them), and the duration formats."""
+    options = choices(get_db(), current_user, active_only=True, member_limit=MEMBER_SELECT_LIMIT)
     return {
         "options": options,
+        "member_text": _member_text,
         "duration_formats": DURATION_FORMATS,
         "can_common": current_user.sees_all_members,
         "is_admin": current_user.has_role(A),
@@ -210,6 +244,8 @@ def week() -> ResponseReturnValue:
         rows, typed, parse_errors = _grid_from_form(request.form)
         if not parse_errors:
             try:
+                # Read first: an unknown member in the new row refuses the whole save.
+                added_key = _new_row_key(request.form)
                 saved = save_week(
                     db,
                     current_user,
@@ -219,7 +255,6 @@ def week() -> ResponseReturnValue:
                 )
                 db.commit()
                 _warn(saved.warnings)
-                added_key = _new_row_key(request.form)
                 if added_key is not None:
                     flash("Ligne ajoutée : saisissez les durées puis enregistrez.", "info")
                 else:
@@ -258,6 +293,8 @@ def week() -> ResponseReturnValue:
         if key not in keys:
             keys.append(key)
     cells = {row.key: row.cells for row in grid.rows}
+    # Names of the rows' services and activities, the inactive ones included.
+    names = choices(db, current_user, member_limit=0)
     return render_template(
         "timesheets/week.html",
         grid=grid,
@@ -267,22 +304,14 @@ def week() -> ResponseReturnValue:
         grid_errors=grid_errors,
         days_fr=DAYS_FR,
         staff_id=staff_id,
+        service_names=dict(names.services),
+        activity_names={aid: name for aid, _sid, name in names.activities},
         previous=(grid.monday - timedelta(days=7)).isoformat(),
         following=(grid.monday + timedelta(days=7)).isoformat(),
-        labels=_labels(db),
+        member_names=member_labels(db, [key.member_id for key in keys]),
         format_minutes=format_minutes,
         **_common(),
     )
-
-
-def _labels(db: Any) -> dict[str, dict[int, str]]:
-    options = choices(db, current_user)
-    return {
-        "members": dict(options.members),
-        "services": dict(options.services),
-        "activities": {aid: name for aid, _sid, name in options.activities},
-        "staff": dict(options.staff),
-    }
 
 
 def _new_row_key(form: Any) -> RowKey | None:
@@ -290,7 +319,9 @@ def _new_row_key(form: Any) -> RowKey | None:
     if not service_id:
         return None
     return RowKey(
-        service_id, _int(form.get("nouvelle-adherent")), _int(form.get("nouvelle-activite"))
+        service_id,
+        _member_id(form.get("nouvelle-adherent", "")),
+        _int(form.get("nouvelle-activite")),
     )
 
 
@@ -381,6 +412,15 @@ def export_entries(fmt: str) -> ResponseReturnValue:
     )
 
 
+@bp.route("/adherents.json")
+@roles_required(*READERS)
+def member_choices() -> ResponseReturnValue:
+    """The members in the user's scope, as suggestions for the member text inputs: fetched
+    once per page, when such an input first gets the focus (the pages themselves never render
+    the long list; like every page, the answer is not cached: member names are private)."""
+    return jsonify(options=member_suggestions(get_db(), current_user))
+
+
 @bp.route("/saisies/nouvelle", methods=["GET", "POST"])
 @roles_required(*LOGGERS)
 def new_entry() -> ResponseReturnValue:
@@ -412,23 +452,38 @@ def new_entry() -> ResponseReturnValue:
         "timesheets/entry_form.html",
         values=form if request.method == "POST" else request.args,
         entry=None,
+        split_lines=SPLIT_LINES,
         today=_today().isoformat(),
         **_common(),
     )
 
 
+#: Lines of the split form when the members are too many to list (a member input each).
+SPLIT_LINES = 8
+
+
 def _shares(form: Any, mode: str) -> list[tuple[int, Decimal]]:
-    """``part-<member id>`` fields of the split form, the empty ones left out."""
-    shares: list[tuple[int, Decimal]] = []
+    """The split form's shares, the empty ones left out: ``part-<member id>`` fields (one per
+    member, when they are listed) or ``part-adherent-<n>`` / ``part-valeur-<n>`` lines (a
+    member typed with suggestions and its share)."""
+    pairs: list[tuple[int, str]] = []
     for name, value in form.items():
-        match = re.fullmatch(r"part-(\d+)", name)
-        if not match or not value.strip():
+        if match := re.fullmatch(r"part-(\d+)", name):
+            pairs.append((int(match[1]), value))
+        elif (match := re.fullmatch(r"part-valeur-(\d+)", name)) and value.strip():
+            member_id = _member_id(form.get(f"part-adherent-{match[1]}", ""))
+            if member_id is None:
+                raise InvalidValue("Choisissez l'adhérent de chaque part de la répartition.")
+            pairs.append((member_id, value))
+    shares: list[tuple[int, Decimal]] = []
+    for member_id, value in pairs:
+        if not value.strip():
             continue
         if mode == "minutes":
             amount = Decimal(parse_duration(value))
         else:
             amount = parse_decimal(value.replace("%", ""), allow_negative=False)
-        shares.append((int(match[1]), amount))
+        shares.append((member_id, amount))
     return shares
 
 

@@ -38,7 +38,17 @@ def upgrade() -> None:
     with op.batch_alter_table("work_entries", schema=None) as batch_op:
         batch_op.create_index(
             "ix_work_entries_day",
-            ["day", "status", "unit_type_id", "minutes", "quantity"],
+            [
+                "day",
+                "status",
+                "staff_id",
+                "member_id",
+                "service_id",
+                "activity_id",
+                "unit_type_id",
+                "minutes",
+                "quantity",
+            ],
             unique=False,
         )
         batch_op.drop_index("ix_work_entries_staff_day")

@@ -559,16 +559,16 @@ def test_kimai_lines_without_a_duration_and_bad_times_are_refused_with_their_col
 
 def test_a_kimai_export_with_start_and_end_but_no_duration_column(db, cluster):
     data = (
-        "Date,From,To,User,E-mail,Customer,Project,Activity\n"
-        "2026-03-02,08:15,12:00,lea,compta@test.fr,A,COMPTA,Paie\n"
-    ).encode()
+        b"Date,From,To,User,E-mail,Customer,Project,Activity\n"
+        b"2026-03-02,08:15,12:00,lea,compta@test.fr,A,COMPTA,Paie\n"
+    )
     report = ts_import.import_file(db, cluster.admin, data, "kimai.csv")
     assert db.scalar(select(WorkEntry.minutes)) == 225
     assert report.format == "kimai"
 
 
 def test_a_kimai_export_with_neither_duration_nor_times_is_refused(db, cluster):
-    data = "Date,User,E-mail,Customer,Project\n2026-03-02,lea,compta@test.fr,A,COMPTA\n".encode()
+    data = b"Date,User,E-mail,Customer,Project\n2026-03-02,lea,compta@test.fr,A,COMPTA\n"
     assert _errors(db, cluster.admin, data, "kimai.csv") == [
         (
             1,

@@ -377,3 +377,112 @@ def test_only_the_admin_edits_activities(client, accountant, cluster):
         ).status_code
         == 403
     )
+
+
+# ---------------------------------------------------------------- many members: text inputs
+
+
+@pytest.fixture
+def many_members(monkeypatch):
+    """Pages behave as with a large cluster: members above the select limit."""
+    monkeypatch.setattr("app.timesheets.routes.MEMBER_SELECT_LIMIT", 2)
+
+
+def test_with_many_members_the_list_offers_a_text_input_not_a_select(
+    client, accountant, cluster, db, many_members
+):
+    services.create_entry(
+        db, cluster.accountant, EntryData(date(2026, 3, 5), cluster.compta.id, 90, cluster.a.id)
+    )
+    services.create_entry(
+        db, cluster.accountant, EntryData(date(2026, 3, 6), cluster.compta.id, 30, cluster.b.id)
+    )
+    page = _text(client.get("/temps/saisies?du=2026-03-01&au=2026-03-31&adherent=B+—+Bêta"))
+    assert 'name="adherent" value="B — Bêta" list="filtre-adherent-choix"' in page
+    assert ">A — Alpha</option>" not in page
+    assert "timesheets.js" in page
+    assert "Total (1 saisies)" in page
+    # A code alone, in any case, and a link with the id (pagination, exports) read the same.
+    assert "Total (1 saisies)" in _text(client.get("/temps/saisies?du=2026-03-01&adherent=b"))
+    page = _text(client.get(f"/temps/saisies?du=2026-03-01&adherent={cluster.b.id}"))
+    assert 'value="B — Bêta"' in page
+
+
+def test_an_unknown_member_typed_in_the_filter_is_said_not_ignored_silently(
+    client, accountant, cluster, many_members
+):
+    page = _text(client.get("/temps/saisies?adherent=ZZ", follow_redirects=True))
+    assert "Adhérent inconnu « ZZ »" in page
+
+
+def test_with_many_members_quick_add_and_split_read_the_typed_members(
+    client, accountant, cluster, db, many_members
+):
+    page = _text(client.get("/temps/saisies/nouvelle"))
+    assert 'name="part-adherent-1"' in page and f'name="part-{cluster.a.id}"' not in page
+    client.post(
+        "/temps/saisies/nouvelle",
+        data={"jour": "2026-03-05", "service": cluster.compta.id, "adherent": "a", "duree": "1h"},
+    )
+    client.post(
+        "/temps/saisies/nouvelle",
+        data={
+            "jour": "2026-03-05",
+            "service": cluster.compta.id,
+            "adherent": "Travail commun",
+            "duree": "2",
+            "repartition": "minutes",
+            "part-adherent-1": "A — Alpha",
+            "part-valeur-1": "0:30",
+            "part-adherent-2": "B",
+            "part-valeur-2": "1h30",
+        },
+    )
+    assert db.execute(
+        select(WorkEntry.member_id, WorkEntry.minutes).order_by(WorkEntry.id)
+    ).all() == [(cluster.a.id, 60), (cluster.a.id, 30), (cluster.b.id, 90)]
+
+
+def test_a_split_share_without_its_member_is_refused(client, accountant, cluster, db, many_members):
+    response = client.post(
+        "/temps/saisies/nouvelle",
+        data={
+            "jour": "2026-03-05",
+            "service": cluster.compta.id,
+            "duree": "2",
+            "repartition": "percent",
+            "part-valeur-1": "100",
+        },
+        follow_redirects=True,
+    )
+    assert "adhérent de chaque part de la répartition" in _text(response)
+    assert _count(db) == 0
+
+
+def test_with_many_members_the_week_adds_a_row_for_a_typed_member(
+    client, accountant, cluster, db, many_members
+):
+    response = client.post(
+        f"/temps/semaine?jour={MONDAY}",
+        data={"nouvelle-adherent": "B — Bêta", "nouvelle-service": cluster.compta.id},
+        follow_redirects=True,
+    )
+    page = _text(response)
+    assert "Ligne ajoutée" in page
+    assert f'name="ligne" value="{cluster.compta.id}:{cluster.b.id}:"' in page
+    assert "B — Bêta" in page
+    response = client.post(
+        f"/temps/semaine?jour={MONDAY}",
+        data={"nouvelle-adherent": "Inconnu", "nouvelle-service": cluster.compta.id},
+        follow_redirects=True,
+    )
+    assert "Adhérent inconnu « Inconnu »" in _text(response)
+
+
+def test_member_suggestions_are_the_users_scope(client, cluster, db):
+    _login(client, "admin@test.fr")
+    response = client.get("/temps/adherents.json")
+    assert response.get_json() == {"options": ["A — Alpha", "B — Bêta", "L — Partie"]}
+    client.post("/logout")
+    _login(client, "ca@test.fr")
+    assert client.get("/temps/adherents.json").get_json() == {"options": ["A — Alpha"]}
