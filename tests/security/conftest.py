@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app import create_app
 from tests.invoices.conftest import billing, carrier, unapproved  # noqa: F401  (reused fixtures)
+from tests.timesheets.conftest import cluster  # noqa: F401
 
 
 @pytest.fixture

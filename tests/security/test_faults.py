@@ -1,0 +1,160 @@
+"""Faults: a crash in the middle of a use case leaves the database as it was.
+
+Each test breaks one step late in a real request (after the use case has written its rows and
+flushed them), lets the 500 page answer, and compares every table with its state before. The
+one transaction per request (views commit once, at the end) is what is tested.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounting.org import Role
+from accounting.periods import get_or_create_period
+from app.models import metadata
+from tests.conftest import TEST_PASSWORD
+
+
+class Crash(RuntimeError):
+    """The injected fault."""
+
+
+def sizes(db: Session) -> dict[str, int]:
+    """Rows per table (the rate-limit counters are not business data)."""
+    db.expire_all()
+    return {
+        name: db.scalar(select(func.count()).select_from(table))
+        for name, table in metadata.tables.items()
+        if name != "rate_limits"
+    }
+
+
+def crash_after(target: Callable[..., Any]) -> Callable[..., Any]:
+    """``target`` runs (and writes), then the fault strikes."""
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        target(*args, **kwargs)
+        raise Crash("panne simulée après l'écriture")
+
+    return broken
+
+
+@pytest.fixture
+def no_propagation(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    """Let the app answer with its 500 page, as in production, instead of raising in the test."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    return app
+
+
+def _login(client: FlaskClient, email: str) -> None:
+    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD})
+    assert response.status_code == 302
+
+
+def _assert_500(response: Any) -> None:
+    assert response.status_code == 500
+    assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
+
+
+def test_a_crash_while_issuing_invoices_leaves_no_number_no_seal_no_issued_invoice(
+    no_propagation: Flask, client: FlaskClient, db: Session, billing: Any, make_user,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accounting.invoicing.models import Invoice
+    from app.invoices import usecases
+
+    admin = make_user(Role.ADMIN)
+    _login(client, admin.email)
+    prepared = client.post("/factures/emettre?periode=2026-01", data={"action": "preparer"})
+    assert prepared.status_code == 302
+    before = sizes(db)
+    assert before["invoices"] == 3
+    monkeypatch.setattr(usecases, "issue_invoices", crash_after(usecases.issue_invoices))
+    response = client.post(
+        "/factures/emettre?periode=2026-01",
+        data={"action": "emettre", "issue_date": "2026-02-05"},
+    )
+    _assert_500(response)
+    assert sizes(db) == before
+    assert db.scalars(select(Invoice.status).distinct()).all() == ["draft"]
+    assert db.scalars(select(Invoice.number).where(Invoice.number.is_not(None))).all() == []
+
+
+def test_a_crash_while_importing_timesheets_adds_no_entry(
+    no_propagation: Flask, client: FlaskClient, db: Session, cluster: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import imports.timesheets as ts_import
+
+    _login(client, cluster.accountant.email)
+    data = (
+        "Date;Intervenant;Adhérent;Service;Durée\r\n"
+        "05/03/2026;compta@test.fr;A;COMPTA;1h30\r\n"
+        "06/03/2026;compta@test.fr;B;COMPTA;2h\r\n"
+    ).encode()
+    uploaded = client.post(
+        "/temps/import", data={"document": (io.BytesIO(data), "t.csv")},
+        content_type="multipart/form-data",
+    )
+    token = re.search(r"fichier=([0-9a-f]{64})", uploaded.location)[1]
+    before = sizes(db)
+    # The bulk insert is done when the audit event is written: break there.
+    monkeypatch.setattr(ts_import, "record_audit", crash_after(ts_import.record_audit))
+    _assert_500(client.post("/temps/import/confirmer", data={"fichier": token}))
+    assert sizes(db) == before
+    # Once the fault is gone, the same file imports fully, once.
+    monkeypatch.undo()
+    monkeypatch.setitem(no_propagation.config, "PROPAGATE_EXCEPTIONS", False)
+    done = client.post("/temps/import/confirmer", data={"fichier": token}, follow_redirects=True)
+    assert "2 saisie(s) ajoutées." in done.get_data(as_text=True)
+    assert sizes(db)["work_entries"] == before["work_entries"] + 2
+
+
+def test_a_crash_while_closing_a_period_leaves_it_open_and_unsealed(
+    no_propagation: Flask, client: FlaskClient, db: Session, make_user,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import accounting.periods as periods
+
+    admin = make_user(Role.ADMIN)
+    period = get_or_create_period(db, "2026-04")
+    _login(client, admin.email)
+    before = sizes(db)
+    monkeypatch.setattr(periods, "record_audit", crash_after(periods.record_audit))
+    _assert_500(client.post(f"/repartition/periodes/{period.id}/cloturer"))
+    assert sizes(db) == before
+    db.refresh(period)
+    assert period.status == "open"
+
+
+def test_a_crash_while_writing_an_export_changes_nothing_and_sends_no_file(
+    no_propagation: Flask, client: FlaskClient, db: Session, cluster: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import app.timesheets.routes as routes
+    from timesheets import services
+
+    services.create_entry(
+        db, cluster.accountant,
+        services.EntryData(day=date(2026, 3, 5), minutes=90, member_id=cluster.a.id,
+                           service_id=cluster.compta.id),
+    )
+    db.flush()
+    _login(client, cluster.accountant.email)
+    before = sizes(db)
+    monkeypatch.setattr(routes, "write_entries_xlsx", crash_after(routes.write_entries_xlsx))
+    response = client.get("/temps/saisies/export.xlsx?du=2026-03-01&au=2026-03-31")
+    _assert_500(response)
+    assert "attachment" not in response.headers.get("Content-Disposition", "")
+    assert sizes(db) == before
