@@ -12,17 +12,27 @@ from sqlalchemy import select
 
 from accounting.org import Role, User
 
+#: Environment variable that stands for ``--user`` (scripts, cron).
+USER_ENV = "MUTUALISE_USER"
 
-def _actor(session, email: str | None) -> User:  # type: ignore[no-untyped-def]
-    """The user the command acts as: ``--user EMAIL``, or the command line itself with the
-    rights of the coordination (imports for any staff; ``created_by`` left empty)."""
-    if email:
-        user = session.scalars(select(User).where(User.email == email.lower())).one_or_none()
-        if user is None:
-            raise click.ClickException(f"Unknown user: {email}")
-        return user
-    cli_user = User(email="cli", name="ligne de commande", roles=Role.ADMIN.value)
-    return cli_user
+
+def _actor(session, email: str) -> User:  # type: ignore[no-untyped-def]
+    """The user an import acts as (``--user EMAIL`` or ``$MUTUALISE_USER``): recorded as the
+    author of the entries (``created_by``) and in the audit log, with that user's rights (the
+    coordination imports for anyone, others only their own work)."""
+    user = session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
+    if user is None:
+        raise click.BadParameter(f"no user with the e-mail {email}", param_hint="--user")
+    if not user.active:
+        raise click.BadParameter(f"the user {email} is deactivated", param_hint="--user")
+    session.info["actor"] = lambda: (user.id, f"{user.email} (cli)")
+    return user
+
+
+def _reader() -> User:
+    """Who an export reads as: the command line reads every member's entries (it runs with
+    the database's own access), so an unsaved user with the coordination's scope."""
+    return User(email="cli", name="ligne de commande", roles=Role.ADMIN.value)
 
 
 def _parse_day(value: str | None, option: str) -> date | None:
@@ -45,9 +55,16 @@ def register(cli: click.Group) -> None:
     @import_group.command("timesheets")  # type: ignore[attr-defined]
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
-    @click.option("--user", "email", help="Act as this user (default: the coordination).")
+    @click.option(
+        "--user",
+        "email",
+        required=True,
+        envvar=USER_ENV,
+        help=f"E-mail of the user the import acts as, recorded as the entries' author and in "
+        f"the audit log (or ${USER_ENV}).",
+    )
     @with_appcontext
-    def import_timesheets(path: Path, dry_run: bool, email: str | None) -> None:
+    def import_timesheets(path: Path, dry_run: bool, email: str) -> None:
         """Import work entries from our template (CSV/XLSX) or a Kimai export."""
         from app.cli import cli_session, fail
         from imports.errors import ImportRefused
@@ -91,7 +108,7 @@ def register(cli: click.Group) -> None:
 
         session = cli_session()
         entry_filter = EntryFilter(start=_parse_day(start, "--from"), end=_parse_day(end, "--to"))
-        actor = _actor(session, None)
+        actor = _reader()
         rows = export_rows(session, actor, entry_filter)
         suffix = output.suffix.lower()
         if suffix == ".xlsx":

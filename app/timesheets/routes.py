@@ -7,13 +7,11 @@ services (a member accountant sees and logs only their own member's work).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -37,6 +35,7 @@ from accounting.org import Role, Service
 from app.access import roles_required
 from app.database import get_db
 from app.timesheets import bp
+from app.uploads import PendingUploads
 from imports.errors import ImportRefused, InvalidValue
 from imports.parsing import (
     DURATION_FORMATS,
@@ -719,21 +718,8 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
 # ---------------------------------------------------------------- import
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _stored(token: str) -> tuple[Path, str] | None:
-    """The uploaded file kept between preview and confirmation (only its uploader's)."""
-    if not re.fullmatch(r"[0-9a-f]{64}", token or ""):
-        return None
-    path = _upload_dir() / f"{current_user.id}-{token}"
-    name_file = path.with_suffix(".name")
-    if not path.exists() or not name_file.exists():
-        return None
-    return path, name_file.read_text(encoding="utf-8")
+#: Files kept between the preview and the confirmation of an import.
+UPLOADS = PendingUploads("timesheets")
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -756,12 +742,9 @@ def import_upload() -> ResponseReturnValue:
         except ImportRefused as refused:
             flash(str(refused), "error")
             return redirect(url_for(".import_upload"))
-        token = hashlib.sha256(data).hexdigest()
-        path = _upload_dir() / f"{current_user.id}-{token}"
-        path.write_bytes(data)
-        path.with_suffix(".name").write_text(Path(upload.filename).name, encoding="utf-8")
+        token = UPLOADS.store(current_user.id, data, upload.filename)
         return redirect(url_for(".import_upload", fichier=token))
-    stored = _stored(token) if token else None
+    stored = UPLOADS.get(current_user.id, token) if token else None
     if token and stored is None:
         flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
         return redirect(url_for(".import_upload"))
@@ -831,7 +814,8 @@ def import_mapping() -> ResponseReturnValue:
 @roles_required(*LOGGERS)
 def import_confirm() -> ResponseReturnValue:
     db = get_db()
-    stored = _stored(request.form.get("fichier", ""))
+    token = request.form.get("fichier", "")
+    stored = UPLOADS.get(current_user.id, token)
     if stored is None:
         flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
         return redirect(url_for(".import_upload"))
@@ -843,8 +827,7 @@ def import_confirm() -> ResponseReturnValue:
         db.rollback()
         flash(refused.summary, "error")
         return redirect(url_for(".import_upload", fichier=request.form.get("fichier")))
-    path.unlink(missing_ok=True)
-    path.with_suffix(".name").unlink(missing_ok=True)
+    UPLOADS.discard(current_user.id, token)
     flash(report.summary(), "success" if report.added else "info")
     for warning in report.warnings:
         flash(str(warning), "warning")

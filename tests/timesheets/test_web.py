@@ -4,7 +4,9 @@ says, refusals are French messages (never a 500), and the member scope holds."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
 from datetime import date, timedelta
 
 import openpyxl
@@ -486,3 +488,41 @@ def test_member_suggestions_are_the_users_scope(client, cluster, db):
     client.post("/logout")
     _login(client, "ca@test.fr")
     assert client.get("/temps/adherents.json").get_json() == {"options": ["A — Alpha"]}
+
+
+def test_a_new_upload_removes_the_uploads_abandoned_for_more_than_a_day(
+    app, client, accountant, cluster, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    uid = cluster.accountant.id
+    abandoned = folder / f"timesheets-{uid}-{'a' * 64}"
+    recent = folder / f"timesheets-{uid}-{'b' * 64}"
+    other_kind = folder / f"payments-{uid}-{'c' * 64}"
+    two_days_ago = time.time() - 2 * 86400
+    for path in (abandoned, recent, other_kind):
+        path.write_bytes(b"x")
+        path.with_suffix(".name").write_text("x.csv", encoding="utf-8")
+    for path in (abandoned, abandoned.with_suffix(".name"), other_kind):
+        os.utime(path, (two_days_ago, two_days_ago))
+    response = client.post(
+        "/temps/import",
+        data={
+            "document": (io.BytesIO(HEADER + b"05/03/2026;compta@test.fr;A;COMPTA;1\r\n"), "t.csv")
+        },
+        content_type="multipart/form-data",
+    )
+    token = re.search(r"fichier=([0-9a-f]{64})", response.location)[1]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [
+            f"payments-{uid}-{'c' * 64}",
+            f"payments-{uid}-{'c' * 64}.name",
+            f"timesheets-{uid}-{'b' * 64}",
+            f"timesheets-{uid}-{'b' * 64}.name",
+            f"timesheets-{uid}-{token}",
+            f"timesheets-{uid}-{token}.name",
+        ]
+    )
+    client.post("/temps/import/confirmer", data={"fichier": token})
+    assert not (folder / f"timesheets-{uid}-{token}").exists()
