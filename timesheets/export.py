@@ -22,7 +22,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from accounting.workbooks.cells import put_text, safe_text
+from accounting.workbooks.cells import put_text, safe_text, text_cell
+from timesheets.listing import COMMON_LABEL
 from timesheets.summaries import Summary
 
 HEADERS = [
@@ -54,6 +55,25 @@ def _clean(text: Any) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
 
 
+def _header(sheet: Any, titles: list[str]) -> list[WriteOnlyCell]:
+    """A bold header row on grey for a write-only sheet."""
+    return [text_cell(sheet, title, font=_BOLD, fill=_GREY) for title in titles]
+
+
+def _style_header(row: Iterable[Any]) -> None:
+    """Bold on grey, the header row of a normal-mode sheet."""
+    for cell in row:
+        cell.font = _BOLD
+        cell.fill = _GREY
+
+
+def _people(texts: list[Any]) -> list[Any]:
+    """The six text columns of an export row (staff, e-mail, member code, member, service,
+    activity), the member named for common work."""
+    texts[3] = texts[3] or COMMON_LABEL
+    return texts
+
+
 def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes]) -> int:
     """Write the export rows (see :func:`timesheets.listing.export_rows`) to ``target``;
     returns how many rows were written."""
@@ -62,13 +82,7 @@ def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes])
     for index, width in enumerate(WIDTHS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
-    header = []
-    for title in HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = _BOLD
-        cell.fill = _GREY
-        header.append(cell)
-    sheet.append(header)
+    sheet.append(_header(sheet, HEADERS))
 
     day_cell = WriteOnlyCell(sheet)
     day_cell.number_format = "DD/MM/YYYY"
@@ -77,35 +91,15 @@ def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes])
     quantity_cell = WriteOnlyCell(sheet)
     quantity_cell.number_format = "#,##0.###"
     text_cells = {index: WriteOnlyCell(sheet) for index in _TEXT_COLUMNS}
+    people_cells = [text_cells[index] for index in range(1, 7)]
 
     count = 0
-    for row in rows:
-        (
-            day,
-            staff,
-            email,
-            code,
-            member,
-            service,
-            activity,
-            minutes,
-            unit,
-            quantity,
-            note,
-            status,
-        ) = row
+    for day, *texts, minutes, unit, quantity, note, status in rows:
         day_cell.value = day
         hours_cell.value = minutes / 60
         out: list[Any] = [day_cell]
-        for index, value in (
-            (1, staff),
-            (2, email),
-            (3, code),
-            (4, member or "Travail commun"),
-            (5, service),
-            (6, activity),
-        ):
-            out.append(put_text(text_cells[index], _clean(value)) if value else None)
+        for cell, value in zip(people_cells, _people(texts), strict=True):
+            out.append(put_text(cell, _clean(value)) if value else None)
         out.append(hours_cell)
         out.append(minutes)
         out.append(put_text(text_cells[9], _clean(unit)) if unit else None)
@@ -120,9 +114,7 @@ def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes])
         count += 1
 
     last = count + 1
-    total_label = WriteOnlyCell(sheet, value="Total")
-    total_label.font = _BOLD
-    totals: list[Any] = [total_label, None, None, None, None, None, None]
+    totals: list[Any] = [text_cell(sheet, "Total", font=_BOLD), None, None, None, None, None, None]
     for letter, number_format in (("H", "0.00"), ("I", "0")):
         cell = WriteOnlyCell(sheet, value=f"=SUBTOTAL(9,{letter}2:{letter}{last})")
         cell.number_format = number_format
@@ -151,30 +143,11 @@ def entries_csv_lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
 
     writer.writerow(HEADERS)
     yield "\ufeff" + flush()
-    for count, row in enumerate(rows, 1):
-        (
-            day,
-            staff,
-            email,
-            code,
-            member,
-            service,
-            activity,
-            minutes,
-            unit,
-            quantity,
-            note,
-            status,
-        ) = row
+    for count, (day, *texts, minutes, unit, quantity, note, status) in enumerate(rows, 1):
         writer.writerow(
             [
                 f"{day:%d/%m/%Y}",
-                safe_text(staff),
-                safe_text(email),
-                safe_text(code),
-                safe_text(member or "Travail commun"),
-                safe_text(service),
-                safe_text(activity),
+                *(safe_text(value) for value in _people(texts)),
                 _fr_number(Decimal(minutes) / 60, 2),
                 minutes,
                 safe_text(unit),
@@ -215,9 +188,7 @@ def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
     sheet = workbook.active
     sheet.title = "Synthèse"
     sheet.append(SUMMARY_HEADERS)
-    for cell in sheet[1]:
-        cell.font = _BOLD
-        cell.fill = _GREY
+    _style_header(sheet[1])
     for row in summary.rows:
         sheet.append([row.month_code])
         line = sheet.max_row
@@ -244,9 +215,7 @@ def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
             "Unités commun",
         ]
     )
-    for cell in common[1]:
-        cell.font = _BOLD
-        cell.fill = _GREY
+    _style_header(common[1])
     for item in summary.services:
         common.append(
             [

@@ -210,22 +210,6 @@ def list_entries(
     return EntryPage(rows, summed, page, per_page, sort)
 
 
-@dataclass(frozen=True, slots=True)
-class ExportRow:
-    day: date
-    staff_name: str
-    staff_email: str
-    member_code: str
-    member_name: str
-    service_code: str
-    activity: str
-    minutes: int
-    unit: str
-    quantity: Decimal | None
-    note: str
-    status: str
-
-
 STATUS_LABELS = {status.value: status.label for status in EntryStatus}
 
 
