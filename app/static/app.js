@@ -463,6 +463,14 @@
     });
   }
 
+  /* Tables wider than their .table-wrap get the class "overflowing" (a scroll hint). */
+  function markOverflow(root) {
+    root.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      wrap.classList.toggle("overflowing", wrap.scrollWidth > wrap.clientWidth + 1);
+    });
+  }
+  window.addEventListener("resize", function () { markOverflow(doc); });
+
   function wireMenu() {
     var toggle = doc.querySelector(".menu-toggle");
     var nav = doc.getElementById("mainnav");
@@ -482,6 +490,7 @@
     wireSums(root);
     wireGridNav(root);
     wireButtons(root);
+    markOverflow(root);
   }
 
   // document.open() (an upload's answer replacing the page) erases every listener and runs
