@@ -8,11 +8,8 @@ is a 404 (``ensure_member``). Issued documents have no edit nor delete route at 
 
 from __future__ import annotations
 
-import hashlib
 import io
-import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -58,6 +55,7 @@ from app.database import get_db
 from app.invoices import bp
 from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
 from app.invoices.usecases import credit_invoice, import_statement, issue_period, pay
+from app.uploads import PendingUploads
 from imports.errors import ImportRefused
 from imports.payments import analyse_payments
 from imports.tabular import read_limited
@@ -382,21 +380,8 @@ def new_payment() -> ResponseReturnValue:
     return render_template("invoices/payment_form.html", form=form)
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _stored(token: str) -> tuple[Path, str] | None:
-    """The statement kept between preview and confirmation (its uploader's only)."""
-    if not re.fullmatch(r"[0-9a-f]{64}", token or ""):
-        return None
-    path = _upload_dir() / f"payments-{current_user.id}-{token}"
-    name = path.with_suffix(".name")
-    if not path.exists() or not name.exists():
-        return None
-    return path, name.read_text(encoding="utf-8")
+#: Statements kept between the preview and the confirmation (their uploader's only).
+STATEMENTS = PendingUploads("payments")
 
 
 @bp.route("/paiements/import", methods=["GET", "POST"])
@@ -414,15 +399,11 @@ def import_upload() -> ResponseReturnValue:
         except ImportRefused as refused:
             flash(str(refused), "error")
             return redirect(url_for(".import_upload"))
-        token = hashlib.sha256(data).hexdigest()
-        path = _upload_dir() / f"payments-{current_user.id}-{token}"
-        path.write_bytes(data)
-        path.with_suffix(".name").write_text(Path(upload.filename or "releve").name,
-                                             encoding="utf-8")
+        token = STATEMENTS.store(current_user.id, data, upload.filename or "releve")
         return redirect(url_for(".import_upload", fichier=token))
     preview = None
     if token:
-        stored = _stored(token)
+        stored = STATEMENTS.get(current_user.id, token)
         if stored is None:
             flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
             return redirect(url_for(".import_upload"))
@@ -441,7 +422,7 @@ def import_upload() -> ResponseReturnValue:
 def import_confirm() -> ResponseReturnValue:
     db = get_db()
     token = request.form.get("fichier", "")
-    stored = _stored(token)
+    stored = STATEMENTS.get(current_user.id, token)
     if stored is None:
         flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
         return redirect(url_for(".import_upload"))
@@ -453,8 +434,7 @@ def import_confirm() -> ResponseReturnValue:
         db.rollback()
         flash(str(refused), "error")
         return redirect(url_for(".import_upload", fichier=token))
-    path.unlink(missing_ok=True)
-    path.with_suffix(".name").unlink(missing_ok=True)
+    STATEMENTS.discard(current_user.id, token)
     flash(f"Import terminé : {preview.summary()}", "success" if preview.new else "info")
     return redirect(url_for(".payments"))
 
