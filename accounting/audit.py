@@ -79,6 +79,11 @@ def _actor(session: Session) -> tuple[int | None, str]:
     return session.info.get("actor_id"), session.info.get("actor_label", "système")
 
 
+def actor_label(session: Session) -> str:
+    """Who is acting on ``session``, as shown to people (an e-mail, « cli », « système »)."""
+    return _actor(session)[1] or "système"
+
+
 def record_audit(
     session: Session,
     action: str,

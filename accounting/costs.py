@@ -24,6 +24,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from accounting.db import Base, utcnow
+from accounting.ledger.posting import post_cost, repost_cost, unpost_cost
 from accounting.money import is_cents
 from accounting.org import Service
 from accounting.periods import ensure_open
@@ -186,6 +187,7 @@ def add_cost(
     )
     session.add(line)
     session.flush()
+    post_cost(session, line)  # its journal entry (HA, or OD for a subsidy), same transaction
     return line
 
 
@@ -205,12 +207,14 @@ def update_cost(session: Session, line: Cost | Subsidy, data: CostInput) -> Cost
     line.reference = data.reference.strip()
     line.attachment_name = data.attachment_name.strip()
     session.flush()
+    repost_cost(session, line)  # the entry is never changed: reversed and posted again
     return line
 
 
 def delete_cost(session: Session, line: Cost | Subsidy) -> None:
     """Delete a line; refused in a closed period (the audit log keeps what it was)."""
     ensure_open(session, line.day)
+    unpost_cost(session, line)  # a reversing entry cancels its journal entry
     session.delete(line)
     session.flush()
 

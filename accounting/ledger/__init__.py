@@ -1,0 +1,9 @@
+"""The carrier's books: chart of accounts, journals, validated journal entries, the general
+ledger and trial balance, the FEC export, and the entries the members book on their side.
+
+Modules: ``models`` (tables, immutability, database checks), ``chart`` (PCG defaults),
+``posting`` (the entries of invoices, credit notes, payments and costs), ``catchup`` (post what
+is missing), ``reports`` (journal, general ledger, trial balance), ``fec_export``,
+``member_side``. Nothing is imported here, so that ``accounting.costs`` may import
+``posting`` without a cycle.
+"""

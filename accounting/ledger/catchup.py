@@ -1,0 +1,61 @@
+"""The safety net: post the final documents that have no entry yet.
+
+Why: invoices, payments and costs are written by several paths (screens, CLI, imports, the
+demo generator, other areas' code); each should post its entry in its own transaction, and the
+ledger screen shows here what is missing, with one action to post it all, so the books never
+silently lack a document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
+
+from accounting.costs import Cost, Subsidy
+from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
+from accounting.invoicing.models import Invoice, Payment
+from accounting.ledger.models import JournalEntry
+from accounting.ledger.posting import is_live, post_cost, post_invoice, post_payment
+
+
+def unposted_documents(session: Session) -> dict[str, list[Any]]:
+    """Final documents without a live entry: issued invoices and credit notes, payments,
+    costs and subsidies (each list by id)."""
+
+    def missing(model: Any, source: str, *where: Any) -> list[Any]:
+        posted = exists().where(
+            and_(JournalEntry.source_type == source, JournalEntry.source_id == model.id,
+                 is_live())
+        )  # fmt: skip
+        return list(session.scalars(select(model).where(*where, ~posted).order_by(model.id)))
+
+    issued = Invoice.status != InvoiceStatus.DRAFT.value
+    return {
+        "invoice": missing(Invoice, "invoice", issued,
+                           Invoice.kind == InvoiceKind.INVOICE.value),
+        "credit_note": missing(Invoice, "credit_note", issued,
+                               Invoice.kind == InvoiceKind.CREDIT_NOTE.value),
+        "payment": missing(Payment, "payment"),
+        "cost": missing(Cost, "cost"),
+        "subsidy": missing(Subsidy, "subsidy"),
+    }  # fmt: skip
+
+
+def post_missing(session: Session) -> int:
+    """Post every final document that has no entry yet; returns how many entries were written
+    (invoices and credit notes in number order, then payments, costs and subsidies by id)."""
+    count = 0
+    pending = unposted_documents(session)
+    documents = sorted(pending["invoice"] + pending["credit_note"],
+                       key=lambda doc: (doc.year, doc.sequence))  # fmt: skip
+    for document in documents:
+        count += post_invoice(session, document) is not None
+    for payment in pending["payment"]:
+        post_payment(session, payment)
+        count += 1
+    for line in pending["cost"] + pending["subsidy"]:
+        post_cost(session, line)
+        count += 1
+    return count

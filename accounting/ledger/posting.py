@@ -1,0 +1,424 @@
+"""Posting: the journal entries the application writes when a document becomes final.
+
+* :func:`post_invoice` / :func:`post_credit_note` — sales journal VT: 411 + member code
+  (incl. tax) against the services' revenue accounts (706 / 708x, excl. tax) and 445710 (VAT);
+  a credit note is the same entry reversed.
+* :func:`post_payment` — bank journal BQ: 512 against 411 + member code.
+* :func:`post_cost` — purchases journal HA: the cost's 6xx account against 401 (a subsidy goes
+  to OD: 441 against its 74x account); :func:`repost_cost` and :func:`unpost_cost` follow a
+  cost changed or deleted while its period is open, by a reversing entry (and a new one).
+* :func:`post_entry` — the one door: checks the lines (pure :func:`check_lines`), takes the
+  next number of the journal's series under a lock, writes entry and lines, audits.
+
+The safety net that posts documents written by a path that did not call these functions is
+:mod:`accounting.ledger.catchup`.
+
+Every function flushes and never commits: the caller's transaction is the unit of work, so an
+invoice and its entry are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from accounting.audit import actor_label, record_audit
+from accounting.ledger.chart import (
+    BANK,
+    SUBSIDIES_RECEIVABLE,
+    SUPPLIERS,
+    VAT_COLLECTED,
+    ensure_account,
+    ensure_journal,
+    ensure_member_account,
+)
+from accounting.ledger.errors import AlreadyPosted, InvalidLine, LedgerError, UnbalancedEntry
+from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence
+from accounting.money import ZERO, is_cents
+from accounting.org import Member, Service
+from accounting.periods import ensure_open
+
+if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
+    from accounting.costs import Cost, Subsidy
+    from accounting.invoicing.models import Invoice, Payment
+
+
+@dataclass(frozen=True, slots=True)
+class LineSpec:
+    """A line to post: an account and a debit or a credit (the other stays zero)."""
+
+    account: str
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    label: str = ""
+    member_id: int | None = None
+    service_id: int | None = None
+    #: Label of the account if it has to be created.
+    account_label: str | None = None
+
+
+def signed_line(account: str, amount: Decimal, **fields: Any) -> LineSpec | None:
+    """A debit for a positive ``amount``, a credit for a negative one, nothing for zero."""
+    if amount == ZERO:
+        return None
+    if amount > ZERO:
+        return LineSpec(account, debit=amount, **fields)
+    return LineSpec(account, credit=-amount, **fields)
+
+
+def check_lines(lines: Sequence[LineSpec]) -> None:
+    """Refuse lines that are not a balanced double entry (pure: no database).
+
+    Each line has two non-negative amounts in cents, exactly one of them positive; there are
+    at least two lines; the debits equal the credits.
+    """
+    for position, line in enumerate(lines, start=1):
+        for amount in (line.debit, line.credit):
+            if not isinstance(amount, Decimal) or not amount.is_finite() or not is_cents(amount):
+                raise InvalidLine(f"Ligne {position} : montant illisible ({amount!r}).")
+        if line.debit < ZERO or line.credit < ZERO:
+            raise InvalidLine(f"Ligne {position} ({line.account}) : montant négatif.")
+        if (line.debit > ZERO) == (line.credit > ZERO):
+            raise InvalidLine(
+                f"Ligne {position} ({line.account}) : un débit ou un crédit, l'un des deux "
+                "exactement."
+            )
+    if len(lines) < 2:
+        raise UnbalancedEntry("Une écriture a au moins deux lignes.")
+    debit = sum((line.debit for line in lines), ZERO)
+    credit = sum((line.credit for line in lines), ZERO)
+    if debit != credit:
+        raise UnbalancedEntry(
+            f"Écriture déséquilibrée : débit {debit} €, crédit {credit} €, écart "
+            f"{debit - credit} €."
+        )
+
+
+def lock_journal_series(session: Session, journal_code: str, year: int) -> JournalSequence:
+    """The counter row of (journal, year), created if missing, locked until the transaction
+    ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time)."""
+    values = {"journal_code": journal_code, "year": year, "last_number": 0}
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Any = postgresql.insert(JournalSequence).values(**values)
+    else:
+        stmt = sqlite.insert(JournalSequence).values(**values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["journal_code", "year"]))
+    return session.scalars(
+        select(JournalSequence)
+        .where(JournalSequence.journal_code == journal_code, JournalSequence.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def post_entry(
+    session: Session,
+    *,
+    journal: str,
+    entry_date: date,
+    label: str,
+    piece_ref: str,
+    piece_date: date | None = None,
+    lines: Iterable[LineSpec | None],
+    source_type: str,
+    source_id: int | None = None,
+    reverses_id: int | None = None,
+    validated_by: str | None = None,
+) -> JournalEntry:
+    """Validate and write one entry: checked, numbered next in its journal and year, audited.
+
+    Refused: unbalanced or malformed lines (:func:`check_lines`), a date in a closed period.
+    """
+    specs = [line for line in lines if line is not None]
+    check_lines(specs)
+    ensure_open(session, entry_date)
+    ensure_journal(session, journal)
+    for spec in specs:
+        member = session.get(Member, spec.member_id) if spec.member_id else None
+        ensure_account(session, spec.account, spec.account_label, member)
+    series = lock_journal_series(session, journal, entry_date.year)
+    series.last_number += 1
+    entry = JournalEntry(
+        journal_code=journal,
+        year=entry_date.year,
+        number=series.last_number,
+        entry_date=entry_date,
+        label=label[:300],
+        piece_ref=piece_ref[:100],
+        piece_date=piece_date or entry_date,
+        source_type=source_type,
+        source_id=source_id,
+        reverses_id=reverses_id,
+        validated_by=(validated_by or actor_label(session))[:200],
+    )
+    for position, spec in enumerate(specs, start=1):
+        entry.lines.append(
+            JournalLine(
+                position=position,
+                account=spec.account,
+                member_id=spec.member_id,
+                service_id=spec.service_id,
+                label=(spec.label or label)[:300],
+                debit=spec.debit,
+                credit=spec.credit,
+                entry_date=entry_date,
+            )
+        )
+    session.add(entry)
+    session.flush()
+    record_audit(
+        session, "post", JournalEntry.__tablename__, entry.id,
+        after={"reference": entry.reference, "source": f"{source_type}:{source_id}",
+               "total": sum((s.debit for s in specs), ZERO)},
+    )  # fmt: skip
+    return entry
+
+
+def entries_of(session: Session, source_type: str, source_id: int) -> list[JournalEntry]:
+    """The entries written for a document, in validation order (drill-down)."""
+    return list(
+        session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.source_type == source_type, JournalEntry.source_id == source_id)
+            .order_by(JournalEntry.id)
+        )
+    )
+
+
+def _refuse_if_posted(session: Session, source_type: str, source_id: int, what: str) -> None:
+    if _live_entries(session, source_type, source_id):
+        raise AlreadyPosted(f"{what} est déjà comptabilisé(e) : une écriture ne se repasse pas.")
+
+
+# ------------------------------------------------------------------ invoices and credit notes
+
+
+def _invoice_lines(invoice: Invoice, sign: int, member: Member, customer: str) -> list:
+    """Lines of a sales entry: 411 incl. tax against revenue (per account and service) and VAT.
+
+    ``sign`` is +1 for an invoice, -1 for a credit note (the same entry reversed); a negative
+    amount (a negative pool allocated as a credit) moves to the other side.
+    """
+    what = "Avoir" if sign < 0 else "Facture"
+    text = f"{what} {invoice.number} – {invoice.customer_name or member.name}"
+    revenue: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+    vat: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    names: dict[int, str] = {}
+    for line in invoice.lines:
+        revenue[(line.revenue_account, line.service_id)] += line.amount_excl_tax
+        vat[line.service_id] += line.vat_amount
+        names[line.service_id] = line.service.name if line.service is not None else ""
+    lines = [
+        signed_line(customer, sign * invoice.total_incl_tax, label=text, member_id=member.id,
+                    account_label=member.name),
+    ]  # fmt: skip
+    for (account, service_id), amount in revenue.items():
+        lines.append(signed_line(account, -sign * amount, label=f"{text} – {names[service_id]}",
+                                 service_id=service_id))  # fmt: skip
+    for service_id, amount in vat.items():
+        lines.append(signed_line(VAT_COLLECTED, -sign * amount,
+                                 label=f"{text} – TVA {names[service_id]}",
+                                 service_id=service_id))  # fmt: skip
+    return lines
+
+
+def post_invoice(session: Session, invoice: Invoice) -> JournalEntry | None:
+    """The sales entry of an issued invoice (or credit note); None when its total is zero."""
+    if invoice.is_draft:
+        raise LedgerError(
+            "Un brouillon ne se comptabilise pas : l'écriture est passée à l'émission."
+        )
+    credit_note = invoice.is_credit_note
+    source_type = "credit_note" if credit_note else "invoice"
+    what = f"{'L’avoir' if credit_note else 'La facture'} {invoice.number}"
+    _refuse_if_posted(session, source_type, invoice.id, what)
+    member = session.get(Member, invoice.member_id)
+    assert member is not None
+    customer = ensure_member_account(session, member).number
+    lines = _invoice_lines(invoice, -1 if credit_note else 1, member, customer)
+    if not any(lines):
+        return None
+    label = f"{'Avoir' if credit_note else 'Facture'} {invoice.number} – " + (
+        invoice.customer_name or member.name
+    )
+    return post_entry(
+        session,
+        journal="VT",
+        entry_date=invoice.issue_date,
+        label=label,
+        piece_ref=invoice.number,
+        piece_date=invoice.issue_date,
+        lines=lines,
+        source_type=source_type,
+        source_id=invoice.id,
+        validated_by=invoice.issued_by or None,
+    )
+
+
+def post_credit_note(session: Session, note: Invoice) -> JournalEntry | None:
+    """The sales entry of an issued credit note: the invoice's entry reversed, for its amount."""
+    if not note.is_credit_note:
+        raise LedgerError(f"{note.number} est une facture, pas un avoir.")
+    return post_invoice(session, note)
+
+
+def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalEntry]:
+    """The entries of documents just issued (what ``issue_invoices`` returns)."""
+    return [entry for doc in documents if (entry := post_invoice(session, doc)) is not None]
+
+
+# ------------------------------------------------------------------ payments
+
+
+def post_payment(session: Session, payment: Payment) -> JournalEntry:
+    """The bank entry of a payment received: 512 against the member's 411 (its whole amount,
+    the part kept as credit on account included: the 411 then shows the member's credit)."""
+    _refuse_if_posted(session, "payment", payment.id, f"Le paiement n° {payment.id}")
+    member = session.get(Member, payment.member_id)
+    assert member is not None
+    customer = ensure_member_account(session, member).number
+    reference = payment.reference or f"PAI-{payment.id}"
+    label = f"Règlement {member.code} – {member.name}"
+    if payment.reference:
+        label += f" ({payment.reference})"
+    return post_entry(
+        session,
+        journal="BQ",
+        entry_date=payment.paid_on,
+        label=label,
+        piece_ref=reference,
+        piece_date=payment.paid_on,
+        lines=[
+            LineSpec(BANK, debit=payment.amount, label=label),
+            LineSpec(customer, credit=payment.amount, label=label, member_id=member.id,
+                     account_label=member.name),
+        ],
+        source_type="payment",
+        source_id=payment.id,
+    )
+
+
+# ------------------------------------------------------------------ costs and subsidies
+
+
+def _cost_source(line: Cost | Subsidy) -> str:
+    return "subsidy" if line.kind == "subsidy" else "cost"
+
+
+def _cost_lines(line: Cost | Subsidy, service: Service | None) -> tuple[str, list[LineSpec]]:
+    name = service.name if service is not None else ""
+    text = f"{line.label} – {name}" if name else line.label
+    if line.kind == "subsidy":
+        return "OD", [
+            LineSpec(SUBSIDIES_RECEIVABLE, debit=line.amount, label=text),
+            LineSpec(line.account, credit=line.amount, label=text, service_id=line.service_id),
+        ]
+    supplier = f"{text} – {line.party}" if line.party else text
+    return "HA", [
+        LineSpec(line.account, debit=line.amount, label=text, service_id=line.service_id),
+        LineSpec(SUPPLIERS, credit=line.amount, label=supplier),
+    ]
+
+
+def post_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
+    """The entry of a cost (HA: 6xx against 401) or a subsidy (OD: 441 against 74x)."""
+    source_type = _cost_source(line)
+    what = f"{'La subvention' if source_type == 'subsidy' else 'La charge'} n° {line.id}"
+    _refuse_if_posted(session, source_type, line.id, what)
+    service = session.get(Service, line.service_id)
+    journal, lines = _cost_lines(line, service)
+    return post_entry(
+        session,
+        journal=journal,
+        entry_date=line.day,
+        label=lines[0].label,
+        piece_ref=line.reference or f"{source_type.upper()}-{line.id}",
+        piece_date=line.day,
+        lines=lines,
+        source_type=source_type,
+        source_id=line.id,
+    )
+
+
+def reverse_entry(
+    session: Session, entry: JournalEntry, *, reason: str, entry_date: date | None = None
+) -> JournalEntry:
+    """A correcting entry that cancels ``entry`` (same lines, debit and credit swapped)."""
+    if _is_reversed(session, entry.id):
+        raise AlreadyPosted(f"L'écriture {entry.reference} est déjà contrepassée.")
+    label = f"Contrepassation {entry.reference} – {reason}"
+    return post_entry(
+        session,
+        journal=entry.journal_code,
+        entry_date=entry_date or entry.entry_date,
+        label=label,
+        piece_ref=entry.piece_ref,
+        piece_date=entry.piece_date,
+        lines=[
+            LineSpec(line.account, debit=line.credit, credit=line.debit, label=label,
+                     member_id=line.member_id, service_id=line.service_id)
+            for line in entry.lines
+        ],
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+        reverses_id=entry.id,
+    )
+
+
+def repost_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
+    """After a cost or subsidy changed: reverse its live entry and post it again as it is now
+    (nothing is written when what the entry says did not change)."""
+    live = _live_entries(session, _cost_source(line), line.id)
+    journal, lines = _cost_lines(line, session.get(Service, line.service_id))
+    wanted = [(s.account, s.debit, s.credit, s.service_id, s.label) for s in lines]
+    if len(live) == 1:
+        entry = live[0]
+        have = [(x.account, x.debit, x.credit, x.service_id, x.label) for x in entry.lines]
+        if have == wanted and entry.entry_date == line.day and entry.journal_code == journal:
+            return entry
+    unpost_cost(session, line, reason="charge modifiée")
+    return post_cost(session, line)
+
+
+def unpost_cost(
+    session: Session, line: Cost | Subsidy, *, reason: str = "charge supprimée"
+) -> None:
+    """Before a cost or subsidy is deleted: reverse its live entry (if it has one)."""
+    for entry in _live_entries(session, _cost_source(line), line.id):
+        reverse_entry(session, entry, reason=reason)
+
+
+def _is_reversed(session: Session, entry_id: int) -> bool:
+    return bool(session.scalar(select(exists().where(JournalEntry.reverses_id == entry_id))))
+
+
+def is_live() -> Any:
+    """SQL condition: an entry that is neither a reversal nor reversed."""
+    reversal = aliased(JournalEntry)
+    return and_(
+        JournalEntry.reverses_id.is_(None),
+        ~exists().where(reversal.reverses_id == JournalEntry.id),
+    )
+
+
+def _live_entries(session: Session, source_type: str, source_id: int) -> list[JournalEntry]:
+    """Entries of a document that are neither reversals nor reversed."""
+    return list(
+        session.scalars(
+            select(JournalEntry)
+            .where(
+                JournalEntry.source_type == source_type,
+                JournalEntry.source_id == source_id,
+                is_live(),
+            )
+            .order_by(JournalEntry.id)
+        )
+    )
