@@ -1,0 +1,136 @@
+"""The FEC of a fiscal year, from the ledger.
+
+Design: the fiscal year is the calendar year (the carrier closes on 31 December). The file
+opens with the opening entry (journal AN, dated 1 January: the balances of the balance-sheet
+accounts, classes 1 to 5, at the end of the previous years, the result of those years on 110
+or 119), then every entry of the year in validation order with its own number — continuous in
+each journal (``VT2026-000001``...). The member is the auxiliary account (``CompAuxNum`` its
+code, ``CompAuxLib`` its name) of its 411 lines. Lines are streamed from the database into
+:func:`accounting.fec.write_fec`: a million lines never sit in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select, type_coerce
+from sqlalchemy.orm import Session
+
+from accounting.db import Money
+from accounting.fec import FecError, FecLine, fec_filename, write_fec
+from accounting.invoicing.models import money_sum
+from accounting.ledger.chart import OPENING_JOURNAL, RETAINED_EARNINGS, pcg_label
+from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
+from accounting.money import ZERO
+from accounting.org import Carrier, Member
+
+#: Account of a debit result carried forward (« report à nouveau débiteur »).
+RETAINED_LOSSES = "119000"
+
+
+def fiscal_year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def opening_lines(session: Session, year: int) -> list[FecLine]:
+    """The opening entry of ``year``: balance-sheet balances carried forward, and the result
+    of the previous years on 110 (profit) or 119 (loss); empty for the first year."""
+    start, _ = fiscal_year_bounds(year)
+    balance = type_coerce(money_sum(JournalLine.debit) - money_sum(JournalLine.credit), Money())
+    rows = session.execute(
+        select(JournalLine.account, Account.label, JournalLine.member_id, Member.code,
+               Member.name, balance)
+        .join(Account, Account.number == JournalLine.account)
+        .outerjoin(Member, Member.id == JournalLine.member_id)
+        .where(JournalLine.entry_date < start)
+        .group_by(JournalLine.account, Account.label, JournalLine.member_id, Member.code,
+                  Member.name)
+        .order_by(JournalLine.account, Member.code)
+    ).all()  # fmt: skip
+    if not rows:
+        return []
+    code, journal_label = OPENING_JOURNAL
+    number = f"{code}{year}-000001"
+    text = f"À nouveaux {year}"
+    result = ZERO
+    lines: list[FecLine] = []
+
+    def line(account: str, label: str, amount: Decimal, aux: str = "", lib: str = "") -> FecLine:
+        return FecLine(
+            code, journal_label, number, start, account, label, aux, lib, f"{code}{year}",
+            start, text, max(amount, ZERO), max(-amount, ZERO), "", None, start,
+        )  # fmt: skip
+
+    for account, label, _member_id, member_code, member_name, amount in rows:
+        if account[:1] in "67":
+            result += amount
+        elif amount:
+            lines.append(line(account, label, amount, member_code or "", member_name or ""))
+    if result:
+        # Profit (credit balance of classes 6-7) on 110, loss on 119.
+        account = RETAINED_EARNINGS if result < ZERO else RETAINED_LOSSES
+        lines.append(line(account, pcg_label(account[:3]), result))
+    return lines
+
+
+def fec_lines(session: Session, year: int, *, batch: int = 20_000) -> Iterator[FecLine]:
+    """Every FEC line of ``year``: the opening entry, then the entries in validation order."""
+    yield from opening_lines(session, year)
+    start, end = fiscal_year_bounds(year)
+    query = (
+        select(
+            JournalEntry.journal_code, Journal.label, JournalEntry.year, JournalEntry.number,
+            JournalEntry.entry_date, JournalLine.account, Account.label, Member.code,
+            Member.name, JournalEntry.piece_ref, JournalEntry.piece_date, JournalLine.label,
+            JournalLine.debit, JournalLine.credit, JournalEntry.validated_at,
+        )
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(Journal, Journal.code == JournalEntry.journal_code)
+        .join(Account, Account.number == JournalLine.account)
+        .outerjoin(Member, Member.id == JournalLine.member_id)
+        .where(JournalLine.entry_date >= start, JournalLine.entry_date <= end)
+        .order_by(JournalEntry.id, JournalLine.position)
+        .execution_options(yield_per=batch)
+    )  # fmt: skip
+    for (journal, journal_label, entry_year, number, day, account, account_label, member_code,
+         member_name, piece_ref, piece_date, label, debit, credit, validated_at) in session.execute(
+        query
+    ):  # fmt: skip
+        yield FecLine(
+            journal, journal_label, f"{journal}{entry_year}-{number:06d}", day, account,
+            account_label, member_code or "", member_name or "", piece_ref, piece_date, label,
+            debit, credit, "", None, validated_at.date(),
+        )  # fmt: skip
+
+
+def carrier_siren(session: Session) -> str:
+    carrier = session.scalars(select(Carrier).order_by(Carrier.id)).first()
+    if carrier is None or not carrier.siren:
+        raise FecError(
+            "Le FEC porte le SIREN de la structure porteuse : renseignez-le d'abord "
+            "(Administration → structure porteuse)."
+        )
+    return carrier.siren
+
+
+def fec_name(session: Session, year: int) -> str:
+    """``<SIREN>FEC<YYYY1231>.txt`` for the carrier and ``year``."""
+    return fec_filename(carrier_siren(session), fiscal_year_bounds(year)[1])
+
+
+def export_fec(session: Session, year: int, directory: str | Path) -> tuple[Path, int]:
+    """Write the FEC of ``year`` into ``directory``; returns its path and its line count.
+
+    Written to a temporary name then renamed: a half-written file never has the legal name.
+    """
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / fec_name(session, year)
+    partial = path.with_suffix(".part")
+    with open(partial, "wb") as handle:
+        count = write_fec(fec_lines(session, year), handle)
+    partial.replace(path)
+    return path, count

@@ -1,0 +1,255 @@
+"""Reading the books: the journal, the general ledger with its running balance, the trial
+balance — for a date range, in SQL (sums and windows in the database, pages of rows, streams
+for the exports; never a query per row).
+
+Invariant shown everywhere: over any date range the debits equal the credits, because every
+entry balances and an entry has one date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from accounting.db import Money
+from accounting.invoicing.models import money_sum
+from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
+from accounting.money import ZERO
+from accounting.org import Member
+
+#: Rows of a page on screen.
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One journal line with what a reader needs beside it (entry, account, member)."""
+
+    entry_id: int
+    journal_code: str
+    year: int
+    number: int
+    entry_date: date
+    piece_ref: str
+    entry_label: str
+    account: str
+    account_label: str
+    member_code: str | None
+    member_name: str | None
+    label: str
+    debit: Decimal
+    credit: Decimal
+    #: Running balance of the account (general ledger only), debit positive.
+    balance: Decimal | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.journal_code}{self.year}-{self.number:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    """One account of the trial balance over a date range."""
+
+    account: str
+    label: str
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.debit - self.credit
+
+    @property
+    def debit_balance(self) -> Decimal:
+        return max(self.balance, ZERO)
+
+    @property
+    def credit_balance(self) -> Decimal:
+        return max(-self.balance, ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Any]
+    page: int
+    pages: int
+    total: int
+
+
+_COLUMNS = (
+    JournalEntry.id, JournalEntry.journal_code, JournalEntry.year, JournalEntry.number,
+    JournalLine.entry_date, JournalEntry.piece_ref, JournalEntry.label, JournalLine.account,
+    Account.label, Member.code, Member.name, JournalLine.label, JournalLine.debit,
+    JournalLine.credit,
+)  # fmt: skip
+
+
+def _lines(
+    start: date | None, end: date | None, journal: str | None = None,
+    account: str | None = None, member_id: int | None = None,
+) -> Select[Any]:  # fmt: skip
+    query = (
+        select(*_COLUMNS)
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(Account, Account.number == JournalLine.account)
+        .outerjoin(Member, Member.id == JournalLine.member_id)
+    )
+    if start is not None:
+        query = query.where(JournalLine.entry_date >= start)
+    if end is not None:
+        query = query.where(JournalLine.entry_date <= end)
+    if journal:
+        query = query.where(JournalEntry.journal_code == journal)
+    if account:
+        query = query.where(JournalLine.account == account)
+    if member_id is not None:
+        # A member sees the entries that name it (its invoices, credit notes, payments).
+        named = select(JournalLine.entry_id).where(JournalLine.member_id == member_id)
+        query = query.where(JournalLine.entry_id.in_(named))
+    return query
+
+
+def _page_of(session: Session, query: Select[Any], page: int, size: int) -> tuple[int, int, int]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, -(-(total or 0) // size))
+    page = min(max(page, 1), pages)
+    return page, pages, total or 0
+
+
+def journal_page(
+    session: Session, start: date | None, end: date | None, *, journal: str | None = None,
+    member_id: int | None = None, page: int = 1, size: int = PAGE_SIZE,
+) -> Page:  # fmt: skip
+    """Lines of the journal (all journals or one) in validation order, one page."""
+    query = _lines(start, end, journal, member_id=member_id)
+    page, pages, total = _page_of(session, query, page, size)
+    rows = session.execute(
+        query.order_by(JournalEntry.id, JournalLine.position).limit(size).offset((page - 1) * size)
+    )
+    return Page([LedgerRow(*row) for row in rows], page, pages, total)
+
+
+def iter_journal(
+    session: Session, start: date | None, end: date | None, *, batch: int = 20_000
+) -> Iterator[LedgerRow]:
+    """Every line of the range in validation order, streamed (exports)."""
+    query = _lines(start, end).order_by(JournalEntry.id, JournalLine.position)
+    for row in session.execute(query.execution_options(yield_per=batch)):
+        yield LedgerRow(*row)
+
+
+def opening_balance(session: Session, account: str, start: date | None) -> Decimal:
+    """Debit minus credit of ``account`` before ``start`` (zero without a start)."""
+    if start is None:
+        return ZERO
+    return session.scalar(
+        select(_net()).where(JournalLine.account == account, JournalLine.entry_date < start)
+    ) or ZERO
+
+
+def _net() -> Any:
+    """Σ debit − Σ credit, read back as euros on both databases."""
+    return type_coerce(money_sum(JournalLine.debit) - money_sum(JournalLine.credit), Money())
+
+
+def account_page(
+    session: Session, account: str, start: date | None, end: date | None, *,
+    page: int = 1, size: int = PAGE_SIZE,
+) -> tuple[Decimal, Page]:  # fmt: skip
+    """The general ledger of one account: its opening balance and one page of its lines by
+    date, each with the running balance (a window sum in SQL, so page 50 costs no more than
+    page 1)."""
+    opening = opening_balance(session, account, start)
+    order = (JournalLine.entry_date, JournalEntry.id, JournalLine.position)
+    running = type_coerce(
+        func.sum(JournalLine.debit - JournalLine.credit).over(order_by=order), Money()
+    )
+    query = _lines(start, end, account=account).add_columns(running.label("running"))
+    page, pages, total = _page_of(session, query, page, size)
+    rows = session.execute(query.order_by(*order).limit(size).offset((page - 1) * size))
+    result = [
+        LedgerRow(*values, balance=opening + running_value) for *values, running_value in rows
+    ]
+    return opening, Page(result, page, pages, total)
+
+
+def iter_general_ledger(
+    session: Session, start: date | None, end: date | None, *, batch: int = 20_000
+) -> Iterator[LedgerRow]:
+    """Every line of the range by account, then date and validation order (exports); the
+    running balance is the caller's (it starts from :func:`opening_balances`)."""
+    query = _lines(start, end).order_by(
+        JournalLine.account, JournalLine.entry_date, JournalEntry.id, JournalLine.position
+    )
+    for row in session.execute(query.execution_options(yield_per=batch)):
+        yield LedgerRow(*row)
+
+
+def opening_balances(session: Session, start: date | None) -> dict[str, Decimal]:
+    """Debit minus credit of every account before ``start`` (none without a start)."""
+    if start is None:
+        return {}
+    rows = session.execute(
+        select(JournalLine.account, _net())
+        .where(JournalLine.entry_date < start)
+        .group_by(JournalLine.account)
+    )
+    return {account: balance for account, balance in rows if balance}
+
+
+def trial_balance(session: Session, start: date | None, end: date | None) -> list[BalanceRow]:
+    """Debit and credit of every account moved in the range, by account number."""
+    query = (
+        select(JournalLine.account, Account.label, money_sum(JournalLine.debit),
+               money_sum(JournalLine.credit))
+        .join(Account, Account.number == JournalLine.account)
+        .group_by(JournalLine.account, Account.label)
+        .order_by(JournalLine.account)
+    )  # fmt: skip
+    if start is not None:
+        query = query.where(JournalLine.entry_date >= start)
+    if end is not None:
+        query = query.where(JournalLine.entry_date <= end)
+    return [BalanceRow(*row) for row in session.execute(query)]
+
+
+def totals(rows: list[BalanceRow]) -> BalanceRow:
+    """The total line of a trial balance (its debit equals its credit)."""
+    return BalanceRow(
+        "", "Total", sum((r.debit for r in rows), ZERO), sum((r.credit for r in rows), ZERO)
+    )
+
+
+def accounts_moved(session: Session, start: date | None, end: date | None) -> list[Account]:
+    """The accounts with lines in the range (the general ledger's index)."""
+    moved = select(JournalLine.account).distinct()
+    if start is not None:
+        moved = moved.where(JournalLine.entry_date >= start)
+    if end is not None:
+        moved = moved.where(JournalLine.entry_date <= end)
+    return list(session.scalars(select(Account).where(Account.number.in_(moved))
+                                .order_by(Account.number)))  # fmt: skip
+
+
+def journals(session: Session) -> list[Journal]:
+    return list(session.scalars(select(Journal).order_by(Journal.code)))
+
+
+def date_span(session: Session) -> tuple[date | None, date | None]:
+    """The first and last dates of the books."""
+    first, last = session.execute(
+        select(func.min(JournalEntry.entry_date), func.max(JournalEntry.entry_date))
+    ).one()
+    return first, last
+
+
+def count_lines(session: Session) -> int:
+    return session.scalar(select(func.count(JournalLine.id)).select_from(JournalLine)) or 0
+

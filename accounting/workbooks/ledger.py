@@ -1,0 +1,216 @@
+"""The ledger workbook of a date range: « Journal », « Grand livre », « Balance».
+
+* Journal: every line in validation order (entry, date, journal, piece, account, member,
+  label, debit, credit), then the totals;
+* Grand livre: account by account, the opening balance, the lines by date with the running
+  balance, a subtotal per account, then the grand total;
+* Balance: the trial balance (debit, credit, debit and credit balances per account), totals.
+
+Debits equal credits on every sheet (each total row says so).
+
+Design: openpyxl's write-only mode with lxml, rows streamed from the database (two passes:
+validation order, then account order), so a million lines never sit in memory. Styled cells
+(dates, amounts, bold totals) are a few template cells whose value changes row after row:
+write-only mode serialises each row as soon as it is appended, so one template per column
+costs what a plain value costs. Text a user typed goes through
+:mod:`accounting.workbooks.cells` when it would start a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from sqlalchemy.orm import Session
+
+from accounting.ledger.reports import (
+    LedgerRow,
+    iter_general_ledger,
+    iter_journal,
+    opening_balances,
+    trial_balance,
+)
+from accounting.money import ZERO
+from accounting.workbooks.cells import starts_formula, text_cell
+
+AMOUNT = "#,##0.00"
+DATE = "DD/MM/YYYY"
+_BOLD = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+
+JOURNAL = "Journal"
+GENERAL_LEDGER = "Grand livre"
+BALANCE = "Balance"
+
+JOURNAL_HEADER = ("Date", "Journal", "N° d'écriture", "Pièce", "Compte", "Intitulé du compte",
+                  "Adhérent", "Libellé", "Débit", "Crédit")  # fmt: skip
+LEDGER_HEADER = ("Date", "Journal", "N° d'écriture", "Pièce", "Libellé", "Débit", "Crédit",
+                 "Solde")  # fmt: skip
+BALANCE_HEADER = ("Compte", "Intitulé", "Débit", "Crédit", "Solde débiteur", "Solde créditeur")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerWorkbookSummary:
+    """What was written: line count and the totals each sheet shows."""
+
+    lines: int
+    total_debit: Decimal
+    total_credit: Decimal
+    accounts: int
+
+
+class _Rows:
+    """Appends rows to a write-only sheet with per-column formats through template cells.
+
+    ``formats`` gives, per column, a number format (dates, amounts) or None (plain value).
+    """
+
+    def __init__(self, sheet: WriteOnlyWorksheet, formats: Sequence[str | None],
+                 bold: bool = False) -> None:  # fmt: skip
+        self.sheet = sheet
+        self.templates: list[WriteOnlyCell | None] = []
+        for number_format in formats:
+            if number_format is None and not bold:
+                self.templates.append(None)
+                continue
+            cell = WriteOnlyCell(sheet)
+            if number_format:
+                cell.number_format = number_format
+            if bold:
+                cell.font = _BOLD
+            self.templates.append(cell)
+
+    def append(self, values: Iterable[Any]) -> None:
+        row: list[Any] = []
+        for template, value in zip(self.templates, values, strict=False):
+            if isinstance(value, str) and starts_formula(value):
+                bold = template is not None and template.font.b
+                row.append(text_cell(self.sheet, value, **({"font": _BOLD} if bold else {})))
+            elif template is None or value is None:
+                row.append(value)
+            else:
+                template.value = value
+                row.append(template)
+        self.sheet.append(row)
+
+
+def _header(sheet: WriteOnlyWorksheet, names: Sequence[str], widths: Sequence[int]) -> None:
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = _BOLD
+        cell.fill = _HEADER_FILL
+        cells.append(cell)
+    sheet.append(cells)
+
+
+def _journal_sheet(workbook: Workbook, rows: Iterable[LedgerRow]) -> tuple[int, Decimal, Decimal]:
+    sheet = workbook.create_sheet(JOURNAL)
+    _header(sheet, JOURNAL_HEADER, (11, 8, 16, 14, 12, 30, 10, 50, 14, 14))
+    lines = _Rows(sheet, (DATE, None, None, None, None, None, None, None, AMOUNT, AMOUNT))
+    debit = credit = ZERO
+    count = 0
+    for row in rows:
+        lines.append((row.entry_date, row.journal_code, row.reference, row.piece_ref,
+                      row.account, row.account_label, row.member_code, row.label,
+                      row.debit or None, row.credit or None))  # fmt: skip
+        debit += row.debit
+        credit += row.credit
+        count += 1
+    total = _Rows(sheet, (None,) * 8 + (AMOUNT, AMOUNT), bold=True)
+    sheet.append([])
+    total.append(("Total", None, None, None, None, None, None,
+                  "Débit = crédit" if debit == credit else "ÉCART", debit, credit))  # fmt: skip
+    return count, debit, credit
+
+
+def _ledger_sheet(
+    workbook: Workbook, rows: Iterable[LedgerRow], openings: dict[str, Decimal]
+) -> tuple[Decimal, Decimal]:
+    sheet = workbook.create_sheet(GENERAL_LEDGER)
+    _header(sheet, LEDGER_HEADER, (11, 8, 16, 14, 50, 14, 14, 14))
+    lines = _Rows(sheet, (DATE, None, None, None, None, AMOUNT, AMOUNT, AMOUNT))
+    bold = _Rows(sheet, (None, None, None, None, None, AMOUNT, AMOUNT, AMOUNT), bold=True)
+    total_debit = total_credit = ZERO
+    current: str | None = None
+    debit = credit = balance = ZERO
+
+    def close_account() -> None:
+        bold.append((None, None, None, None, f"Total {current}", debit, credit, balance))
+        sheet.append([])
+
+    for row in rows:
+        if row.account != current:
+            if current is not None:
+                close_account()
+            current = row.account
+            debit = credit = ZERO
+            balance = openings.get(current, ZERO)
+            bold.append((row.account, None, None, None, row.account_label))
+            if balance:
+                lines.append((None, None, None, None, "Solde d'ouverture", None, None, balance))
+        debit += row.debit
+        credit += row.credit
+        balance += row.debit - row.credit
+        lines.append((row.entry_date, row.journal_code, row.reference, row.piece_ref, row.label,
+                      row.debit or None, row.credit or None, balance))  # fmt: skip
+        total_debit += row.debit
+        total_credit += row.credit
+    if current is not None:
+        close_account()
+    bold.append(("Total général", None, None, None,
+                 "Débit = crédit" if total_debit == total_credit else "ÉCART", total_debit,
+                 total_credit, None))  # fmt: skip
+    return total_debit, total_credit
+
+
+def _balance_sheet(workbook: Workbook, session: Session, start: date | None,
+                   end: date | None) -> int:  # fmt: skip
+    sheet = workbook.create_sheet(BALANCE)
+    _header(sheet, BALANCE_HEADER, (12, 40, 16, 16, 16, 16))
+    lines = _Rows(sheet, (None, None, AMOUNT, AMOUNT, AMOUNT, AMOUNT))
+    rows = trial_balance(session, start, end)
+    totals = [ZERO, ZERO, ZERO, ZERO]
+    for row in rows:
+        values = (row.debit, row.credit, row.debit_balance, row.credit_balance)
+        lines.append((row.account, row.label, *values))
+        totals = [t + v for t, v in zip(totals, values, strict=True)]
+    sheet.append([])
+    equal = totals[0] == totals[1] and totals[2] == totals[3]
+    _Rows(sheet, (None, None, AMOUNT, AMOUNT, AMOUNT, AMOUNT), bold=True).append(
+        ("Total", "Débit = crédit" if equal else "ÉCART", *totals)
+    )
+    return len(rows)
+
+
+def write_ledger_workbook(
+    session: Session,
+    start: date | None,
+    end: date | None,
+    target: str | Path | IO[bytes],
+) -> LedgerWorkbookSummary:
+    """Write the workbook of the lines dated from ``start`` to ``end`` into ``target``."""
+    workbook = Workbook(write_only=True)
+    count, debit, credit = _journal_sheet(workbook, iter_journal(session, start, end))
+    _ledger_sheet(workbook, iter_general_ledger(session, start, end),
+                  opening_balances(session, start))  # fmt: skip
+    accounts = _balance_sheet(workbook, session, start, end)
+    workbook.save(target)
+    return LedgerWorkbookSummary(count, debit, credit, accounts)
+
+
+def ledger_workbook_name(start: date | None, end: date | None) -> str:
+    """« grand-livre-2026-01-01-2026-12-31.xlsx »."""
+    parts = [day.isoformat() for day in (start, end) if day is not None]
+    return "-".join(["grand-livre", *parts]) + ".xlsx"
