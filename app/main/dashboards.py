@@ -21,9 +21,11 @@ tables. Nothing here writes.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, case, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -47,9 +49,13 @@ from timesheets.summaries import monthly_summary
 
 #: Lists on a dashboard are short: the full lists are one click away.
 LIST_LIMIT = 10
+#: Per-member tables and charts show the heaviest members, the others merged into one row:
+#: a glance must stay a glance with a thousand members.
+TOP_MEMBERS = 15
 #: Unpaid statuses of an issued invoice.
 UNPAID = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTLY_PAID.value)
 COMMON_WORK = "Travail commun"
+R = TypeVar("R")
 OVERHEADS_WORDS = {
     "costs": "frais de structure, répartis sur les autres services au prorata de leurs charges",
     "hours": "frais de structure, répartis sur les autres services au prorata des heures",
@@ -72,6 +78,20 @@ AUDIT_OBJECTS = {
     "costs": "Charge", "subsidies": "Subvention", "invoices": "Facture",
     "payments": "Paiement", "journal_entries": "Écriture", "import_mappings": "Correspondance",
 }
+
+
+def top_members(rows: list[R], weight: Callable[[R], Any], merge: Callable[[list[R]], R]
+                ) -> list[R]:
+    """The :data:`TOP_MEMBERS` heaviest rows in their order, then the rest merged into one
+    row (totals over the rows stay exact)."""
+    if len(rows) <= TOP_MEMBERS + 1:
+        return rows
+    kept = set(map(id, sorted(rows, key=weight, reverse=True)[:TOP_MEMBERS]))
+    return [r for r in rows if id(r) in kept] + [merge([r for r in rows if id(r) not in kept])]
+
+
+def others_label(count: int) -> str:
+    return f"Autres adhérents ({count})"
 
 
 # ----------------------------------------------------------------------------- dates
@@ -124,6 +144,8 @@ class MemberHours:
     name: str
     week_minutes: int
     month_minutes: int
+    #: > 0 on the row that merges the members beyond the top ones.
+    others: int = 0
 
 
 @dataclass(frozen=True)
@@ -152,7 +174,7 @@ class DeveloperBoard:
 
     @property
     def common_month_minutes(self) -> int:
-        return sum(r.month_minutes for r in self.rows if r.member_id is None)
+        return sum(r.month_minutes for r in self.rows if r.member_id is None and not r.others)
 
     @property
     def draft_entries(self) -> int:
@@ -188,6 +210,14 @@ def developer_board(
         for m_id, code, name, w, mo in grouped
     ]
     rows.sort(key=lambda r: (r.member_id is None, -r.month_minutes, r.code))
+    common = [r for r in rows if r.member_id is None]
+    rows = top_members(
+        [r for r in rows if r.member_id is not None],
+        lambda r: r.month_minutes,
+        lambda rest: MemberHours(None, "", others_label(len(rest)),
+                                 sum(r.week_minutes for r in rest),
+                                 sum(r.month_minutes for r in rest), len(rest)),
+    ) + common
 
     year = extract("year", WorkEntry.day)
     month_no = extract("month", WorkEntry.day)
@@ -216,10 +246,21 @@ class MemberActivity:
     #: Minutes per service code.
     minutes: dict[str, int]
     units: Decimal
+    #: > 0 on the row that merges the members beyond the top ones.
+    others: int = 0
 
     @property
     def total_minutes(self) -> int:
         return sum(self.minutes.values())
+
+
+def _merge_activity(rest: list[MemberActivity]) -> MemberActivity:
+    minutes: dict[str, int] = {}
+    for r in rest:
+        for code, value in r.minutes.items():
+            minutes[code] = minutes.get(code, 0) + value
+    return MemberActivity(None, "", others_label(len(rest)), minutes,
+                          sum((r.units for r in rest), Decimal(0)), len(rest))
 
 
 @dataclass(frozen=True)
@@ -286,6 +327,9 @@ def accountant_board(db: Session, day: date) -> AccountantBoard:
         for m_id, a in by_member.items()
     ]
     rows.sort(key=lambda r: (r.member_id is None, r.code))
+    rows = top_members(
+        [r for r in rows if r.member_id is not None], lambda r: r.total_minutes, _merge_activity
+    ) + [r for r in rows if r.member_id is None]
 
     no_entry = ~exists(
         select(literal(1)).where(
@@ -329,10 +373,20 @@ class MemberAmounts:
     name: str
     #: Amount per service code.
     amounts: dict[str, Decimal]
+    #: > 0 on the row that merges the members beyond the top ones.
+    others: int = 0
 
     @property
     def total(self) -> Decimal:
         return sum(self.amounts.values(), ZERO)
+
+
+def _merge_amounts(rest: list[MemberAmounts]) -> MemberAmounts:
+    amounts: dict[str, Decimal] = {}
+    for r in rest:
+        for code, value in r.amounts.items():
+            amounts[code] = amounts.get(code, ZERO) + value
+    return MemberAmounts("", others_label(len(rest)), amounts, len(rest))
 
 
 @dataclass(frozen=True)
@@ -342,6 +396,8 @@ class Settlement:
     invoiced: Decimal
     paid: Decimal
     credited: Decimal
+    #: > 0 on the row that merges the members beyond the top ones.
+    others: int = 0
 
     @property
     def outstanding(self) -> Decimal:
@@ -456,6 +512,7 @@ def treasurer_board(db: Session, today: date, period_code: str | None = None) ->
         run_ids = approved or [runs[0].id]
         status = RunStatus.APPROVED.value if approved else RunStatus.STORED.value
         services, allocation = _allocation_by_member(db, run_ids)
+        allocation = top_members(allocation, lambda m: m.total, _merge_amounts)
 
     settlements: list[Settlement] = []
     if period is not None:
@@ -476,7 +533,15 @@ def treasurer_board(db: Session, today: date, period_code: str | None = None) ->
             .group_by(Member.code, Member.name)
             .order_by(Member.code)
         ).all()
-        settlements = [Settlement(*row) for row in settled]
+        settlements = top_members(
+            [Settlement(*row) for row in settled],
+            lambda s: s.invoiced - s.paid - s.credited,
+            lambda rest: Settlement(
+                "", others_label(len(rest)), sum((r.invoiced for r in rest), ZERO),
+                sum((r.paid for r in rest), ZERO), sum((r.credited for r in rest), ZERO),
+                len(rest),
+            ),
+        )
 
     overdue_filter = and_(
         Invoice.kind == InvoiceKind.INVOICE.value,
