@@ -186,3 +186,23 @@ def test_the_month_parameter_is_read_strictly() -> None:
     assert chosen_month("2025-3", today) == date(2026, 11, 1)
     assert chosen_month("2025-13", today) == date(2026, 11, 1)
     assert chosen_month(None, today) == date(2026, 11, 1)
+
+
+def test_with_many_members_the_tables_keep_the_heaviest_and_merge_the_others(
+    db: Session,
+) -> None:
+    from app.main.dashboards import TOP_MEMBERS
+
+    cluster = build_cluster(db, members=TOP_MEMBERS + 3)
+    board = accountant_board(db, cluster.today)
+    members = [r for r in board.rows if r.member_id is not None]
+    others = [r for r in board.rows if r.others]
+    assert len(members) == TOP_MEMBERS
+    assert [(o.name, o.minutes, o.units) for o in others] == [
+        ("Autres adhérents (3)", {"COMPTA": 3 * 45, "DEV": 3 * 90}, Decimal("18.000"))
+    ]
+    assert board.total_minutes == (TOP_MEMBERS + 3) * 135 + 60  # nothing lost in the merge
+    treasurer = treasurer_board(db, cluster.today, cluster.past.code)
+    assert len(treasurer.allocation) == TOP_MEMBERS + 1
+    assert treasurer.allocation_total == (TOP_MEMBERS + 3) * SHARE
+    assert treasurer.invoiced == (TOP_MEMBERS + 3) * SHARE
