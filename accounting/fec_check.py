@@ -315,6 +315,14 @@ def _read_header(
     return len(names), trailing, montant_sens, indices, expected
 
 
+def _tuple_getter(indices: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """``itemgetter`` that returns a tuple even for one index."""
+    if len(indices) == 1:
+        (index,) = indices
+        return lambda fields: (fields[index],)
+    return itemgetter(*indices)
+
+
 #: Characters read at once (about 30 000 lines): large enough to split lines at C speed.
 BLOCK_CHARS = 1 << 22
 
@@ -390,7 +398,7 @@ def _scan_lines(
     # The usual file has the 18 columns in order: unpack the split line as it is.
     getter = None if indices == list(range(18)) and width == 18 else itemgetter(*indices)
     extra_indices = [i for i in range(width) if i not in set(indices)]
-    extra_getter = itemgetter(*extra_indices) if extra_indices else None
+    extra_getter = _tuple_getter(extra_indices) if extra_indices else None
     start_s = f"{start:%Y%m%d}" if start else ""
     end_s = f"{end:%Y%m%d}" if end else ""
     dcache: dict[str, date | bool] = {}

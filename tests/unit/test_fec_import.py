@@ -136,6 +136,12 @@ def test_extra_columns_after_the_18_are_kept(tmp_path) -> None:
     ]
 
 
+def test_one_extra_column_is_kept_as_a_one_value_tuple(tmp_path) -> None:
+    header = "|".join([*FEC_COLUMNS, "CodeAnalytique"])
+    result = read_fec(write(tmp_path, fec([row + "|DEV" for row in ROWS], header=header)))
+    assert {row.extra for row in result.rows} == {("DEV",)}
+
+
 def test_column_names_in_any_case_and_order_are_read_by_name(tmp_path) -> None:
     names = [name.upper() for name in FEC_COLUMNS]
     names[11], names[12] = names[12], names[11]  # CREDIT before DEBIT

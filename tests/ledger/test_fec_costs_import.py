@@ -1,0 +1,176 @@
+"""Importing the carrier's costs from its FEC, mapped to services by account or analytic code."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from accounting.costs import Cost, Subsidy
+from accounting.fec import FEC_COLUMNS
+from accounting.ledger.errors import MappingError
+from accounting.ledger.models import FecCostRule
+from accounting.ledger.posting import entries_of
+from accounting.periods import close_period, get_or_create_period
+from imports.errors import ImportRefused
+from imports.fec import FecRefused
+from imports.fec_costs import (
+    Rule,
+    import_fec_costs,
+    ordered,
+    parse_rule,
+    preview_fec_costs,
+    saved_rules,
+)
+
+D = Decimal
+DATA = Path(__file__).resolve().parent.parent / "data" / "fec"
+VALID = DATA / "123456782FEC20251231.txt"
+
+
+@pytest.fixture
+def services(make_service):
+    return {
+        "COMPTA": make_service("COMPTA", name="Comptabilité / gestion"),
+        "DEV": make_service("DEV", name="Chargé de développement"),
+    }
+
+
+def test_the_sample_costs_go_to_their_services(db, services) -> None:
+    rules = [parse_rule(db, "606*=COMPTA"), parse_rule(db, "604*=DEV")]
+    result, preview = import_fec_costs(db, VALID, rules)
+    assert (result.created, result.unchanged) == (2, 0)
+    costs = db.scalars(select(Cost).order_by(Cost.day)).all()
+    # AC0001: 100,00 of supplies from « Fournisseur Beta »; AC0002: 92,00 from « Supplier Gamma ».
+    assert [(c.service.code, c.day, c.account, c.amount, c.party, c.reference) for c in costs] == [
+        ("COMPTA", date(2025, 1, 20), "60610000", D("100.00"), "Fournisseur Beta", "FA-778"),
+        ("DEV", date(2025, 3, 5), "60400000", D("92.00"), "Supplier Gamma", "INV-55"),
+    ]
+    assert costs[0].label == "Facture fournisseur"
+    assert preview.totals_by_service() == {"COMPTA": {"cost": D("100.00")},
+                                           "DEV": {"cost": D("92.00")}}  # fmt: skip
+    # Each cost posts its entry in our purchases journal.
+    assert len(entries_of(db, "cost", costs[0].id)) == 1
+
+
+def test_importing_the_same_file_twice_adds_nothing(db, services) -> None:
+    rules = [parse_rule(db, "6*=COMPTA")]
+    import_fec_costs(db, VALID, rules)
+    result, preview = import_fec_costs(db, VALID)
+    assert (result.created, result.unchanged, result.changed) == (0, 2, False)
+    assert all(cost.already for cost in preview.costs)
+    assert db.scalar(select(func.count()).select_from(Cost)) == 2
+
+
+def test_rules_are_saved_for_next_time(db, services) -> None:
+    import_fec_costs(db, VALID, [parse_rule(db, "604*=DEV"), parse_rule(db, "606*=COMPTA")])
+    assert [(r.kind, r.pattern) for r in db.scalars(select(FecCostRule)
+                                                     .order_by(FecCostRule.position))] == [
+        ("account", "604*"), ("account", "606*"),
+    ]  # fmt: skip
+    assert saved_rules(db) == [Rule("account", "604*", services["DEV"].id),
+                               Rule("account", "606*", services["COMPTA"].id)]  # fmt: skip
+
+
+def test_unmapped_cost_lines_are_listed_not_imported(db, services) -> None:
+    preview = preview_fec_costs(db, VALID, [parse_rule(db, "606*=COMPTA")])
+    assert [cost.data.account for cost in preview.costs] == ["60610000"]
+    assert [(u.account, u.lines, u.debit) for u in preview.unmapped] == [
+        ("60400000", 1, D("92.00")),
+        ("70600000", 1, D("0.00")),
+    ]
+
+
+def test_the_most_specific_account_pattern_wins(db, services) -> None:
+    rules = ordered([parse_rule(db, "6*=COMPTA"), parse_rule(db, "6061*=DEV")])
+    assert [rule.pattern for rule in rules] == ["6061*", "6*"]
+    preview = preview_fec_costs(db, VALID, rules)
+    assert [(c.data.account, c.service_code) for c in preview.costs] == [
+        ("60610000", "DEV"), ("60400000", "COMPTA"),
+    ]
+
+
+def fec_file(tmp_path: Path, rows: list[str], extra: tuple[str, ...] = ()) -> Path:
+    header = "\t".join([*FEC_COLUMNS, *extra])
+    path = tmp_path / "porteuse.txt"
+    path.write_text("\n".join([header, *(r.replace("|", "\t") for r in rows)]) + "\n", "utf-8")
+    return path
+
+
+PAYROLL = [
+    "OD|Paie|P1|20260131|641100|Salaires|||PAIE01|20260131|Salaires janvier|3000,00|0,00|||20260205||",  # noqa: E501
+    "OD|Paie|P1|20260131|645100|URSSAF|||PAIE01|20260131|Charges janvier|1200,00|0,00|||20260205||",
+    "OD|Paie|P1|20260131|421000|Personnel|||PAIE01|20260131|Net à payer|0,00|4200,00|||20260205||",
+    "BQ|Banque|B1|20260115|512000|Banque|||FSE1|20260115|Acompte FSE|5000,00|0,00|||20260120||",
+    "BQ|Banque|B1|20260115|740000|Subventions|||FSE1|20260115|Acompte FSE|0,00|5000,00|||20260120||",  # noqa: E501
+]  # fmt: skip
+
+
+def test_analytic_codes_in_an_extra_column_choose_the_service(db, services, tmp_path) -> None:
+    rows = [row + "|" + code for row, code in zip(PAYROLL, ["DEV", "COMPTA", "", "DEV", "DEV"],
+                                                   strict=True)]  # fmt: skip
+    path = fec_file(tmp_path, rows, ("CodeAnalytique",))
+    rules = [parse_rule(db, "analytique:DEV=DEV"), parse_rule(db, "analytique:COMPTA=COMPTA")]
+    _, preview = import_fec_costs(db, path, rules)
+    assert preview.analytic_column == "CodeAnalytique"
+    assert [(c.data.kind.value, c.service_code, c.data.account, c.data.amount)
+            for c in preview.costs] == [
+        ("cost", "DEV", "641100", D("3000.00")),
+        ("cost", "COMPTA", "645100", D("1200.00")),
+        ("subsidy", "DEV", "740000", D("5000.00")),
+    ]  # fmt: skip
+    assert db.scalar(select(Subsidy.amount)) == D("5000.00")
+
+
+def test_a_refund_larger_than_the_cost_is_skipped_and_said(db, services, tmp_path) -> None:
+    rows = [
+        "HA|Achats|A1|20260110|606400|Fournitures|||AV1|20260110|Avoir papier|0,00|80,00|||20260111||",  # noqa: E501
+        "HA|Achats|A1|20260110|401000|Fournisseurs|F1|Papeterie|AV1|20260110|Avoir papier|80,00|0,00|||20260111||",  # noqa: E501
+    ]  # fmt: skip
+    preview = preview_fec_costs(db, fec_file(tmp_path, rows), [parse_rule(db, "6*=COMPTA")])
+    assert preview.costs == []
+    assert [(e.row, e.column) for e in preview.skipped] == [(2, "CompteNum")]
+    assert "avoir plus grand que la charge" in preview.skipped[0].message
+
+
+def test_a_cost_in_a_closed_period_refuses_the_whole_file(db, services, tmp_path) -> None:
+    close_period(db, get_or_create_period(db, "2026-01"))
+    with pytest.raises(ImportRefused) as refused:
+        import_fec_costs(db, fec_file(tmp_path, PAYROLL), [parse_rule(db, "6*=COMPTA")])
+    assert [(e.row, e.column) for e in refused.value.errors] == [(2, "EcritureDate"),
+                                                                 (3, "EcritureDate")]  # fmt: skip
+    assert db.scalar(select(func.count()).select_from(Cost)) == 0
+
+
+def test_the_broken_sample_is_refused_with_its_errors(db, services) -> None:
+    with pytest.raises(FecRefused) as refused:
+        import_fec_costs(db, DATA / "987654321FEC20251231-broken.txt", [parse_rule(db, "6*=DEV")])
+    assert len(refused.value.errors) == 8
+    assert db.scalar(select(func.count()).select_from(FecCostRule)) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("64*", "illisible"), ("64*=NOPE", "inconnu"), ("A64=DEV", "commence par un chiffre")],
+)
+def test_bad_rules_are_refused(db, services, text, message) -> None:
+    with pytest.raises(MappingError, match=message):
+        parse_rule(db, text)
+
+
+def test_without_any_rule_the_import_says_what_to_do(db, services) -> None:
+    with pytest.raises(MappingError, match="Aucune règle"):
+        preview_fec_costs(db, VALID)
+
+
+def test_a_real_year_is_imported_once(db, services) -> None:
+    path = DATA / "0000000001FEC20220831.txt"
+    result, preview = import_fec_costs(db, path, [parse_rule(db, "6*=COMPTA")])
+    assert result.created == len(preview.new) > 100
+    stored = db.scalar(select(func.sum(Cost.amount))) or D("0")
+    assert stored == sum((cost.data.amount for cost in preview.new), D("0"))
+    again, _ = import_fec_costs(db, path)
+    assert again.created == 0
