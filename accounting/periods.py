@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounting.audit import record_audit
@@ -147,7 +147,27 @@ def get_or_create_period(session: Session, code: str) -> Period:
     return period
 
 
+#: PostgreSQL advisory lock on "which periods are closed". Every writer of dated records holds
+#: it shared (:func:`closed_period_containing` takes it) until its transaction ends; closing
+#: and reopening hold it exclusive. So a period never closes under a write still in flight, and
+#: a write that starts during a close waits for it, then sees the period closed. (SQLite has
+#: one writer at a time: a transaction that read before a close fails to write instead.)
+PERIODS_LOCK_KEY = 72871002
+
+
+def hold_periods(session: Session, *, exclusive: bool = False) -> None:
+    """Keep the closed periods as they are until this transaction ends (see PERIODS_LOCK_KEY).
+
+    Importers that read the closed periods themselves call it before reading them.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        conn.execute(text(f"SELECT {function}(:key)"), {"key": PERIODS_LOCK_KEY})
+
+
 def closed_period_containing(session: Session, day: date) -> Period | None:
+    hold_periods(session)
     return session.scalars(
         select(Period)
         .where(
@@ -192,6 +212,8 @@ def close_period(session: Session, period: Period, user_id: int | None = None) -
 
     The status change is audited by the session hook; flushes, never commits.
     """
+    hold_periods(session, exclusive=True)  # waits for dated writes in flight
+    session.refresh(period)
     if period.is_closed:
         raise PeriodError(f"La période {period.label} est déjà clôturée.")
     period.status = PeriodStatus.CLOSED.value
@@ -206,6 +228,8 @@ def close_period(session: Session, period: Period, user_id: int | None = None) -
 def reopen_period(session: Session, period: Period, reason: str) -> Period:
     """Reopen a closed period (an admin act, audited with its reason); refused when a
     registered check objects, e.g. invoices of the period are issued."""
+    hold_periods(session, exclusive=True)
+    session.refresh(period)
     if not period.is_closed:
         raise PeriodError(f"La période {period.label} est déjà ouverte.")
     if not reason.strip():

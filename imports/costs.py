@@ -33,7 +33,7 @@ from accounting.costs import (
     check_cost_input,
 )
 from accounting.org import Service
-from accounting.periods import Period, PeriodStatus
+from accounting.periods import Period, PeriodStatus, hold_periods
 from imports.errors import ErrorList, InvalidValue
 from imports.members import ImportResult
 from imports.parsing import parse_date, parse_decimal
@@ -98,6 +98,7 @@ def _fingerprint(data: CostInput, service_code: str, occurrence: int) -> str:
 
 
 def _closed_periods(session: Session) -> list[tuple[date, date, str]]:
+    hold_periods(session)  # no period closes until this import commits or rolls back
     rows = session.scalars(select(Period).where(Period.status == PeriodStatus.CLOSED.value))
     return [(p.start, p.end, p.label) for p in rows]
 

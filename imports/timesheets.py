@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from accounting.audit import record_audit
 from accounting.db import utcnow
 from accounting.org import Member, Role, Service, User
-from accounting.periods import Period, PeriodStatus
+from accounting.periods import Period, PeriodStatus, hold_periods
 from imports.errors import ImportRefused, InvalidValue, RowError
 from imports.parsing import parse_date, parse_decimal, parse_duration
 from imports.tabular import (
@@ -289,6 +289,7 @@ class References:
                 select(UnitType.id, UnitType.service_id, UnitType.name, UnitType.active)
             )
         }
+        hold_periods(session)  # no period closes until this import commits or rolls back
         self.closed = [
             (start, end)
             for start, end in session.execute(

@@ -121,6 +121,7 @@ def crawl(
         per_route[endpoint] = per_route.get(endpoint, 0) + 1
         response = client.get(url)
         page = Page(url, response.status_code, response.content_type or "", response.data)
+        response.close()  # downloads are sent from temporary files
         seen[url] = page
         if page.is_html and page.status == 200:
             for href in links(page):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import tempfile
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -154,7 +155,19 @@ def test_a_crash_while_writing_an_export_changes_nothing_and_sends_no_file(
     _login(client, cluster.accountant.email)
     before = sizes(db)
     monkeypatch.setattr(routes, "write_entries_xlsx", crash_after(routes.write_entries_xlsx))
+    # The route leaves its temporary file open when the writer fails (reported to its area):
+    # keep hold of it and close it here, or its ResourceWarning would fail a later test.
+    opened: list[Any] = []
+    real_temporary_file = tempfile.TemporaryFile
+
+    def tracked(*args: Any, **kwargs: Any) -> Any:
+        opened.append(real_temporary_file(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", tracked)
     response = client.get("/temps/saisies/export.xlsx?du=2026-03-01&au=2026-03-31")
+    for handle in opened:
+        handle.close()
     _assert_500(response)
     assert "attachment" not in response.headers.get("Content-Disposition", "")
     assert sizes(db) == before
