@@ -1,4 +1,5 @@
-"""The ledger workbook of a date range: « Journal », « Grand livre », « Balance».
+"""The ledger workbook of a date range: « Journal », « Grand livre », « Balance » (and the
+member-side entries workbook, :func:`write_member_workbook`).
 
 * Journal: every line in validation order (entry, date, journal, piece, account, member,
   label, debit, credit), then the totals;
@@ -31,6 +32,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.orm import Session
 
+from accounting.fec import FecLine
 from accounting.ledger.reports import (
     LedgerRow,
     iter_general_ledger,
@@ -214,3 +216,32 @@ def ledger_workbook_name(start: date | None, end: date | None) -> str:
     """« grand-livre-2026-01-01-2026-12-31.xlsx »."""
     parts = [day.isoformat() for day in (start, end) if day is not None]
     return "-".join(["grand-livre", *parts]) + ".xlsx"
+
+
+MEMBER_HEADER = ("Date", "Journal", "Pièce", "Compte", "Intitulé du compte", "Tiers",
+                 "Libellé", "Débit", "Crédit")  # fmt: skip
+
+
+def write_member_workbook(lines: Iterable[FecLine], target: str | Path | IO[bytes]) -> int:
+    """The entries a member books on its side (see :mod:`accounting.ledger.member_side`), one
+    sheet « Écritures » with the totals; returns the line count."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Écritures")
+    _header(sheet, MEMBER_HEADER, (11, 8, 12, 12, 36, 14, 60, 14, 14))
+    rows = _Rows(sheet, (DATE, None, None, None, None, None, None, AMOUNT, AMOUNT))
+    debit = credit = ZERO
+    count = 0
+    for line in lines:
+        rows.append((line.ecriture_date, line.journal_code, line.piece_ref, line.compte_num,
+                     line.compte_lib, line.comp_aux_num, line.ecriture_lib,
+                     line.debit or None, line.credit or None))  # fmt: skip
+        debit += line.debit
+        credit += line.credit
+        count += 1
+    sheet.append([])
+    _Rows(sheet, (None,) * 7 + (AMOUNT, AMOUNT), bold=True).append(
+        ("Total", None, None, None, None, None,
+         "Débit = crédit" if debit == credit else "ÉCART", debit, credit)
+    )  # fmt: skip
+    workbook.save(target)
+    return count
