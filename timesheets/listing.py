@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -208,6 +208,15 @@ def list_entries(
         _entries(*_PAGE_COLUMNS).where(WorkEntry.id.in_(ids.scalar_subquery())).order_by(*order)
     ).all()
     return EntryPage(rows, summed, page, per_page, sort)
+
+
+def latest_day(session: Session, user: User, entry_filter: EntryFilter) -> date | None:
+    """The last day with an entry matching the filter's other criteria, whatever its dates
+    (an empty page offers to show that period instead of a bare "nothing here")."""
+    undated = replace(entry_filter, start=None, end=None)
+    return session.scalar(
+        select(func.max(WorkEntry.day)).where(and_(True, *conditions(user, undated)))
+    )
 
 
 STATUS_LABELS = {status.value: status.label for status in EntryStatus}

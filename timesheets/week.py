@@ -34,7 +34,7 @@ from timesheets.services import (
 DAYS_FR = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class RowKey:
     """What a grid row stands for."""
 
@@ -42,6 +42,11 @@ class RowKey:
     #: None: common work.
     member_id: int | None
     activity_id: int | None
+
+    def sort_key(self) -> tuple[int, int, int]:
+        """Rows by service, common work first, then by member and activity (None sorts
+        first: a plain ``<`` between None and an id would fail)."""
+        return (self.service_id, self.member_id or 0, self.activity_id or 0)
 
     def encode(self) -> str:
         """``"3:12:7"`` (empty parts for None): the row's name in a form."""
@@ -161,7 +166,9 @@ def load_week(session: Session, staff_id: int, day: date) -> Week:
         for index, is_closed in enumerate(closed):
             if is_closed:
                 row.cells[index].locked = True
-    return Week(staff_id, monday, sorted(rows.values(), key=lambda r: r.key), day_totals, closed)
+    return Week(
+        staff_id, monday, sorted(rows.values(), key=lambda r: r.key.sort_key()), day_totals, closed
+    )
 
 
 def previous_week_keys(session: Session, staff_id: int, day: date) -> list[RowKey]:

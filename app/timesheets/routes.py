@@ -68,6 +68,7 @@ from timesheets.listing import (
     EntryFilter,
     choices,
     export_rows,
+    latest_day,
     list_entries,
     member_by_reference,
     member_labels,
@@ -150,6 +151,25 @@ def _filter_args(f: EntryFilter, sort: str | None = None) -> dict[str, Any]:
     if sort:
         args["tri"] = sort
     return {k: v for k, v in args.items() if v != ""} | {"du": args["du"], "au": args["au"]}
+
+
+def _month_args(day: date, args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` with the dates of the month of ``day``."""
+    start, end = _month_bounds(day)
+    return dict(args, du=start.isoformat(), au=end.isoformat())
+
+
+def _period_links(f: EntryFilter, args: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Shortcuts of the list's date range: the months around the one shown, this month, and
+    every date (bounded all the same: paginated, and the totals stay one query)."""
+    start = f.start or _today()
+    month = start.replace(day=1)
+    return [
+        ("← Mois précédent", _month_args(month - timedelta(days=1), args)),
+        ("Ce mois-ci", _month_args(_today(), args)),
+        ("Mois suivant →", _month_args(month + timedelta(days=31), args)),
+        ("Toutes les dates", dict(args, du="", au="")),
+    ]
 
 
 def _refused(error: Exception) -> None:
@@ -303,7 +323,10 @@ def week() -> ResponseReturnValue:
         grid_errors=grid_errors,
         days_fr=DAYS_FR,
         staff_id=staff_id,
-        service_names=dict(names.services),
+        services_shown={
+            sid: (code, name)
+            for sid, code, name in db.execute(select(Service.id, Service.code, Service.name))
+        },
         activity_names={aid: name for aid, _sid, name in names.activities},
         previous=(grid.monday - timedelta(days=7)).isoformat(),
         following=(grid.monday + timedelta(days=7)).isoformat(),
@@ -371,12 +394,19 @@ def entries() -> ResponseReturnValue:
         page=_int(request.args.get("page")) or 1,
         per_page=current_app.config.get("PAGE_SIZE", 50),
     )
+    filter_args = _filter_args(entry_filter)
+    latest = None
+    if not page.rows and (entry_filter.start or entry_filter.end):
+        latest = latest_day(db, current_user, entry_filter)
     return render_template(
         "timesheets/entries.html",
         page=page,
         entry_filter=entry_filter,
         args=_filter_args(entry_filter, page.sort),
-        filter_args=_filter_args(entry_filter),
+        filter_args=filter_args,
+        periods=_period_links(entry_filter, filter_args),
+        latest=latest,
+        latest_args=_month_args(latest, filter_args) if latest else None,
         sorts=SORTS,
         statuses=list(EntryStatus),
         common_value=COMMON,
@@ -655,9 +685,13 @@ def approvals() -> ResponseReturnValue:
         page=_int(request.args.get("page")) or 1,
         per_page=200,
     )
+    latest = None
+    if not page.rows:
+        latest = latest_day(db, current_user, EntryFilter(status=status or None))
     return render_template(
         "timesheets/approvals.html",
         page=page,
+        latest=latest,
         month=month,
         status=status,
         previous=f"{(start - timedelta(days=1)):%Y-%m}",
@@ -700,9 +734,15 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
         )
     if fmt is not None:
         abort(404)
+    latest = None
+    if not result.rows:
+        latest = latest_day(
+            db, current_user, EntryFilter(service_id=_int(request.args.get("service")))
+        )
     return render_template(
         "timesheets/summary.html",
         summary=result,
+        latest=latest,
         start=start,
         end=end,
         scoped=scope is not None,

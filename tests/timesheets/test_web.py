@@ -526,3 +526,34 @@ def test_a_new_upload_removes_the_uploads_abandoned_for_more_than_a_day(
     )
     client.post("/temps/import/confirmer", data={"fichier": token})
     assert not (folder / f"timesheets-{uid}-{token}").exists()
+
+
+def test_a_week_with_common_work_and_member_work_on_one_service_renders_common_first(
+    client, accountant, cluster, db
+):
+    for member in (cluster.b.id, None, cluster.a.id):
+        services.create_entry(
+            db, cluster.accountant, EntryData(MONDAY, cluster.compta.id, 60, member)
+        )
+    response = client.get(f"/temps/semaine?jour={MONDAY}")
+    assert response.status_code == 200
+    rows = re.findall(r'name="ligne" value="([^"]+)"', _text(response))
+    compta = cluster.compta.id
+    assert rows == [f"{compta}::", f"{compta}:{cluster.a.id}:", f"{compta}:{cluster.b.id}:"]
+
+
+def test_an_empty_month_offers_the_month_of_the_latest_entry(client, accountant, cluster, db):
+    services.create_entry(
+        db, cluster.accountant, EntryData(date(2025, 12, 18), cluster.compta.id, 60, cluster.a.id)
+    )
+    page = _text(client.get("/temps/saisies?du=2026-03-01&au=2026-03-31"))
+    assert "La plus récente date du 18/12/2025" in page
+    assert "du=2025-12-01&amp;au=2025-12-31" in page
+    # The period shortcuts go from the month shown.
+    assert "du=2026-02-01&amp;au=2026-02-28" in page and "du=2026-04-01&amp;au=2026-04-30" in page
+    client.post("/logout")
+    _login(client, "admin@test.fr")
+    page = _text(client.get("/temps/validation?mois=2026-03&statut=draft"))
+    assert "aller à 12/2025" in page
+    page = _text(client.get("/temps/synthese?du=2026-01-01&au=2026-03-31"))
+    assert "du=2025-01-01&amp;au=2025-12-31" in page
