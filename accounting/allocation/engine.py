@@ -22,10 +22,11 @@ No database and no Flask here: callers aggregate the bases (``MemberBasis``) and
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal, TypeVar
 
@@ -41,6 +42,7 @@ from accounting.allocation.keys import (
     Basis,
     BasisName,
     Key,
+    KeyPart,
     describe_basis_fr,
     describe_key_fr,
     format_basis,
@@ -113,26 +115,85 @@ class Rounded:
         return Fraction(self.amount) - self.exact
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
+class _Line:
+    """What every member's explanation of one line shares: the basis, the money and the total.
+
+    A member's value on the line is ``w / scale`` and its exact share ``num × w / den`` euros,
+    with integers ``w``, ``scale``, ``num`` and ``den``: the engine adds and rounds integers, and
+    a ``PartShare`` builds its ``Fraction`` values only when they are read.
+    """
+
+    part_basis: Basis
+    weight: Decimal
+    basis: Basis
+    common: bool
+    pool: Fraction
+    total: Fraction
+    common_quantity: Fraction
+    scale: int
+    num: int
+    den: int
+    period_days: int
+
+
 class PartShare:
     """One line of a member's explanation: ``exact = pool × value / total``.
 
     ``part_basis`` is the basis of the key's part; ``basis`` the one measured here — they differ
     on the ``common`` line, which shares the common work of an hours/units part (whose quantity
-    is ``common_quantity``) by the key's ``common_by``.
+    is ``common_quantity``) by the key's ``common_by``. Values are exact ``Fraction``; they are
+    computed when read (a year of 1 000 members has tens of thousands of lines).
     """
 
-    part_basis: Basis
-    weight: Decimal  #: the part's weight, in percent of the pool
-    basis: Basis
-    common: bool
-    pool: Fraction  #: the money this line shares among all members
-    figure: Fraction  #: the member's raw figure (minutes, units, revenue, FTE, agreed %, 1)
-    fraction: Fraction  #: active fraction applied to the figure (1 for measured bases)
-    value: Fraction  #: figure × fraction: the member's basis value
-    total: Fraction  #: sum of the values of all active members (+ common work on direct lines)
-    exact: Fraction
-    common_quantity: Fraction = _F0
+    __slots__ = ("_days", "_figure", "_line", "_w")
+
+    def __init__(self, line: _Line, w: int, figure: Decimal | int | Fraction, days: int) -> None:
+        self._line = line
+        self._w = w
+        self._figure = figure
+        self._days = days
+
+    # the line's attributes
+    part_basis = property(lambda self: self._line.part_basis)
+    weight = property(lambda self: self._line.weight, doc="the part's weight, % of the pool")
+    basis = property(lambda self: self._line.basis)
+    common = property(lambda self: self._line.common)
+    pool = property(lambda self: self._line.pool, doc="the money this line shares")
+    total = property(lambda self: self._line.total, doc="Σ of the values (+ common work)")
+    common_quantity = property(lambda self: self._line.common_quantity)
+
+    @property
+    def figure(self) -> Fraction:
+        """The member's raw figure (minutes, units, revenue, FTE, agreed %, 1)."""
+        return Fraction(self._figure)
+
+    @property
+    def fraction(self) -> Fraction:
+        """The active fraction applied to the figure (1 for measured bases)."""
+        if self.basis.name.measured:
+            return _F1
+        return Fraction(self._days, self._line.period_days)
+
+    @property
+    def value(self) -> Fraction:
+        """figure × fraction: the member's basis value."""
+        return Fraction(self._w, self._line.scale)
+
+    @property
+    def exact(self) -> Fraction:
+        return Fraction(self._line.num * self._w, self._line.den)
+
+    def exact_decimal(self, places: int = 6) -> Decimal:
+        """The exact amount shown with ``places`` decimals (no Fraction built)."""
+        return ratio_to_decimal(self._line.num * self._w, self._line.den, places)
+
+    def value_number(self, places: int = 4) -> int | Decimal:
+        """The basis value for display: an int when whole (minutes), else a Decimal."""
+        scale = self._line.scale
+        if scale == 1:
+            return self._w
+        return ratio_to_decimal(self._w, scale, places)
 
     @property
     def share(self) -> Fraction:
@@ -142,6 +203,18 @@ class PartShare:
     @property
     def share_percent(self) -> Decimal:
         return to_decimal(self.share * 100, 4)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.part_basis, self.weight, self.basis, self.common, self.pool, self.total,
+                self.common_quantity, self.figure, self.fraction, self.value, self.exact)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PartShare) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<PartShare {format_basis(self.basis)} {self.value} / {self.total} = {self.exact}>"
 
     def describe_fr(self) -> str:
         """« 30 h sur 80 h × 12 000,00 € = 4 500,00 € » — one line of the explanation."""
@@ -157,6 +230,7 @@ class PartShare:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        exact = self.exact
         return {
             "part_basis": format_basis(self.part_basis),
             "weight": str(self.weight),
@@ -168,15 +242,35 @@ class PartShare:
             "value": fraction_str(self.value),
             "total": fraction_str(self.total),
             "share_percent": str(self.share_percent),
-            "exact": fraction_str(self.exact),
-            "exact_decimal": str(to_decimal(self.exact, 6)),
+            "exact": fraction_str(exact),
+            "exact_decimal": str(to_decimal(exact, 6)),
             "common_quantity": fraction_str(self.common_quantity),
         }
 
     @classmethod
+    def of(
+        cls, *, part_basis: Basis, weight: Decimal, basis: Basis, common: bool, pool: Fraction,
+        figure: Fraction, fraction: Fraction, value: Fraction, total: Fraction, exact: Fraction,
+        common_quantity: Fraction = _F0,
+    ) -> PartShare:
+        """A line from its values (read back from storage, or built by hand in tests)."""
+        value, exact, fraction = Fraction(value), Fraction(exact), Fraction(fraction)
+        if value:
+            ratio = exact / value  # exact = ratio × w / scale = num × w / den
+            num, den = ratio.numerator, ratio.denominator * value.denominator
+        else:
+            if exact:
+                raise ValueError("a zero value cannot have a non-zero exact share")
+            num, den = 0, 1
+        line = _Line(part_basis, Decimal(weight), basis, common, Fraction(pool), Fraction(total),
+                     Fraction(common_quantity), value.denominator, num, den,
+                     fraction.denominator)
+        return cls(line, value.numerator, Fraction(figure), fraction.numerator)
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PartShare:
         """Read back ``to_dict()`` (stored runs), exact values included."""
-        return cls(
+        return cls.of(
             part_basis=parse_basis(data["part_basis"]),
             weight=Decimal(data["weight"]),
             basis=parse_basis(data["basis"]),
@@ -353,13 +447,23 @@ class ServiceShare:
 # --------------------------------------------------------------------------- helpers
 
 
+def ratio_to_decimal(numerator: int, denominator: int, places: int) -> Decimal:
+    """``numerator / denominator`` rounded half-even to ``places`` decimals, in integers (no
+    Decimal context limit, no Fraction built): for showing exact values."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, remainder = divmod(numerator * 10**places, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2):
+        quotient += 1
+    return Decimal(quotient).scaleb(-places)
+
+
 def to_decimal(value: Fraction | Decimal | int, places: int) -> Decimal:
     """A fraction shown with ``places`` decimals (display only; amounts come from rounding)."""
-    value = Fraction(value)
-    quantum = Decimal(1).scaleb(-places)
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
-        quantum, rounding=ROUND_HALF_EVEN
-    )
+    if not isinstance(value, Fraction):
+        value = Fraction(value)
+    return ratio_to_decimal(value.numerator, value.denominator, places)
 
 
 def fraction_str(value: Fraction) -> str:
@@ -453,7 +557,7 @@ def _check_inputs(
     if Decimal(common_units) < 0:
         raise InvalidFigure(f"Unités de travail commun invalides : {common_units}.")
     codes = [m.code for m in members]
-    twice = sorted({c for c in codes if codes.count(c) > 1})
+    twice = sorted(c for c, n in Counter(codes).items() if n > 1)
     if twice:
         raise InvalidFigure(f"Adhérent présent deux fois : {', '.join(twice)}.", twice)
     problems: list[tuple[str, str]] = []
@@ -481,31 +585,64 @@ def _check_inputs(
         )
 
 
-def _figure(basis: Basis, m: MemberBasis) -> Fraction:
+def _figure(basis: Basis, m: MemberBasis) -> Decimal | int:
+    """The member's raw figure for a basis (checked present by ``_check_figures``)."""
     name = basis.name
     if name is BasisName.EQUAL:
-        return _F1
+        return 1
     if name is BasisName.FIXED:
-        return Fraction(basis.percentages[m.code])
+        return basis.percentages[m.code]
     if name is BasisName.REVENUE:
-        return Fraction(m.revenue)  # type: ignore[arg-type]  # checked by _missing_figures
+        return m.revenue  # type: ignore[return-value]
     if name is BasisName.HEADCOUNT:
-        return Fraction(m.headcount)  # type: ignore[arg-type]
+        return m.headcount  # type: ignore[return-value]
     if name is BasisName.HOURS:
-        return Fraction(m.minutes)
-    return Fraction(m.units)
+        return m.minutes
+    return m.units
+
+
+def _places(values: Iterable[Decimal | int]) -> int:
+    """Decimal places needed to write every value as an integer (10**places × value)."""
+    places = 0
+    for value in values:
+        if isinstance(value, Decimal):
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > places:
+                places = -exponent
+    return places
+
+
+def _scaled(value: Decimal | int, places: int) -> int:
+    return int(value.scaleb(places)) if isinstance(value, Decimal) else value * 10**places
+
+
+@dataclass
+class _Weights:
+    """One basis measured as integers: value of a member = ``w[code] / scale``."""
+
+    figures: dict[str, Decimal | int]
+    w: dict[str, int]
+    scale: int
+    places: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.w.values())
 
 
 def _weights(
-    basis: Basis, active: Sequence[MemberBasis], period_days: int
-) -> dict[str, tuple[Fraction, Fraction, Fraction]]:
-    """code → (figure, active fraction applied, value) for one basis."""
-    result = {}
-    for m in active:
-        figure = _figure(basis, m)
-        fraction = _F1 if basis.name.measured else Fraction(m.active_days, period_days)
-        result[m.code] = (figure, fraction, figure * fraction)
-    return result
+    basis: Basis, active: Sequence[MemberBasis], period_days: int, extra: Decimal | int = 0
+) -> _Weights:
+    """Integer weights of one basis; ``extra`` (common units) only fixes the scale."""
+    figures = {m.code: _figure(basis, m) for m in active}
+    places = _places([*figures.values(), extra])
+    unit = 10**places
+    if basis.name.measured:
+        w = {code: _scaled(f, places) for code, f in figures.items()}
+        return _Weights(figures, w, unit, places)
+    days = {m.code: m.active_days for m in active}
+    w = {code: _scaled(f, places) * days[code] for code, f in figures.items()}
+    return _Weights(figures, w, unit * period_days, places)
 
 
 def _common_quantity(basis: Basis, common_minutes: int, common_units: Decimal) -> Fraction:
@@ -608,69 +745,92 @@ def allocate(
         )
     _check_figures(_used_bases(key, common_minutes, common_units), members, active, year)
 
-    lines: dict[str, list[PartShare]] = {m.code: [] for m in active}
+    # Each line shares ``pool`` by integer weights: member m gets pool × w[m] / W, that is
+    # num × w[m] / den euros. Over a common denominator L every member's exact share is X[m] / L
+    # with X[m] an integer, so flooring and remainders are integer arithmetic.
+    lines: list[tuple[_Line, _Weights]] = []
+
+    def add_line(
+        part: KeyPart, basis: Basis, common: bool, pool: Fraction, weights: _Weights, total: int,
+        quantity: Fraction = _F0,
+    ) -> None:
+        factor = pool / total if total else _F0
+        lines.append((
+            _Line(part.basis, part.weight, basis, common, pool, Fraction(total, weights.scale),
+                  quantity, weights.scale, factor.numerator, factor.denominator, period_days),
+            weights,
+        ))
+
     for part in key.parts:
         part_pool = pool_f * Fraction(part.weight) / 100
-        words = describe_basis_fr(part.basis)
-        weights = _weights(part.basis, active, period_days)
-        direct_total = sum((v for _, _, v in weights.values()), _F0)
-        common = _F0
-        if part.basis.name.measured:
-            common = _common_quantity(part.basis, common_minutes, common_units)
+        common_raw: Decimal | int = 0
+        if part.basis.name is BasisName.HOURS:
+            common_raw = common_minutes
+        elif part.basis.name is BasisName.UNITS:
+            common_raw = Decimal(common_units)
+        weights = _weights(part.basis, active, period_days, common_raw)
+        direct = weights.total
+        common = _scaled(common_raw, weights.places)
         if key.common_by is not None and common > 0:
-            total = direct_total + common
+            total = direct + common
             common_pool = part_pool * common / total
             common_weights = _weights(key.common_by, active, period_days)
-            common_total = sum((v for _, _, v in common_weights.values()), _F0)
+            common_total = common_weights.total
             if common_total == 0 and common_pool != 0:
                 raise _no_basis(
                     key.common_by, common_pool,
                     f"travail commun {describe_basis_fr(key.common_by, common=True)}",
                 )
-            for code, (figure, fraction, value) in weights.items():
-                lines[code].append(PartShare(
-                    part.basis, part.weight, part.basis, False, part_pool, figure, fraction,
-                    value, total, part_pool * value / total,
-                ))
-                c_figure, c_fraction, c_value = common_weights[code]
-                lines[code].append(PartShare(
-                    part.basis, part.weight, key.common_by, True, common_pool, c_figure,
-                    c_fraction, c_value, common_total,
-                    common_pool * c_value / common_total if common_total else _F0, common,
-                ))
+            add_line(part, part.basis, False, part_pool, weights, total)
+            add_line(part, key.common_by, True, common_pool, common_weights, common_total,
+                     Fraction(common, 10**weights.places))
             continue
-        if direct_total == 0 and part_pool != 0:
+        if direct == 0 and part_pool != 0:
             extra = ""
             if common > 0:
                 extra = (
                     " Il n'y a que du travail commun : ajoutez « common_by=... » à la clé "
                     "pour dire comment le partager."
                 )
-            raise _no_basis(part.basis, part_pool, words, extra)
-        for code, (figure, fraction, value) in weights.items():
-            lines[code].append(PartShare(
-                part.basis, part.weight, part.basis, False, part_pool, figure, fraction, value,
-                direct_total, part_pool * value / direct_total if direct_total else _F0,
-            ))
+            raise _no_basis(part.basis, part_pool, describe_basis_fr(part.basis), extra)
+        add_line(part, part.basis, False, part_pool, weights, direct)
 
-    exacts = {code: sum((p.exact for p in parts), _F0) for code, parts in lines.items()}
-    if sum(exacts.values(), _F0) != pool_f:  # pragma: no cover - an engine bug, not bad input
+    denominator = 1
+    for line, _ in lines:
+        denominator = math.lcm(denominator, line.den)
+    factors = [(line.num * (denominator // line.den), weights.w) for line, weights in lines]
+    cents_of = 100
+    exact_x = {
+        m.code: sum(f * w[m.code] for f, w in factors) * cents_of for m in active
+    }  # exact share in cents = exact_x / denominator
+    pool_cents = int(pool_f * 100)
+    if sum(exact_x.values()) != pool_cents * denominator:  # pragma: no cover - an engine bug
         raise AllocationError("Erreur interne : les parts exactes ne font pas le total.")
-    rounded = round_to_cents(exacts)
-    shares = tuple(
-        MemberShare(
-            code=m.code,
+    floors = {code: x // denominator for code, x in exact_x.items()}
+    left = pool_cents - sum(floors.values())
+    ranked = sorted(exact_x, key=lambda code: (-(exact_x[code] % denominator), code))
+    bonus = set(ranked[:left])
+    fractions: dict[int, Fraction] = {}
+    shares = []
+    for m in active:
+        code = m.code
+        extra_cent = 1 if code in bonus else 0
+        if m.active_days not in fractions:
+            fractions[m.active_days] = Fraction(m.active_days, period_days)
+        shares.append(MemberShare(
+            code=code,
             active_days=m.active_days,
-            active_fraction=Fraction(m.active_days, period_days),
-            parts=tuple(lines[m.code]),
-            exact=rounded[m.code].exact,
-            floored=rounded[m.code].floored,
-            adjustment=rounded[m.code].adjustment,
-            amount=rounded[m.code].amount,
-        )
-        for m in active
-    )
-    return result(shares)
+            active_fraction=fractions[m.active_days],
+            parts=tuple(
+                PartShare(line, weights.w[code], weights.figures[code], m.active_days)
+                for line, weights in lines
+            ),
+            exact=Fraction(exact_x[code], denominator * 100),
+            floored=cents_to_decimal(floors[code]),
+            adjustment=cents_to_decimal(extra_cent),
+            amount=cents_to_decimal(floors[code] + extra_cent),
+        ))
+    return result(tuple(shares))
 
 
 # --------------------------------------------------------------------------- step-down
@@ -687,7 +847,7 @@ def step_down(
         )
     pool_f = _pool_fraction(pool)
     codes = [s.code for s in services]
-    twice = sorted({c for c in codes if codes.count(c) > 1})
+    twice = sorted(c for c, n in Counter(codes).items() if n > 1)
     if twice:
         raise InvalidFigure(f"Service présent deux fois : {', '.join(twice)}.", twice)
     values = {

@@ -21,6 +21,7 @@ on invoices (« 25 % part égale + 75 % au prorata des heures »).
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -72,7 +73,7 @@ class Basis:
         if not self.fixed:
             raise InvalidFixedPercentages("fixed(...) doit nommer au moins un adhérent.")
         codes = [c for c, _ in self.fixed]
-        twice = sorted({c for c in codes if codes.count(c) > 1})
+        twice = sorted(c for c, n in Counter(codes).items() if n > 1)
         if twice:
             raise InvalidFixedPercentages(
                 f"fixed(...) nomme deux fois : {', '.join(twice)}.", twice
@@ -148,7 +149,7 @@ class Key:
         if not self.parts:
             raise InvalidKey("Une clé a au moins une part.")
         names = [p.basis.name for p in self.parts]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = sorted(n for n, k in Counter(names).items() if k > 1)
         if twice:
             raise InvalidKey(f"La base « {twice[0]} » apparaît deux fois dans la clé.")
         total = sum((p.weight for p in self.parts), Decimal(0))

@@ -19,6 +19,7 @@ recomputes from the formulas equal the stored amounts to the cent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,7 +45,7 @@ from accounting.allocation.keys import (
 )
 from accounting.allocation.runs import KeyComparison, PeriodAllocation, ServiceAllocation
 from accounting.costs import Cost, lines_between
-from accounting.workbooks.cells import text_cell
+from accounting.workbooks.cells import starts_formula, text_cell
 
 MONEY = '#,##0.00 "€"'
 EXACT = '#,##0.000000 "€"'
@@ -110,42 +111,61 @@ class _Sheet:
     def __init__(self, wb: Workbook, title: str) -> None:
         self.ws = wb.create_sheet(title)
         self.rows = 0
+        self.cells = 0
+        self._styles: dict[tuple[Any, ...], Any] = {}
         # sheet properties and views are written before the first row in write-only mode
         self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
+    def _style(self, key: tuple[Any, ...]) -> Any:
+        """The style array of a combination, built once per sheet: setting fonts and formats
+        through openpyxl's descriptors costs more than writing the cell."""
+        style = self._styles.get(key)
+        if style is None:
+            fmt, font, fill, border, wrap = key
+            template = WriteOnlyCell(self.ws)
+            if fmt:
+                template.number_format = fmt
+            if font:
+                template.font = font
+            if fill:
+                template.fill = fill
+            if border:
+                template.border = border
+            if wrap:
+                template.alignment = _WRAP
+            style = self._styles[key] = template._style
+        return style
+
     def cell(self, value: Any, fmt: str | None = None, *, bold: bool = False,
              font: Font | None = None, fill: PatternFill | None = None,
-             border: Border | None = None, wrap: bool = False) -> WriteOnlyCell:
-        if isinstance(value, str):  # text is never a formula here: see formula()
-            cell = text_cell(self.ws, value)
-        else:
-            cell = WriteOnlyCell(self.ws, value=value)
-        if fmt:
-            cell.number_format = fmt
-        if bold or font:
-            cell.font = font or _BOLD
-        if fill:
-            cell.fill = fill
-        if border:
-            cell.border = border
-        if wrap:
-            cell.alignment = _WRAP
+             border: Border | None = None, wrap: bool = False) -> Any:
+        """A value (cell); text is always text (see formula() for our own formulas)."""
+        key = (fmt, font or (_BOLD if bold else None), fill, border, wrap)
+        if starts_formula(value):
+            cell = text_cell(self.ws, value)  # its own style array: quotePrefix is set on it
+            if any(key):
+                cell._style = copy(self._style(key))
+                cell.quotePrefix = True
+            return cell
+        if not any(key):
+            return value  # a plain value: openpyxl writes it without a cell object of ours
+        cell = WriteOnlyCell(self.ws, value=value)
+        cell._style = self._style(key)  # shared, never changed: cells are written and gone
         return cell
 
     def formula(self, text: str, fmt: str | None = None, **style: Any) -> WriteOnlyCell:
         """A formula we wrote ourselves (never from user text)."""
         cell = WriteOnlyCell(self.ws, value=text)
-        if fmt:
-            cell.number_format = fmt
-        if style.get("bold"):
-            cell.font = _BOLD
-        if style.get("border"):
-            cell.border = style["border"]
+        key = (fmt, _BOLD if style.get("bold") else None, None, style.get("border"), False)
+        if any(key):
+            cell._style = self._style(key)
         return cell
 
     def append(self, values: Iterable[Any]) -> int:
-        self.ws.append(list(values))
+        row = list(values)
+        self.ws.append(row)
         self.rows += 1
+        self.cells += len(row)
         return self.rows
 
     def header(self, titles: Sequence[str]) -> int:
@@ -193,7 +213,7 @@ def _sheet_names(result: PeriodAllocation) -> dict[str, str]:
     return names
 
 
-def _summary(wb: Workbook, result: PeriodAllocation, status: str) -> None:
+def _summary(wb: Workbook, result: PeriodAllocation, status: str) -> int:
     sheet = _Sheet(wb, SUMMARY)
     services = [s for s in result.services if s.allocation is not None]
     n = len(services)
@@ -248,6 +268,7 @@ def _summary(wb: Workbook, result: PeriodAllocation, status: str) -> None:
         chart.width = max(18.0, min(60.0, 1.2 * len(amounts)))
         chart.height = 9.0
         sheet.ws.add_chart(chart, f"{_col(5 + n)}{header_row}")
+    return sheet.cells
 
 
 def _part_title(part: PartShare) -> str:
@@ -258,17 +279,21 @@ def _part_title(part: PartShare) -> str:
     return f"{format_percent(part.weight)} % {head}" if part.weight != 100 else head
 
 
-def _basis_text(share: MemberShare) -> str:
+def _basis_text(share: MemberShare, totals: dict[Any, str]) -> str:
+    """« 1 part sur 3 ; 10 h sur 60 h » (the totals, the same for every member, cached)."""
     texts = []
     for part in share.parts:
-        value = format_basis_value_fr(part.basis, part.value)
-        total = format_basis_value_fr(part.basis, part.total, total=True)
+        value = format_basis_value_fr(part.basis, part.value_number())
+        key = (part.basis, part.total)
+        total = totals.get(key)
+        if total is None:
+            total = totals[key] = format_basis_value_fr(part.basis, part.total, total=True)
         texts.append(f"{value} sur {total}")
     return " ; ".join(texts)
 
 
 def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocation,
-                   title: str) -> None:
+                   title: str) -> int:
     sheet = _Sheet(wb, title)
     allocation = item.allocation
     assert allocation is not None
@@ -300,15 +325,17 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
     members = result.member_by_code
     first = header_row + 1
     pool = allocation.pool
+    totals: dict[Any, str] = {}
+    eight = Decimal("1e-8")
     for share in shares:
+        exact = share.exact_decimal
         sheet.append([
             sheet.cell(share.code), sheet.cell(members[share.code].name),
-            sheet.cell(share.active_days, INTEGER), sheet.cell(_basis_text(share)),
-            *[sheet.cell(to_decimal(p.exact, 6), EXACT) for p in share.parts],
-            sheet.cell(to_decimal(share.exact / Fraction(pool), 8) if pool else Decimal(0),
-                       PERCENT),
-            sheet.cell(share.exact_decimal, EXACT),
-            sheet.cell(to_decimal(share.rounding, 6), EXACT),
+            sheet.cell(share.active_days, INTEGER), sheet.cell(_basis_text(share, totals)),
+            *[sheet.cell(p.exact_decimal(6), EXACT) for p in share.parts],
+            sheet.cell((exact / pool).quantize(eight) if pool else Decimal(0), PERCENT),
+            sheet.cell(exact, EXACT),
+            sheet.cell(share.amount - exact, EXACT),
             sheet.cell(share.amount, MONEY),
         ])
     last = max(sheet.rows, first)
@@ -335,9 +362,10 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
                       sheet.cell(", ".join(allocation.excluded))])
     sheet.ws.auto_filter.ref = f"A{header_row}:{_col(amount_col)}{last}"
     sheet.print_setup(header_row)
+    return sheet.cells
 
 
-def _charges_sheet(wb: Workbook, charges: Sequence[ChargeRow]) -> None:
+def _charges_sheet(wb: Workbook, charges: Sequence[ChargeRow]) -> int:
     sheet = _Sheet(wb, CHARGES)
     sheet.widths([12, 14, 12, 11, 40, 26, 16, 15, 18])
     sheet.ws.freeze_panes = "A2"
@@ -358,9 +386,10 @@ def _charges_sheet(wb: Workbook, charges: Sequence[ChargeRow]) -> None:
     ])
     sheet.ws.auto_filter.ref = f"A1:I{last}"
     sheet.print_setup(1)
+    return sheet.cells
 
 
-def _time_sheet(wb: Workbook, result: PeriodAllocation) -> None:
+def _time_sheet(wb: Workbook, result: PeriodAllocation) -> int:
     sheet = _Sheet(wb, TIME)
     sheet.widths([12, 30, 14, 12, 12, 12])
     sheet.ws.freeze_panes = "A2"
@@ -398,6 +427,7 @@ def _time_sheet(wb: Workbook, result: PeriodAllocation) -> None:
     ])
     sheet.ws.auto_filter.ref = f"A1:F{last}"
     sheet.print_setup(1)
+    return sheet.cells
 
 
 def write_allocation_workbook(
@@ -408,17 +438,18 @@ def write_allocation_workbook(
     status: str = "",
     author: str = "Mutualise",
     company: str = "",
-) -> None:
-    """Write the workbook of ``result`` (a preview or a stored run) to ``out``."""
+) -> int:
+    """Write the workbook of ``result`` (a preview or a stored run) to ``out``; returns the
+    number of cells written."""
     wb = Workbook(write_only=True)
     status = status or "Aperçu : répartition calculée, non enregistrée."
-    _summary(wb, result, status)
+    cells = _summary(wb, result, status)
     names = _sheet_names(result)
     for item in result.services:
         if item.allocation is not None:
-            _service_sheet(wb, result, item, names[item.service.code])
-    _charges_sheet(wb, charges)
-    _time_sheet(wb, result)
+            cells += _service_sheet(wb, result, item, names[item.service.code])
+    cells += _charges_sheet(wb, charges)
+    cells += _time_sheet(wb, result)
     props = wb.properties
     props.title = f"Répartition des services mutualisés — {result.period_label}"
     props.subject = f"Répartition {result.period_code}"
@@ -432,6 +463,7 @@ def write_allocation_workbook(
     if company:
         props.identifier = company
     wb.save(out)
+    return cells
 
 
 def write_key_comparison_workbook(comparison: KeyComparison, out: str | Path | IO[bytes]) -> None:
