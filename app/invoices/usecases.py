@@ -1,8 +1,8 @@
 """The invoicing use cases as the web and the CLI run them: the domain act, then the ledger's
 posting of it, in the same transaction (the caller commits once; an error rolls both back).
 
-Ledger (issue 6): post the journal entries where the comments say so. Each function gets the
-documents or payments the domain returned.
+Ledger (issue 6): each function posts the journal entries of the documents or payments the
+domain returned (``accounting.ledger.posting``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from accounting.invoicing.models import Invoice, Payment
 from accounting.invoicing.payments import record_payment
 from accounting.invoicing.services import create_credit_note, issue_invoices
+from accounting.ledger.posting import post_credit_note, post_issued, post_payment
 from accounting.periods import Period
 from imports.payments import PaymentPreview, import_payments
 
@@ -28,7 +29,7 @@ def issue_period(
     invoices = issue_invoices(
         session, period, issue_date=issue_date, issued_by=issued_by, invoice_ids=invoice_ids
     )
-    # Ledger: post the sales journal (VT) entry of each invoice here.
+    post_issued(session, invoices)  # the sales journal (VT) entry of each invoice
     return invoices
 
 
@@ -41,14 +42,14 @@ def credit_invoice(
         session, invoice, reason=reason, amount=amount, issue_date=issue_date,
         issued_by=issued_by,
     )
-    # Ledger: post the credit note's sales journal (VT) entry here.
+    post_credit_note(session, note)  # its reversing sales journal (VT) entry
     return note
 
 
 def pay(session: Session, **kwargs: Any) -> Payment:
     """Record a payment (and post its bank entry); see ``record_payment`` for the arguments."""
     payment = record_payment(session, **kwargs)
-    # Ledger: post the bank journal (BQ) entry of ``payment`` here.
+    post_payment(session, payment)  # its bank journal (BQ) entry
     return payment
 
 
@@ -57,5 +58,6 @@ def import_statement(
 ) -> PaymentPreview:
     """Import a bank statement (and post a bank entry per payment recorded)."""
     preview = import_payments(session, data, filename, today=today)
-    # Ledger: post the bank journal (BQ) entry of each of ``preview.recorded`` here.
+    for payment in preview.recorded:
+        post_payment(session, payment)  # the bank journal (BQ) entry of each payment
     return preview
