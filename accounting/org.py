@@ -3,7 +3,8 @@ and the people who use the application.
 
 Invariants: a member's code is unique and never reused; a member with records is never
 deleted, it leaves (``left_on``); SIRET, SIREN, VAT numbers and IBAN are validated with
-python-stdnum before they are stored (see :func:`validate_identifiers`).
+python-stdnum before they are stored (the ``validate_*`` functions below, called by every way in:
+the admin forms, the imports and the configuration file).
 """
 
 from __future__ import annotations

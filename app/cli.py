@@ -115,7 +115,12 @@ def create_user(
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Serve the app (development server; use gunicorn in production, see README)."""
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): Flask ignores it inside a `flask` CLI command (FLASK_RUN_FROM_CLI).
+    click.echo(f"Serving on http://{host}:{port} (Ctrl+C to stop).")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 for _area in AREAS:

@@ -6,7 +6,7 @@ Design:
 - The file is parsed with PyYAML's *composer* only, and values are built here: floats become
   exact ``Decimal`` (``12.50`` never goes through a float), ``0612`` stays the text ``0612``,
   dates must be ``YYYY-MM-DD``, and aliases, merge keys, duplicate keys and custom tags are
-  refused. Each value's line is kept, so an error reads ``services[1].code (ligne 14) : ...``.
+  refused. Each key's line is kept, so an error reads ``services[1].code (ligne 14) : ...``.
 - :func:`validate_configuration` checks the whole file before anything is written and returns
   a :class:`Plan` of parsed values, or raises :class:`ConfigRefused` with *every* bad field,
   each named by its path (``carrier.siret``, ``services[1].code``, ``members[3].figures.2025``;
@@ -212,6 +212,22 @@ def sections() -> dict[str, Section]:
 # ------------------------------------------------------------------------------- reading
 
 _STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _Loader(yaml.SafeLoader):
+    """Refuses aliases while parsing: no shared nodes, no exponential « billion laughs »."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "les alias YAML (*nom) ne sont pas acceptés", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -233,7 +249,7 @@ def load_configuration(source: str | bytes) -> tuple[Any, dict[str, int]]:
     if len(source) > MAX_BYTES:
         raise ConfigRefused([ConfigError("", "Fichier trop volumineux (au plus 5 Mo).")])
     try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
+        root = yaml.compose(source, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -260,21 +276,22 @@ class _Builder:
     def __init__(self) -> None:
         self.lines: dict[str, int] = {}
         self.errors: list[ConfigError] = []
-        self._seen: set[int] = set()
 
     def error(self, path: str, node: yaml.Node, message: str) -> None:
         self.errors.append(ConfigError(path, message, node.start_mark.line + 1))
 
-    def build(self, node: yaml.Node, path: str) -> Any:
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if id(node) in self._seen:
-            self.error(path, node, "les alias YAML (*nom) ne sont pas acceptés.")
-            return None
-        if not isinstance(node, yaml.ScalarNode):
-            self._seen.add(id(node))
+    def build(self, node: yaml.Node, path: str, line: int | None = None) -> Any:
+        """The value of ``node``; ``line`` is where it is named (its key, or its list item)."""
+        self.lines.setdefault(path, line or node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                self.error(path, node, f"type YAML {node.tag} non pris en charge.")
+                return None
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.error(path, node, f"type YAML {node.tag} non pris en charge.")
+                return None
             return [self.build(item, child(path, i)) for i, item in enumerate(node.value)]
         return self._scalar(node, path)
 
@@ -288,7 +305,7 @@ class _Builder:
             if key in result:
                 self.error(child(path, key), key_node, f"clé « {key} » en double.")
                 continue
-            result[key] = self.build(value_node, child(path, key))
+            result[key] = self.build(value_node, child(path, key), key_node.start_mark.line + 1)
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: str) -> Any:
@@ -713,6 +730,18 @@ class ApplyResult:
         return self.changes > 0
 
 
+def audit_mark(session: Session) -> int:
+    """The last audit event id: :func:`changes_since` counts the changes made after it."""
+    session.flush()
+    return session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0))) or 0
+
+
+def changes_since(session: Session, mark: int) -> int:
+    """How many audit events (so, changes) were written since :func:`audit_mark`."""
+    session.flush()
+    return session.scalar(select(func.count()).where(AuditEvent.id > mark)) or 0
+
+
 def _set_fields(obj: Any, values: Mapping[str, Any]) -> None:
     """Assign only what differs, so an unchanged field is never marked dirty."""
     for key, value in values.items():
@@ -734,14 +763,12 @@ def apply_configuration(
     else:
         data, lines = load_configuration(source)
     plan = validate_configuration(session, data, lines)
-    session.flush()
-    start = session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
+    start = audit_mark(session)
     try:
         _apply_plan(session, plan)
-        session.flush()
     except ConfigRefused as exc:
         raise ConfigRefused(_locate(exc.errors, plan.lines)) from None
-    changes = session.scalar(select(func.count()).where(AuditEvent.id > start)) or 0
+    changes = changes_since(session, start)
     if changes:
         record_audit(
             session, "setup", "configuration", after={"file": filename, "changes": changes}
@@ -873,8 +900,8 @@ def export_configuration(session: Session) -> dict[str, Any]:
     return data
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """libyaml's emitter when PyYAML has it (several times faster), else the Python one."""
 
 
 def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:

@@ -37,6 +37,9 @@ NAV: list[NavItem] = [
     NavItem("Factures", "invoices.index", frozenset({A, C, T, M})),
     NavItem("Paiements", "invoices.payments", frozenset({A, C, T})),
     NavItem("Comptabilité", "ledger.journal", frozenset({A, C, T, M})),
+    NavItem("Nos chiffres", "admin.my_figures", frozenset({M})),
+    NavItem("Chiffres des adhérents", "admin.figures", frozenset({T})),
+    NavItem("Journal", "admin.audit", frozenset({T})),
     NavItem("Administration", "admin.index", frozenset({A})),
 ]
 

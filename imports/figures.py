@@ -17,6 +17,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
+from accounting.db import transaction_lock
 from accounting.org import Member, MemberFigures
 from imports.errors import ErrorList
 from imports.members import (
@@ -171,6 +172,8 @@ def existing_figures(
 
 def import_figures(session: Session, table: Table) -> ImportResult:
     """Apply a figures file (all-or-nothing); flushes, the caller commits."""
+    # One import at a time: the same file sent twice at once is added once.
+    transaction_lock(session, "mutualise:import:figures")
     rows = check_figures(session, table)
     ids = members_by_code(session, {r.member_code for r in rows})
     existing = existing_figures(session, [(ids[r.member_code], r.year) for r in rows])

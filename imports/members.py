@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
+from accounting.db import transaction_lock
 from accounting.org import Member, OrgError, validate_siret, validate_vat_number
 from imports.errors import ErrorList, InvalidValue
 from imports.parsing import parse_date
@@ -305,6 +306,8 @@ def apply_member_values(session: Session, member: Member | None, values: Mapping
 
 def import_members(session: Session, table: Table) -> ImportResult:
     """Apply a members file (all-or-nothing); flushes, the caller commits."""
+    # One import at a time: the same file sent twice at once is added once.
+    transaction_lock(session, "mutualise:import:members")
     rows = check_members(session, table)
     existing = _existing_by_code(session, [r.values["code"] for r in rows])
     counts = {"created": 0, "updated": 0, "unchanged": 0}

@@ -42,7 +42,8 @@ def login() -> ResponseReturnValue:
             flash(refusal, "error")
             return render_template("auth/login.html", form=form), 200
         user.last_login_at = utcnow()
-        db.info["actor_id"], db.info["actor_label"] = user.id, user.email
+        # Not yet current_user: name the user for the audit of this commit explicitly.
+        db.info["actor"] = lambda: (user.id, user.email)
         db.commit()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))

@@ -41,14 +41,14 @@ class DemoUser:
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("coordination@valhorizon.example", "Claire Dumas", Role.ADMIN,
-             "demo-coordination", "admin"),
+             "demo-pilotage-2025", "admin"),
     DemoUser("comptable@valhorizon.example", "Julien Perrin", Role.ACCOUNTANT,
-             "demo-comptable", "accountant"),
+             "demo-ecritures-2025", "accountant"),
     DemoUser("developpement@valhorizon.example", "Sophie Bernard", Role.DEVELOPER,
-             "demo-developpement", "developer"),
-    DemoUser("tresorier@valhorizon.example", "Marc Lefèvre", Role.TREASURER, "demo-tresorier"),
+             "demo-prospection-2025", "developer"),
+    DemoUser("tresorier@valhorizon.example", "Marc Lefèvre", Role.TREASURER, "demo-budget-2025"),
     DemoUser("comptable@servemploi.example", "Nadia Roux", Role.MEMBER_ACCOUNTANT,
-             "demo-adherent"),
+             "demo-bilan-2025"),
 )  # fmt: skip
 #: The member the demo member accountant works for (the first member in a generated cluster).
 DEMO_MEMBER = "SERVEMPLOI"

@@ -1,0 +1,187 @@
+"""``mutualise demo``: the cluster of the seed document with its figures (and only those), one
+user per role, a plausible deterministic year of work and costs; twice duplicates nothing. The
+same generator builds larger synthetic clusters, deterministically."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from stdnum.eu import vat
+from stdnum.fr import siret
+
+from accounting.audit import AuditEvent
+from accounting.costs import Cost, Subsidy
+from accounting.org import Carrier, Member, MemberFigures, Role, Service, User
+from app.cli import cli
+from app.database import make_engine
+from app.demo import DEMO_USERS, load_demo
+from app.demo.cluster import _entries
+from app.migrate import upgrade
+from timesheets.models import Activity, UnitType, WorkEntry
+
+#: What the seed document gives, member by member (None: not given, so missing).
+DOCUMENT_FIGURES = {
+    "AIDVS": (Decimal("170000.00"), Decimal("6.000"), None, 7),
+    "SERVEMPLOI": (Decimal("500000.00"), Decimal("5.000"), 110, None),
+    "SERVDOM": (Decimal("120000.00"), Decimal("7.000"), None, None),
+    "SVP": (Decimal("150000.00"), Decimal("14.000"), None, None),
+    "COTESERV": (Decimal("600000.00"), None, None, None),
+    "DESSICA": (None, Decimal("11.000"), None, None),
+    "RECYCLERIE": (None, Decimal("9.000"), 8, None),
+    "SOLSTISS": (None, Decimal("9.000"), 8, None),
+}
+
+
+def _count(db: Session, model: type) -> int:
+    return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_the_demo_loads_the_cluster_of_the_seed_document_and_prints_the_logins(runner, db):
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    for user in DEMO_USERS:
+        assert f"{user.email:<36} {user.password}" in result.output
+    assert "for member SERVEMPLOI" in result.output
+
+    members = {m.code: m for m in db.scalars(select(Member))}
+    assert len(members) == 10
+    assert members["SVP"].legal_form == "SCOP"
+    assert members["SERVEMPLOI"].legal_form == "Association intermédiaire"
+    assert all(siret.is_valid(m.siret) for m in members.values())
+    assert all(vat.is_valid(m.vat_number) for m in members.values() if m.vat_number)
+    carrier = db.scalars(select(Carrier)).one()
+    assert (carrier.name, carrier.member.code) == ("Association Val Horizon", "VALHORIZON")
+    assert siret.is_valid(carrier.siret) and carrier.siret.startswith(carrier.siren)
+
+    figures = {
+        f.member.code: (f.revenue, f.headcount, f.insertion_workers, f.volunteers)
+        for f in db.scalars(select(MemberFigures).where(MemberFigures.year == 2025))
+    }
+    assert figures == DOCUMENT_FIGURES  # Val Horizon and Tremplin: nothing given, nothing filed
+
+    services = {s.code: s for s in db.scalars(select(Service))}
+    assert set(services) == {"COMPTA", "DEVELOPPEMENT", "FRAIS"}
+    assert services["FRAIS"].overheads_by == "costs"
+    activities = set(db.scalars(select(Activity.name)))
+    assert {"Étude micro-crèches", "Étude de faisabilité CAE", "Paie"} <= activities
+
+    users = {u.email: u for u in db.scalars(select(User))}
+    for demo in DEMO_USERS:
+        user = users[demo.email]
+        assert user.role_set == {demo.role}
+        assert user.check_password(demo.password)
+    accountant = users["comptable@servemploi.example"]
+    assert accountant.member.code == "SERVEMPLOI" and not accountant.sees_all_members
+
+    assert _count(db, WorkEntry) > 1000
+    assert _count(db, Cost) == 136 and _count(db, Subsidy) == 4
+
+
+def test_running_the_demo_twice_duplicates_nothing(runner, db) -> None:
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    models = (Member, User, Service, WorkEntry, Cost, Subsidy, MemberFigures, Activity, UnitType)
+    counts = {m: _count(db, m) for m in (*models, AuditEvent)}
+    again = runner.invoke(cli, ["demo"])
+    assert again.exit_code == 0
+    assert "Nothing to change: the demo is already loaded." in again.output
+    assert "(existing user: password unchanged)" in again.output
+    assert {m: _count(db, m) for m in counts} == counts
+
+
+def test_the_demo_year_of_work_is_plausible(runner, db) -> None:
+    runner.invoke(cli, ["demo"])
+    per_person_day: dict[tuple[int, object], int] = defaultdict(int)
+    members = {m.id: m for m in db.scalars(select(Member))}
+    activity_service = dict(db.execute(select(Activity.id, Activity.service_id)).all())
+    common = 0
+    for entry in db.scalars(select(WorkEntry)):
+        per_person_day[(entry.staff_id, entry.day)] += entry.minutes
+        assert entry.day.year == 2025 and entry.day.weekday() < 5
+        assert activity_service[entry.activity_id] == entry.service_id
+        if entry.member_id is None:
+            common += 1
+        else:
+            assert members[entry.member_id].is_active_on(entry.day)  # Sols'Tiss from April
+    assert max(per_person_day.values()) <= 8 * 60
+    assert common > 100  # the micro-crèche and CAE studies, the monthly meetings
+    studies = db.scalar(
+        select(func.sum(WorkEntry.minutes))
+        .join(Activity, Activity.id == WorkEntry.activity_id)
+        .where(Activity.name == "Étude micro-crèches")
+    )
+    assert studies > 100 * 60
+
+
+def test_the_demo_work_is_the_same_for_the_same_seed(runner, db) -> None:
+    runner.invoke(cli, ["demo"])
+    staff = {
+        role: db.scalars(select(User).where(User.email == user.email)).one()
+        for role, user in (("accountant", DEMO_USERS[1]), ("developer", DEMO_USERS[2]),
+                           ("admin", DEMO_USERS[0]))
+    }  # fmt: skip
+    first = list(_entries(db, 2025, 1, staff))
+    assert first == list(_entries(db, 2025, 1, staff))
+    assert first != list(_entries(db, 2025, 2, staff))
+    stored = db.scalar(select(func.sum(WorkEntry.minutes)))
+    assert stored == sum(row[2] for row in first)
+
+
+def _synthetic_dump(url: str) -> list[tuple]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            upgrade(connection=conn)
+            conn.commit()
+        with Session(engine) as session:
+            session.info["actor_label"] = "test"
+            report = load_demo(session, members=30, years=2, seed=7, entries=2_000)
+            session.commit()
+            assert (report.members, report.work_entries) == (30, 2_000)
+            again = load_demo(session, members=30, years=2, seed=7, entries=2_000)
+            session.commit()
+            assert not again.changed
+            return list(
+                session.execute(
+                    select(User.email, WorkEntry.day, WorkEntry.minutes, Member.code,
+                           Service.code, WorkEntry.quantity, WorkEntry.status)
+                    .join(User, User.id == WorkEntry.staff_id)
+                    .join(Service, Service.id == WorkEntry.service_id)
+                    .outerjoin(Member, Member.id == WorkEntry.member_id)
+                    .order_by(WorkEntry.import_key)
+                ).tuples()
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def test_a_synthetic_cluster_is_deterministic_and_idempotent(database_url, tmp_path) -> None:
+    from tests.conftest import fresh_database_url
+
+    dumps = []
+    for _ in range(2):
+        urls = fresh_database_url(database_url, tmp_path)
+        url = next(urls)
+        try:
+            dumps.append(_synthetic_dump(url))
+        finally:
+            urls.close()
+    assert len(dumps[0]) == 2_000
+    assert dumps[0] == dumps[1]
+    assert {row[1].year for row in dumps[0]} == {2024, 2025}
+
+
+def test_synthetic_members_have_valid_sirets_and_full_figures(db) -> None:
+    load_demo(db, members=20, entries=500, seed=3)
+    members = list(db.scalars(select(Member).where(Member.code.like("M%"))))
+    assert len(members) == 20
+    assert all(siret.is_valid(m.siret) for m in members)
+    assert _count(db, MemberFigures) == 20
+    assert db.scalar(select(func.count()).where(MemberFigures.revenue.is_(None))) == 0
+    scoped = db.scalars(select(User).where(User.member_id.is_not(None))).one()
+    assert (scoped.role_set, scoped.member.code) == ({Role.MEMBER_ACCOUNTANT}, "M0001")
+    # 20 members: 3 staff (the demo accountant and developer, one generated), 5 demo users.
+    assert _count(db, User) == 6
+    assert _count(db, WorkEntry) == 500
