@@ -40,9 +40,37 @@ FIRST_DAY = LAST_DAY.replace(year=LAST_DAY.year - 10)
 PASSWORD = "banc-d-essai-temps"
 
 
-def line(name: str, seconds: float, target: str, bare: float | None = None, note: str = "") -> None:
-    ratio = f"  ratio {seconds / bare:5.2f}x (bare {bare * 1000:8.1f} ms)" if bare else ""
-    print(f"{name:<44} {seconds * 1000:9.1f} ms   target {target:<22}{ratio} {note}")
+def line(
+    name: str,
+    seconds: float,
+    target: str,
+    bare: float | None = None,
+    note: str = "",
+    ratio: float | None = None,
+) -> None:
+    """One figure beside its target; with ``bare``, the ratio (``ratio`` when the median of
+    paired runs was measured, else ours / bare)."""
+    shown = ""
+    if bare:
+        shown = f"  ratio {ratio or seconds / bare:5.2f}x (bare {bare * 1000:8.1f} ms)"
+    print(f"{name:<44} {seconds * 1000:9.1f} ms   target {target:<22}{shown} {note}", flush=True)
+
+
+def paired(ours, bare, repeat: int = 9) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """Ours and the bare library alternated ``repeat`` times after a warm-up (the machine is
+    shared: both see the same load): medians of ours, of bare, and of the per-run ratios."""
+    ours()
+    bare()
+    mine, theirs = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        ours()
+        mine.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        bare()
+        theirs.append(time.perf_counter() - started)
+    median = statistics.median
+    return median(mine), median(theirs), median(m / t for m, t in zip(mine, theirs, strict=True))
 
 
 # ---------------------------------------------------------------- dataset
@@ -223,17 +251,25 @@ def bench_pages() -> None:
     month_start = today.replace(day=1).isoformat()
     con = sqlite3.connect(DB_PATH)
 
-    def bare_list() -> None:
-        con.execute(
-            "SELECT w.id, w.day, u.name, m.code, s.code, a.name, w.minutes, w.status FROM work_entries w "
-            "JOIN users u ON u.id = w.staff_id JOIN services s ON s.id = w.service_id "
-            "LEFT JOIN members m ON m.id = w.member_id LEFT JOIN activities a ON a.id = w.activity_id "
-            "WHERE w.day >= ? ORDER BY w.day DESC, w.id DESC LIMIT 50",
-            (month_start,),
-        ).fetchall()
-        con.execute(
-            "SELECT count(*), sum(minutes) FROM work_entries WHERE day >= ?", (month_start,)
-        ).fetchall()
+    month_end = (today.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    joins = (
+        "FROM work_entries w JOIN users u ON u.id = w.staff_id JOIN services s ON s.id = w.service_id "
+        "LEFT JOIN members m ON m.id = w.member_id LEFT JOIN activities a ON a.id = w.activity_id "
+    )
+    columns = "SELECT w.id, w.day, u.name, m.code, s.code, a.name, w.minutes, w.quantity, w.note, w.status "
+
+    def bare_list(where: str, args: tuple, order: str, offset: int):  # type: ignore[no-untyped-def]
+        """sqlite3 alone: the page's rows and the count and sum of the filtered set."""
+
+        def run() -> None:
+            con.execute(
+                f"{columns}{joins}{where} ORDER BY {order} LIMIT 50 OFFSET {offset}", args
+            ).fetchall()
+            con.execute(
+                f"SELECT count(*), sum(minutes) FROM work_entries w {where}", args
+            ).fetchall()
+
+        return run
 
     def page(url: str):  # type: ignore[no-untyped-def]
         def get() -> None:
@@ -242,25 +278,32 @@ def bench_pages() -> None:
 
         return get
 
-    bare = timed(bare_list)
-    line(
-        "list page (current month, 50 rows + totals)",
-        timed(page("/temps/saisies")),
-        "< 100 ms",
-        bare,
-    )
-    line(
-        "list page, month sorted by staff, page 20",
-        timed(page("/temps/saisies?tri=staff&page=20")),
-        "< 100 ms",
-        bare,
-    )
-    line(
-        "list page, ten years (no date filter), page 2",
-        timed(page("/temps/saisies?du=&au=&page=2"), repeat=3),
-        "(information)",
-        bare,
-    )
+    month = ("WHERE w.day BETWEEN ? AND ?", (month_start, month_end.isoformat()))
+    for name, url, bare, target, repeat in (
+        (
+            "list page (current month, 50 rows + totals)",
+            "/temps/saisies",
+            bare_list(*month, "w.day DESC, w.id DESC", 0),
+            "< 100 ms",
+            9,
+        ),
+        (
+            "list page, month sorted by staff, page 20",
+            "/temps/saisies?tri=staff&page=20",
+            bare_list(*month, "u.name, w.day DESC, w.id", 950),
+            "< 100 ms",
+            9,
+        ),
+        (
+            "list page, ten years (no date filter), page 2",
+            "/temps/saisies?du=&au=&page=2",
+            bare_list("", (), "w.day DESC, w.id DESC", 50),
+            "(information)",
+            3,
+        ),
+    ):
+        ours, bare_s, ratio = paired(page(url), bare, repeat)
+        line(name, ours, target, bare_s, ratio=ratio)
     week_day = (today - timedelta(days=7)).isoformat()
 
     def bare_week() -> None:
@@ -270,12 +313,13 @@ def bench_pages() -> None:
             (3, week_day, today.isoformat()),
         ).fetchall()
 
-    line(
-        "weekly grid of one staff",
-        timed(page(f"/temps/semaine?jour={week_day}&intervenant=3")),
-        "< 100 ms",
-        timed(bare_week),
+    ours, bare_s, ratio = paired(page(f"/temps/semaine?jour={week_day}&intervenant=3"), bare_week)
+    line("weekly grid of one staff", ours, "< 100 ms", bare_s, ratio=ratio)
+    ours, bare_s, ratio = paired(
+        page("/temps/adherents.json"),
+        lambda: con.execute("SELECT code, name FROM members ORDER BY code").fetchall(),
     )
+    line("member suggestions (1 000 members, JSON)", ours, "(information)", bare_s, ratio=ratio)
     con.close()
 
 
@@ -327,9 +371,10 @@ def _import_csv(rows: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def bench_import(rows: int = 100_000) -> None:
+def bench_import(rows: int = 100_000, repeat: int = 3) -> None:
     """Our import (read, validate, resolve, check rules, fingerprint, insert) against
-    pandas.read_csv of the same file plus a bare bulk insert of the same rows."""
+    pandas.read_csv of the same file plus a bare bulk insert of the same rows, alternated
+    ``repeat`` times in the same run (both rolled back each time); the medians are reported."""
     import shutil
 
     import pandas
@@ -343,51 +388,67 @@ def bench_import(rows: int = 100_000) -> None:
 
     data = _import_csv(rows)
     work = CACHE / "import-bench.db"
-    # A smaller copy: the import checks the day totals against the stored entries.
+    # A copy: the import checks the day totals against the stored entries.
     shutil.copy(DB_PATH, work)
     engine = make_engine(f"sqlite:///{work}")
     actor = User(email="bench", name="bench", roles=Role.ADMIN.value)
 
-    started = time.perf_counter()
-    frame = pandas.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False)
-    pandas_read = time.perf_counter() - started
-    records = [
-        {
-            "staff_id": 2,
-            "day": date(2016, 1, 4),
-            "minutes": 90,
-            "member_id": 1,
-            "service_id": 1,
-            "activity_id": None,
-            "unit_type_id": None,
-            "quantity": None,
-            "note": note,
-            "status": "draft",
-            "review_comment": "",
-            "import_key": f"bare-{i}",
-        }
-        for i, note in enumerate(frame["Commentaire"])
-    ]
-    with Session(engine) as session:
+    def bare() -> tuple[float, float]:
         started = time.perf_counter()
-        session.execute(insert(WorkEntry.__table__), records)
-        bare_insert = time.perf_counter() - started
-        session.rollback()
-    bare = pandas_read + bare_insert
-    with Session(engine) as session:
-        started = time.perf_counter()
-        report = import_file(session, actor, data, "bench.csv")
-        ours = time.perf_counter() - started
-        assert report.added == rows, report.summary()
-        session.rollback()
+        frame = pandas.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False)
+        read = time.perf_counter() - started
+        records = [
+            {
+                "staff_id": 2,
+                "day": date(2016, 1, 4),
+                "minutes": 90,
+                "member_id": 1,
+                "service_id": 1,
+                "activity_id": None,
+                "unit_type_id": None,
+                "quantity": None,
+                "note": note,
+                "status": "draft",
+                "review_comment": "",
+                "import_key": f"bare-{i}",
+            }
+            for i, note in enumerate(frame["Commentaire"])
+        ]
+        with Session(engine) as session:
+            started = time.perf_counter()
+            session.execute(insert(WorkEntry.__table__), records)
+            inserted = time.perf_counter() - started
+            session.rollback()
+        return read, inserted
+
+    def ours() -> float:
+        with Session(engine) as session:
+            started = time.perf_counter()
+            report = import_file(session, actor, data, "bench.csv")
+            seconds = time.perf_counter() - started
+            assert report.added == rows, report.summary()
+            session.rollback()
+        return seconds
+
+    samples = []
+    for _ in range(repeat):
+        read, inserted = bare()
+        samples.append((ours(), read, inserted))
     engine.dispose()
     work.unlink(missing_ok=True)
+    median = statistics.median
+    ours_s = median(s[0] for s in samples)
+    bare_s = median(s[1] + s[2] for s in samples)
+    ratios = ", ".join(f"{s[0] / (s[1] + s[2]):.2f}" for s in samples)
     line(
         f"CSV import of {rows} rows (validate+insert)",
-        ours,
+        ours_s,
         "<= 3x bare",
-        bare,
-        f"(pandas.read_csv {pandas_read * 1000:.0f} ms + bulk insert {bare_insert * 1000:.0f} ms)",
+        bare_s,
+        f"(pandas.read_csv {median(s[1] for s in samples) * 1000:.0f} ms + bulk insert "
+        f"{median(s[2] for s in samples) * 1000:.0f} ms; median of {repeat}, ratio of each "
+        f"run {ratios}; median ratio "
+        f"{median(s[0] / (s[1] + s[2]) for s in samples):.2f}x)",
     )
 
 
