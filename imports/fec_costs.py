@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
 from accounting.costs import MODELS, CostInput, CostKind, add_cost, check_cost_input
+from accounting.db import transaction_lock
 from accounting.fec import FecRow
 from accounting.fec_check import FecIssue
 from accounting.ledger.errors import MappingError
@@ -126,7 +127,8 @@ def parse_rule(session: Session, text: str) -> Rule:
 def make_rule(session: Session, kind: str, pattern: str, service_code: str) -> Rule:
     service = session.scalars(select(Service).where(Service.code == service_code)).one_or_none()
     if service is None:
-        raise MappingError(f"Service « {service_code} » inconnu.")
+        known = ", ".join(session.scalars(select(Service.code).order_by(Service.code)))
+        raise MappingError(f"Service « {service_code} » inconnu (codes des services : {known}).")
     pattern = pattern.strip()
     if kind not in (ACCOUNT, ANALYTIC) or not pattern or len(pattern) > 50:
         raise MappingError(f"Règle « {pattern} » refusée.")
@@ -312,6 +314,8 @@ def import_fec_costs(
     """Add the costs and subsidies of the carrier's FEC at ``path`` (all-or-nothing; what was
     imported before is skipped); ``rules`` given are saved for next time when ``save``.
     Each cost posts its journal entry. Flushes; the caller commits."""
+    # One import at a time: the same file sent twice at once is added once.
+    transaction_lock(session, "mutualise:import:costs")
     preview = preview_fec_costs(session, path, rules, analytic_column=analytic_column)
     if rules is not None and save:
         save_rules(session, list(rules))

@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from accounting.costs import Cost
+from accounting.ledger.catchup import post_missing
+from accounting.ledger.models import Account, JournalEntry
 from accounting.org import Member, Role
 from tests.cluster_data import Cluster, build_cluster
 from tests.conftest import TEST_PASSWORD
@@ -60,6 +62,18 @@ def _invoice(world: World, which: str) -> int:
     return next(i.id for i in world.cluster.invoices if i.member_id == member.id)
 
 
+def _journal_entry(db: Session, world: World, which: str) -> int:
+    """The sales entry of the member's invoice (posted first: the cluster issues through the
+    domain, without the ledger)."""
+    post_missing(db)
+    invoice_id = _invoice(world, which)
+    return db.scalars(
+        select(JournalEntry.id).where(
+            JournalEntry.source_type == "invoice", JournalEntry.source_id == invoice_id
+        )
+    ).one()
+
+
 def _entry(db: Session, world: World, which: str) -> int:
     member = world.member(which)
     return db.scalars(
@@ -84,18 +98,27 @@ PARAMS: dict[str, Callable[[Session, World, str], Any]] = {
     "kind": lambda db, w, which: "cost",
     "user_id": lambda db, w, which: w.cluster.users[Role.MEMBER_ACCOUNTANT].id,
     "fmt": lambda db, w, which: "csv",
+    "journal_entry_id": _journal_entry,
+    "document_id": lambda db, w, which: _invoice(w, which),
+    "account_id": lambda db, w, which: db.scalars(select(Account.id).order_by(Account.id)).first(),
+    "year": lambda db, w, which: w.cluster.past.start.year,
 }
 #: Values that differ for one endpoint ((endpoint, parameter) -> value).
 ENDPOINT_PARAMS: dict[tuple[str, str], Any] = {
     ("admin.import_file", "kind"): "adherents",
     ("timesheets.summary", "fmt"): "xlsx",
+    ("ledger.document", "kind"): "invoice",
+    ("ledger.member_download", "fmt"): "xlsx",
+    ("ledger.journal_rename", "code"): "HA",
 }
 #: Query strings some routes need to answer (without them they answer 404 by design).
 ENDPOINT_QUERY: dict[str, Callable[[World], dict[str, str]]] = {
     "allocation.key_compare_xlsx": lambda w: {"service": "COMPTA", "cle": "equal"},
 }
 #: Parameters naming an object that belongs to one member (the scope test swaps them).
-MEMBER_BOUND = frozenset({"member_id", "member_code", "invoice_id", "entry_id"})
+MEMBER_BOUND = frozenset(
+    {"member_id", "member_code", "invoice_id", "entry_id", "journal_entry_id", "document_id"}
+)
 #: Access the admin area must keep (a route loosened by mistake fails here too, not only in
 #: the generic rule below).
 ADMIN_AREA = {
@@ -107,6 +130,7 @@ ADMIN_AREA = {
 #: A view may refine its endpoint's rule per method: (endpoint, method) -> the roles allowed.
 METHOD_ACCESS: dict[tuple[str, str], set[Role]] = {
     ("allocation.periods", "POST"): {A},  # the treasurer sees the periods, the admin closes them
+    ("ledger.accounts", "POST"): {A},  # the chart is read by the bookkeepers, edited by the admin
 }
 #: Defects found by this matrix in other areas, reported and not yet fixed: (method, endpoint,
 #: test) -> what happens. Remove a line when its defect is fixed.
