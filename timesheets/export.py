@@ -2,11 +2,12 @@
 
 Design: the XLSX is written with openpyxl's write-only mode (rows streamed to disk, constant
 memory) and lxml; the styled cells (dates, hours) are built once per column and reused for
-every row, so styling costs nothing per cell. Typed cells: real dates, hours as numbers with a
-format, quantities as numbers; French headers, frozen header row, autofilter, and a totals row
-(``SUBTOTAL`` so that it follows the filter). User text never starts a formula
-(``accounting.workbooks.cells``). The CSV is ``;``-separated UTF-8 with a BOM, decimal comma,
-dates ``dd/mm/yyyy``: what French Excel opens without a wizard.
+every row, so styling costs nothing per cell; user text goes as plain strings, and only a text
+that could start a formula gets a cell forced to text. Typed cells: real dates, hours as
+numbers with a format, quantities as numbers; French headers, frozen header row, autofilter,
+and a totals row (``SUBTOTAL`` so that it follows the filter). User text never starts a
+formula (``accounting.workbooks.cells``). The CSV is ``;``-separated UTF-8 with a BOM, decimal
+comma, dates ``dd/mm/yyyy``: what French Excel opens without a wizard.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from accounting.workbooks.cells import put_text, safe_text, text_cell
+from accounting.workbooks.cells import put_text, safe_text, starts_formula, text_cell
 from timesheets.listing import COMMON_LABEL
 from timesheets.summaries import Summary
 
@@ -53,6 +54,17 @@ def _clean(text: Any) -> str:
         return ""
     text = str(text)
     return ILLEGAL_CHARACTERS_RE.sub("", text) if ILLEGAL_CHARACTERS_RE.search(text) else text
+
+
+def _text(cell: WriteOnlyCell, value: Any) -> Any:
+    """A user's text for a write-only row: the plain string when openpyxl keeps it as text
+    anyway (no cost), else ``cell`` forced to text (``put_text``) when it could start a formula
+    or read as an error code. A pre-built cell costs openpyxl a failed conversion per cell, so
+    only the few texts that need it get one."""
+    text = _clean(value)
+    if starts_formula(text) or text in ERROR_CODES:
+        return put_text(cell, text)
+    return text
 
 
 def _header(sheet: Any, titles: list[str]) -> list[WriteOnlyCell]:
@@ -99,17 +111,17 @@ def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes])
         hours_cell.value = minutes / 60
         out: list[Any] = [day_cell]
         for cell, value in zip(people_cells, _people(texts), strict=True):
-            out.append(put_text(cell, _clean(value)) if value else None)
+            out.append(_text(cell, value) if value else None)
         out.append(hours_cell)
         out.append(minutes)
-        out.append(put_text(text_cells[9], _clean(unit)) if unit else None)
+        out.append(_text(text_cells[9], unit) if unit else None)
         if quantity is not None:
             quantity_cell.value = quantity
             out.append(quantity_cell)
         else:
             out.append(None)
-        out.append(put_text(text_cells[11], _clean(note)) if note else None)
-        out.append(put_text(text_cells[12], status))
+        out.append(_text(text_cells[11], note) if note else None)
+        out.append(_text(text_cells[12], status))
         sheet.append(out)
         count += 1
 

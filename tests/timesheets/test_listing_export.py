@@ -198,3 +198,21 @@ def test_the_summary_downloads(db, cluster, logged):
         csv_buffer.getvalue().decode("utf-8-sig").split("\r\n")[2]
         == "2026-03;COMPTA;B;Bêta;0,50;30;20,000"
     )
+
+
+def test_xlsx_text_that_openpyxl_would_read_as_an_error_or_a_formula_stays_text():
+    row = (date(2026, 3, 2), "=HYPERLINK()", "e@x.fr", "A", "Alpha", "COMPTA", None, 60, None)
+    rows = [(*row, None, note, "Brouillon") for note in ("#N/A", "+33 6 12 34 56 78", "ok")]
+    buffer = io.BytesIO()
+    write_entries_xlsx(rows, buffer)
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert [(c.value, c.data_type) for c in (sheet["L2"], sheet["L3"], sheet["L4"])] == [
+        ("#N/A", "s"),
+        ("+33 6 12 34 56 78", "s"),
+        ("ok", "s"),
+    ]
+    assert (sheet["B2"].value, sheet["B2"].data_type, sheet["B2"].quotePrefix) == (
+        "=HYPERLINK()",
+        "s",
+        True,
+    )
