@@ -7,11 +7,12 @@ through float). Timestamps are timezone-aware UTC on both.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric
+from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -116,3 +117,18 @@ class Base(DeclarativeBase):
     #: Models with ``__audited__ = True`` have every insert, update and delete written to the
     #: audit log automatically (see accounting.audit).
     __audited__ = False
+
+
+def transaction_lock(session: Any, name: str, *, shared: bool = False) -> None:
+    """Hold the lock called ``name`` until the session's transaction ends (PostgreSQL advisory
+    lock; SQLite allows one writer at a time and needs none).
+
+    For what no row can be locked for: "the chain of seals", "which periods are closed", "an
+    import of work entries is running". ``shared`` holders exclude only the exclusive ones.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    conn.execute(text(f"SELECT {function}(:key)"), {"key": key})

@@ -12,6 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+#: The largest amount stored (``NUMERIC(14, 2)``): anything larger is refused when typed,
+#: rather than failing in the database (or in ``quantize``, past 28 digits).
+MAX_AMOUNT = Decimal("999999999999.99")
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
 
@@ -50,9 +53,14 @@ def parse_amount(text: str) -> Decimal:
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw):
         raise MoneyError(f"« {text} » n'est pas un montant")
     try:
-        return Decimal(raw)
+        value = Decimal(raw)
     except InvalidOperation as exc:  # pragma: no cover - the regex guards it
         raise MoneyError(f"« {text} » n'est pas un montant") from exc
+    if abs(value) > MAX_AMOUNT:
+        raise MoneyError(
+            f"« {text.strip()[:30]} » : montant trop grand (au plus 999 999 999 999,99 €)"
+        )
+    return value
 
 
 def cents(value: Decimal) -> Decimal:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select, text
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounting.audit import record_audit
-from accounting.db import Base, utcnow
+from accounting.db import Base, transaction_lock, utcnow
 from accounting.seal import Sealable, register_sealable, seal_record
 
 MONTHS_FR = [
@@ -78,6 +78,8 @@ def parse_period_code(code: str) -> tuple[PeriodKind, date, date]:
             "ou 2026 (année)"
         )
     year = int(match["year"])
+    if not 1900 <= year <= 2100:  # date() would raise a bare ValueError (a 500 at the edge)
+        raise PeriodError(f"période « {code} » : l'année doit être entre 1900 et 2100")
     if match["month"]:
         return (PeriodKind.MONTH, *period_bounds(PeriodKind.MONTH, year, int(match["month"])))
     if match["quarter"]:
@@ -147,23 +149,16 @@ def get_or_create_period(session: Session, code: str) -> Period:
     return period
 
 
-#: PostgreSQL advisory lock on "which periods are closed". Every writer of dated records holds
-#: it shared (:func:`closed_period_containing` takes it) until its transaction ends; closing
-#: and reopening hold it exclusive. So a period never closes under a write still in flight, and
-#: a write that starts during a close waits for it, then sees the period closed. (SQLite has
-#: one writer at a time: a transaction that read before a close fails to write instead.)
-PERIODS_LOCK_KEY = 72871002
-
-
 def hold_periods(session: Session, *, exclusive: bool = False) -> None:
-    """Keep the closed periods as they are until this transaction ends (see PERIODS_LOCK_KEY).
+    """Keep the closed periods as they are until this transaction ends.
 
-    Importers that read the closed periods themselves call it before reading them.
+    Every writer of dated records holds this lock shared (:func:`closed_period_containing`
+    takes it; importers that read the closed periods themselves call this first); closing and
+    reopening hold it exclusive. So a period never closes under a write still in flight, and a
+    write that starts during a close waits for it, then sees the period closed. (SQLite has one
+    writer at a time: a transaction that read before a close fails to write instead.)
     """
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        conn.execute(text(f"SELECT {function}(:key)"), {"key": PERIODS_LOCK_KEY})
+    transaction_lock(session, "mutualise:periods", shared=not exclusive)
 
 
 def closed_period_containing(session: Session, day: date) -> Period | None:

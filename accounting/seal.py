@@ -40,12 +40,11 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
-    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounting.audit import jsonable
-from accounting.db import Base, utcnow
+from accounting.db import Base, transaction_lock, utcnow
 
 GENESIS = "0" * 64
 
@@ -179,14 +178,9 @@ def link_hash(
 
 
 def _lock_chain(session: Session) -> None:
-    """Serialise appends: two links must never claim the same position.
-
-    PostgreSQL: a transaction-level advisory lock, released at commit or rollback. SQLite
-    allows one writer at a time; the unique ``seq`` and ``prev_hash`` are the last guard.
-    """
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(72871001)"))
+    """Serialise appends: two links must never claim the same position (released at commit
+    or rollback; the unique ``seq`` and ``prev_hash`` are the last guard)."""
+    transaction_lock(session, "mutualise:seals")
 
 
 def seal_record(session: Session, object_type: str, object_id: Any, action: str) -> Seal:

@@ -18,6 +18,8 @@ Design:
   e-mail, not a common password); forms use :class:`StrongPassword`, the CLI calls it directly.
 - **Behind a reverse proxy** ``PROXY_HOPS`` > 0 applies Werkzeug's ProxyFix, so the client
   address (rate limits) and the https scheme (secure cookies, redirects) are the real ones.
+- **Database refusals** that reach the edge (a unique constraint hit by two people saving at
+  once, SQLite busy) become a French 409 / 503 page after a rollback, never a bare 500.
 
 Wired by :func:`init_app`, called from ``create_app`` once the blueprints are registered.
 """
@@ -50,7 +52,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -375,6 +377,57 @@ def _too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
     )
 
 
+# ---------------------------------------------------------------- database conflicts
+
+
+def _integrity_error(error: IntegrityError) -> ResponseReturnValue:
+    """A constraint refused the write: two people saving the same thing at once (the second
+    one), or a check the form missed. Never a bare 500: nothing was saved, say so."""
+    from flask import current_app
+
+    from app.database import get_db
+
+    get_db().rollback()
+    current_app.logger.error("integrity error on %s %s: %s", request.method, request.path, error)
+    return (
+        render_template(
+            "errors/error.html",
+            code=409,
+            title="Enregistrement refusé",
+            message=(
+                "La base de données a refusé l'enregistrement (une donnée en double ou "
+                "incohérente, peut-être enregistrée au même moment par quelqu'un d'autre) : "
+                "rien n'a été enregistré. Rechargez la page et vérifiez avant de recommencer."
+            ),
+        ),
+        409,
+    )
+
+
+def _database_busy(error: OperationalError) -> ResponseReturnValue:
+    """SQLite's single writer was busy past the timeout, or PostgreSQL is unreachable."""
+    from flask import current_app
+
+    from app.database import get_db
+
+    get_db().rollback()
+    current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path,
+                             error)
+    return (
+        render_template(
+            "errors/error.html",
+            code=503,
+            title="Base de données occupée",
+            message=(
+                "La base de données n'a pas pu répondre à temps : rien n'a été enregistré. "
+                "Réessayez dans un instant."
+            ),
+        ),
+        503,
+        {"Retry-After": "5"},
+    )
+
+
 # ---------------------------------------------------------------- session expiry
 
 SESSION_SEEN = "_seen"
@@ -454,5 +507,7 @@ def init_app(app: Flask) -> None:
     user_logged_in.connect(_session_started, app)
     _init_limiter(app)
     app.register_error_handler(TooManyRequests, _too_many_requests)
+    app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(OperationalError, _database_busy)
     check_production(app.config)
 

@@ -32,6 +32,7 @@ from accounting.costs import (
     add_cost,
     check_cost_input,
 )
+from accounting.db import transaction_lock
 from accounting.org import Service
 from accounting.periods import Period, PeriodStatus, hold_periods
 from imports.errors import ErrorList, InvalidValue
@@ -170,6 +171,8 @@ def check_costs(session: Session, table: Table) -> list[CostRow]:
 def import_costs(session: Session, table: Table, *, user_id: int | None = None) -> ImportResult:
     """Add the costs and subsidies of a file (all-or-nothing; the lines already imported are
     skipped). Flushes; the caller commits."""
+    # One import at a time: the same file sent twice at once is added once.
+    transaction_lock(session, "mutualise:import:costs")
     rows = check_costs(session, table)
     keys = [r.import_key for r in rows]
     existing: set[str] = set()

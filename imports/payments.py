@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
+from accounting.db import transaction_lock
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, PaymentMethod, format_eur
 from accounting.invoicing.errors import InvoicingError
 from accounting.invoicing.models import Invoice, Payment
@@ -235,6 +236,8 @@ def import_payments(
     """Record the new payments of a statement (all or nothing; rows already imported are
     skipped). Raises ``ImportRefused`` with every error; flushes, never commits."""
     today = today or date.today()
+    # One import at a time: the same file sent twice at once is added once.
+    transaction_lock(session, "mutualise:import:payments")
     preview = analyse_payments(session, data, filename, today=today)
     if preview.errors:
         raise ImportRefused(preview.errors)

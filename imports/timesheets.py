@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
-from accounting.db import utcnow
+from accounting.db import transaction_lock, utcnow
 from accounting.org import Member, Role, Service, User
 from accounting.periods import Period, PeriodStatus, hold_periods
 from imports.errors import ImportRefused, InvalidValue, RowError
@@ -999,6 +999,8 @@ def import_file(
     """Check the file and, when it has no error and this is not a dry run, insert its new
     lines (one bulk insert, one audit event). Raises :class:`ImportRefused` with every error
     otherwise. Flushes; the caller commits."""
+    # One import at a time: the same file sent twice at once is added once.
+    transaction_lock(session, "mutualise:import:work_entries")
     report = analyse(session, actor, data, filename, max_bytes=max_bytes)
     if report.errors:
         raise ImportRefused(report.errors)

@@ -1,4 +1,6 @@
-"""Fixtures of the fuzz tests: the small cluster of the timesheets tests (members A and B, the
-COMPTA service with its activities and unit types, staff of each role)."""
+"""Fixtures of the fuzz tests, reused from the areas' tests: the small cluster of the timesheets
+tests (members A and B, the COMPTA service with activities and units, staff of each role) and
+the approved allocation of the invoices tests (ready to prepare and issue invoices)."""
 
-from tests.timesheets.conftest import cluster  # noqa: F401  (reused fixture)
+from tests.invoices.conftest import billing, carrier, unapproved  # noqa: F401  (reused fixtures)
+from tests.timesheets.conftest import cluster  # noqa: F401

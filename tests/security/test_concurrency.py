@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -294,3 +295,87 @@ def test_the_hash_chain_stays_whole_under_concurrent_acts_of_different_kinds(
         assert session.scalar(select(func.count()).select_from(Invoice)
                               .where(Invoice.number.is_not(None))) == 7
 
+
+
+# ---------------------------------------------------------------- the same file twice at once
+
+
+def _same_file_twice(
+    engine: Engine, run: Callable[[Session], Any], pause_target: tuple[Any, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[str]:
+    """Two sessions import the same file at once; both have looked for what is already
+    imported before either writes (forced). Returns each outcome."""
+    module, name = pause_target
+    real = getattr(module, name)
+    barrier = threading.Barrier(2)
+    paused: set[int] = set()
+
+    def pause_then(*args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() not in paused:
+            paused.add(threading.get_ident())
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=BLOCKED)  # the other import catches up, unless blocked
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, pause_then)
+    outcomes: list[str] = []
+
+    def one() -> None:
+        with Session(engine) as session:
+            session.info["actor_label"] = "importer"
+            try:
+                run(session)
+                session.commit()
+                outcomes.append("committed")
+            except ImportRefused as refused:
+                session.rollback()
+                outcomes.append(f"refused: {refused}")
+            except Exception as error:  # an IntegrityError would be a 500 in the app
+                session.rollback()
+                outcomes.append(f"crashed: {type(error).__name__}")
+
+    _run(one, one)
+    return outcomes
+
+
+def test_two_imports_of_the_same_timesheet_file_at_once_add_it_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff_id, *_ = _ids(engine)
+    data = (
+        "Date;Intervenant;Adhérent;Service;Durée\r\n"
+        "12/05/2026;compta@test.fr;A;COMPTA;1h30\r\n"
+        "13/05/2026;compta@test.fr;A;COMPTA;2h\r\n"
+    ).encode()
+    outcomes = _same_file_twice(
+        engine,
+        lambda s: ts_import.import_file(s, s.get(User, staff_id), data, "t.csv"),
+        (ts_import, "_fingerprints"),
+        monkeypatch,
+    )
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(WorkEntry)) == 2
+    assert outcomes == ["committed", "committed"]  # the second one added nothing, and says so
+
+
+def test_two_imports_of_the_same_cost_file_at_once_add_it_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import imports.costs as cost_import
+    from accounting.costs import Cost
+    from imports.tabular import read_table
+
+    data = (
+        "Date;Service;Nature;Montant;Compte;Libellé\r\n"
+        "31/05/2026;COMPTA;charge;2450,00;641100;Salaires mai\r\n"
+    ).encode()
+    outcomes = _same_file_twice(
+        engine,
+        lambda s: cost_import.import_costs(s, read_table(data, "charges.csv")),
+        (cost_import, "add_cost"),
+        monkeypatch,
+    )
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Cost)) == 1
+    assert outcomes == ["committed", "committed"]

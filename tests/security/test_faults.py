@@ -171,3 +171,31 @@ def test_a_crash_while_writing_an_export_changes_nothing_and_sends_no_file(
     _assert_500(response)
     assert "attachment" not in response.headers.get("Content-Disposition", "")
     assert sizes(db) == before
+
+
+def test_a_database_conflict_gets_a_french_409_page_and_nothing_saved(
+    app: Flask, client: FlaskClient, db: Session, cluster: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A unique constraint refusing the write at the edge (two people saving the same thing at
+    once): the transaction is rolled back and the user is told, in French."""
+    import imports.timesheets as ts_import
+    from accounting.org import Member
+
+    _login(client, cluster.accountant.email)
+    data = "Date;Intervenant;Adhérent;Service;Durée\r\n05/03/2026;compta@test.fr;A;COMPTA;1h\r\n"
+    uploaded = client.post(
+        "/temps/import", data={"document": (io.BytesIO(data.encode()), "t.csv")},
+        content_type="multipart/form-data",
+    )
+    token = re.search(r"fichier=([0-9a-f]{64})", uploaded.location)[1]
+    before = sizes(db)
+
+    def duplicate_member(session: Session, *args: Any, **kwargs: Any) -> None:
+        session.add(Member(code="A", name="Doublon", joined_on=date(2020, 1, 1)))
+        session.flush()  # the unique code refuses it
+
+    monkeypatch.setattr(ts_import, "record_audit", duplicate_member)
+    response = client.post("/temps/import/confirmer", data={"fichier": token})
+    assert response.status_code == 409
+    assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
+    assert sizes(db) == before
