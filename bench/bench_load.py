@@ -1,0 +1,305 @@
+"""Load: the app under gunicorn (deploy/gunicorn.conf.py, production profile) on the large
+dataset, 16 concurrent clients for 60 s on the main pages and the CSV and Excel downloads.
+
+Targets (issue 8): zero errors, p99 under 300 ms. Beside it, the bare library doing the same raw
+work: the same gunicorn configuration serving a bare Flask page, under the same 16 clients (the
+floor of a request on this machine). Loopback only; bounded in time (the server is stopped
+by its process id, whatever happens); runs alone or in ``python -m bench``:
+
+    .venv/bin/python -m bench --only load
+    .venv/bin/python bench/bench_load.py [SECONDS]        # SECONDS defaults to 60
+
+Clients log in through the real login form (CSRF token, rate limits on, secure cookies, the
+proxy's X-Forwarded-Proto) once per user; the session cookies are then shared, as several tabs
+of one browser would. Two users: the coordinator (all the staff pages) and a member
+accountant (their own member's pages and downloads).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import Context, Figure  # noqa: E402
+
+CLIENTS = 16
+SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+BARE_SECONDS = min(SECONDS, 20.0)
+P99_TARGET_MS = 300.0
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+ADMIN = ("coordination@valhorizon.example", "demo-pilotage-2025")
+MEMBER_ACCOUNTANT = ("comptable@servemploi.example", "demo-bilan-2025")
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    by_url: dict[str, list[float]] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], args: list[str], port: int) -> Iterator[subprocess.Popen]:
+    """A gunicorn on 127.0.0.1:port, stopped (by its pid) on the way out, whatever happens."""
+    log = open(ROOT / "bench" / ".cache" / f"gunicorn-{port}.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(GUNICORN), *args], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({process.returncode}), see {log.name}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start within 60 s")
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        log.close()
+
+
+class Client:
+    """One keep-alive HTTP connection to the loopback, behind a pretend TLS proxy."""
+
+    def __init__(self, port: int, cookie: str = "") -> None:
+        self.port = port
+        self.cookie = cookie
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method: str, path: str, body: str | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        sent = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1", **(headers or {})}
+        if self.cookie:
+            sent["Cookie"] = self.cookie
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=sent)
+                response = self.conn.getresponse()
+                data = response.read()
+                return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # gunicorn's sync workers close idle keep-alive connections: reconnect once.
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def log_in(port: int, email: str, password: str) -> str:
+    """The session cookie of ``email``, through the real form (CSRF token and all)."""
+    client = Client(port)
+    status, headers, page = client.request("GET", "/login")
+    assert status == 200, f"GET /login: {status}"
+    cookie = headers["set-cookie"].split(";", 1)[0]
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token, "no CSRF token on the login form"
+    client.cookie = cookie
+    body = urlencode({"csrf_token": token[1].decode(), "email": email, "password": password})
+    status, headers, _ = client.request(
+        "POST", "/login", body,
+        {"Content-Type": "application/x-www-form-urlencoded",
+         # Over https, Flask-WTF also checks that the form came from this site.
+         "Referer": f"https://127.0.0.1:{port}/login"},
+    )
+    client.close()
+    assert status == 302, f"login of {email}: {status}"
+    return headers["set-cookie"].split(";", 1)[0]
+
+
+def hammer(port: int, plan: list[tuple[str, str]], seconds: float) -> Result:
+    """CLIENTS threads, each looping over ``plan`` (cookie, path) from its own offset."""
+    result = Result()
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client_loop(offset: int) -> None:
+        clients: dict[str, Client] = {}
+        index = offset
+        try:
+            while time.monotonic() < stop:
+                cookie, path = plan[index % len(plan)]
+                index += 1
+                client = clients.setdefault(cookie, Client(port, cookie))
+                started = time.perf_counter()
+                try:
+                    status, _, _ = client.request("GET", path)
+                    error = None if status == 200 else f"{status} {path}"
+                except Exception as exc:  # a refused or broken connection is an error too
+                    error = f"{type(exc).__name__} {path}"
+                elapsed = time.perf_counter() - started
+                with lock:
+                    result.latencies.append(elapsed)
+                    result.by_url.setdefault(path, []).append(elapsed)
+                    if error:
+                        result.errors.append(error)
+        finally:
+            for client in clients.values():
+                client.close()
+
+    threads = [threading.Thread(target=client_loop, args=(i * 3,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 60)
+    return result
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def the_plan(admin: str, member: str) -> list[tuple[str, str]]:
+    """What the clients ask for: the staff's main pages, the member accountant's pages, and
+    the CSV and Excel downloads (a member's month of work; the month's summary)."""
+    month = {"du": "2025-11-01", "au": "2025-11-30"}
+    mine = urlencode({**month, "adherent": "M0001"})
+    return [
+        (admin, "/accueil"),
+        (admin, "/temps/saisies"),
+        (admin, f"/temps/saisies?{mine}"),
+        (admin, "/temps/semaine"),
+        (admin, "/admin/adherents"),
+        (admin, "/admin/journal"),
+        (admin, "/repartition/charges"),
+        (admin, "/factures/"),
+        (admin, "/comptabilite/"),
+        (admin, f"/temps/saisies/export.csv?{mine}"),
+        (admin, f"/temps/saisies/export.xlsx?{mine}"),
+        (member, "/accueil"),
+        (member, "/temps/saisies"),
+        (member, f"/temps/saisies/export.csv?{urlencode(month)}"),
+        (member, f"/temps/saisies/export.xlsx?{urlencode(month)}"),
+        (member, "/factures/"),
+    ]
+
+
+BARE_APP = '''
+from flask import Flask
+app = Flask(__name__)
+@app.get("/")
+def page():
+    return "<!doctype html><title>bare</title><p>" + "x" * 2000
+'''
+
+
+def measure(ctx: Context, seconds: float = SECONDS) -> tuple[Result, Result, list[str]]:
+    database = ctx.scratch_copy("load")  # logins write (last login, rate-limit counters)
+    port = free_port()
+    env = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "MUTUALISE_ENV": "production",
+        "MUTUALISE_PROXY_HOPS": "1",
+        "MUTUALISE_BIND": f"127.0.0.1:{port}",
+        "MUTUALISE_INSTANCE": str(ROOT / "bench" / ".cache" / "load-instance"),
+        "MUTUALISE_LOG_LEVEL": "warning",
+    }
+    notes = []
+    with gunicorn(env, ["-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null"], port):
+        admin = log_in(port, *ADMIN)
+        member = log_in(port, *MEMBER_ACCOUNTANT)
+        plan = the_plan(admin, member)
+        warm = Client(port)
+        for cookie, path in plan:  # every URL answers before the clock starts
+            warm.cookie = cookie
+            status, headers, body = warm.request("GET", path)
+            if status != 200:
+                raise RuntimeError(f"GET {path}: {status}")
+            notes.append(f"{path} {headers.get('content-type', '').split(';')[0]} "
+                         f"{len(body)} bytes")
+        warm.close()
+        ours = hammer(port, plan, seconds)
+    bare_dir = ROOT / "bench" / ".cache" / "bare-flask"
+    bare_dir.mkdir(parents=True, exist_ok=True)
+    (bare_dir / "bare_app.py").write_text(BARE_APP)
+    port = free_port()
+    bare_env = {"MUTUALISE_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(bare_dir)}
+    with gunicorn(bare_env, ["-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null",
+                             "bare_app:app"], port):
+        bare = hammer(port, [("", "/")] * 4, min(seconds, BARE_SECONDS))
+    return ours, bare, notes
+
+
+def figures(ours: Result, bare: Result, seconds: float, bare_seconds: float) -> list[Figure]:
+    def ms(values: list[float], fraction: float) -> float:
+        return percentile(values, fraction) * 1000
+
+    out = [
+        Figure("load: errors (16 clients)", len(ours.errors), "", target=0,
+               note=", ".join(sorted(set(ours.errors))[:3])),
+        Figure("load: p99 latency", ms(ours.latencies, 0.99), "ms", target=P99_TARGET_MS,
+               bare=ms(bare.latencies, 0.99)),
+        Figure("load: p50 latency", ms(ours.latencies, 0.50), "ms",
+               bare=ms(bare.latencies, 0.50)),
+        Figure("load: throughput", len(ours.latencies) / seconds, "req/s",
+               bare=len(bare.latencies) / bare_seconds, higher_is_better=True),
+    ]
+    slowest = sorted(ours.by_url.items(), key=lambda kv: -percentile(kv[1], 0.99))[:5]
+    for path, values in slowest:
+        median = statistics.median(values) * 1000
+        out.append(Figure(f"  p99 {path[:60]}", ms(values, 0.99), "ms",
+                          note=f"{len(values)} requests, median {median:.0f} ms"))
+    return out
+
+
+def run(ctx: Context) -> list[Figure]:
+    ours, bare, _ = measure(ctx)
+    return figures(ours, bare, SECONDS, min(SECONDS, BARE_SECONDS))
+
+
+def main() -> None:
+    from app.demo.synthetic import SyntheticSpec
+    from bench import __main__ as runner
+    from bench.dataset import dataset
+
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else SECONDS
+    ctx = dataset(SyntheticSpec(members=1000))
+    try:
+        ours, bare, notes = measure(ctx, seconds)
+        print("\n".join(notes))
+        print(runner.table(figures(ours, bare, seconds, min(seconds, BARE_SECONDS))))
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    main()
