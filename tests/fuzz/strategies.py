@@ -10,6 +10,7 @@ import io
 import os
 import re
 import zipfile
+from collections import Counter
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -20,8 +21,15 @@ from hypothesis import strategies as st
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
-#: Examples per fuzz target; `make fuzz` sets it to 10000.
-EXAMPLES = int(os.environ.get("MUTUALISE_FUZZ_EXAMPLES", "40"))
+#: Examples per fuzz target (CI: 20, a few hundred cases in all); `make fuzz` raises it so that
+#: about ten thousand cases run. The total is printed at the end of the run.
+EXAMPLES = int(os.environ.get("MUTUALISE_FUZZ_EXAMPLES", "20"))
+#: Cases run, per area fuzzed (printed by tests/fuzz/conftest.py).
+CASES: Counter[str] = Counter()
+
+
+def count(area: str) -> None:
+    CASES[area] += 1
 
 
 def fuzz_settings(share: float = 1.0) -> settings:

@@ -13,6 +13,7 @@ from imports.tabular import Table, read_table
 from tests.fuzz.strategies import (
     SAMPLES,
     cell_text,
+    count,
     csv_bytes,
     fuzz_settings,
     mutated,
@@ -27,6 +28,7 @@ NAMES = ["temps.csv", "temps.xlsx", "export.txt", "sans-extension", "temps.tsv",
 
 def read_or_refuse(data: bytes, name: str) -> Table | None:
     """Read ``data``; check what comes out. Any exception other than ImportRefused fails."""
+    count("file reader (CSV/XLSX)")
     try:
         table = read_table(data, name)
     except ImportRefused as refused:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from accounting.org import Role
 from app.models import metadata
-from tests.fuzz.strategies import NASTY, cell_text, fuzz_settings
+from tests.fuzz.strategies import NASTY, cell_text, count, fuzz_settings
 from tests.security.crawl import crawl, get_pages
 
 #: Forms not fuzzed, and why.
@@ -187,6 +187,7 @@ def fuzz_form(form: Form, client: FlaskClient, db: Session, failures: list[str])
     @fuzz_settings(share=0.25)
     @given(values=payload(form))
     def run(values: dict[str, Any]) -> None:
+        count("web forms")
         data = {
             k: (io.BytesIO(v[0]), v[1]) if isinstance(v, tuple) else v
             for k, v in values.items()

@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 from app.models import metadata
 from imports.errors import ImportRefused
 from imports.tabular import read_table
-from tests.fuzz.strategies import SAMPLES, csv_bytes, fuzz_settings, mutated, workbook_bytes
+from tests.fuzz.strategies import (
+    SAMPLES,
+    count,
+    csv_bytes,
+    fuzz_settings,
+    mutated,
+    workbook_bytes,
+)
 
 #: Tables whose size may change when the same file is imported again ("already imported" is
 #: audited, and the rate-limit counters are not business data).
@@ -54,6 +61,7 @@ def check_refusal(refused: ImportRefused) -> None:
 
 def exercise(db: Session, run: Callable[[bytes, str], Any], data: bytes, name: str) -> str:
     """Run one import in a savepoint, check the outcome, roll back; returns the outcome."""
+    count("importers (database)")
     savepoint = db.begin_nested()
     try:
         before = sizes(db)
@@ -210,6 +218,7 @@ def test_mutated_fec_files_are_read_or_refused_line_by_line(
 ) -> None:
     from imports.fec import FecFile, read_fec
 
+    count("FEC reader")
     sample = data.draw(st.sampled_from([p for p in FEC_SAMPLES if p.stat().st_size < 5000]))
     path: Path = tmp_path_factory.mktemp("fec") / sample.name
     path.write_bytes(data.draw(mutated(sample.read_bytes())))

@@ -21,7 +21,7 @@ from accounting.money import MAX_AMOUNT, MoneyError, parse_amount
 from accounting.periods import PeriodError, parse_period_code
 from imports.errors import InvalidValue
 from imports.parsing import parse_date, parse_decimal, parse_duration, parse_int
-from tests.fuzz.strategies import NASTY, cell_text, fuzz_settings
+from tests.fuzz.strategies import NASTY, cell_text, count, fuzz_settings
 
 TEXT = st.one_of(
     cell_text,
@@ -76,6 +76,7 @@ def test_a_parser_returns_a_value_in_range_or_its_own_error(name: str) -> None:
     @fuzz_settings(share=0.25)
     @given(text=TEXT)
     def run(text: str) -> None:
+        count("value parsers")
         try:
             value = parse(text)
         except error as refused:
