@@ -32,7 +32,7 @@ from accounting.allocation.keys import (
     format_percent,
     parse_key,
 )
-from accounting.allocation.models import AllocationRun, RunStatus
+from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
 from accounting.allocation.runs import (
     PeriodAllocation,
     compare_keys,
@@ -331,9 +331,12 @@ def _preview_period(service: Service) -> str:
 def keys() -> ResponseReturnValue:
     db = get_db()
     today = date.today()
+    by_service: dict[int, list[AllocationKey]] = {}
+    for key in db.scalars(select(AllocationKey).order_by(AllocationKey.valid_from)):
+        by_service.setdefault(key.service_id, []).append(key)
     rows = []
     for service in _services(active_only=False):
-        versions = keys_of_service(db, service.id)
+        versions = by_service.get(service.id, [])
         current = [k for k in versions if k.valid_from <= today]
         rows.append({
             "service": service,
