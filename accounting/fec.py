@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -325,6 +325,9 @@ _LATIN9_FALLBACK = str.maketrans(
         "\u2009": " ",
     }
 )
+_LATIN9_COMMON = tuple(
+    (chr(code), plain) for code, plain in _LATIN9_FALLBACK.items() if isinstance(plain, str)
+)
 _FIELD_BREAKERS = str.maketrans({"\t": " ", "\r": " ", "\n": " "})
 
 
@@ -353,31 +356,6 @@ def clean_fec_text(value: str | None) -> str:
     return value.translate(_FIELD_BREAKERS).strip()
 
 
-def format_fec_line(line: FecLine, separator: str = "\t") -> str:
-    """One FEC line (without its line ending) from a ``FecLine``."""
-    fields = (
-        clean_fec_text(line.journal_code),
-        clean_fec_text(line.journal_lib),
-        clean_fec_text(line.ecriture_num),
-        format_fec_date(line.ecriture_date),
-        clean_fec_text(line.compte_num),
-        clean_fec_text(line.compte_lib),
-        clean_fec_text(line.comp_aux_num),
-        clean_fec_text(line.comp_aux_lib),
-        clean_fec_text(line.piece_ref),
-        format_fec_date(line.piece_date),
-        clean_fec_text(line.ecriture_lib),
-        format_fec_amount(line.debit),
-        format_fec_amount(line.credit),
-        clean_fec_text(line.ecriture_let),
-        format_fec_date(line.date_let),
-        format_fec_date(line.valid_date),
-        format_fec_amount(line.montant_devise),
-        clean_fec_text(line.idevise),
-    )
-    return separator.join(fields)
-
-
 def write_fec(
     lines: Iterable[FecLine],
     fileobj: BinaryIO,
@@ -391,17 +369,16 @@ def write_fec(
     Why streaming: a year of a large cluster is a million lines; they are formatted and
     encoded by chunks, never all held. The header is always written, tab separated; lines end
     with CR LF (the norm accepts CR LF or LF). ISO-8859-15 by default, the norm's character
-    set; a character it lacks (a typographic apostrophe...) is written as its plain form.
+    set; a character it lacks (a typographic apostrophe, a dash...) is written as its plain
+    form.
     """
-    if newline not in ("\r\n", "\n"):
-        raise FecError("Fin de ligne non admise par la norme : CR LF ou LF.")
-    errors = "fec_latin9" if codecs.lookup(encoding).name == "iso8859-15" else "strict"
-    write = fileobj.write
-    write(("\t".join(FEC_COLUMNS) + newline).encode(encoding))
+    return write_fec_rows(fec_texts(lines), fileobj, encoding=encoding, newline=newline,
+                          chunk_lines=chunk_lines)  # fmt: skip
+
+
+def fec_texts(lines: Iterable[FecLine]) -> Iterator[Sequence[str]]:
+    """Each ``FecLine`` as its 18 texts (dates ``YYYYMMDD``, amounts with a comma)."""
     dates: dict[date | None, str] = {None: ""}
-    count = 0
-    buffer: list[str] = []
-    append = buffer.append
     for line in lines:
         (jc, jl, num, edate, cnum, clib, auxn, auxl, pref, pdate, elib,
          debit, credit, let, dlet, vdate, mdev, idev) = line  # fmt: skip
@@ -412,23 +389,54 @@ def write_fec(
                 if value not in dates:
                     dates[value] = format_fec_date(value)
             es, ps, ls, vs = dates[edate], dates[pdate], dates[dlet], dates[vdate]
+        currency = "" if mdev is None else f"{mdev:.2f}".replace(".", ",")
+        yield (jc, jl, num, es, cnum, clib, auxn, auxl, pref, ps, elib,
+               f"{debit:.2f}".replace(".", ","), f"{credit:.2f}".replace(".", ","),
+               let, ls, vs, currency, idev)  # fmt: skip
+
+
+def write_fec_rows(
+    rows: Iterable[Sequence[str]],
+    fileobj: BinaryIO,
+    *,
+    encoding: str = FEC_ENCODING,
+    newline: str = "\r\n",
+    chunk_lines: int = 8192,
+) -> int:
+    """Stream rows already formatted (18 texts each) into ``fileobj`` after the header; returns
+    the number of rows. A text holding a separator or a line break, or None, is cleaned."""
+    if newline not in ("\r\n", "\n"):
+        raise FecError("Fin de ligne non admise par la norme : CR LF ou LF.")
+    latin9 = codecs.lookup(encoding).name == "iso8859-15"
+    errors = "fec_latin9" if latin9 else "strict"
+    write = fileobj.write
+
+    def flush(texts: list[str]) -> None:
+        chunk = newline.join(texts) + newline
+        if latin9 and not chunk.isascii():
+            # The usual culprits, replaced at C speed; the error handler takes the rest.
+            for char, plain in _LATIN9_COMMON:
+                if char in chunk:
+                    chunk = chunk.replace(char, plain)
+        write(chunk.encode(encoding, errors))
+
+    write(("\t".join(FEC_COLUMNS) + newline).encode(encoding))
+    count = 0
+    buffer: list[str] = []
+    append = buffer.append
+    for row in rows:
         try:
-            text = "\t".join(
-                (jc, jl, num, es, cnum, clib, auxn, auxl, pref, ps, elib,
-                 f"{debit:.2f}".replace(".", ","), f"{credit:.2f}".replace(".", ","),
-                 let, ls, vs, "" if mdev is None else f"{mdev:.2f}".replace(".", ","), idev)
-            )  # fmt: skip
+            text = "\t".join(row)
             clean = text.count("\t") == 17 and "\n" not in text and "\r" not in text
-        except TypeError:  # a text field is None
+        except TypeError:  # a text is None
             clean = False
         if not clean:
-            # Rare path: a text field is None or holds a separator or a line break.
-            text = format_fec_line(line)
+            text = "\t".join(clean_fec_text(value) for value in row)
         append(text)
         count += 1
         if len(buffer) >= chunk_lines:
-            write((newline.join(buffer) + newline).encode(encoding, errors))
+            flush(buffer)
             buffer.clear()
     if buffer:
-        write((newline.join(buffer) + newline).encode(encoding, errors))
+        flush(buffer)
     return count

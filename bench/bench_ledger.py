@@ -1,16 +1,24 @@
 """Benchmarks of issue 6 (the ledger and the FEC), each beside the bare library doing the same
 raw work in the same run (the machines are shared and noisy: the ratio is the figure to read).
 
-    .venv/bin/python bench/bench_ledger.py                  # every benchmark, 1 000 000 lines
+    .venv/bin/python bench/bench_ledger.py                     # everything, 1 000 000 lines
     .venv/bin/python bench/bench_ledger.py --lines 100000 fec-export check-fec
+    python -m bench --only ledger                              # through the bench runner
 
-Targets (issue 6): FEC export of 1 000 000 lines < 15 s; check-fec of 1 000 000 lines < 10 s;
-FEC import of 1 000 000 lines within 3x ``pandas.read_csv`` on the same file; the ledger workbook
-of 1 000 000 lines within 1.3x openpyxl's write-only mode (lxml) writing the same cells, peak
-memory < 500 MB.
+Targets (issue 6):
 
-The data is synthetic and deterministic (a cluster of 1 000 members invoiced, paid and buying
-over a year), generated on first use and cached under ``bench/.cache/``.
+* FEC export of 1 000 000 ledger lines (from the database to the file) in under 15 s; bare: a
+  raw ``sqlite3`` cursor over the same join written by ``csv.writer``;
+* ``check-fec`` of 1 000 000 lines in under 10 s; bare: ``pandas.read_csv`` merely reading it;
+* FEC import of 1 000 000 lines (validated rows, ``Decimal`` amounts) within 3x
+  ``pandas.read_csv`` reading the same file (``dtype=str``, ``QUOTE_NONE``);
+* the ledger workbook of 1 000 000 lines (Journal, Grand livre, Balance) within 1.3x
+  openpyxl's write-only mode (lxml) writing the same cells from a raw cursor, peak memory under
+  500 MB (each writer runs in a fresh process, so its peak is its own).
+
+The data is synthetic and deterministic: a cluster of 1 000 members invoiced, paid and buying
+over a year, written straight into a SQLite ledger (entries and lines through Core, the way a
+year of postings leaves them), cached under ``bench/.cache/`` with the FEC exported from it.
 """
 
 from __future__ import annotations
@@ -18,99 +26,153 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import os
+import multiprocessing
 import resource
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from accounting.fec import FecLine, fec_filename, write_fec  # noqa: E402
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 CACHE = ROOT / "bench" / ".cache"
 SIREN = "123456782"
-CLOSING = date(2025, 12, 31)
+YEAR = 2025
+MEMBERS = 1000
+CENT = Decimal("0.01")
 
 
 # ---------------------------------------------------------------------------------------------
-# Synthetic data
+# The synthetic ledger
 
 
-def synthetic_fec_lines(count: int) -> Iterator[FecLine]:
-    """``count`` FEC lines of balanced entries: sales (3 lines), payments and purchases (2).
-
-    Deterministic: amounts and members come from the line index, so two runs write the same
-    bytes.
-    """
-    start = date(2025, 1, 1)
+def synthetic_entries(lines: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Balanced entries until ``lines`` lines: sales (411 / 706 / 445710), payments
+    (512 / 411) and purchases (606400 / 401000), over the year, deterministic."""
+    start = date(YEAR, 1, 1)
     numbers = {"VT": 0, "BQ": 0, "HA": 0}
-    labels = {"VT": "Ventes", "BQ": "Banque", "HA": "Achats"}
-    produced = 0
-    index = 0
-    while produced < count:
+    produced = index = 0
+    while produced < lines:
         index += 1
         day = start + timedelta(days=index * 7 // 2000 % 365)
-        valid = day + timedelta(days=3)
-        member = f"M{index % 1000:04d}"
+        member = index % MEMBERS + 1
+        code = f"M{member - 1:04d}"
         cents = 1000 + (index * 7919) % 500000
-        kind = ("VT", "VT", "BQ", "HA")[index % 4]
-        numbers[kind] += 1
-        num = f"{kind}{numbers[kind]:07d}"
-        lib = labels[kind]
-        if kind == "VT":
-            net = Decimal(cents).scaleb(-2)
-            vat = (net * Decimal("0.20")).quantize(Decimal("0.01"))
-            ref = f"2025-{numbers['VT']:06d}"
-            text = f"Facture {ref} adhérent {member}"
-            lines = [
-                FecLine("VT", lib, num, day, f"411{member}", f"Adhérent {member}", member,
-                        f"Adhérent {member}", ref, day, text, net + vat, Decimal("0.00"),
-                        "", None, valid),
-                FecLine("VT", lib, num, day, "706100", "Prestations comptabilité", "", "", ref,
-                        day, text, Decimal("0.00"), net, "", None, valid),
-                FecLine("VT", lib, num, day, "445710", "TVA collectée", "", "", ref, day, text,
-                        Decimal("0.00"), vat, "", None, valid),
-            ]  # fmt: skip
-        elif kind == "BQ":
-            amount = Decimal(cents).scaleb(-2)
-            ref = f"RLV-{numbers['BQ']:06d}"
-            text = f"Règlement adhérent {member}"
-            lines = [
-                FecLine("BQ", lib, num, day, "512000", "Banque", "", "", ref, day, text, amount,
-                        Decimal("0.00"), "", None, valid),
-                FecLine("BQ", lib, num, day, f"411{member}", f"Adhérent {member}", member,
-                        f"Adhérent {member}", ref, day, text, Decimal("0.00"), amount, "", None,
-                        valid),
-            ]  # fmt: skip
+        journal = ("VT", "VT", "BQ", "HA")[index % 4]
+        numbers[journal] += 1
+        number = numbers[journal]
+        amount = Decimal(cents).scaleb(-2)
+        if journal == "VT":
+            vat = (amount * Decimal("0.20")).quantize(CENT)
+            ref, text = f"{YEAR}-{number:06d}", f"Facture {YEAR}-{number:06d} – Adhérent {code}"
+            rows = [(f"411{code}", amount + vat, None, member), ("706100", None, amount, None),
+                    ("445710", None, vat, None)]  # fmt: skip
+        elif journal == "BQ":
+            ref, text = f"RLV-{number:06d}", f"Règlement {code} – Adhérent {code}"
+            rows = [("512000", amount, None, None), (f"411{code}", None, amount, member)]
         else:
-            amount = Decimal(cents).scaleb(-2)
-            ref = f"FA-{numbers['HA']:06d}"
-            text = "Logiciel et fournitures"
-            lines = [
-                FecLine("HA", lib, num, day, "606400", "Fournitures administratives", "", "",
-                        ref, day, text, amount, Decimal("0.00"), "", None, valid),
-                FecLine("HA", lib, num, day, "401000", "Fournisseurs", "F0001", "Fournisseur A",
-                        ref, day, text, Decimal("0.00"), amount, "", None, valid),
-            ]  # fmt: skip
-        yield from lines
-        produced += len(lines)
+            ref, text = f"FA-{number:06d}", "Logiciel et fournitures – Comptabilité / gestion"
+            rows = [("606400", amount, None, None), ("401000", None, amount, None)]
+        entry = {"journal_code": journal, "year": YEAR, "number": number, "entry_date": day,
+                 "label": text, "piece_ref": ref, "piece_date": day, "source_type": "bench",
+                 "validated_by": "bench",
+                 "validated_at": datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
+                 + timedelta(days=3)}  # fmt: skip
+        entry_lines = [
+            {"position": position, "account": account, "member_id": member_id, "label": text,
+             "debit": debit or Decimal("0.00"), "credit": credit or Decimal("0.00"),
+             "entry_date": day}
+            for position, (account, debit, credit, member_id) in enumerate(rows, start=1)
+        ]  # fmt: skip
+        produced += len(entry_lines)
+        yield entry, entry_lines
 
 
-def cached_fec(count: int) -> Path:
-    """The FEC file of ``count``-ish lines (whole entries), written once under bench/.cache/."""
-    folder = CACHE / f"fec-{count}"
-    path = folder / fec_filename(SIREN, CLOSING)
+def ledger_database(lines: int) -> Path:
+    """A SQLite database holding a ledger of ``lines`` lines (built once, cached)."""
+    path = CACHE / f"ledger-{lines}.db"
+    if path.exists():
+        return path
+    from sqlalchemy import insert
+
+    import app.models  # noqa: F401 - the whole metadata
+    from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
+    from accounting.org import Carrier, Member, Service
+    from app.database import make_engine
+    from app.models import metadata
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{partial}")
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        conn.execute(insert(Carrier.__table__), [{
+            "code": "VH", "name": "Val Horizon", "address": "", "siren": SIREN,
+            "vat_regime": "standard", "vat_exemption_mention": "", "payment_terms_days": 30,
+            "late_penalty_rate": Decimal("12.00")}])  # fmt: skip
+        conn.execute(insert(Member.__table__), [
+            {"code": f"M{i:04d}", "name": f"Adhérent M{i:04d}", "legal_form": "", "address": "",
+             "joined_on": date(2020, 1, 1)} for i in range(MEMBERS)])  # fmt: skip
+        conn.execute(insert(Service.__table__), [{
+            "code": "COMPTA", "name": "Comptabilité / gestion", "revenue_account": "706100",
+            "expense_account": "6226", "active": True}])  # fmt: skip
+        journals = (("VT", "Ventes"), ("BQ", "Banque"), ("HA", "Achats"),
+                    ("OD", "Opérations diverses"))  # fmt: skip
+        conn.execute(insert(Journal.__table__), [{"code": c, "label": t} for c, t in journals])
+        fixed = (("401000", "Fournisseurs"), ("445710", "TVA collectée"), ("512000", "Banque"),
+                 ("606400", "Fournitures administratives"),
+                 ("706100", "Prestations comptabilité"))  # fmt: skip
+        accounts = [{"number": n, "label": label, "active": True} for n, label in fixed]
+        accounts += [{"number": f"411M{i:04d}", "label": f"Adhérent M{i:04d}", "member_id": i + 1,
+                      "active": True} for i in range(MEMBERS)]  # fmt: skip
+        conn.execute(insert(Account.__table__), accounts)
+        batch_entries: list[dict[str, Any]] = []
+        batch_lines: list[dict[str, Any]] = []
+        for entry_id, (entry, entry_lines) in enumerate(synthetic_entries(lines), start=1):
+            batch_entries.append({"id": entry_id, **entry})
+            batch_lines.extend({"entry_id": entry_id, **line} for line in entry_lines)
+            if len(batch_lines) >= 50_000:
+                conn.execute(insert(JournalEntry.__table__), batch_entries)
+                conn.execute(insert(JournalLine.__table__), batch_lines)
+                batch_entries, batch_lines = [], []
+        if batch_lines:
+            conn.execute(insert(JournalEntry.__table__), batch_entries)
+            conn.execute(insert(JournalLine.__table__), batch_lines)
+    engine.dispose()
+    partial.rename(path)
+    print(f"(built {path.name} in {time.perf_counter() - started:.0f} s)", flush=True)
+    return path
+
+
+def cached_fec(lines: int) -> Path:
+    """The FEC exported from the cached ledger (exported once, with our exporter)."""
+    folder = CACHE / f"fec-{lines}"
+    path = folder / f"{SIREN}FEC{YEAR}1231.txt"
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as handle:
-            write_fec(synthetic_fec_lines(count), handle)
-        tmp.rename(path)
+        export(ledger_database(lines), folder)
+    return path
+
+
+def export(database: Path, folder: Path) -> Path:
+    from sqlalchemy.orm import Session
+
+    from accounting.ledger.fec_export import export_fec
+    from app.database import make_engine
+
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with Session(engine) as session:
+            path, _ = export_fec(session, YEAR, folder)
+    finally:
+        engine.dispose()
     return path
 
 
@@ -125,80 +187,195 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
+def in_fresh_process(target: Callable[..., float], *args: Any) -> tuple[float, float]:
+    """(seconds, peak MB) of ``target(*args)`` run in a new interpreter (its peak is its own)."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(_measured, (target, *args))
+
+
+def _measured(target: Callable[..., float], *args: Any) -> tuple[float, float]:
+    seconds = target(*args)
+    return seconds, peak_mb()
+
+
 def peak_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    """This process's peak resident memory in MB: VmHWM (``ru_maxrss`` would keep the parent's
+    high-water mark across fork and exec)."""
+    try:
+        for text in Path("/proc/self/status").read_text().splitlines():
+            if text.startswith("VmHWM:"):
+                return int(text.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def report(name: str, ours: float, bare: float, bare_name: str, target: str) -> None:
-    print(
-        f"{name:<14} ours {ours:7.2f} s | {bare_name} {bare:7.2f} s | ratio {ours / bare:5.2f} "
-        f"| target {target}",
-        flush=True,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Benchmarks
-
-
-def bench_fec_export(count: int) -> None:
-    """write_fec of ``count`` lines vs the csv module writing the same pre-formatted rows."""
-    lines = list(synthetic_fec_lines(count))
-    out = CACHE / "out-export.txt"
-    CACHE.mkdir(parents=True, exist_ok=True)
-
-    def ours() -> None:
-        with open(out, "wb") as handle:
-            write_fec(lines, handle)
-
-    def bare() -> None:
-        with open(out, "w", encoding="iso-8859-15", newline="") as handle:
-            writer = csv.writer(handle, delimiter="\t", lineterminator="\r\n")
-            for line in lines:
-                writer.writerow(line)
-
-    ours_s, _ = timed(ours)
-    bare_s, _ = timed(bare)
-    report("fec-export", ours_s, bare_s, "csv.writer", f"< 15 s for 1M ({len(lines)} lines)")
-
-
-def bench_check_fec(count: int) -> None:
-    """check_fec on the cached file vs pandas.read_csv merely reading it."""
+def _pandas_read(path: Path) -> Any:
     import pandas as pd
 
-    from accounting.fec_check import check_fec
-
-    path = cached_fec(count)
-    ours_s, issues = timed(lambda: check_fec(path))
-    assert not [i for i in issues if i.severity == "error"], issues[:5]
-    bare_s, _ = timed(lambda: _pandas_read(pd, path))
-    report("check-fec", ours_s, bare_s, "pandas.read_csv", "< 10 s for 1M")
-
-
-def _pandas_read(pd, path: Path):
     return pd.read_csv(path, sep="\t", dtype=str, quoting=csv.QUOTE_NONE, keep_default_na=False,
                        encoding="iso-8859-15")  # fmt: skip
 
 
-def bench_fec_import(count: int) -> None:
-    """read_fec (validated rows, Decimal amounts) vs pandas.read_csv of the same file."""
-    import pandas as pd
+_FEC_QUERY = """
+SELECT e.journal_code, j.label, e.year, e.number, e.entry_date, l.account, a.label, m.code,
+       m.name, e.piece_ref, e.piece_date, l.label, l.debit, l.credit, e.validated_at
+FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id
+JOIN journals j ON j.code = e.journal_code JOIN accounts a ON a.number = l.account
+LEFT JOIN members m ON m.id = l.member_id
+WHERE l.entry_date BETWEEN ? AND ? ORDER BY e.id, l.position
+"""
 
+
+def _bare_fec_export(database: Path, out: Path) -> None:
+    """The same join through a raw sqlite3 cursor, the rows written by ``csv.writer``."""
+    conn = sqlite3.connect(database)
+    try:
+        with open(out, "w", encoding="iso-8859-15", errors="replace", newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\r\n")
+            writer.writerows(conn.execute(_FEC_QUERY, (f"{YEAR}-01-01", f"{YEAR}-12-31")))
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks (each returns its figures)
+
+
+def bench_fec_export(lines: int) -> list[tuple]:
+    database = ledger_database(lines)
+    out = CACHE / "out"
+    ours, _ = timed(lambda: export(database, out))
+    bare, _ = timed(lambda: _bare_fec_export(database, out / "bare.txt"))
+    return [("FEC export (DB -> file)", ours, "s", 15.0 * lines / 1_000_000, bare, None,
+             f"{lines} lines; bare: sqlite3 + csv.writer")]  # fmt: skip
+
+
+def bench_check_fec(lines: int) -> list[tuple]:
+    from accounting.fec_check import check_fec
+
+    path = cached_fec(lines)
+    ours, issues = timed(lambda: check_fec(path))
+    errors = [issue for issue in issues if issue.severity == "error"]  # type: ignore[attr-defined]
+    assert not errors, errors[:5]
+    bare, _ = timed(lambda: _pandas_read(path))
+    return [("check-fec", ours, "s", 10.0 * lines / 1_000_000, bare, None,
+             f"{lines} lines; bare: pandas.read_csv")]  # fmt: skip
+
+
+def bench_fec_import(lines: int) -> list[tuple]:
     from imports.fec import read_fec
 
-    path = cached_fec(count)
-    bare_s, _ = timed(lambda: _pandas_read(pd, path))
-    ours_s, result = timed(lambda: read_fec(path))
-    assert len(result.rows) >= count
-    report("fec-import", ours_s, bare_s, "pandas.read_csv", "ratio <= 3")
+    path = cached_fec(lines)
+    bare, _ = timed(lambda: _pandas_read(path))
+    ours, result = timed(lambda: read_fec(path))
+    assert len(result.rows) >= lines  # type: ignore[attr-defined]
+    del result
+    return [("FEC import (validated rows)", ours, "s", None, bare, 3.0,
+             f"{lines} lines; bare: pandas.read_csv")]  # fmt: skip
 
 
-BENCHMARKS = {
+def _ours_workbook(database: str, out: str) -> float:
+    from sqlalchemy.orm import Session
+
+    from accounting.workbooks.ledger import write_ledger_workbook
+    from app.database import make_engine
+
+    engine = make_engine(f"sqlite:///{database}")
+    started = time.perf_counter()
+    with Session(engine) as session:
+        write_ledger_workbook(session, date(YEAR, 1, 1), date(YEAR, 12, 31), out)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds
+
+
+_GL_QUERY = _FEC_QUERY.replace("ORDER BY e.id, l.position",
+                               "ORDER BY l.account, l.entry_date, e.id, l.position")  # fmt: skip
+
+
+def _bare_workbook(database: str, out: str) -> float:
+    """openpyxl write-only (lxml) writing the same cells from a raw cursor: the journal, the
+    general ledger (account title, lines with their balance, subtotal) and the balance."""
+    from openpyxl import Workbook
+
+    started = time.perf_counter()
+    conn = sqlite3.connect(database)
+    book = Workbook(write_only=True)
+    args = (f"{YEAR}-01-01", f"{YEAR}-12-31")
+
+    def money(cents: int | None) -> Decimal | None:
+        return Decimal(cents).scaleb(-2) if cents else None
+
+    journal = book.create_sheet("Journal")
+    journal.append(["Date", "Journal", "N°", "Pièce", "Compte", "Intitulé", "Adhérent", "Libellé",
+                    "Débit", "Crédit"])  # fmt: skip
+    for (code, _jl, year, number, day, account, label, member, _mn, piece, _pd, text, debit,
+         credit, _v) in conn.execute(_FEC_QUERY, args):  # fmt: skip
+        journal.append([date.fromisoformat(day), code, f"{code}{year}-{number:06d}", piece,
+                        account, label, member, text, money(debit), money(credit)])  # fmt: skip
+    ledger = book.create_sheet("Grand livre")
+    ledger.append(["Date", "Journal", "N°", "Pièce", "Libellé", "Débit", "Crédit", "Solde"])
+    current, balance = None, 0
+    for (code, _jl, year, number, day, account, label, _m, _mn, piece, _pd, text, debit, credit,
+         _v) in conn.execute(_GL_QUERY, args):  # fmt: skip
+        if account != current:
+            if current is not None:
+                ledger.append([None, None, None, None, f"Total {current}", None, None,
+                               money(balance)])  # fmt: skip
+                ledger.append([])
+            current, balance = account, 0
+            ledger.append([account, None, None, None, label])
+        balance += debit - credit
+        ledger.append([date.fromisoformat(day), code, f"{code}{year}-{number:06d}", piece, text,
+                       money(debit), money(credit), money(balance)])  # fmt: skip
+    sheet = book.create_sheet("Balance")
+    for row in conn.execute("SELECT account, sum(debit), sum(credit) FROM journal_lines "
+                            "GROUP BY account ORDER BY account"):  # fmt: skip
+        sheet.append([row[0], money(row[1]), money(row[2])])
+    book.save(out)
+    conn.close()
+    return time.perf_counter() - started
+
+
+def bench_workbook(lines: int) -> list[tuple]:
+    database = ledger_database(lines)
+    out = CACHE / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    bare, bare_peak = in_fresh_process(_bare_workbook, str(database), str(out / "bare.xlsx"))
+    ours, peak = in_fresh_process(_ours_workbook, str(database), str(out / "ledger.xlsx"))
+    return [
+        ("ledger workbook", ours, "s", None, bare, 1.3,
+         f"{lines} lines; bare: openpyxl write-only from sqlite3"),
+        ("ledger workbook peak memory", peak, "MB", 500.0, bare_peak, None,
+         "fresh process; bare: the same in openpyxl"),
+    ]  # fmt: skip
+
+
+BENCHMARKS: dict[str, Callable[[int], list[tuple]]] = {
     "fec-export": bench_fec_export,
     "check-fec": bench_check_fec,
     "fec-import": bench_fec_import,
+    "workbook": bench_workbook,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points: the bench runner (run(ctx)) and the command line
+
+
+def run(ctx: Any = None, lines: int = 1_000_000) -> list[Any]:
+    """The figures for ``python -m bench`` (the ledger builds its own dataset)."""
+    from bench import Figure
+
+    figures = []
+    for name, bench in BENCHMARKS.items():
+        print(f"  {name}...", flush=True)
+        for label, value, unit, target, bare, ratio_target, note in bench(lines):
+            figures.append(Figure(label, value, unit, target=target, bare=bare,
+                                  ratio_target=ratio_target, note=note))  # fmt: skip
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,12 +386,24 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.which) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    missed = False
     for name in args.which or BENCHMARKS:
-        BENCHMARKS[name](args.lines)
-        print(f"{'':<14} peak memory so far {peak_mb():.0f} MB", flush=True)
-    return 0
+        for label, value, unit, target, bare, ratio_target, note in BENCHMARKS[name](args.lines):
+            ratio = value / bare if bare else None
+            verdict = ""
+            if target is not None:
+                verdict = "ok" if value <= target else "MISSED"
+            if ratio_target is not None and ratio is not None:
+                verdict = "ok" if ratio <= ratio_target else "MISSED"
+            missed |= verdict == "MISSED"
+            shown_target = f"<= {target:g} {unit}" if target is not None else (
+                f"ratio <= {ratio_target:g}" if ratio_target else "")  # fmt: skip
+            ratio_text = f"{ratio:5.2f}x" if ratio else "  —  "
+            print(f"{label:<30} {value:8.2f} {unit:<3} bare {bare or 0:8.2f} {unit:<3} ratio "
+                  f"{ratio_text}  target {shown_target:<14} {verdict:<6} [{note}]",
+                  flush=True)  # fmt: skip
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     raise SystemExit(main())

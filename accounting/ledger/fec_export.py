@@ -11,16 +11,17 @@ code, ``CompAuxLib`` its name) of its 411 lines. Lines are streamed from the dat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select, type_coerce
+from sqlalchemy import Integer, Numeric, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from accounting.db import Money
-from accounting.fec import FecError, FecLine, fec_filename, write_fec
+from accounting.fec import FecError, FecLine, fec_filename, fec_texts, write_fec_rows
 from accounting.invoicing.models import money_sum
 from accounting.ledger.chart import OPENING_JOURNAL, RETAINED_EARNINGS, pcg_label
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
@@ -76,16 +77,30 @@ def opening_lines(session: Session, year: int) -> list[FecLine]:
     return lines
 
 
-def fec_lines(session: Session, year: int, *, batch: int = 20_000) -> Iterator[FecLine]:
-    """Every FEC line of ``year``: the opening entry, then the entries in validation order."""
-    yield from opening_lines(session, year)
+def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Sequence[str]]:
+    """Every FEC line of ``year`` as its 18 texts: the opening entry, then the entries in
+    validation order.
+
+    Why texts and not ``FecLine``: a million lines are formatted straight from the database
+    values (SQLite hands integer cents and ISO date strings over; PostgreSQL, Decimals and
+    dates), without building a Decimal and a date per field first.
+    """
+    yield from fec_texts(opening_lines(session, year))
     start, end = fiscal_year_bounds(year)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        money: Any = lambda column: type_coerce(column, Integer)  # noqa: E731 - raw cents
+        day: Any = lambda column: type_coerce(column, String)  # noqa: E731 - raw 'YYYY-MM-DD'
+    else:
+        money = lambda column: type_coerce(column, Numeric(14, 2))  # noqa: E731
+        day = lambda column: column  # noqa: E731
     query = (
         select(
             JournalEntry.journal_code, Journal.label, JournalEntry.year, JournalEntry.number,
-            JournalEntry.entry_date, JournalLine.account, Account.label, Member.code,
-            Member.name, JournalEntry.piece_ref, JournalEntry.piece_date, JournalLine.label,
-            JournalLine.debit, JournalLine.credit, JournalEntry.validated_at,
+            day(JournalEntry.entry_date), JournalLine.account, Account.label, Member.code,
+            Member.name, JournalEntry.piece_ref, day(JournalEntry.piece_date), JournalLine.label,
+            money(JournalLine.debit), money(JournalLine.credit),
+            day(JournalEntry.validated_at),
         )
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
         .join(Journal, Journal.code == JournalEntry.journal_code)
@@ -95,15 +110,40 @@ def fec_lines(session: Session, year: int, *, batch: int = 20_000) -> Iterator[F
         .order_by(JournalEntry.id, JournalLine.position)
         .execution_options(yield_per=batch)
     )  # fmt: skip
-    for (journal, journal_label, entry_year, number, day, account, account_label, member_code,
-         member_name, piece_ref, piece_date, label, debit, credit, validated_at) in session.execute(
-        query
-    ):  # fmt: skip
-        yield FecLine(
-            journal, journal_label, f"{journal}{entry_year}-{number:06d}", day, account,
-            account_label, member_code or "", member_name or "", piece_ref, piece_date, label,
-            debit, credit, "", None, validated_at.date(),
+    # Core, not the ORM: plain rows, no per-row loading machinery (measured 20 % of the time).
+    dates: dict[Any, str] = {}
+    amounts = _sqlite_amount if sqlite else _amount
+
+    def text_of(value: Any) -> str:
+        """YYYYMMDD of a date (or of the first ten characters of an ISO text), cached."""
+        found = dates.get(value)
+        if found is None:
+            if isinstance(value, str):
+                found = value[:4] + value[5:7] + value[8:10]
+            else:
+                moment = value.astimezone(UTC) if isinstance(value, datetime) else value
+                found = f"{moment.year:04d}{moment.month:02d}{moment.day:02d}"
+            dates[value] = found
+        return found
+
+    for (journal, journal_label, entry_year, number, entry_date, account, account_label,
+         member_code, member_name, piece_ref, piece_date, label, debit, credit,
+         validated) in session.connection().execute(query):  # fmt: skip
+        yield (
+            journal, journal_label, f"{journal}{entry_year}-{number:06d}", text_of(entry_date),
+            account, account_label, member_code or "", member_name or "", piece_ref,
+            text_of(piece_date), label, amounts(debit), amounts(credit), "", "",
+            text_of(validated[:10] if sqlite else validated), "", "",
         )  # fmt: skip
+
+
+def _sqlite_amount(cents: int) -> str:
+    """``123456`` (cents, never negative in a ledger line) -> ``"1234,56"``."""
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",")
 
 
 def carrier_siren(session: Session) -> str:
@@ -131,6 +171,6 @@ def export_fec(session: Session, year: int, directory: str | Path) -> tuple[Path
     path = folder / fec_name(session, year)
     partial = path.with_suffix(".part")
     with open(partial, "wb") as handle:
-        count = write_fec(fec_lines(session, year), handle)
+        count = write_fec_rows(fec_rows(session, year), handle)
     partial.replace(path)
     return path, count

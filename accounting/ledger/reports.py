@@ -141,7 +141,7 @@ def iter_journal(
 ) -> Iterator[LedgerRow]:
     """Every line of the range in validation order, streamed (exports)."""
     query = _lines(start, end).order_by(JournalEntry.id, JournalLine.position)
-    for row in session.execute(query.execution_options(yield_per=batch)):
+    for row in session.connection().execute(query.execution_options(yield_per=batch)):
         yield LedgerRow(*row)
 
 
@@ -188,7 +188,7 @@ def iter_general_ledger(
     query = _lines(start, end).order_by(
         JournalLine.account, JournalLine.entry_date, JournalEntry.id, JournalLine.position
     )
-    for row in session.execute(query.execution_options(yield_per=batch)):
+    for row in session.connection().execute(query.execution_options(yield_per=batch)):
         yield LedgerRow(*row)
 
 

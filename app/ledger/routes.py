@@ -24,13 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accounting.costs import MODELS, CostError
-from accounting.fec import FecError, write_fec
+from accounting.fec import FecError, write_fec, write_fec_rows
 from accounting.fec_check import RULES, scan_fec
 from accounting.invoicing.models import Invoice, Payment
 from accounting.ledger.catchup import post_missing, unposted_documents
 from accounting.ledger.chart import ensure_account, rename_account, rename_journal, seed_chart
 from accounting.ledger.errors import LedgerError
-from accounting.ledger.fec_export import fec_lines, fec_name
+from accounting.ledger.fec_export import fec_name, fec_rows
 from accounting.ledger.member_side import member_entries, member_file_stem
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
 from accounting.ledger.posting import entries_of
@@ -282,7 +282,7 @@ def fec_download(year: int) -> ResponseReturnValue:
         flash(str(error), "error")
         return redirect(url_for(".fec"))
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by send_file
-    write_fec(fec_lines(db, year), handle)
+    write_fec_rows(fec_rows(db, year), handle)
     handle.seek(0)
     return send_file(handle, mimetype=FEC_MIMETYPE, as_attachment=True, download_name=name)
 

@@ -17,7 +17,7 @@ from accounting.fec import FecError
 from accounting.fec_check import check_fec, scan_fec
 from accounting.invoicing.payments import record_payment
 from accounting.ledger.catchup import post_missing
-from accounting.ledger.fec_export import export_fec, fec_lines, opening_lines
+from accounting.ledger.fec_export import export_fec, fec_rows, opening_lines
 from accounting.ledger.posting import post_payment
 from accounting.ledger.reports import account_page, journal_page, totals, trial_balance
 from accounting.workbooks.ledger import write_ledger_workbook
@@ -145,10 +145,16 @@ def test_the_fec_needs_the_carrier_siren(db, books, tmp_path) -> None:
         export_fec(db, 2026, tmp_path)
 
 
-def test_fec_lines_stream_in_validation_order(db, books) -> None:
-    numbers = [line.ecriture_num for line in fec_lines(db, 2026)]
+def test_fec_rows_stream_in_validation_order_as_texts(db, books) -> None:
+    rows = list(fec_rows(db, 2026))
+    numbers = [row[2] for row in rows]
     assert numbers == sorted(numbers, key=numbers.index)  # grouped, never interleaved
     assert numbers[-1] == "BQ2026-000001"
+    payment = rows[-1]
+    assert payment[3:5] == ("20260302", "411A")
+    assert payment[11:13] == ("0,00", "4000,01")
+    assert payment[15] >= "20260302"  # validated when posted, after its date here
+    assert all(len(row) == 18 for row in rows)
 
 
 def test_the_ledger_workbook_has_its_three_sheets_balanced(db, books) -> None:
