@@ -11,7 +11,7 @@ database. These inserts bypass the audit hook on purpose: the caller records one
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -104,6 +104,13 @@ def bulk_insert(
     iterator = iter(rows)
     written = 0
     if connection.dialect.name == "postgresql":
+        # The first row is made before COPY starts: a generator that queries the database when
+        # it starts (the demo's reference lookups) would otherwise wait forever on a connection
+        # busy with the COPY.
+        first = next(iterator, None)
+        if first is None:
+            return 0
+        iterator = chain([first], iterator)
         raw = connection.connection.driver_connection
         column_list = ", ".join(f'"{name}"' for name in names)
         with (
