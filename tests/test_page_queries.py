@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
 from accounting.costs import Cost
+from accounting.ledger.models import Account, JournalEntry
 from accounting.org import Role, User
 from app import create_app
 from app.database import make_engine
@@ -86,6 +87,9 @@ def _argument_values(cluster: Cluster, db: Session) -> dict[str, Any]:
         "code": cluster.past.code,
         "year": cluster.past.start.year,
         "fmt": "xlsx",
+        "journal_entry_id": db.scalar(select(JournalEntry.id).order_by(JournalEntry.id)),
+        "document_id": db.scalar(select(Cost.id).order_by(Cost.id)),
+        "account_id": db.scalar(select(Account.id).order_by(Account.id)),
     }
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from accounting.audit import actor_label, record_audit
 from accounting.ledger.chart import (
@@ -189,6 +189,7 @@ def entries_of(session: Session, source_type: str, source_id: int) -> list[Journ
             select(JournalEntry)
             .where(JournalEntry.source_type == source_type, JournalEntry.source_id == source_id)
             .order_by(JournalEntry.id)
+            .options(selectinload(JournalEntry.lines))
         )
     )
 

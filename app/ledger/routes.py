@@ -436,7 +436,9 @@ def accounts() -> ResponseReturnValue:
                 db.commit()
                 flash(f"Compte {form.number.data} ajouté.", "success")
                 return redirect(url_for(".accounts"))
-    rows = db.scalars(select(Account).order_by(Account.number)).all()
+    rows = db.scalars(
+        select(Account).order_by(Account.number).options(selectinload(Account.member))
+    ).all()
     return render_template("ledger/accounts.html", accounts=rows, form=form,
                            journals=journals(db), can_edit=current_user.has_role(A))  # fmt: skip
 
