@@ -73,6 +73,7 @@ def _poison(db: Session) -> list[str]:
 
 def _triggers_off(db: Session) -> None:
     if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # no deferred check left pending
         for name in metadata.tables:
             db.execute(text(f'ALTER TABLE "{name}" DISABLE TRIGGER USER'))
         return
