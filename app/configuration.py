@@ -75,6 +75,7 @@ from imports.figures import (
 from imports.members import (
     MEMBER_FIELDS,
     apply_member_values,
+    clean_text,
     membership_problem,
     normalize_code,
     parse_email,
@@ -359,20 +360,11 @@ def _wrap(parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def _text(limit: int, *, required: bool = False) -> Callable[[Any], Any]:
     def parse(value: Any) -> str:
-        if value is None:
-            if required:
-                raise _Invalid("valeur obligatoire.")
-            return ""
         if isinstance(value, bool):
             raise _Invalid("texte attendu.")
-        text = str(value).strip()
-        if required and not text:
-            raise _Invalid("valeur obligatoire.")
-        if len(text) > limit:
-            raise _Invalid(f"texte trop long ({len(text)} caractères, au plus {limit}).")
-        return text
+        return clean_text(value, limit=limit, required="valeur obligatoire." if required else None)
 
-    return parse
+    return _wrap(parse)
 
 
 def _optional(parser: Callable[[str], str | None]) -> Callable[[Any], Any]:

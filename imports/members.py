@@ -108,8 +108,13 @@ def _cut(text: str, size: int = 40) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
-def _text(value: object, *, limit: int, required: str | None = None) -> str:
+def clean_text(value: object, *, limit: int, required: str | None = None) -> str:
+    """A stripped text of at most ``limit`` characters; ``required`` is the message when empty.
+
+    A NUL character is refused (PostgreSQL cannot store it, and no one types it)."""
     text = "" if value is None else str(value).strip()
+    if "\x00" in text:
+        raise InvalidMemberValue("Texte refusé : il contient un caractère nul.")
     if not text and required:
         raise InvalidMemberValue(required)
     if len(text) > limit:
@@ -153,11 +158,11 @@ def parse_member_value(field: str, value: object) -> Any:
     if field == "code":
         return normalize_code(value)
     if field == "name":
-        return _text(value, limit=200, required="Nom manquant.")
+        return clean_text(value, limit=200, required="Nom manquant.")
     if field == "legal_form":
-        return _text(value, limit=100)
+        return clean_text(value, limit=100)
     if field == "address":
-        return _text(value, limit=2000)
+        return clean_text(value, limit=2000)
     if field == "siret":
         return _identifier(validate_siret, value)
     if field == "vat_number":

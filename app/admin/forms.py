@@ -42,7 +42,7 @@ from accounting.org import (
 from app.security import StrongPassword
 from imports.errors import InvalidValue
 from imports.figures import parse_figure_value
-from imports.members import normalize_code, parse_email, parse_member_value
+from imports.members import clean_text, normalize_code, parse_email, parse_member_value
 from imports.parsing import parse_decimal, parse_int
 
 
@@ -86,15 +86,7 @@ def _figure(name: str) -> Parsed:
 
 
 def _text(limit: int, *, required: str | None = None) -> Parsed:
-    def parse(value: Any) -> str:
-        text = (value or "").strip()
-        if required and not text:
-            raise InvalidValue(required)
-        if len(text) > limit:
-            raise InvalidValue(f"Texte trop long : au plus {limit} caractères.")
-        return text
-
-    return Parsed(parse)
+    return Parsed(lambda value: clean_text(value, limit=limit, required=required))
 
 
 def _account(value: Any) -> str:

@@ -8,6 +8,7 @@ to the field or above the form; nothing is saved then.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -64,6 +65,22 @@ from imports.tabular import DEFAULT_MAX_BYTES, read_limited, read_table
 
 A, M, T = Role.ADMIN, Role.MEMBER_ACCOUNTANT, Role.TREASURER
 NOTHING_CHANGED = "Aucune modification : les valeurs étaient déjà celles-ci."
+
+
+def _arg(name: str, limit: int, default: str = "") -> str:
+    """A query-string value, cut to ``limit`` and without NUL (PostgreSQL refuses it)."""
+    return request.args.get(name, default)[:limit].replace("\x00", "").strip()
+
+
+def _shown(value: Any) -> str:
+    """A stored value as a form shows it: empty for None, a decimal comma for amounts."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return str(int(value))
+        return format(value.normalize(), "f").replace(".", ",")
+    return str(value)
 
 
 def _page() -> int:
@@ -129,8 +146,7 @@ def carrier() -> ResponseReturnValue:
     form.member.choices = member_choices(members)
     if request.method == "GET" and current is not None:
         for name in CARRIER_FORM_FIELDS:
-            value = getattr(current, name)
-            form[name].data = "" if value is None else str(value)
+            form[name].data = _shown(getattr(current, name))
         form.member.data = str(current.member_id or "")
     if form.validate_on_submit():
         values = parsed(form, *(n for n in CARRIER_FORM_FIELDS if n != "vat_regime"))
@@ -156,8 +172,8 @@ MEMBER_STATUSES = {"actifs": "Adhérents actuels", "sortis": "Sortis", "tous": "
 @roles_required(A)
 def members() -> ResponseReturnValue:
     db = get_db()
-    q = request.args.get("q", "").strip()[:100]
-    status = request.args.get("statut", "actifs")
+    q = _arg("q", 100)
+    status = _arg("statut", 20, "actifs")
     status = status if status in MEMBER_STATUSES else "actifs"
     query = select(Member)
     today = date.today()
@@ -278,8 +294,7 @@ def member_figures(member_id: int) -> ResponseReturnValue:
         current = next((f for f in rows if f.year == year), None)
         data = {"year": str(year)}
         if current is not None:
-            data.update({n: "" if getattr(current, n) is None else str(getattr(current, n))
-                         for n in FIGURE_FIELDS})  # fmt: skip
+            data.update({n: _shown(getattr(current, n)) for n in FIGURE_FIELDS})
     form = FiguresForm(data=data)
     if form.validate_on_submit():
         mark = audit_mark(db)
@@ -503,7 +518,7 @@ OBJECT_LINKS = {
 
 
 def _date_arg(name: str) -> date | None:
-    value = request.args.get(name, "").strip()
+    value = _arg(name, 30)
     if not value:
         return None
     try:
@@ -518,12 +533,12 @@ def _date_arg(name: str) -> date | None:
 def audit() -> ResponseReturnValue:
     db = get_db()
     audit_filter = AuditFilter(
-        actor=request.args.get("auteur", "")[:200],
-        object_type=request.args.get("objet", "")[:50],
-        action=request.args.get("action", "")[:50],
+        actor=_arg("auteur", 200),
+        object_type=_arg("objet", 50),
+        action=_arg("action", 50),
         start=_date_arg("du"),
         end=_date_arg("au"),
-        object_id=request.args.get("id", "")[:50],
+        object_id=_arg("id", 50),
     )
     size = current_app.config.get("PAGE_SIZE", 50)
     page = _page()

@@ -78,6 +78,7 @@ def test_admin_creates_a_member_and_the_audit_log_names_them(client, db, admin) 
     [
         ({"siret": "12345678901234"}, "siret", "SIRET invalide"),
         ({"name": "  "}, "name", "Nom manquant."),
+        ({"name": "La\x00Scop"}, "name", "Texte refusé : il contient un caractère nul."),
         ({"joined_on": "30/02/2025"}, "joined_on", "Date inexistante"),
         ({"left_on": "2024-12-31"}, "left_on", "La date de sortie précède la date d&#39;adhésion."),
         ({"billing_email": "compta@"}, "billing_email", "Adresse e-mail invalide"),

@@ -211,6 +211,11 @@ BAD_FILES = [
         ],
         id="member figures",
     ),
+    pytest.param(
+        'services:\n  - {code: A, name: "x\\0y"}\n',
+        [("services[0].name", 2, "Texte refusé : il contient un caractère nul.")],
+        id="NUL character",
+    ),
     pytest.param("version: 2\n", [("version", 1, "version 2 inconnue")], id="version"),
     pytest.param(
         "services: COMPTA\n", [("services", 1, "une liste est attendue")], id="not a list"
