@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from accounting.audit import record_audit
 from accounting.ledger.errors import InvalidAccount
 from accounting.ledger.models import Account, Journal
 from accounting.org import Carrier, Member, Service
@@ -146,10 +149,24 @@ def ensure_journal(session: Session, code: str) -> Journal:
     """The journal ``code``, created with its default label when missing (flushes)."""
     journal = session.get(Journal, code)
     if journal is None:
-        journal = Journal(code=code, label=DEFAULT_JOURNALS.get(code, code))
-        session.add(journal)
-        session.flush()
+        values = {"code": code, "label": DEFAULT_JOURNALS.get(code, code)}
+        _insert_missing(session, Journal, values, "code")
+        journal = session.get(Journal, code)
+        assert journal is not None
     return journal
+
+
+def _insert_missing(session: Session, model: Any, values: dict[str, Any], key: str) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING``: two transactions creating the same row at once both
+    go on (a plain insert would fail the second one with a duplicate key), audited like an
+    ORM insert."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+    )
+    if result.rowcount:
+        record_audit(session, "create", model.__tablename__, values[key], after=values)
 
 
 def ensure_account(
@@ -157,15 +174,14 @@ def ensure_account(
 ) -> Account:
     """The account ``number``, created when missing with ``label`` (or its PCG label)."""
     number = check_account_number(number)
-    account = session.scalars(select(Account).where(Account.number == number)).one_or_none()
+    query = select(Account).where(Account.number == number)
+    account = session.scalars(query).one_or_none()
     if account is None:
-        account = Account(
-            number=number,
-            label=(label or pcg_label(number))[:200],
-            member_id=member.id if member is not None else None,
-        )
-        session.add(account)
-        session.flush()
+        _insert_missing(session, Account, {
+            "number": number, "label": (label or pcg_label(number))[:200],
+            "member_id": member.id if member is not None else None, "active": True,
+        }, "number")  # fmt: skip
+        account = session.scalars(query).one()
     return account
 
 

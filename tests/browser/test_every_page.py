@@ -38,6 +38,7 @@ def _arrange(server: LiveServer) -> dict[str, Any]:
     from accounting.invoicing.models import Invoice
     from accounting.invoicing.payments import record_payment
     from accounting.invoicing.services import issue_invoices, prepare_invoices
+    from accounting.ledger.models import Account, JournalEntry
     from accounting.org import Member, Service, User
     from accounting.periods import get_or_create_period
     from app.allocation.services import approve, store_period
@@ -78,6 +79,10 @@ def _arrange(server: LiveServer) -> dict[str, Any]:
             "code": quarter,
             "year": first_day.year,
             "fmt": "xlsx",
+            "journal_entry_id": db.scalars(select(JournalEntry.id).order_by(JournalEntry.id))
+            .first(),
+            "document_id": db.scalars(select(Cost.id).order_by(Cost.id)).first(),
+            "account_id": db.scalars(select(Account.id).order_by(Account.id)).first(),
         }
 
 
