@@ -135,11 +135,6 @@ METHOD_ACCESS: dict[tuple[str, str], set[Role]] = {
 #: Defects found by this matrix in other areas, reported and not yet fixed: (method, endpoint,
 #: test) -> what happens. Remove a line when its defect is fixed.
 KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
-    ("GET", "timesheets.week", "roles"): (
-        "a week holding common work (member None) and member work raises TypeError in "
-        "timesheets/week.py (sorting row keys with None): a 500"
-    ),
-    ("POST", "timesheets.week", "roles"): "the same TypeError after an empty POST",
     ("POST", "timesheets.delete_entry", "scope"): (
         "another member's entry is refused with a flash and a 302, not a 403/404 "
         "(nothing is deleted)"
