@@ -53,8 +53,12 @@ DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
 
 #: Console messages that are not faults of the page: the browser's own note about an HTTP error
-#: status (a 403/404 a journey asks for on purpose).
-_BENIGN_CONSOLE = re.compile(r"^Failed to load resource: the server responded with a status of")
+#: status (a 403/404 a journey asks for on purpose), and a request cut when the test's server
+#: stops before the tab closes.
+_BENIGN_CONSOLE = re.compile(
+    r"^Failed to load resource: (the server responded with a status of"
+    r"|net::ERR_(SOCKET_NOT_CONNECTED|CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE))"
+)
 
 
 def _playwright() -> Any:
