@@ -3,8 +3,8 @@
 Used by the dashboard tests (exact figures worked out by hand from the numbers below) and by the
 query-count test (the same cluster with ten times the members and entries). Everything goes
 through the real services: keys, costs, allocation runs (stored, approved), invoices (prepared,
-issued), payments; only work entries are plain rows (their services check business rules the
-data below respects).
+issued and posted to the ledger), payments (posted); only work entries are plain rows (their
+services check business rules the data below respects).
 
 The calendar is relative to today, so that "this week", "this month", "overdue" and "the last
 twelve months" always have something in them:
@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 
 from accounting.allocation.runs import set_key
 from accounting.costs import CostInput, CostKind, add_cost
-from accounting.invoicing.payments import record_payment
-from accounting.invoicing.services import issue_invoices, prepare_invoices
+from accounting.invoicing.services import prepare_invoices
 from accounting.org import Carrier, Member, MemberFigures, Role, Service, User, VatRegime
 from accounting.periods import Period, get_or_create_period
 from app.allocation.services import approve, store_period
+from app.invoices.usecases import issue_period, pay
 from tests.conftest import TEST_PASSWORD
 from timesheets.models import Activity, EntryStatus, UnitType, WorkEntry
 
@@ -154,11 +154,11 @@ def build_cluster(db: Session, members: int = 4, *, today: date | None = None) -
     approve(db, run, user_id=treasurer.id)
     waiting = store_period(db, last_month, user_id=treasurer.id)
     prepare_invoices(db, past)
-    issued = issue_invoices(db, past, issue_date=past.end + timedelta(days=1), issued_by="test")
+    # Through the app's use cases, so that the ledger posts the sales and bank entries too.
+    issued = issue_period(db, past, issue_date=past.end + timedelta(days=1), issued_by="test")
     for invoice in issued[: len(rows) // 2]:
-        record_payment(db, member=invoice.member, paid_on=past.end + timedelta(days=5),
-                       amount=invoice.total_incl_tax, invoices=[invoice],
-                       today=past.end + timedelta(days=5))
+        pay(db, member=invoice.member, paid_on=past.end + timedelta(days=5),
+            amount=invoice.total_incl_tax, invoices=[invoice], today=past.end + timedelta(days=5))
     db.flush()
     return Cluster(today=today, members=rows, services={"COMPTA": compta, "DEV": dev},
                    users=users, past=past, last_month=last_month, invoices=issued,

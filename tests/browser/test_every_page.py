@@ -36,13 +36,13 @@ def _arrange(server: LiveServer) -> dict[str, Any]:
     from accounting.allocation.models import AllocationRun
     from accounting.costs import Cost
     from accounting.invoicing.models import Invoice
-    from accounting.invoicing.payments import record_payment
-    from accounting.invoicing.services import issue_invoices, prepare_invoices
+    from accounting.invoicing.services import prepare_invoices
     from accounting.ledger.models import Account, JournalEntry
     from accounting.org import Member, Service, User
     from accounting.periods import get_or_create_period
     from app.allocation.services import approve, store_period
     from app.demo import DEMO_MEMBER
+    from app.invoices.usecases import issue_period, pay
     from tests.browser.test_journeys import _arrange_stored_run, _demo_quarter
     from timesheets.models import WorkEntry
 
@@ -52,9 +52,9 @@ def _arrange(server: LiveServer) -> dict[str, Any]:
         run = db.get(AllocationRun, run_id)
         approve(db, run)
         prepare_invoices(db, run.period)
-        invoices = issue_invoices(db, run.period, issued_by="test")
-        record_payment(db, member=invoices[0].member, paid_on=invoices[0].issue_date,
-                       amount=invoices[0].total_incl_tax, invoices=[invoices[0]])
+        invoices = issue_period(db, run.period, issued_by="test")  # posted to the ledger too
+        pay(db, member=invoices[0].member, paid_on=invoices[0].issue_date,
+            amount=invoices[0].total_incl_tax, invoices=[invoices[0]])
         year, number = first_day.year, (first_day.month - 1) // 3
         previous = f"{year}-T{number}" if number else f"{year - 1}-T4"
         store_period(db, get_or_create_period(db, previous))

@@ -326,10 +326,11 @@ def test_a_member_accountant_sees_only_their_invoices_and_is_refused_the_others(
                       "invoices.period_zip")
     from accounting.allocation.models import AllocationRun
     from accounting.invoicing.models import Invoice
-    from accounting.invoicing.services import issue_invoices, prepare_invoices
+    from accounting.invoicing.services import prepare_invoices
     from accounting.org import Member
     from app.allocation.services import approve
     from app.demo import DEMO_MEMBER
+    from app.invoices.usecases import issue_period
 
     quarter, first_day = _demo_quarter(server)
     run_id = _arrange_stored_run(server, quarter, first_day)
@@ -337,7 +338,7 @@ def test_a_member_accountant_sees_only_their_invoices_and_is_refused_the_others(
         run = db.get(AllocationRun, run_id)
         approve(db, run)
         prepare_invoices(db, run.period)
-        issue_invoices(db, run.period, issued_by="test")
+        issue_period(db, run.period, issued_by="test")
         db.commit()
         rows = db.execute(select(Invoice.id, Invoice.number, Member.code, Member.name)
                           .join(Member, Member.id == Invoice.member_id)).all()
