@@ -183,7 +183,7 @@ def demo_command(
         click.echo("Nothing to change: the demo is already loaded.")
     for note in report.notes:
         click.echo(f"Note: {note}")
-    click.echo("\nDemo logins (http://127.0.0.1:5000):")
+    click.echo("\nDemo logins:")
     for user, created in report.users:
         scope = (
             f" for member {report.member_accountant_of}"
