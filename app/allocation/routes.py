@@ -611,7 +611,7 @@ def _run_or_404(run_id: int) -> AllocationRun:
 def run(run_id: int) -> ResponseReturnValue:
     db = get_db()
     allocation_run = _run_or_404(run_id)
-    result = load_run(db, allocation_run)
+    result = load_run(db, allocation_run, explain=False)
     return render_template(
         "allocation/matrix.html", result=result, run=allocation_run,
         period=allocation_run.period, service=result.only, status=run_status_fr(allocation_run),
@@ -684,7 +684,7 @@ def _explain(result: PeriodAllocation, service_code: str, member_code: str) -> d
 @roles_required(*RUN_READERS)
 def explain(run_id: int, service_code: str, member_code: str) -> ResponseReturnValue:
     allocation_run = _run_or_404(run_id)
-    result = load_run(get_db(), allocation_run)
+    result = load_run(get_db(), allocation_run, explain=(service_code, member_code))
     return render_template(
         "allocation/explain.html", result=result, run=allocation_run,
         back=url_for(".run", run_id=run_id), **_explain(result, service_code, member_code),
