@@ -193,7 +193,9 @@ def list_entries(
         sort, name = "-day", "day"
     descending = sort.startswith("-")
     column, join = _SORT_KEYS[name]
-    order = [column.desc() if descending else column.asc()]
+    # Common work (no member) and entries without an activity sort as the smallest values on
+    # both databases (PostgreSQL would put NULL last when ascending, SQLite first).
+    order = [column.desc().nulls_last() if descending else column.asc().nulls_first()]
     if name != "day":
         order.append(WorkEntry.day.desc())
     order.append(WorkEntry.id.desc() if descending else WorkEntry.id.asc())

@@ -216,3 +216,29 @@ def test_xlsx_text_that_openpyxl_would_read_as_an_error_or_a_formula_stays_text(
         "s",
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        # Entries 1..5 of ``logged``; ties by day (latest first), then by id.
+        ("day", [1, 2, 3, 4, 5]),
+        ("-day", [5, 4, 3, 2, 1]),
+        ("member", [3, 5, 4, 1, 2]),
+        ("-member", [2, 5, 4, 1, 3]),
+        ("service", [5, 3, 2, 1, 4]),
+        ("activity", [5, 3, 2, 4, 1]),
+        ("staff", [5, 3, 4, 2, 1]),
+        ("minutes", [2, 5, 3, 1, 4]),
+        ("status", [5, 3, 4, 2, 1]),
+    ],
+)
+def test_every_sort_pages_through_the_same_order_on_both_databases(
+    db, cluster, logged, sort, expected
+):
+    ids = [entry.id for entry in logged]
+    seen = []
+    for number in (1, 2, 3):
+        page = list_entries(db, cluster.admin, EntryFilter(), sort=sort, per_page=2, page=number)
+        seen += [ids.index(row.id) + 1 for row in page.rows]
+    assert seen == expected
