@@ -86,7 +86,6 @@ def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Se
     dates), without building a Decimal and a date per field first.
     """
     yield from fec_texts(opening_lines(session, year))
-    start, end = fiscal_year_bounds(year)
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         money: Any = lambda column: type_coerce(column, Integer)  # noqa: E731 - raw cents
@@ -106,7 +105,9 @@ def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Se
         .join(Journal, Journal.code == JournalEntry.journal_code)
         .join(Account, Account.number == JournalLine.account)
         .outerjoin(Member, Member.id == JournalLine.member_id)
-        .where(JournalLine.entry_date >= start, JournalLine.entry_date <= end)
+        # By the entry's year (its date's), not a date range on the lines: the entries are read
+        # in key order and their lines by (entry, position), so the database sorts nothing.
+        .where(JournalEntry.year == year)
         .order_by(JournalEntry.id, JournalLine.position)
         .execution_options(yield_per=batch)
     )  # fmt: skip
