@@ -19,7 +19,9 @@ Design:
 - **Behind a reverse proxy** ``PROXY_HOPS`` > 0 applies Werkzeug's ProxyFix, so the client
   address (rate limits) and the https scheme (secure cookies, redirects) are the real ones.
 - **Database refusals** that reach the edge (a unique constraint hit by two people saving at
-  once, SQLite busy) become a French 409 / 503 page after a rollback, never a bare 500.
+  once, a value out of range, SQLite busy) become a French 409 / 400 / 503 page after a
+  rollback, never a bare 500; NUL characters (PostgreSQL refuses them in text) are refused at
+  the door with a 400.
 
 Wired by :func:`init_app`, called from ``create_app`` once the blueprints are registered.
 """
@@ -35,7 +37,7 @@ from datetime import timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -52,9 +54,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import BadRequest, TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import Field, ValidationError
 from wtforms.form import BaseForm
@@ -404,6 +406,43 @@ def _integrity_error(error: IntegrityError) -> ResponseReturnValue:
     )
 
 
+def _data_error(error: DataError) -> ResponseReturnValue:
+    """A value the database cannot hold (a number out of range...) that no check caught."""
+    from flask import current_app
+
+    from app.database import get_db
+
+    get_db().rollback()
+    current_app.logger.error("data error on %s %s: %s", request.method, request.path, error)
+    return _error_page(
+        400, "Valeur refusée",
+        "Une valeur saisie est invalide ou hors limites : rien n'a été enregistré. "
+        "Vérifiez le formulaire et recommencez.",
+    )
+
+
+def _refuse_nul() -> None:
+    """NUL characters have no business in a form or a URL, and PostgreSQL refuses them in text
+    (a bare 500 deep in a view): refused at the door."""
+    if "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value
+        for values in (request.args, request.form)
+        for key, value in values.items(multi=True)
+    ):
+        abort(400, "La requête contient un caractère invalide (caractère nul).")
+
+
+def _bad_request(error: BadRequest) -> ResponseReturnValue:
+    message = error.description if error.description != BadRequest.description else (
+        "La requête n'est pas valide : rechargez la page et recommencez."
+    )
+    return _error_page(400, "Requête invalide", message)
+
+
+def _error_page(code: int, title: str, message: str) -> ResponseReturnValue:
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
 def _database_busy(error: OperationalError) -> ResponseReturnValue:
     """SQLite's single writer was busy past the timeout, or PostgreSQL is unreachable."""
     from flask import current_app
@@ -504,10 +543,13 @@ def init_app(app: Flask) -> None:
     app.after_request(_set_headers)
     # First of the before_request hooks: an expired session is anonymous for the access rule.
     app.before_request_funcs.setdefault(None, []).insert(0, _expire_session)
+    app.before_request_funcs[None].insert(0, _refuse_nul)
     user_logged_in.connect(_session_started, app)
     _init_limiter(app)
     app.register_error_handler(TooManyRequests, _too_many_requests)
     app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(OperationalError, _database_busy)
     check_production(app.config)
 

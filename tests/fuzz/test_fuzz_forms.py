@@ -213,5 +213,6 @@ def fuzz_form(form: Form, client: FlaskClient, db: Session, failures: list[str])
     try:
         run()
     except Exception as error:  # collected, so every form is fuzzed before the test fails
-        failures.append(f"{form.action} ({', '.join(form.fields)}): {error!r}"[:2000])
+        notes = " ".join(getattr(error, "__notes__", []))  # hypothesis: the falsifying example
+        failures.append(f"{form.action} ({', '.join(form.fields)}): {error!r} {notes}"[:3000])
 

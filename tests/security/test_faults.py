@@ -199,3 +199,46 @@ def test_a_database_conflict_gets_a_french_409_page_and_nothing_saved(
     assert response.status_code == 409
     assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
     assert sizes(db) == before
+
+
+def test_a_nul_character_in_a_form_or_a_url_is_refused_at_the_door(
+    client: FlaskClient, cluster: Any, db: Session
+) -> None:
+    """PostgreSQL refuses NUL in text: caught before any view runs, on both databases."""
+    _login(client, cluster.admin.email)
+    before = sizes(db)
+    for response in (
+        client.post("/temps/services/1", data={"nom": "Paie\x00", "quoi": "activite"}),
+        client.get("/temps/saisies?adherent=A%00"),
+        client.get("/admin/adherents/%00"),
+    ):
+        assert response.status_code == 400
+        assert "caractère invalide" in html.unescape(response.get_data(as_text=True))
+    assert sizes(db) == before
+
+
+def test_a_value_the_database_cannot_hold_gets_a_french_400_page(
+    app: Flask, client: FlaskClient, db: Session, cluster: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy.exc import DataError
+
+    import imports.timesheets as ts_import
+
+    _login(client, cluster.accountant.email)
+    data = "Date;Intervenant;Adhérent;Service;Durée\r\n05/03/2026;compta@test.fr;A;COMPTA;1h\r\n"
+    uploaded = client.post(
+        "/temps/import", data={"document": (io.BytesIO(data.encode()), "t.csv")},
+        content_type="multipart/form-data",
+    )
+    token = re.search(r"fichier=([0-9a-f]{64})", uploaded.location)[1]
+    before = sizes(db)
+
+    def out_of_range(*args: Any, **kwargs: Any) -> None:
+        raise DataError("UPDATE …", {}, Exception("integer out of range"))
+
+    monkeypatch.setattr(ts_import, "record_audit", out_of_range)
+    response = client.post("/temps/import/confirmer", data={"fichier": token})
+    assert response.status_code == 400
+    assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
+    assert sizes(db) == before
