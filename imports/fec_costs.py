@@ -36,7 +36,7 @@ from accounting.ledger.errors import MappingError
 from accounting.ledger.models import FecCostRule
 from accounting.money import ZERO
 from accounting.org import Service
-from accounting.periods import Period, PeriodStatus
+from accounting.periods import Period, PeriodStatus, hold_periods
 from imports.errors import ImportRefused, RowError
 from imports.fec import read_fec
 from imports.members import ImportResult
@@ -199,6 +199,7 @@ def fingerprint(row: FecRow, account: str, kind: str, amount: Decimal, occurrenc
 
 
 def _closed(session: Session) -> list[tuple[date, date, str]]:
+    hold_periods(session)  # no period closes until this import commits or rolls back
     rows = session.scalars(select(Period).where(Period.status == PeriodStatus.CLOSED.value))
     return [(period.start, period.end, period.label) for period in rows]
 

@@ -10,6 +10,7 @@ FEC samples, mutated.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -110,6 +111,7 @@ KIMAI_LINE = (
 )
 
 SEEDS: dict[str, list[tuple[bytes, str]]] = {}
+KINDS = ["timesheets", "members", "figures", "costs", "payments", "fec_costs"]
 
 
 def _seeds() -> dict[str, list[tuple[bytes, str]]]:
@@ -146,6 +148,10 @@ def _seeds() -> dict[str, list[tuple[bytes, str]]]:
             ["2026-03-15", "COMPTA", "subvention", "1000", "741000", "FSE", "Région"],
         ]), "charges.csv"),
     ]
+    SEEDS["fec_costs"] = [
+        (p.read_bytes(), p.name) for p in sorted((SAMPLES / "fec").iterdir())
+        if p.stat().st_size < 5000
+    ]
     SEEDS["payments"] = [
         (csv_bytes([
             ["Date", "Adhérent", "Facture", "Montant", "Référence", "Mode"],
@@ -162,11 +168,21 @@ def _seeds() -> dict[str, list[tuple[bytes, str]]]:
 def _importers(db: Session, cluster: Any) -> dict[str, Callable[[bytes, str], Any]]:
     from imports import timesheets as ts_import
     from imports.costs import import_costs
+    from imports.fec_costs import import_fec_costs, parse_rule
     from imports.figures import import_figures
     from imports.members import import_members
     from imports.payments import import_payments
 
+    rules = [parse_rule(db, "6*=COMPTA"), parse_rule(db, "7*=COMPTA")]
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-fec-"))
+
+    def fec_costs(data: bytes, name: str) -> Any:
+        path = folder / name
+        path.write_bytes(data)
+        return import_fec_costs(db, path, rules, save=False)
+
     return {
+        "fec_costs": fec_costs,
         "timesheets": lambda data, name: ts_import.import_file(db, cluster.admin, data, name),
         "members": lambda data, name: import_members(db, read_table(data, name)),
         "figures": lambda data, name: import_figures(db, read_table(data, name)),
@@ -180,7 +196,7 @@ def importers(db: Session, cluster: Any) -> dict[str, Callable[[bytes, str], Any
     return _importers(db, cluster)
 
 
-@pytest.mark.parametrize("kind", ["timesheets", "members", "figures", "costs", "payments"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_each_seed_file_is_accepted_once_then_adds_nothing(
     kind: str, db: Session, importers: dict[str, Callable[[bytes, str], Any]]
 ) -> None:
@@ -192,7 +208,7 @@ def test_each_seed_file_is_accepted_once_then_adds_nothing(
         assert outcomes == ["accepted", "accepted", "accepted"]  # template CSV, XLSX, Kimai
 
 
-@pytest.mark.parametrize("kind", ["timesheets", "members", "figures", "costs", "payments"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_mutated_files_are_imported_whole_or_refused_with_nothing_written(
     kind: str, db: Session, importers: dict[str, Callable[[bytes, str], Any]]
 ) -> None:
