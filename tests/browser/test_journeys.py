@@ -47,14 +47,16 @@ def test_the_development_officer_logs_a_week_in_the_grid_and_submits_it(
     cells.nth(1).fill("2h")
     cells.nth(2).fill("1,5")
     assert row.locator("output").inner_text() == "7 h"  # the row total, computed as typed
-    page.get_by_role("button", name="Enregistrer la semaine").click()
+    with page.expect_navigation():  # the answer to this very post
+        page.get_by_role("button", name="Enregistrer la semaine").click()
     page.wait_for_selector(".flash-success")
 
     page.get_by_role("button", name="Soumettre la semaine").click()
     dialog = page.get_by_role("dialog")
     assert "Soumettre les saisies en brouillon" in dialog.inner_text()
-    dialog.get_by_role("button", name="Soumettre la semaine").click()
-    page.wait_for_selector(".flash-success")
+    with page.expect_navigation():  # the answer to this very post
+        dialog.get_by_role("button", name="Soumettre la semaine").click()
+    assert "3 saisie(s) soumise(s)" in page.locator(".flash-success").inner_text()
 
     with server.session() as db:
         staff_id = db.scalars(select(User.id).where(User.email == email)).one()
@@ -125,7 +127,8 @@ def test_an_accountant_imports_a_file_with_an_error_reads_it_fixes_it_and_import
     page.locator("input[type=file]").set_input_files(
         files=[{"name": "temps.csv", "mimeType": "text/csv", "buffer": fixed}])
     page.get_by_role("button", name="Vérifier le fichier").click()
-    page.get_by_role("button", name=re.compile(r"Importer 3 saisie")).click()
+    with page.expect_navigation():  # the answer to this very post
+        page.get_by_role("button", name=re.compile(r"Importer 3 saisie")).click()
     page.wait_for_selector(".flash-success")
     with server.session() as db:
         imported = db.execute(
@@ -173,7 +176,8 @@ def test_the_admin_sets_a_key_previews_and_stores_the_quarter_allocation(
         page.get_by_label("Aperçu sur la période").fill(quarter)
         page.get_by_role("button", name="Aperçu").click()
         page.locator("#apercu-cle").wait_for()  # the key's effect on the quarter, per member
-        page.get_by_role("button", name="Enregistrer cette clé").click()
+        with page.expect_navigation():  # the answer to this very post
+            page.get_by_role("button", name="Enregistrer cette clé").click()
         page.wait_for_selector(".flash-success")
 
     set_key("Comptabilité", "25% equal + 75% units")
@@ -199,7 +203,8 @@ def test_the_admin_sets_a_key_previews_and_stores_the_quarter_allocation(
     page.get_by_role("button", name="Calculer").click()
     page.wait_for_url(re.compile(r"/repartition/apercu"))
     assert page.locator(".flash-error").count() == 0, page.locator(".flash-error").all_inner_texts()
-    page.get_by_role("button", name="Enregistrer cette répartition").click()
+    with page.expect_navigation():  # the answer to this very post
+        page.get_by_role("button", name="Enregistrer cette répartition").click()
     page.wait_for_selector(".flash-success")
 
     with server.session() as db:
@@ -257,7 +262,8 @@ def test_the_treasurer_approves_the_run_the_invoices_are_issued_and_the_files_ad
     waiting.get_by_role("link", name="Examiner").click()
     page.wait_for_url(re.compile(rf"/repartition/{run_id}$"))
     page.get_by_role("button", name="Approuver").click()
-    page.get_by_role("dialog").get_by_role("button", name="Approuver").click()
+    with page.expect_navigation():  # the answer to this very post
+        page.get_by_role("dialog").get_by_role("button", name="Approuver").click()
     page.wait_for_selector(".flash-success")
 
     # Invoices are issued by an accountant (only admin and accountants issue: DESIGN §1).
@@ -265,13 +271,15 @@ def test_the_treasurer_approves_the_run_the_invoices_are_issued_and_the_files_ad
                                           locale="fr-FR").new_page()
     demo_login(accountant_page, server, Role.ACCOUNTANT)
     accountant_page.goto(server.url_for("invoices.issue", periode=quarter))
-    accountant_page.get_by_role("button", name="Préparer les brouillons").click()
+    with accountant_page.expect_navigation():  # the answer to this very post
+        accountant_page.get_by_role("button", name="Préparer les brouillons").click()
     accountant_page.wait_for_selector(".flash-success")
     issue = accountant_page.get_by_role("button", name=re.compile(r"^Émettre \d+ facture"))
     issue.click()
     dialog = accountant_page.get_by_role("dialog")
     assert "ne pourront plus être modifiées" in dialog.inner_text()
-    dialog.get_by_role("button", name=re.compile(r"^Émettre")).click()
+    with accountant_page.expect_navigation():  # the answer to this very post
+        dialog.get_by_role("button", name=re.compile(r"^Émettre")).click()
     accountant_page.wait_for_selector(".flash-success")
     accountant_page.context.close()
 
