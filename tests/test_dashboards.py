@@ -206,3 +206,20 @@ def test_with_many_members_the_tables_keep_the_heaviest_and_merge_the_others(
     assert len(treasurer.allocation) == TOP_MEMBERS + 1
     assert treasurer.allocation_total == (TOP_MEMBERS + 3) * SHARE
     assert treasurer.invoiced == (TOP_MEMBERS + 3) * SHARE
+
+
+@pytest.mark.parametrize("role", [Role.TREASURER, Role.MEMBER_ACCOUNTANT])
+def test_every_download_button_of_a_dashboard_downloads_a_file(
+    client: FlaskClient, cluster: Cluster, role: Role
+) -> None:
+    import re
+
+    login(client, cluster, role)
+    page = client.get(f"/accueil?periode={cluster.past.code}").get_data(as_text=True)
+    links = [unescape(h) for h in re.findall(r'<a class="btn download" href="([^"]+)"', page)]
+    assert links, "the dashboard offers no download"
+    for href in links:
+        with client.get(href) as response:
+            assert response.status_code == 200, href
+            assert not response.mimetype.startswith("text/html"), href
+            assert response.headers.get("Content-Disposition", "").startswith("attachment"), href
