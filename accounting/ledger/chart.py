@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from accounting.audit import record_audit
+from accounting.audit import record_audit, record_audits
 from accounting.ledger.errors import InvalidAccount
 from accounting.ledger.models import Account, Journal
 from accounting.org import Carrier, Member, Service
@@ -183,6 +183,42 @@ def ensure_account(
         }, "number")  # fmt: skip
         account = session.scalars(query).one()
     return account
+
+
+def ensure_accounts(session: Session, specs: Iterable[Any], members: dict[int, Member]) -> None:
+    """:func:`ensure_account` for the accounts of many lines to post (``LineSpec``: account,
+    account_label, member_id), in one read and one multi-row ``INSERT … ON CONFLICT DO
+    NOTHING … RETURNING`` (each account created is audited as :func:`ensure_account` does)."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        number = check_account_number(spec.account)
+        if number not in wanted:
+            member = members.get(spec.member_id) if spec.member_id else None
+            wanted[number] = {
+                "number": number, "label": (spec.account_label or pcg_label(number))[:200],
+                "member_id": member.id if member is not None else None, "active": True,
+            }  # fmt: skip
+    numbers = list(wanted)
+    existing: set[str] = set()
+    for start in range(0, len(numbers), 500):
+        existing.update(
+            session.scalars(
+                select(Account.number).where(Account.number.in_(numbers[start : start + 500]))
+            )
+        )
+    missing = [wanted[n] for n in numbers if n not in existing]
+    if not missing:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(missing), 200):
+        chunk = missing[start : start + 200]
+        created = session.scalars(
+            insert(Account).values(chunk).on_conflict_do_nothing(index_elements=["number"])
+            .returning(Account.number)
+        ).all()
+        record_audits(session, "create", Account.__tablename__,
+                      [(number, wanted[number]) for number in created])  # fmt: skip
 
 
 def ensure_member_account(session: Session, member: Member) -> Account:

@@ -26,22 +26,25 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from accounting.audit import actor_label, record_audit
+from accounting.audit import actor_label, record_audit, record_audits
+from accounting.db import utcnow
 from accounting.ledger.chart import (
     BANK,
     SUBSIDIES_RECEIVABLE,
     SUPPLIERS,
     VAT_COLLECTED,
     ensure_account,
+    ensure_accounts,
     ensure_journal,
     ensure_member_account,
+    member_account_number,
 )
 from accounting.ledger.errors import AlreadyPosted, InvalidLine, LedgerError, UnbalancedEntry
-from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence
+from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence, entry_reference
 from accounting.money import ZERO, is_cents
 from accounting.org import Member, Service
 from accounting.periods import ensure_open
@@ -272,8 +275,127 @@ def post_credit_note(session: Session, note: Invoice) -> JournalEntry | None:
 
 
 def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalEntry]:
-    """The entries of documents just issued (what ``issue_invoices`` returns)."""
-    return [entry for doc in documents if (entry := post_invoice(session, doc)) is not None]
+    """The entries of documents just issued (what ``issue_invoices`` returns), as
+    :func:`post_invoice` writes them one by one, but in a constant number of queries: one
+    look for entries already posted, one per missing account kind, one lock of each journal
+    series for all the numbers, one flush (issuing 1 000 invoices posted each alone took
+    about 20 queries per invoice)."""
+    docs = list(documents)
+    if len(docs) <= 1:
+        return [entry for doc in docs if (entry := post_invoice(session, doc)) is not None]
+    for doc in docs:
+        if doc.is_draft:
+            raise LedgerError(
+                "Un brouillon ne se comptabilise pas : l'écriture est passée à l'émission."
+            )
+    kinds = {doc.id: "credit_note" if doc.is_credit_note else "invoice" for doc in docs}
+    posted = _posted_sources(session, set(kinds.values()), list(kinds))
+    for doc in docs:
+        if (kinds[doc.id], doc.id) in posted:
+            what = f"{'L’avoir' if doc.is_credit_note else 'La facture'} {doc.number}"
+            raise AlreadyPosted(
+                f"{what} est déjà comptabilisé(e) : une écriture ne se repasse pas."
+            )
+    members = {
+        m.id: m
+        for m in session.scalars(select(Member).where(Member.id.in_({d.member_id for d in docs})))
+    }
+    planned: list[tuple[Invoice, list[LineSpec], str]] = []
+    for doc in docs:
+        member = members[doc.member_id]
+        sign = -1 if doc.is_credit_note else 1
+        specs = [
+            line
+            for line in _invoice_lines(doc, sign, member, member_account_number(member))
+            if line is not None
+        ]
+        if not specs:
+            continue
+        check_lines(specs)
+        what = "Avoir" if doc.is_credit_note else "Facture"
+        planned.append((doc, specs, f"{what} {doc.number} – {doc.customer_name or member.name}"))
+    if not planned:
+        return []
+    for day in sorted({doc.issue_date for doc, _, _ in planned}):
+        ensure_open(session, day)
+    ensure_journal(session, "VT")
+    ensure_accounts(session, [s for _, specs, _ in planned for s in specs], members)
+    by_year: dict[int, list[tuple[Invoice, list[LineSpec], str]]] = defaultdict(list)
+    for item in planned:
+        by_year[item[0].issue_date.year].append(item)
+    # Entries and lines through Core in multi-row inserts (ORM objects would be inserted one
+    # row at a time on SQLite), their ids read back by their unique (journal, year, number).
+    actor = actor_label(session)
+    validated_at = utcnow()
+    conn = session.connection()
+    entries: list[dict[str, Any]] = []
+    for year in sorted(by_year):
+        series = lock_journal_series(session, "VT", year)
+        for doc, specs, label in by_year[year]:
+            series.last_number += 1
+            entries.append({
+                "journal_code": "VT", "year": year, "number": series.last_number,
+                "entry_date": doc.issue_date, "label": label[:300], "piece_ref": doc.number[:100],
+                "piece_date": doc.issue_date, "source_type": kinds[doc.id], "source_id": doc.id,
+                "reverses_id": None, "validated_at": validated_at,
+                "validated_by": (doc.issued_by or actor)[:200], "specs": specs,
+            })  # fmt: skip
+    session.flush()  # the series' counters
+    table = JournalEntry.__table__
+    conn.execute(insert(table), [{k: v for k, v in e.items() if k != "specs"} for e in entries])
+    ids: dict[tuple[int, int], int] = {}
+    for year in by_year:
+        numbers = [e["number"] for e in entries if e["year"] == year]
+        ids.update(
+            ((year, number), entry_id)
+            for entry_id, number in conn.execute(
+                select(table.c.id, table.c.number).where(
+                    table.c.journal_code == "VT", table.c.year == year,
+                    table.c.number.between(min(numbers), max(numbers)),
+                )
+            )
+        )  # fmt: skip
+    lines = []
+    for e in entries:
+        e["id"] = ids[(e["year"], e["number"])]
+        for position, spec in enumerate(e["specs"], start=1):
+            lines.append({
+                "entry_id": e["id"], "position": position, "account": spec.account,
+                "member_id": spec.member_id, "service_id": spec.service_id,
+                "label": (spec.label or e["label"])[:300], "debit": spec.debit,
+                "credit": spec.credit, "entry_date": e["entry_date"],
+            })  # fmt: skip
+    conn.execute(insert(JournalLine.__table__), lines)
+    record_audits(session, "post", JournalEntry.__tablename__, [
+        (e["id"], {"reference": entry_reference("VT", e["year"], e["number"]),
+                   "source": f"{e['source_type']}:{e['source_id']}",
+                   "total": sum((s.debit for s in e["specs"]), ZERO)})
+        for e in entries
+    ])  # fmt: skip
+    return list(
+        session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.id.in_([e["id"] for e in entries]))
+            .order_by(JournalEntry.id)
+        )
+    )
+
+
+def _posted_sources(
+    session: Session, source_types: set[str], source_ids: list[int]
+) -> set[tuple[str, int]]:
+    """(source type, id) of the documents among these that already have a live entry."""
+    found: set[tuple[str, int]] = set()
+    for start in range(0, len(source_ids), 500):
+        rows = session.execute(
+            select(JournalEntry.source_type, JournalEntry.source_id).where(
+                JournalEntry.source_type.in_(source_types),
+                JournalEntry.source_id.in_(source_ids[start : start + 500]),
+                is_live(),
+            )
+        )
+        found.update((kind, source_id) for kind, source_id in rows)
+    return found
 
 
 # ------------------------------------------------------------------ payments
