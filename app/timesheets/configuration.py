@@ -70,9 +70,18 @@ def _apply(key: str) -> Any:
     return apply
 
 
+def plain_decimal(value: Decimal | str) -> str:
+    """``40``, ``2.5``: a weight as people write it (``str(Decimal(40).normalize())`` is
+    ``4E+1``, which a reader of the file would not recognise)."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def _export(key: str) -> Any:
     def export(session: Session, service: Service) -> Any:
-        return service_config(session, service.id)[key] or None
+        value = service_config(session, service.id)[key]
+        if key == "unit_types":
+            value = [dict(item, weight=plain_decimal(item["weight"])) for item in value]
+        return value or None
 
     return export
 

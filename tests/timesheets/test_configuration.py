@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.configuration import ConfigRefused, apply_configuration, export_configuration
+from app.configuration import (
+    ConfigRefused,
+    apply_configuration,
+    dump_configuration,
+    export_configuration,
+)
 from timesheets.models import Activity, UnitType
 
 YAML = """
@@ -44,6 +49,21 @@ def test_the_file_creates_then_updates_and_deactivates_never_deletes(db):
     exported = next(s for s in export_configuration(db)["services"] if s["code"] == "COMPTA")
     assert exported["activities"] == ["Tenue comptable", "Paie"]
     assert exported["unit_types"][1] == {"name": "Bulletin de paie", "weight": "4.5"}
+
+
+def test_the_export_writes_weights_as_plain_decimals(db):
+    apply_configuration(db, YAML.replace("weight: 50", "weight: 40").replace("weight: 5}",
+                                                                           "weight: 2.50}"))
+    text = dump_configuration(export_configuration(db))
+    # 40 stored as 40.000 would be "4E+1" once normalised: the file says 40, 2.5 and 1.
+    assert "E+" not in text
+    assert "- name: Écriture\n    weight: '1'\n" in text
+    assert "- name: Bulletin de paie\n    weight: '2.5'\n" in text
+    assert "- name: Clôture annuelle\n    weight: '40'\n" in text
+    apply_configuration(db, text)  # and it reads back to the same weights
+    weights = dict(db.execute(select(UnitType.name, UnitType.weight)).tuples().all())
+    assert weights == {"Écriture": 1, "Bulletin de paie": Decimal("2.5"),
+                       "Clôture annuelle": 40}
 
 
 @pytest.mark.parametrize(
