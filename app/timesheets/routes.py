@@ -35,6 +35,7 @@ from accounting.org import Role, Service
 from app.access import roles_required
 from app.database import get_db
 from app.timesheets import bp
+from app.timesheets.configuration import plain_decimal
 from app.uploads import PendingUploads
 from imports.errors import ImportRefused, InvalidValue
 from imports.parsing import (
@@ -53,7 +54,7 @@ from imports.timesheets import (
     template_xlsx,
 )
 from timesheets import services
-from timesheets.errors import TimesheetError
+from timesheets.errors import EntryNotFound, TimesheetError
 from timesheets.export import (
     entries_csv_lines,
     write_entries_xlsx,
@@ -545,7 +546,7 @@ def edit_entry(entry_id: int) -> ResponseReturnValue:
             "activite": str(entry.activity_id or ""),
             "duree": format_minutes(entry.minutes) if entry.minutes else "",
             "unite": str(entry.unit_type_id or ""),
-            "quantite": str(entry.quantity.normalize()) if entry.quantity is not None else "",
+            "quantite": plain_decimal(entry.quantity) if entry.quantity is not None else "",
             "commentaire": entry.note,
         }
     )
@@ -566,6 +567,9 @@ def delete_entry(entry_id: int) -> ResponseReturnValue:
         services.delete_entry(db, current_user, entry_id)
         db.commit()
         flash("Saisie supprimée.", "success")
+    except EntryNotFound:
+        db.rollback()
+        abort(404)  # missing or another member's: a 404 like every out-of-scope object
     except TimesheetError as error:
         db.rollback()
         _refused(error)

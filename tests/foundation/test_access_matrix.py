@@ -134,12 +134,7 @@ METHOD_ACCESS: dict[tuple[str, str], set[Role]] = {
 }
 #: Defects found by this matrix in other areas, reported and not yet fixed: (method, endpoint,
 #: test) -> what happens. Remove a line when its defect is fixed.
-KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {
-    ("POST", "timesheets.delete_entry", "scope"): (
-        "another member's entry is refused with a flash and a 302, not a 403/404 "
-        "(nothing is deleted)"
-    ),
-}
+KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {}
 #: Routes that leave the session (the matrix needs it to stay logged in).
 SKIPPED = frozenset({"auth.logout"})
 
