@@ -15,6 +15,7 @@ formulas, so the file shows what was issued even where formulas are not computed
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from collections.abc import Iterable
 from copy import copy
@@ -73,16 +74,48 @@ def _rate(value: Decimal) -> str:
     return f"{text.replace('.', ',')} %"
 
 
-def _style(cell: Any, **changes: Any) -> None:
-    """Set ``font``, ``fill``, ``border``, ``alignment`` or ``number_format`` on a cell.
+#: The style lists of a workbook (fonts, fills, borders, alignments, number formats...).
+_STYLE_LISTS = (
+    "_fonts", "_fills", "_borders", "_alignments", "_protections", "_number_formats",
+    "_date_formats", "_timedelta_formats", "_cell_styles",
+)
 
-    Why: each assignment makes openpyxl look the style up in the workbook's lists, comparing
-    whole style objects; a document sets a few hundred of them but has a dozen distinct
-    combinations. The combination reached from a cell's current style is cached per workbook
-    and copied (the styles used here are module constants, so their ids are stable keys).
+#: Per thread (a web server may draw two documents at once): the style lists every invoice
+#: workbook of the thread shares, and the style (a ``StyleArray`` of indices into them)
+#: reached from a cell's style by a set of changes.
+_HOUSE = threading.local()
+
+
+def _house() -> Any:
+    if not hasattr(_HOUSE, "lists"):
+        template = Workbook()
+        _HOUSE.lists = {name: getattr(template, name) for name in _STYLE_LISTS}
+        _HOUSE.styles = {}
+    return _HOUSE
+
+
+def _new_workbook() -> Workbook:
+    """A workbook whose style lists are the thread's shared ones.
+
+    Why: openpyxl registers a cell's font, fill, border or alignment by hashing the whole
+    style object into the workbook's lists; a document sets a few hundred of them but uses
+    about fifty distinct combinations, always the same. With shared lists, each combination
+    is registered once per process (not once per workbook) and every later cell only gets a
+    copy of its ``StyleArray``. A workbook's stylesheet then lists the styles registered so
+    far (a few dozen; unused ones are harmless).
     """
-    book = cell.parent.parent
-    cache = book.__dict__.setdefault("_mutualise_styles", {})
+    workbook = Workbook()
+    for name, shared in _house().lists.items():
+        setattr(workbook, name, shared)
+    return workbook
+
+
+def _style(cell: Any, **changes: Any) -> None:
+    """Set ``font``, ``fill``, ``border``, ``alignment`` or ``number_format`` on a cell of a
+    workbook made by :func:`_new_workbook`: the combination reached from the cell's current
+    style is computed once per thread and copied (the styles used here are module constants,
+    so their ids are stable keys)."""
+    cache = _house().styles
     key = (
         tuple(cell._style or ()),
         tuple((k, v if isinstance(v, str) else id(v)) for k, v in sorted(changes.items())),
@@ -423,7 +456,7 @@ def invoice_workbook(invoice: Invoice) -> Workbook:
     """The workbook of one issued invoice or credit note: the document, then its annex."""
     if invoice.number is None:
         raise ValueError("a draft has no document: issue it first")
-    workbook = Workbook()
+    workbook = _new_workbook()
     _document_sheet(workbook, invoice)
     _annex_sheet(workbook, invoice)
     workbook.properties.title = invoice.file_name.removesuffix(".xlsx")
