@@ -177,7 +177,9 @@ def demo_command(
         click.echo(
             f"Demo loaded in {elapsed:.1f} s: {report.config_changes} configuration change(s), "
             f"{report.members} generated member(s), {report.work_entries} work entries, "
-            f"{report.costs} costs, {report.subsidies} subsidies."
+            f"{report.costs} costs, {report.subsidies} subsidies, {report.runs} approved "
+            f"allocation run(s), {report.invoices} invoices, {report.payments} payments, "
+            f"{report.closed_periods} closed period(s)."
         )
     else:
         click.echo("Nothing to change: the demo is already loaded.")

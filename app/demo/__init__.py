@@ -66,6 +66,11 @@ class DemoReport:
     work_entries: int = 0
     costs: int = 0
     subsidies: int = 0
+    #: The past quarters (app.demo.history): runs approved, invoices issued, payments, closes.
+    runs: int = 0
+    invoices: int = 0
+    payments: int = 0
+    closed_periods: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -77,6 +82,10 @@ class DemoReport:
             or self.work_entries
             or self.costs
             or self.subsidies
+            or self.runs
+            or self.invoices
+            or self.payments
+            or self.closed_periods
         )
 
 

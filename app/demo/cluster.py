@@ -23,6 +23,7 @@ from accounting.costs import Cost, CostInput, CostKind, Subsidy, add_cost
 from accounting.org import Member, Service, User
 from app.configuration import apply_configuration, load_configuration, service_sections
 from app.demo import DEMO_MEMBER, DemoReport, ensure_activities, ensure_demo_users
+from app.demo.history import load_history
 from app.demo.work import (
     generated_count,
     insert_work_entries,
@@ -87,7 +88,8 @@ def _fallback_sections(session: Session, set_aside: dict[str, dict[str, Any]]) -
 
 
 def load_seed_cluster(session: Session, *, years: int, seed: int, last_year: int) -> DemoReport:
-    """Configuration, users, then each year's work entries, costs and subsidies."""
+    """Configuration, users, each year's work entries, costs and subsidies, then the first
+    quarters of the last year allocated, invoiced and partly paid (app.demo.history)."""
     report = DemoReport(member_accountant_of=DEMO_MEMBER)
     report.config_changes, deferred = load_cluster_configuration(session)
     report.notes.extend(f"services[].{name}: {note}" for name, note in sorted(deferred.items()))
@@ -97,6 +99,9 @@ def load_seed_cluster(session: Session, *, years: int, seed: int, last_year: int
         costs, subsidies = generate_costs(session, year, seed, staff["accountant"])
         report.costs += costs
         report.subsidies += subsidies
+    history = load_history(session, last_year)
+    report.runs, report.invoices = history.runs, history.invoices
+    report.payments, report.closed_periods = history.payments, history.closed
     return report
 
 

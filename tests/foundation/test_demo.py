@@ -5,6 +5,7 @@ same generator builds larger synthetic clusters, deterministically."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -12,9 +13,14 @@ from sqlalchemy.orm import Session
 from stdnum.eu import vat
 from stdnum.fr import siret
 
+from accounting.allocation.models import AllocationLine, AllocationRun
 from accounting.audit import AuditEvent
 from accounting.costs import Cost, Subsidy
+from accounting.invoicing.models import Invoice, Payment
+from accounting.invoicing.payments import overdue_invoices
+from accounting.ledger.models import JournalEntry
 from accounting.org import Carrier, Member, MemberFigures, Role, Service, User
+from accounting.periods import Period
 from app.cli import cli
 from app.database import make_engine
 from app.demo import DEMO_USERS, load_demo
@@ -82,13 +88,62 @@ def test_the_demo_loads_the_cluster_of_the_seed_document_and_prints_the_logins(r
 
 def test_running_the_demo_twice_duplicates_nothing(runner, db) -> None:
     assert runner.invoke(cli, ["demo"]).exit_code == 0
-    models = (Member, User, Service, WorkEntry, Cost, Subsidy, MemberFigures, Activity, UnitType)
+    models = (Member, User, Service, WorkEntry, Cost, Subsidy, MemberFigures, Activity, UnitType,
+              AllocationRun, AllocationLine, Invoice, Payment, JournalEntry, Period)
     counts = {m: _count(db, m) for m in (*models, AuditEvent)}
     again = runner.invoke(cli, ["demo"])
     assert again.exit_code == 0
     assert "Nothing to change: the demo is already loaded." in again.output
     assert "(existing user: password unchanged)" in again.output
     assert {m: _count(db, m) for m in counts} == counts
+
+
+def test_the_demo_has_three_quarters_allocated_invoiced_and_partly_paid_and_q4_left_open(
+    runner, db
+) -> None:
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert ("3 approved allocation run(s), 26 invoices, 25 payments, 1 closed period(s)"
+            in result.output)
+    periods = {p.code: p for p in db.scalars(select(Period))}
+    assert set(periods) == {"2025-T1", "2025-T2", "2025-T3"}  # Q4 and 2026: nothing yet
+    assert [periods[c].is_closed for c in ("2025-T1", "2025-T2", "2025-T3")] == [
+        True, False, False]
+    runs = {r.period.code: r for r in db.scalars(select(AllocationRun))}
+    assert set(runs) == {"2025-T1", "2025-T2", "2025-T3"}
+    assert all(r.status == "approved" for r in runs.values())
+
+    invoices = {(i.period.code, i.customer_code): i for i in db.scalars(select(Invoice))}
+    # Nine members invoiced (never the carrier's own member), Sols'Tiss only from April: 8+9+9.
+    assert len(invoices) == 26
+    assert {code for _, code in invoices} == {
+        "AIDVS", "COTESERV", "DESSICA", "RECYCLERIE", "SERVDOM", "SERVEMPLOI", "SOLSTISS",
+        "SVP", "TREMPLIN"}  # fmt: skip
+    assert invoices[("2025-T1", "AIDVS")].number == "2025-0001"
+    for (code, _member), invoice in invoices.items():
+        # Each invoice re-invoices exactly the member's share of its quarter's run.
+        share = db.scalar(select(func.sum(AllocationLine.amount)).where(
+            AllocationLine.run_id == runs[code].id, AllocationLine.member_id == invoice.member_id))
+        assert invoice.total_excl_tax == share
+        assert invoice.issue_date == {"2025-T1": date(2025, 4, 10), "2025-T2": date(2025, 7, 10),
+                                      "2025-T3": date(2025, 10, 10)}[code]
+    statuses = {key: i.status for key, i in invoices.items()}
+    partly, unpaid = ("2025-T2", "SERVEMPLOI"), ("2025-T3", "DESSICA")
+    assert (statuses.pop(partly), statuses.pop(unpaid)) == ("partly_paid", "issued")
+    assert set(statuses.values()) == {"paid"}
+    half = (invoices[partly].total_incl_tax / 2).quantize(Decimal("0.01"))
+    assert invoices[partly].outstanding == invoices[partly].total_incl_tax - half
+    assert [i.number for i in overdue_invoices(db, today=date(2025, 12, 1))] == [
+        invoices[partly].number, invoices[unpaid].number]
+    assert _count(db, Payment) == 25
+    assert sum(db.scalars(select(Payment.amount))) == sum(
+        i.total_incl_tax for i in invoices.values()) - invoices[unpaid].total_incl_tax - (
+        invoices[partly].total_incl_tax - half)
+
+    # The ledger has the sales entry of every invoice and the bank entry of every payment.
+    sources = dict(db.execute(select(JournalEntry.source_type, func.count())
+                              .group_by(JournalEntry.source_type)).tuples().all())
+    assert (sources["invoice"], sources["payment"]) == (26, 25)
 
 
 def test_the_demo_year_of_work_is_plausible(runner, db) -> None:
