@@ -139,8 +139,9 @@ def bench_issue(engine, members: int) -> None:
 
         def issue() -> list[str]:
             issued = issue_period(session, period, issue_date=date(2026, 2, 5))
+            numbers = [i.number for i in issued]  # read before the commit expires them
             session.commit()
-            return [i.number for i in issued]
+            return numbers
 
         _, prepared = timed(f"prepare {members} drafts from the allocation (commit)", prepare)
         numbers, issued = timed(f"issue {members} drafts: number, seal, post (commit)", issue)

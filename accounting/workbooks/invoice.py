@@ -155,6 +155,15 @@ def _style(cell: Any, **changes: Any) -> None:
         cell._style = copy(found)
 
 
+#: Column letter -> index (``ws.cell`` by numbers skips openpyxl's parsing of "A12").
+_COLUMNS = {letter: index for index, letter in enumerate("ABCDEF", start=1)}
+
+
+def _at(ws: Worksheet, column: str, row: int) -> Any:
+    """The cell at ``column`` (a letter A-F) and ``row``."""
+    return ws.cell(row=row, column=_COLUMNS[column])
+
+
 class _Sheet:
     """A cursor over a sheet: writes rows top-down with the house styles."""
 
@@ -168,7 +177,7 @@ class _Sheet:
         align: Alignment | None = None, merge_to: str | None = None, row: int | None = None,
     ) -> None:
         row = row or self.row
-        cell = put_text(self.ws[f"{column}{row}"], value)
+        cell = put_text(_at(self.ws, column, row), value)
         if font is not None:
             _style(cell, font=font, alignment=align or _WRAP)
         else:
@@ -182,7 +191,7 @@ class _Sheet:
         self, column: str, value: Decimal | int | None, *, fmt: str = EUR,
         font: Font | None = None, row: int | None = None,
     ) -> None:
-        cell = self.ws[f"{column}{row or self.row}"]
+        cell = _at(self.ws, column, row or self.row)
         cell.value = value
         if font is not None:
             _style(cell, number_format=fmt, alignment=_RIGHT, font=font)
@@ -263,7 +272,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     ]
     for offset, value in enumerate(customer, start=1):
         s.text("D", value, font=_BOLD if offset == 1 else None, merge_to="F", row=top + offset)
-        _style(ws[f"D{top + offset}"], fill=_BOX_FILL)
+        _style(_at(ws, "D", top + offset), fill=_BOX_FILL)
     ws.row_dimensions[top + 2].height = 15 * _address_lines(invoice.customer_address)
     s.text("A", f"Nature de l'opération : {OPERATION_NATURE.lower()}", font=_BOLD, row=top)
     s.text("A", "Refacturation à prix coûtant de la quote-part des services mutualisés du pôle "
@@ -283,7 +292,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     # ---- lines
     headers = ["Désignation", "Quantité", "Montant HT", "Taux TVA", "TVA", "Montant TTC"]
     for column, header in zip("ABCDEF", headers, strict=True):
-        cell = ws[f"{column}{s.row}"]
+        cell = _at(ws, column, s.row)
         cell.value = header
         _style(cell, font=_HEAD, fill=_HEAD_FILL, alignment=_CENTER if column != "A" else _WRAP)
     ws.print_title_rows = f"{s.row}:{s.row}"
@@ -296,7 +305,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     s.text("A", "Récapitulatif de la TVA", font=_BOLD)
     s.row += 1
     for column, header in zip("ABC", ["Taux", "Base HT", "TVA"], strict=True):
-        cell = ws[f"{column}{s.row}"]
+        cell = _at(ws, column, s.row)
         cell.value = header
         _style(cell, font=_BOLD, border=_GRID, alignment=_CENTER if column != "A" else _WRAP)
     totals_row = s.row
@@ -311,7 +320,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
         s.number("B", total.base)
         s.number("C", total.vat)
         for column in "ABC":
-            _style(ws[f"{column}{s.row}"], border=_GRID)
+            _style(_at(ws, column, s.row), border=_GRID)
         s.row += 1
     end = s.row
     s.row = totals_row
@@ -327,7 +336,7 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
         s.number("F", value, font=_BOLD if strong else None)
         if label == "Total TTC":
             for column in "DEF":
-                _style(ws[f"{column}{s.row}"], border=_TOP)
+                _style(_at(ws, column, s.row), border=_TOP)
         s.row += 1
     s.row = max(s.row, end) + 1
 
@@ -346,7 +355,7 @@ def _line_row(s: _Sheet, line: InvoiceLine) -> None:
     s.number("E", line.vat_amount)
     s.number("F", line.amount_incl_tax)
     for column in "ABCDEF":
-        _style(s.ws[f"{column}{s.row}"], border=_GRID)
+        _style(_at(s.ws, column, s.row), border=_GRID)
     s.row += 1
 
 
@@ -446,7 +455,7 @@ def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
     headers = ["Partie de la clé", "Valeur de l'adhérent", "Total", "Part",
                "Montant partagé", "Montant exact"]
     for column, header in zip("ABCDEF", headers, strict=True):
-        cell = ws[f"{column}{s.row}"]
+        cell = _at(ws, column, s.row)
         cell.value = header
         _style(cell, font=_HEAD, fill=_HEAD_FILL, alignment=_HEAD_CENTER)
     ws.row_dimensions[s.row].height = 30
@@ -462,7 +471,7 @@ def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
         s.number("E", Decimal(part.get("pool", "0")))
         s.number("F", Decimal(part.get("exact", "0")), fmt='#,##0.000000\\ "€"')
         for column in "ABCDEF":
-            _style(ws[f"{column}{s.row}"], border=_GRID)
+            _style(_at(ws, column, s.row), border=_GRID)
         s.row += 1
     closing = [
         ("Part exacte de l'adhérent", Decimal(basis.get("exact", "0")), '#,##0.000000\\ "€"'),
