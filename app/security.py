@@ -406,8 +406,9 @@ def _integrity_error(error: IntegrityError) -> ResponseReturnValue:
     )
 
 
-def _data_error(error: DataError) -> ResponseReturnValue:
-    """A value the database cannot hold (a number out of range...) that no check caught."""
+def _data_error(error: DataError | OverflowError) -> ResponseReturnValue:
+    """A value the database cannot hold (a number out of range...) that no check caught
+    (PostgreSQL says DataError; SQLite's driver raises OverflowError for a huge integer)."""
     from flask import current_app
 
     from app.database import get_db
@@ -549,6 +550,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(TooManyRequests, _too_many_requests)
     app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(DataError, _data_error)
+    app.register_error_handler(OverflowError, _data_error)
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(OperationalError, _database_busy)
     check_production(app.config)

@@ -180,7 +180,7 @@ def test_every_form_survives_random_values(
     failures: list[str] = []
     for form in forms:
         fuzz_form(form, client, db, failures)
-    assert failures == []
+    assert not failures, "\n\n".join(failures)
 
 
 def fuzz_form(form: Form, client: FlaskClient, db: Session, failures: list[str]) -> None:

@@ -242,3 +242,19 @@ def test_a_value_the_database_cannot_hold_gets_a_french_400_page(
     assert response.status_code == 400
     assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
     assert sizes(db) == before
+
+
+def test_a_huge_number_in_a_hidden_id_gets_a_400_not_a_500(
+    client: FlaskClient, cluster: Any, db: Session
+) -> None:
+    """Found by the form fuzzer: an id of 10^20 reaches SQLite's driver (OverflowError) or
+    PostgreSQL (out of range): either way a French 400, nothing written."""
+    _login(client, cluster.admin.email)
+    before = sizes(db)
+    response = client.post(
+        f"/temps/services/{cluster.compta.id}",
+        data={"quoi": "activite", "id": str(10**20), "nom": "Nouvelle", "actif": "1"},
+    )
+    assert response.status_code == 400, response.status_code
+    assert "hors limites" in html.unescape(response.get_data(as_text=True))
+    assert sizes(db) == before
