@@ -21,7 +21,6 @@ line into warnings.
 from __future__ import annotations
 
 import gc
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -659,14 +658,6 @@ def _scan_lines(
         scan.rows.clear()
 
 
-def check_fec_text(text: str, name: str = "123456782FEC20251231.txt", **options) -> list[FecIssue]:
-    """``check_fec`` on text held in memory (tests, previews): written to a temporary file."""
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / name
-        target.write_bytes(text.encode("utf-8"))
-        return check_fec(target, **options)
-
-
 __all__ = [
     "ERROR",
     "RULES",
@@ -674,7 +665,6 @@ __all__ = [
     "FecIssue",
     "FecScan",
     "check_fec",
-    "check_fec_text",
     "format_cents",
     "scan_fec",
 ]

@@ -226,7 +226,8 @@ def _invoice_lines(invoice: Invoice, sign: int, member: Member, customer: str) -
     ]  # fmt: skip
     for (account, service_id), amount in revenue.items():
         lines.append(signed_line(account, -sign * amount, label=f"{text} – {names[service_id]}",
-                                 service_id=service_id))  # fmt: skip
+                                 service_id=service_id,
+                                 account_label=f"Refacturation : {names[service_id]}"))  # fmt: skip
     for service_id, amount in vat.items():
         lines.append(signed_line(VAT_COLLECTED, -sign * amount,
                                  label=f"{text} – TVA {names[service_id]}",
