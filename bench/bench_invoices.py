@@ -46,12 +46,12 @@ from accounting.costs import CostInput, CostKind, add_cost  # noqa: E402
 from accounting.db import utcnow  # noqa: E402
 from accounting.invoicing.models import Invoice, InvoiceLine  # noqa: E402
 from accounting.invoicing.services import issue_invoices, prepare_invoices  # noqa: E402
-from app.invoices.usecases import issue_period  # noqa: E402
 from accounting.org import Carrier, Member, Service  # noqa: E402
 from accounting.periods import get_or_create_period  # noqa: E402
 from accounting.workbooks.invoice import write_invoices_zip  # noqa: E402
 from app.allocation.services import approve, store_period  # noqa: E402
 from app.database import make_engine  # noqa: E402
+from app.invoices.usecases import issue_period  # noqa: E402
 from app.models import metadata  # noqa: E402
 
 TARGETS = {"issue": 10.0, "zip": 60.0}
