@@ -23,7 +23,6 @@ from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
-import openpyxl.writer.excel
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.merge import MergedCellRange
@@ -92,7 +91,6 @@ def _house() -> Any:
         template = Workbook()
         _HOUSE.lists = {name: getattr(template, name) for name in _STYLE_LISTS}
         _HOUSE.styles = {}
-        _HOUSE.stylesheets = {}
     return _HOUSE
 
 
@@ -112,28 +110,6 @@ def _new_workbook() -> Workbook:
         setattr(workbook, name, shared)
     workbook._mutualise_house = house
     return workbook
-
-
-def _stylesheet(workbook: Workbook) -> Any:
-    """openpyxl's ``write_stylesheet``, computed once per state of the thread's shared style
-    lists for invoice workbooks (they only grow: the same lengths are the same contents), and
-    left as it is for every other workbook. Why: serialising the stylesheet was a sixth of the
-    time of an invoice file, and it is the same for every invoice."""
-    house = getattr(workbook, "_mutualise_house", None)
-    if house is None:
-        return _write_stylesheet(workbook)
-    key = (
-        *(len(shared) for shared in house.lists.values()),
-        len(workbook._named_styles), len(workbook._differential_styles.dxf),
-    )
-    found = house.stylesheets.get(key)
-    if found is None:
-        found = house.stylesheets[key] = _write_stylesheet(workbook)
-    return found
-
-
-_write_stylesheet = openpyxl.writer.excel.write_stylesheet
-openpyxl.writer.excel.write_stylesheet = _stylesheet
 
 
 def _style(cell: Any, **changes: Any) -> None:
