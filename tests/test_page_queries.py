@@ -36,12 +36,6 @@ from timesheets.models import WorkEntry
 
 SMALL = 4
 STAFF_ROLES = {Role.ADMIN, Role.ACCOUNTANT, Role.DEVELOPER, Role.TREASURER}
-#: Pages known to grow, with the area that must fix them: left out of the main assertion and
-#: checked by their own xfail test, which passes (XPASS) the day they are fixed.
-KNOWN_GROWING = {
-    "invoices.payments": "issue 5: the payments list loads each allocation's invoice one by one "
-    "(add selectinload(PaymentAllocation.invoice) to the query)",
-}
 #: Pages a staff user holding every staff role is refused on purpose.
 STAFF_REFUSED = {"admin.my_figures": 403}
 #: Query strings some pages need to show anything.
@@ -203,7 +197,6 @@ def test_no_page_issues_more_statements_with_ten_times_the_data(
         page: f"{small[page].statements} -> {large[page].statements} statements"
         for page in small
         if small[page].statements != large[page].statements
-        and page.split()[0] not in KNOWN_GROWING
     }
     changed = {
         page: f"HTTP {small[page].status} -> {large[page].status}"
@@ -217,18 +210,6 @@ def test_no_page_issues_more_statements_with_ten_times_the_data(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("endpoint", sorted(KNOWN_GROWING))
-def test_known_growing_page_is_fixed(
-    counts: dict[int, dict[str, dict[str, Measure]]], endpoint: str, request: pytest.FixtureRequest
-) -> None:
-    request.applymarker(pytest.mark.xfail(reason=KNOWN_GROWING[endpoint], strict=False))
-    for who in ("staff", "member_accountant"):
-        small, large = counts[1][who], counts[10][who]
-        for page in small:
-            if page.split()[0] == endpoint:
-                assert small[page].statements == large[page].statements, (page, who)
-
-
 @pytest.mark.slow
 def test_the_pages_were_really_rendered(counts: dict[int, dict[str, dict[str, Measure]]]) -> None:
     """Guards the test above against measuring error pages: the staff user gets every page."""

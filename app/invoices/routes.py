@@ -31,7 +31,7 @@ from wtforms.fields.choices import SelectChoice
 from accounting.allocation.models import AllocationRun
 from accounting.invoicing.amounts import STATUS_LABELS, InvoiceKind, InvoiceStatus, format_eur
 from accounting.invoicing.errors import InvoicingError
-from accounting.invoicing.models import Invoice, Payment, VatRegimeRule
+from accounting.invoicing.models import Invoice, Payment, PaymentAllocation, VatRegimeRule
 from accounting.invoicing.payments import (
     apply_member_credit,
     member_balances,
@@ -62,7 +62,8 @@ from imports.tabular import read_limited
 
 A, C, M, T = Role.ADMIN, Role.ACCOUNTANT, Role.MEMBER_ACCOUNTANT, Role.TREASURER
 READERS = (A, C, T, M)
-ISSUERS = (A, C)
+#: Issue 7's journey has the treasurer issue the invoices of the run they approved.
+ISSUERS = (A, C, T)
 CASHIERS = (A, C, T)
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -324,7 +325,10 @@ def payments() -> ResponseReturnValue:
     page = min(max(1, _int(request.args.get("page")) or 1), pages)
     rows = db.scalars(
         stmt.order_by(Payment.paid_on.desc(), Payment.id.desc())
-        .options(selectinload(Payment.allocations), selectinload(Payment.member))
+        .options(
+            selectinload(Payment.allocations).selectinload(PaymentAllocation.invoice),
+            selectinload(Payment.member),
+        )
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
     members = db.execute(select(Member.id, Member.code, Member.name).order_by(Member.code)).all()

@@ -266,22 +266,18 @@ def test_the_treasurer_approves_the_run_the_invoices_are_issued_and_the_files_ad
         page.get_by_role("dialog").get_by_role("button", name="Approuver").click()
     page.wait_for_selector(".flash-success")
 
-    # Invoices are issued by an accountant (only admin and accountants issue: DESIGN §1).
-    accountant_page = browser.new_context(viewport={"width": 1280, "height": 800},
-                                          locale="fr-FR").new_page()
-    demo_login(accountant_page, server, Role.ACCOUNTANT)
-    accountant_page.goto(server.url_for("invoices.issue", periode=quarter))
-    with accountant_page.expect_navigation():  # the answer to this very post
-        accountant_page.get_by_role("button", name="Préparer les brouillons").click()
-    accountant_page.wait_for_selector(".flash-success")
-    issue = accountant_page.get_by_role("button", name=re.compile(r"^Émettre \d+ facture"))
+    # The treasurer then issues the quarter's invoices, confirming the irreversible act.
+    page.goto(server.url_for("invoices.issue", periode=quarter))
+    with page.expect_navigation():  # the answer to this very post
+        page.get_by_role("button", name="Préparer les brouillons").click()
+    page.wait_for_selector(".flash-success")
+    issue = page.get_by_role("button", name=re.compile(r"^Émettre \d+ facture"))
     issue.click()
-    dialog = accountant_page.get_by_role("dialog")
+    dialog = page.get_by_role("dialog")
     assert "ne pourront plus être modifiées" in dialog.inner_text()
-    with accountant_page.expect_navigation():  # the answer to this very post
+    with page.expect_navigation():  # the answer to this very post
         dialog.get_by_role("button", name=re.compile(r"^Émettre")).click()
-    accountant_page.wait_for_selector(".flash-success")
-    accountant_page.context.close()
+    page.wait_for_selector(".flash-success")
 
     # The treasurer downloads the allocation workbook and one invoice; both add up.
     from accounting.allocation.models import AllocationLine, AllocationRun
