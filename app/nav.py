@@ -39,7 +39,7 @@ NAV: list[NavItem] = [
     NavItem("Comptabilité", "ledger.journal", frozenset({A, C, T, M})),
     NavItem("Nos chiffres", "admin.my_figures", frozenset({M})),
     NavItem("Chiffres des adhérents", "admin.figures", frozenset({T})),
-    NavItem("Journal", "admin.audit", frozenset({T})),
+    NavItem("Journal des modifications", "admin.audit", frozenset({T})),
     NavItem("Administration", "admin.index", frozenset({A})),
 ]
 
