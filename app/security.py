@@ -13,15 +13,16 @@ Design:
   limiter through :class:`SQLStorage`), so several app processes or machines share them:
   nothing is kept in a process.
 - **Sessions** are signed cookies (no server state); :func:`_expire_session` ends one after
-  ``SESSION_IDLE_MINUTES`` without a request, or ``PERMANENT_SESSION_LIFETIME`` after login.
+  ``SESSION_IDLE_MINUTES`` without a request, ``PERMANENT_SESSION_LIFETIME`` after login, or
+  when the account's password changed since (other browsers of a stolen password log out).
 - **Passwords**: :func:`password_problems` is the one rule set (length, variety, not the
   e-mail, not a common password); forms use :class:`StrongPassword`, the CLI calls it directly.
 - **Behind a reverse proxy** ``PROXY_HOPS`` > 0 applies Werkzeug's ProxyFix, so the client
   address (rate limits) and the https scheme (secure cookies, redirects) are the real ones.
 - **Database refusals** that reach the edge (a unique constraint hit by two people saving at
   once, a value out of range, SQLite busy) become a French 409 / 400 / 503 page after a
-  rollback, never a bare 500; NUL characters (PostgreSQL refuses them in text) are refused at
-  the door with a 400.
+  rollback, never a bare 500 (a NUL character that no form check caught: PostgreSQL refuses
+  it in text).
 
 Wired by :func:`init_app`, called from ``create_app`` once the blueprints are registered.
 """
@@ -29,6 +30,7 @@ Wired by :func:`init_app`, called from ``create_app`` once the blueprints are re
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import random
 import re
@@ -37,7 +39,7 @@ from datetime import timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import Flask, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -422,17 +424,6 @@ def _data_error(error: DataError | OverflowError) -> ResponseReturnValue:
     )
 
 
-def _refuse_nul() -> None:
-    """NUL characters have no business in a form or a URL, and PostgreSQL refuses them in text
-    (a bare 500 deep in a view): refused at the door."""
-    if "\x00" in request.path or any(
-        "\x00" in key or "\x00" in value
-        for values in (request.args, request.form)
-        for key, value in values.items(multi=True)
-    ):
-        abort(400, "La requête contient un caractère invalide (caractère nul).")
-
-
 def _bad_request(error: BadRequest) -> ResponseReturnValue:
     message = error.description if error.description != BadRequest.description else (
         "La requête n'est pas valide : rechargez la page et recommencez."
@@ -474,11 +465,32 @@ SESSION_SEEN = "_seen"
 SESSION_SINCE = "_since"
 
 
+SESSION_PASSWORD = "_pw"
+
+
+def _password_mark(user: User) -> str:
+    """A short mark of the password hash: a session started before a password change (or a
+    reset by the admin) no longer matches and ends. Signed in the cookie, reveals nothing."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
 def _session_started(sender: Flask, user: User, **extra: Any) -> None:
     now = int(time.time())
     session.permanent = True
     session[SESSION_SINCE] = now
     session[SESSION_SEEN] = now
+    session[SESSION_PASSWORD] = _password_mark(user)
+
+
+def _keep_own_session(response: Any) -> Any:
+    """Whoever changes their own password keeps the session they changed it from."""
+    if (
+        request.endpoint == "auth.password"
+        and SESSION_PASSWORD in session
+        and current_user.is_authenticated
+    ):
+        session[SESSION_PASSWORD] = _password_mark(current_user)
+    return response
 
 
 def _expire_session() -> ResponseReturnValue | None:
@@ -492,10 +504,20 @@ def _expire_session() -> ResponseReturnValue | None:
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     seen = session.get(SESSION_SEEN)
     since = session.get(SESSION_SINCE)
-    if seen is None or since is None or now - seen > idle or now - since > lifetime:
+    expired = seen is None or since is None or now - seen > idle or now - since > lifetime
+    changed = (
+        not expired
+        and current_user.is_authenticated
+        and session.get(SESSION_PASSWORD) != _password_mark(current_user)
+    )
+    if expired or changed:
         logout_user()
         session.clear()
-        flash("Votre session a expiré : reconnectez-vous.", "info")
+        flash(
+            "Le mot de passe de ce compte a changé : reconnectez-vous." if changed
+            else "Votre session a expiré : reconnectez-vous.",
+            "info",
+        )
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target))
     if now - seen >= 30:  # re-sign the cookie at most every 30 s
@@ -544,8 +566,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_set_headers)
     # First of the before_request hooks: an expired session is anonymous for the access rule.
     app.before_request_funcs.setdefault(None, []).insert(0, _expire_session)
-    app.before_request_funcs[None].insert(0, _refuse_nul)
     user_logged_in.connect(_session_started, app)
+    app.after_request(_keep_own_session)
     _init_limiter(app)
     app.register_error_handler(TooManyRequests, _too_many_requests)
     app.register_error_handler(IntegrityError, _integrity_error)

@@ -145,3 +145,24 @@ def test_production_refuses_a_short_key_and_a_per_process_limiter(production_env
         create_app()
     assert "at least 32 characters" in str(refused.value)
     assert "rate-limit storage must be shared" in str(refused.value)
+
+
+def test_a_password_change_ends_the_other_sessions_of_the_account(
+    app, client: FlaskClient, login_as
+) -> None:
+    user = login_as(Role.TREASURER)
+    elsewhere = app.test_client()  # the same account, in another browser
+    assert elsewhere.post(
+        "/login", data={"email": user.email, "password": TEST_PASSWORD}
+    ).status_code == 302
+    assert elsewhere.get("/accueil").status_code == 200
+    changed = client.post(
+        "/password",
+        data={"current": TEST_PASSWORD, "new": "un-nouveau-secret", "confirm": "un-nouveau-secret"},
+    )
+    assert changed.status_code == 302
+    assert client.get("/accueil").status_code == 200  # the browser that changed it stays in
+    ended = elsewhere.get("/accueil")
+    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    page = elsewhere.get(ended.headers["Location"]).get_data(as_text=True)
+    assert "Le mot de passe de ce compte a changé" in page
