@@ -81,7 +81,8 @@ def test_a_crash_while_issuing_invoices_leaves_no_number_no_seal_no_issued_invoi
     assert prepared.status_code == 302
     before = sizes(db)
     assert before["invoices"] == 3
-    monkeypatch.setattr(usecases, "issue_invoices", crash_after(usecases.issue_invoices))
+    # The last step of the use case: numbers taken, invoices sealed, sales entries posted.
+    monkeypatch.setattr(usecases, "post_issued", crash_after(usecases.post_issued))
     response = client.post(
         "/factures/emettre?periode=2026-01",
         data={"action": "emettre", "issue_date": "2026-02-05"},
