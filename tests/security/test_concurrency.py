@@ -151,23 +151,31 @@ def test_a_period_does_not_close_under_an_entry_being_logged(
     assert (count, outcome.get("logged")) == (1, True)  # the close waited for it
 
 
-def test_an_entry_logged_while_a_close_is_in_flight_is_refused(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+def _pause_close_after_its_seal(
+    monkeypatch: pytest.MonkeyPatch, flushed: threading.Event, other_done: threading.Event
 ) -> None:
-    """The close has flushed and not committed; the logger starts then: once the close commits
-    the logger is told the period is closed."""
+    """The close has flushed (status and seal) and not committed: ``flushed`` is set, and the
+    close waits for the other thread (``other_done``) unless that thread is blocked."""
     import accounting.periods as periods
 
-    flushed, logged = threading.Event(), threading.Event()
     real_seal = periods.seal_record
 
     def seal_then_pause(*args: Any, **kwargs: Any) -> Any:
         link = real_seal(*args, **kwargs)
         flushed.set()
-        logged.wait(timeout=BLOCKED)  # the logger runs now, unless it is blocked
+        other_done.wait(timeout=BLOCKED)
         return link
 
     monkeypatch.setattr(periods, "seal_record", seal_then_pause)
+
+
+def test_an_entry_logged_while_a_close_is_in_flight_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The close has flushed and not committed; the logger starts then: once the close commits
+    the logger is told the period is closed."""
+    flushed, logged = threading.Event(), threading.Event()
+    _pause_close_after_its_seal(monkeypatch, flushed, logged)
     *_, period_id = _ids(engine)
     outcome: dict[str, Any] = {}
 
@@ -186,18 +194,8 @@ def test_an_entry_logged_while_a_close_is_in_flight_is_refused(
 def test_an_import_started_while_a_close_is_in_flight_is_refused(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import accounting.periods as periods
-
     flushed, imported = threading.Event(), threading.Event()
-    real_seal = periods.seal_record
-
-    def seal_then_pause(*args: Any, **kwargs: Any) -> Any:
-        link = real_seal(*args, **kwargs)
-        flushed.set()
-        imported.wait(timeout=BLOCKED)
-        return link
-
-    monkeypatch.setattr(periods, "seal_record", seal_then_pause)
+    _pause_close_after_its_seal(monkeypatch, flushed, imported)
     staff_id, *_, period_id = _ids(engine)
     outcome: dict[str, Any] = {}
     data = "Date;Intervenant;Adhérent;Service;Durée\r\n12/05/2026;compta@test.fr;A;COMPTA;1h30\r\n"

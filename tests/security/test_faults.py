@@ -63,6 +63,15 @@ def _login(client: FlaskClient, email: str) -> None:
     assert response.status_code == 302
 
 
+def _upload(client: FlaskClient, data: bytes) -> str:
+    """Upload a timesheet file for import; returns the token of its preview."""
+    uploaded = client.post(
+        "/temps/import", data={"document": (io.BytesIO(data), "t.csv")},
+        content_type="multipart/form-data",
+    )
+    return re.search(r"fichier=([0-9a-f]{64})", uploaded.location)[1]
+
+
 def _assert_500(response: Any) -> None:
     assert response.status_code == 500
     assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
@@ -105,11 +114,7 @@ def test_a_crash_while_importing_timesheets_adds_no_entry(
         "05/03/2026;compta@test.fr;A;COMPTA;1h30\r\n"
         "06/03/2026;compta@test.fr;B;COMPTA;2h\r\n"
     ).encode()
-    uploaded = client.post(
-        "/temps/import", data={"document": (io.BytesIO(data), "t.csv")},
-        content_type="multipart/form-data",
-    )
-    token = re.search(r"fichier=([0-9a-f]{64})", uploaded.location)[1]
+    token = _upload(client, data)
     before = sizes(db)
     # The bulk insert is done when the audit event is written: break there.
     monkeypatch.setattr(ts_import, "record_audit", crash_after(ts_import.record_audit))
@@ -184,11 +189,7 @@ def test_a_database_conflict_gets_a_french_409_page_and_nothing_saved(
 
     _login(client, cluster.accountant.email)
     data = "Date;Intervenant;Adhérent;Service;Durée\r\n05/03/2026;compta@test.fr;A;COMPTA;1h\r\n"
-    uploaded = client.post(
-        "/temps/import", data={"document": (io.BytesIO(data.encode()), "t.csv")},
-        content_type="multipart/form-data",
-    )
-    token = re.search(r"fichier=([0-9a-f]{64})", uploaded.location)[1]
+    token = _upload(client, data.encode())
     before = sizes(db)
 
     def duplicate_member(session: Session, *args: Any, **kwargs: Any) -> None:
@@ -232,11 +233,7 @@ def test_a_value_the_database_cannot_hold_gets_a_french_400_page(
 
     _login(client, cluster.accountant.email)
     data = "Date;Intervenant;Adhérent;Service;Durée\r\n05/03/2026;compta@test.fr;A;COMPTA;1h\r\n"
-    uploaded = client.post(
-        "/temps/import", data={"document": (io.BytesIO(data.encode()), "t.csv")},
-        content_type="multipart/form-data",
-    )
-    token = re.search(r"fichier=([0-9a-f]{64})", uploaded.location)[1]
+    token = _upload(client, data.encode())
     before = sizes(db)
 
     def out_of_range(*args: Any, **kwargs: Any) -> None:
