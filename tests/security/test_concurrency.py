@@ -169,50 +169,37 @@ def _pause_close_after_its_seal(
     monkeypatch.setattr(periods, "seal_record", seal_then_pause)
 
 
-def test_an_entry_logged_while_a_close_is_in_flight_is_refused(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+def _import(engine: Engine, outcome: dict[str, Any]) -> None:
+    staff_id, *_ = _ids(engine)
+    data = "Date;Intervenant;Adhérent;Service;Durée\r\n12/05/2026;compta@test.fr;A;COMPTA;1h30\r\n"
+    with Session(engine) as session:
+        try:
+            ts_import.import_file(session, session.get(User, staff_id), data.encode(), "t.csv")
+            session.commit()
+            outcome["imported"] = True
+        except ImportRefused as refused:
+            session.rollback()
+            outcome["refused"] = str(refused)
+
+
+@pytest.mark.parametrize("write", [_log, _import], ids=["logging", "importing"])
+def test_a_write_started_while_a_close_is_in_flight_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch,
+    write: Callable[[Engine, dict[str, Any]], None],
 ) -> None:
-    """The close has flushed and not committed; the logger starts then: once the close commits
-    the logger is told the period is closed."""
-    flushed, logged = threading.Event(), threading.Event()
-    _pause_close_after_its_seal(monkeypatch, flushed, logged)
+    """The close has flushed and not committed; a work entry is logged (or a file imported)
+    then: once the close commits, the writer is told the period is closed."""
+    flushed, written = threading.Event(), threading.Event()
+    _pause_close_after_its_seal(monkeypatch, flushed, written)
     *_, period_id = _ids(engine)
     outcome: dict[str, Any] = {}
 
-    def logger() -> None:
+    def writer() -> None:
         flushed.wait(timeout=30)
-        _log(engine, outcome)
-        logged.set()
+        write(engine, outcome)
+        written.set()
 
-    _run(lambda: _close(engine, period_id, outcome), logger)
-    count, _, is_closed = _entries_after_close(engine)
-    assert is_closed
-    assert count == 0
-    assert "clôturée" in outcome.get("refused", ""), outcome
-
-
-def test_an_import_started_while_a_close_is_in_flight_is_refused(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    flushed, imported = threading.Event(), threading.Event()
-    _pause_close_after_its_seal(monkeypatch, flushed, imported)
-    staff_id, *_, period_id = _ids(engine)
-    outcome: dict[str, Any] = {}
-    data = "Date;Intervenant;Adhérent;Service;Durée\r\n12/05/2026;compta@test.fr;A;COMPTA;1h30\r\n"
-
-    def importer() -> None:
-        flushed.wait(timeout=30)
-        with Session(engine) as session:
-            try:
-                ts_import.import_file(session, session.get(User, staff_id), data.encode(), "t.csv")
-                session.commit()
-                outcome["imported"] = True
-            except ImportRefused as refused:
-                session.rollback()
-                outcome["refused"] = str(refused)
-        imported.set()
-
-    _run(lambda: _close(engine, period_id, outcome), importer)
+    _run(lambda: _close(engine, period_id, outcome), writer)
     count, _, is_closed = _entries_after_close(engine)
     assert is_closed
     assert count == 0

@@ -179,26 +179,37 @@ def test_a_crash_while_writing_an_export_changes_nothing_and_sends_no_file(
     assert sizes(db) == before
 
 
-def test_a_database_conflict_gets_a_french_409_page_and_nothing_saved(
-    app: Flask, client: FlaskClient, db: Session, cluster: Any, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A unique constraint refusing the write at the edge (two people saving the same thing at
-    once): the transaction is rolled back and the user is told, in French."""
-    import imports.timesheets as ts_import
+def _duplicate_member(session: Session, *args: Any, **kwargs: Any) -> None:
+    """Two people saving the same thing at once: the unique code refuses the second."""
     from accounting.org import Member
+
+    session.add(Member(code="A", name="Doublon", joined_on=date(2020, 1, 1)))
+    session.flush()
+
+
+def _out_of_range(*args: Any, **kwargs: Any) -> None:
+    """A value the database cannot hold, that no check caught."""
+    from sqlalchemy.exc import DataError
+
+    raise DataError("UPDATE …", {}, Exception("integer out of range"))
+
+
+@pytest.mark.parametrize(("refusal", "status"), [(_duplicate_member, 409), (_out_of_range, 400)])
+def test_a_database_refusal_at_the_edge_gets_a_french_page_and_nothing_saved(
+    client: FlaskClient, db: Session, cluster: Any, monkeypatch: pytest.MonkeyPatch,
+    refusal: Callable[..., None], status: int,
+) -> None:
+    """A constraint or a type refusing the write late in a request: rolled back, and the user
+    is told in French (409 for a conflict, 400 for a value out of range), never a 500."""
+    import imports.timesheets as ts_import
 
     _login(client, cluster.accountant.email)
     data = "Date;Intervenant;Adhérent;Service;Durée\r\n05/03/2026;compta@test.fr;A;COMPTA;1h\r\n"
     token = _upload(client, data.encode())
     before = sizes(db)
-
-    def duplicate_member(session: Session, *args: Any, **kwargs: Any) -> None:
-        session.add(Member(code="A", name="Doublon", joined_on=date(2020, 1, 1)))
-        session.flush()  # the unique code refuses it
-
-    monkeypatch.setattr(ts_import, "record_audit", duplicate_member)
+    monkeypatch.setattr(ts_import, "record_audit", refusal)
     response = client.post("/temps/import/confirmer", data={"fichier": token})
-    assert response.status_code == 409
+    assert response.status_code == status
     assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
     assert sizes(db) == before
 
@@ -221,29 +232,6 @@ def test_a_nul_character_no_form_check_caught_never_gives_a_500(
         if response.status_code == 400:
             assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
             assert sizes(db) == before
-
-
-def test_a_value_the_database_cannot_hold_gets_a_french_400_page(
-    app: Flask, client: FlaskClient, db: Session, cluster: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from sqlalchemy.exc import DataError
-
-    import imports.timesheets as ts_import
-
-    _login(client, cluster.accountant.email)
-    data = "Date;Intervenant;Adhérent;Service;Durée\r\n05/03/2026;compta@test.fr;A;COMPTA;1h\r\n"
-    token = _upload(client, data.encode())
-    before = sizes(db)
-
-    def out_of_range(*args: Any, **kwargs: Any) -> None:
-        raise DataError("UPDATE …", {}, Exception("integer out of range"))
-
-    monkeypatch.setattr(ts_import, "record_audit", out_of_range)
-    response = client.post("/temps/import/confirmer", data={"fichier": token})
-    assert response.status_code == 400
-    assert "rien n'a été enregistré" in html.unescape(response.get_data(as_text=True))
-    assert sizes(db) == before
 
 
 def test_a_huge_number_in_a_hidden_id_gets_a_400_not_a_500(
