@@ -11,7 +11,6 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from app import create_app
-from tests.browser.conftest import browser, page, page_errors  # noqa: F401
 from tests.foundation.test_access_matrix import world  # noqa: F401
 from tests.invoices.conftest import billing, carrier, unapproved  # noqa: F401  (reused fixtures)
 from tests.timesheets.conftest import cluster  # noqa: F401

@@ -1,7 +1,9 @@
-"""The login protections as a user meets them, in a real chromium (the browser harness of
-tests/browser): the lockout message after five wrong passwords, the 429 page of the
-per-address limit, and the security headers the browser receives. Screenshots are kept in
-the test's output folder."""
+"""The login protections as a user meets them, in a real chromium: the lockout message after
+five wrong passwords, the 429 page of the per-address limit, and the security headers the
+browser receives. Screenshots are kept in the test's output folder.
+
+(Written by the hardening area, issue 8; it lives here because the browser harness, one
+chromium per session, is this folder's conftest.)"""
 
 from __future__ import annotations
 
