@@ -194,13 +194,23 @@ def _out_of_range(*args: Any, **kwargs: Any) -> None:
     raise DataError("UPDATE …", {}, Exception("integer out of range"))
 
 
-@pytest.mark.parametrize(("refusal", "status"), [(_duplicate_member, 409), (_out_of_range, 400)])
+def _busy(*args: Any, **kwargs: Any) -> None:
+    """SQLite's one writer busy past the timeout (or PostgreSQL unreachable)."""
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status"), [(_duplicate_member, 409), (_out_of_range, 400), (_busy, 503)]
+)
 def test_a_database_refusal_at_the_edge_gets_a_french_page_and_nothing_saved(
     client: FlaskClient, db: Session, cluster: Any, monkeypatch: pytest.MonkeyPatch,
     refusal: Callable[..., None], status: int,
 ) -> None:
-    """A constraint or a type refusing the write late in a request: rolled back, and the user
-    is told in French (409 for a conflict, 400 for a value out of range), never a 500."""
+    """A constraint, a type or a busy database refusing the write late in a request: rolled
+    back, and the user is told in French (409 conflict, 400 out of range, 503 busy), never a
+    500."""
     import imports.timesheets as ts_import
 
     _login(client, cluster.accountant.email)
