@@ -10,6 +10,7 @@ the admin forms, the imports and the configuration file).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
@@ -76,44 +77,39 @@ def clean_digits(value: str | None) -> str | None:
     return cleaned or None
 
 
-def validate_siren(value: str | None) -> str | None:
+def _checked(
+    value: str | None, validate: Callable[[str], str], message: str, *, upper: bool = False
+) -> str | None:
+    """Clean a number, validate it with python-stdnum, and raise OrgError with ``message``
+    (``{value}`` is the cleaned text) when it is wrong; an empty value stays None."""
     value = clean_digits(value)
     if value is None:
         return None
     try:
-        return std_siren.validate(value)
+        return validate(value.upper() if upper else value)
     except StdnumError as exc:
-        raise OrgError(f"SIREN invalide : « {value} »") from exc
+        raise OrgError(message.format(value=value)) from exc
+
+
+def validate_siren(value: str | None) -> str | None:
+    return _checked(value, std_siren.validate, "SIREN invalide : « {value} »")
 
 
 def validate_siret(value: str | None) -> str | None:
-    value = clean_digits(value)
-    if value is None:
-        return None
-    try:
-        return std_siret.validate(value)
-    except StdnumError as exc:
-        raise OrgError(f"SIRET invalide : « {value} » (14 chiffres, clé de contrôle)") from exc
+    return _checked(
+        value, std_siret.validate, "SIRET invalide : « {value} » (14 chiffres, clé de contrôle)"
+    )
 
 
 def validate_vat_number(value: str | None) -> str | None:
-    value = clean_digits(value)
-    if value is None:
-        return None
-    try:
-        return std_vat.validate(value.upper())
-    except StdnumError as exc:
-        raise OrgError(f"Numéro de TVA intracommunautaire invalide : « {value} »") from exc
+    return _checked(
+        value, std_vat.validate, "Numéro de TVA intracommunautaire invalide : « {value} »",
+        upper=True,
+    )
 
 
 def validate_iban(value: str | None) -> str | None:
-    value = clean_digits(value)
-    if value is None:
-        return None
-    try:
-        return std_iban.validate(value.upper())
-    except StdnumError as exc:
-        raise OrgError(f"IBAN invalide : « {value} »") from exc
+    return _checked(value, std_iban.validate, "IBAN invalide : « {value} »", upper=True)
 
 
 class Carrier(Base):
