@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from accounting.costs import Cost, Subsidy
@@ -20,27 +20,47 @@ from accounting.ledger.models import JournalEntry
 from accounting.ledger.posting import is_live, post_cost, post_invoice, post_payment
 
 
+def _unposted(model: Any, source: str, *where: Any) -> Any:
+    """The rows of ``model`` (a final document) that have no live entry."""
+    posted = exists().where(
+        and_(JournalEntry.source_type == source, JournalEntry.source_id == model.id, is_live())
+    )
+    return (*where, ~posted)
+
+
+def _kinds() -> dict[str, tuple[Any, ...]]:
+    issued = Invoice.status != InvoiceStatus.DRAFT.value
+    return {
+        "invoice": (Invoice, "invoice", issued, Invoice.kind == InvoiceKind.INVOICE.value),
+        "credit_note": (Invoice, "credit_note", issued,
+                        Invoice.kind == InvoiceKind.CREDIT_NOTE.value),
+        "payment": (Payment, "payment"),
+        "cost": (Cost, "cost"),
+        "subsidy": (Subsidy, "subsidy"),
+    }  # fmt: skip
+
+
 def unposted_documents(session: Session) -> dict[str, list[Any]]:
     """Final documents without a live entry: issued invoices and credit notes, payments,
     costs and subsidies (each list by id)."""
-
-    def missing(model: Any, source: str, *where: Any) -> list[Any]:
-        posted = exists().where(
-            and_(JournalEntry.source_type == source, JournalEntry.source_id == model.id,
-                 is_live())
-        )  # fmt: skip
-        return list(session.scalars(select(model).where(*where, ~posted).order_by(model.id)))
-
-    issued = Invoice.status != InvoiceStatus.DRAFT.value
     return {
-        "invoice": missing(Invoice, "invoice", issued,
-                           Invoice.kind == InvoiceKind.INVOICE.value),
-        "credit_note": missing(Invoice, "credit_note", issued,
-                               Invoice.kind == InvoiceKind.CREDIT_NOTE.value),
-        "payment": missing(Payment, "payment"),
-        "cost": missing(Cost, "cost"),
-        "subsidy": missing(Subsidy, "subsidy"),
+        kind: list(session.scalars(
+            select(model).where(*_unposted(model, source, *where)).order_by(model.id)
+        ))
+        for kind, (model, source, *where) in _kinds().items()
     }  # fmt: skip
+
+
+def unposted_counts(session: Session) -> dict[str, int]:
+    """How many documents of each kind :func:`unposted_documents` would return, counted by
+    the database: the journal page shows the counts on every visit, and loading the documents
+    themselves cost it most of its time when many were pending."""
+    return {
+        kind: session.scalar(
+            select(func.count()).select_from(model).where(*_unposted(model, source, *where))
+        ) or 0
+        for kind, (model, source, *where) in _kinds().items()
+    }
 
 
 def post_missing(session: Session) -> int:

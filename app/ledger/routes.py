@@ -27,7 +27,7 @@ from accounting.costs import MODELS, CostError
 from accounting.fec import FecError, write_fec, write_fec_rows
 from accounting.fec_check import RULES, scan_fec
 from accounting.invoicing.models import Invoice, Payment
-from accounting.ledger.catchup import post_missing, unposted_documents
+from accounting.ledger.catchup import post_missing, unposted_counts
 from accounting.ledger.chart import ensure_account, rename_account, rename_journal, seed_chart
 from accounting.ledger.errors import LedgerError
 from accounting.ledger.fec_export import fec_name, fec_rows
@@ -121,7 +121,7 @@ def journal() -> ResponseReturnValue:
     page = journal_page(db, start, end, journal=code, member_id=scope, page=_page())
     pending = None
     if scope is None and current_user.has_role(*WRITERS):
-        pending = {kind: len(docs) for kind, docs in unposted_documents(db).items() if docs}
+        pending = {kind: count for kind, count in unposted_counts(db).items() if count}
     first, last = date_span(db) if scope is None else (None, None)
     return render_template(
         "ledger/journal.html", page=page, start=start, end=end, journal_code=code or "",

@@ -12,7 +12,7 @@ from accounting.audit import AuditEvent
 from accounting.costs import Cost, CostInput, CostKind, add_cost, delete_cost, update_cost
 from accounting.invoicing.payments import record_payment
 from accounting.invoicing.services import create_credit_note
-from accounting.ledger.catchup import post_missing, unposted_documents
+from accounting.ledger.catchup import post_missing, unposted_counts, unposted_documents
 from accounting.ledger.errors import AlreadyPosted, EntryImmutable
 from accounting.ledger.models import Account, JournalEntry, JournalLine
 from accounting.ledger.posting import entries_of, post_invoice, post_payment, reverse_entry
@@ -176,8 +176,12 @@ def test_missing_entries_are_posted_by_the_safety_net(db, issued) -> None:
     pending = unposted_documents(db)
     assert [doc.number for doc in pending["invoice"]] == ["2026-0001", "2026-0002", "2026-0003"]
     assert pending["cost"] == []  # posted when recorded
+    assert unposted_counts(db) == {
+        "invoice": 3, "credit_note": 0, "payment": 0, "cost": 0, "subsidy": 0
+    }
     assert post_missing(db) == 3
     assert all(not docs for docs in unposted_documents(db).values())
+    assert set(unposted_counts(db).values()) == {0}
     assert post_missing(db) == 0
 
 
