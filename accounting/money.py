@@ -23,6 +23,13 @@ class MoneyError(ValueError):
     """A text that is not an amount (message in French: it reaches the UI)."""
 
 
+def plain_decimal(value: Decimal | str) -> str:
+    """``40``, ``2.5``, ``0.5``: a number as people write it, without useless zeros and never
+    in exponent notation (``str(Decimal("40.000").normalize())`` is ``4E+1``, which a reader of
+    a screen or a file would not recognise)."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def D(value: str | int | Decimal) -> Decimal:
     """Build an exact Decimal from a string (French or English notation) or an integer.
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounting.money import plain_decimal
 from timesheets.errors import TimesheetError
 from timesheets.models import Activity, UnitType
 
@@ -32,6 +33,8 @@ def _key(name: str) -> str:
 
 def _clean_name(name: str) -> str:
     name = " ".join(str(name or "").split())
+    if any(not c.isprintable() for c in name):  # a NUL byte: PostgreSQL refuses it in text
+        raise SettingsError("Le nom contient un caractère de contrôle invisible : retirez-le.")
     if not name:
         raise SettingsError("Le nom est obligatoire.")
     if len(name) > 100:
@@ -169,7 +172,7 @@ def service_config(session: Session, service_id: int) -> dict[str, Any]:
             )
         ],
         "unit_types": [
-            {"name": u.name, "weight": str(u.weight.normalize())}
+            {"name": u.name, "weight": plain_decimal(u.weight)}
             for u in session.scalars(
                 select(UnitType)
                 .where(UnitType.service_id == service_id, UnitType.active.is_(True))

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accounting.money import plain_decimal as plain_decimal  # re-exported for the routes
 from accounting.org import Service
 from app.configuration import ConfigError, child, refuse, register_service_section
 from timesheets.settings import SettingsError, apply_service_config, service_config
@@ -70,18 +71,9 @@ def _apply(key: str) -> Any:
     return apply
 
 
-def plain_decimal(value: Decimal | str) -> str:
-    """``40``, ``2.5``: a weight as people write it (``str(Decimal(40).normalize())`` is
-    ``4E+1``, which a reader of the file would not recognise)."""
-    return format(Decimal(value).normalize(), "f")
-
-
 def _export(key: str) -> Any:
     def export(session: Session, service: Service) -> Any:
-        value = service_config(session, service.id)[key]
-        if key == "unit_types":
-            value = [dict(item, weight=plain_decimal(item["weight"])) for item in value]
-        return value or None
+        return service_config(session, service.id)[key] or None
 
     return export
 

@@ -81,3 +81,16 @@ def test_bad_entries_are_refused_with_their_path(db, replace, path):
             YAML.replace(*replace) if isinstance(replace, tuple) else YAML.replace(replace, path),
         )
     assert "services[0]" in str(caught.value)
+
+
+def test_service_config_gives_weights_without_exponent(db, make_service):
+    """Stored with three places, 40 normalises to 4E+1 and 100 to 1E+2: the strings handed to
+    the export must read as people wrote them."""
+    from timesheets.settings import apply_service_config, service_config
+
+    service = make_service("TEST")
+    weights = ["40", "100", "0.5", "1.25"]
+    apply_service_config(
+        db, service.id, {"unit_types": [{"name": f"U{w}", "weight": w} for w in weights]}
+    )
+    assert [u["weight"] for u in service_config(db, service.id)["unit_types"]] == weights
