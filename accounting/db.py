@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, text
+from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -132,3 +133,28 @@ def transaction_lock(session: Any, name: str, *, shared: bool = False) -> None:
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     conn.execute(text(f"SELECT {function}(:key)"), {"key": key})
+
+
+CounterT = TypeVar("CounterT", bound=Base)
+
+
+def lock_counter_row(session: Session, model: type[CounterT], **key: Any) -> CounterT:
+    """The counter row of ``model`` at ``key`` (its unique columns), created with
+    ``last_number`` 0 if missing, locked until the transaction ends.
+
+    Gapless numbering (invoices, journal entries) takes the next number from such a row: the
+    insert that does nothing on conflict lets two first writers of a year meet on the same row,
+    and ``SELECT … FOR UPDATE`` makes the second wait for the first to commit (PostgreSQL;
+    SQLite has one writer at a time). ``populate_existing`` reads the number the first one left,
+    not a stale copy from the session.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**key, last_number=0)
+    session.execute(statement.on_conflict_do_nothing(index_elements=list(key)))
+    return session.scalars(
+        select(model)
+        .filter_by(**key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()

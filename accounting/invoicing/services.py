@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from accounting.allocation.engine import MemberShare
@@ -37,7 +36,7 @@ from accounting.allocation.keys import (
 from accounting.allocation.models import AllocationLine, AllocationRun, AllocationRunService
 from accounting.allocation.runs import approved_run_services, line_share
 from accounting.audit import record_audit
-from accounting.db import utcnow
+from accounting.db import lock_counter_row, utcnow
 from accounting.invoicing.amounts import (
     InvoiceKind,
     InvoiceStatus,
@@ -484,20 +483,8 @@ def delete_draft(session: Session, invoice: Invoice) -> None:
 
 def _lock_series(session: Session, carrier_id: int, year: int) -> InvoiceSequence:
     """The counter row of (carrier, year), created if missing, locked until the transaction
-    ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time)."""
-    dialect = session.get_bind().dialect.name
-    values = {"carrier_id": carrier_id, "year": year, "last_number": 0}
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(InvoiceSequence).values(**values)
-    else:
-        stmt = sqlite.insert(InvoiceSequence).values(**values)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["carrier_id", "year"]))
-    return session.scalars(
-        select(InvoiceSequence)
-        .where(InvoiceSequence.carrier_id == carrier_id, InvoiceSequence.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    ends."""
+    return lock_counter_row(session, InvoiceSequence, carrier_id=carrier_id, year=year)
 
 
 def _take_numbers(series: InvoiceSequence, issue_date: date, count: int) -> list[int]:

@@ -8,7 +8,9 @@
   to OD: 441 against its 74x account); :func:`repost_cost` and :func:`unpost_cost` follow a
   cost changed or deleted while its period is open, by a reversing entry (and a new one).
 * :func:`post_entry` — the one door: checks the lines (pure :func:`check_lines`), takes the
-  next number of the journal's series under a lock, writes entry and lines, audits.
+  next number of the journal's series under a lock, writes entry and lines, audits, seals the
+  entry with its lines in the hash chain (``accounting.seal``). :func:`post_issued` does the
+  same for many invoices at once (one batch of seals).
 
 The safety net that posts documents written by a path that did not call these functions is
 :mod:`accounting.ledger.catchup`.
@@ -27,11 +29,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from accounting.audit import actor_label, record_audit, record_audits
-from accounting.db import utcnow
+from accounting.db import lock_counter_row, utcnow
 from accounting.ledger.chart import (
     BANK,
     SUBSIDIES_RECEIVABLE,
@@ -48,6 +49,7 @@ from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence,
 from accounting.money import ZERO, is_cents
 from accounting.org import Member, Service
 from accounting.periods import ensure_open
+from accounting.seal import lock_chain, seal_record, seal_records
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
     from accounting.costs import Cost, Subsidy
@@ -107,19 +109,8 @@ def check_lines(lines: Sequence[LineSpec]) -> None:
 
 def lock_journal_series(session: Session, journal_code: str, year: int) -> JournalSequence:
     """The counter row of (journal, year), created if missing, locked until the transaction
-    ends (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time)."""
-    values = {"journal_code": journal_code, "year": year, "last_number": 0}
-    if session.get_bind().dialect.name == "postgresql":
-        stmt: Any = postgresql.insert(JournalSequence).values(**values)
-    else:
-        stmt = sqlite.insert(JournalSequence).values(**values)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["journal_code", "year"]))
-    return session.scalars(
-        select(JournalSequence)
-        .where(JournalSequence.journal_code == journal_code, JournalSequence.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    ends."""
+    return lock_counter_row(session, JournalSequence, journal_code=journal_code, year=year)
 
 
 def post_entry(
@@ -147,6 +138,7 @@ def post_entry(
     for spec in specs:
         member = session.get(Member, spec.member_id) if spec.member_id else None
         ensure_account(session, spec.account, spec.account_label, member)
+    lock_chain(session)  # the chain before the series (the order every act takes them)
     series = lock_journal_series(session, journal, entry_date.year)
     series.last_number += 1
     entry = JournalEntry(
@@ -182,6 +174,7 @@ def post_entry(
         after={"reference": entry.reference, "source": f"{source_type}:{source_id}",
                "total": sum((s.debit for s in specs), ZERO)},
     )  # fmt: skip
+    seal_record(session, JournalEntry.__tablename__, entry.id, "post")  # final: hash chain
     return entry
 
 
@@ -330,6 +323,7 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
     validated_at = utcnow()
     conn = session.connection()
     entries: list[dict[str, Any]] = []
+    lock_chain(session)  # the chain before the series (the order every act takes them)
     for year in sorted(by_year):
         series = lock_journal_series(session, "VT", year)
         for doc, specs, label in by_year[year]:
@@ -373,6 +367,7 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
                    "total": sum((s.debit for s in e["specs"]), ZERO)})
         for e in entries
     ])  # fmt: skip
+    seal_records(session, JournalEntry.__tablename__, [e["id"] for e in entries], "post")
     return list(
         session.scalars(
             select(JournalEntry)
