@@ -18,20 +18,7 @@ from sqlalchemy import select
 
 from accounting.org import OrgError, Role, User
 from app import AREAS, create_app, ops_cli
-
-
-def cli_session():  # type: ignore[no-untyped-def]
-    """The command's session, its changes attributed to the command line in the audit log."""
-    from app.database import get_db
-
-    session = get_db()
-    session.info["actor"] = lambda: (None, "cli")
-    return session
-
-
-def fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
+from app.cli_support import cli_session, fail
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)

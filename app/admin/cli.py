@@ -7,7 +7,6 @@ exiting with status 1.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,31 +14,19 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
+from app.cli_support import cli_session, fail
 from imports.errors import ImportRefused
 from imports.members import ImportResult
 from imports.tabular import Table, read_table_file
 
 
-def _session() -> Session:
-    from app.cli import cli_session
-
-    return cli_session()
-
-
-def _fail(session: Session, message: str) -> None:
-    session.rollback()
-    click.echo(message, err=True)
-    sys.exit(1)
-
-
 def _run_import(path: Path, noun: str, importer: Callable[[Session, Table], ImportResult]) -> None:
-    session = _session()
+    session = cli_session()
     try:
         table = read_table_file(path)
         result = importer(session, table)
     except ImportRefused as exc:
-        _fail(session, str(exc))
-        return
+        fail(str(exc))
     session.commit()
     click.echo(result.summary_en(noun))
 
@@ -91,7 +78,7 @@ def setup_command(path: Path | None, export_path: Path | None) -> None:
 
     if (path is None) == (export_path is None):
         raise click.UsageError("Give either FILE.yaml to apply or --export FILE.yaml.")
-    session = _session()
+    session = cli_session()
     if export_path is not None:
         text = dump_configuration(export_configuration(session))
         if str(export_path) == "-":
@@ -103,16 +90,14 @@ def setup_command(path: Path | None, export_path: Path | None) -> None:
     assert path is not None
     try:
         if path.stat().st_size > MAX_BYTES:
-            _fail(session, f"{path}: fichier trop volumineux (au plus 5 Mo).")
+            fail(f"{path}: fichier trop volumineux (au plus 5 Mo).")
         source = path.read_bytes()
     except OSError as exc:
-        _fail(session, f"Impossible de lire {path} : {exc.strerror}.")
-        return
+        fail(f"Impossible de lire {path} : {exc.strerror}.")
     try:
         result = apply_configuration(session, source, filename=path.name)
     except ConfigRefused as exc:
-        _fail(session, str(exc))
-        return
+        fail(str(exc))
     session.commit()
     if result.changed:
         click.echo(f"Configuration applied: {result.changes} change(s).")
@@ -161,7 +146,7 @@ def demo_command(
 
     if members is None and (staff or services or entries is not None):
         raise click.UsageError("--staff, --services and --entries need --members.")
-    session = _session()
+    session = cli_session()
     started = perf_counter()
     try:
         report = load_demo(
@@ -169,8 +154,7 @@ def demo_command(
             services=services, entries=entries,
         )  # fmt: skip
     except ConfigRefused as exc:
-        _fail(session, str(exc))
-        return
+        fail(str(exc))
     session.commit()
     elapsed = perf_counter() - started
     if report.changed:

@@ -15,7 +15,6 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from accounting.allocation.errors import AllocationError
 from accounting.allocation.keys import describe_key_fr
@@ -23,45 +22,11 @@ from accounting.allocation.models import AllocationRun
 from accounting.allocation.runs import PeriodAllocation, keys_of_service, set_key
 from accounting.costs import CostError
 from accounting.org import Service
-from accounting.periods import (
-    Period,
-    PeriodError,
-    close_period,
-    get_or_create_period,
-    reopen_period,
-)
+from accounting.periods import PeriodError, close_period, reopen_period
+from app.cli_support import cli_session, fail, iso_date, period_by_code
 from imports.errors import ImportRefused
 
 DOMAIN_ERRORS = (AllocationError, PeriodError, CostError, ImportRefused)
-
-
-def _session() -> Session:
-    from app.cli import cli_session
-
-    return cli_session()
-
-
-def _fail(message: str) -> None:
-    from app.cli import fail
-
-    fail(message)
-
-
-def _period(session: Session, code: str) -> Period:
-    try:
-        return get_or_create_period(session, code)
-    except PeriodError as error:
-        _fail(str(error))
-        raise  # pragma: no cover - fail() exits
-
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _euros(value: Decimal) -> str:
@@ -112,13 +77,12 @@ def register(cli: click.Group) -> None:
         from app.allocation.services import allocate_period
         from app.allocation.services import approve as approve_run
 
-        db = _session()
-        period = _period(db, period_code)
+        db = cli_session()
+        period = period_by_code(db, period_code, create=True)
         try:
             result = allocate_period(db, period, service_code)
         except DOMAIN_ERRORS as error:
-            _fail(str(error))
-            return
+            fail(str(error))
         click.echo(f"Allocation of {period.code} ({period.label}), {period.days} days")
         if result.overheads is not None and result.overheads.shares:
             oh = result.overheads
@@ -135,8 +99,7 @@ def register(cli: click.Group) -> None:
         for warning in result.warnings:
             click.echo(f"Warning: {warning}")
         if result.errors:
-            _fail("\n".join(result.errors))
-            return
+            fail("\n".join(result.errors))
         if not (store or approve):
             db.rollback()
             click.echo("Preview only: nothing stored (use --store or --approve).")
@@ -148,9 +111,7 @@ def register(cli: click.Group) -> None:
             if approve:
                 approve_run(db, run)
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         click.echo(f"Run {run.id} stored" + (" and approved." if approve else "."))
 
@@ -161,26 +122,25 @@ def register(cli: click.Group) -> None:
     @keys_group.command("set")
     @click.argument("service_code", metavar="SERVICE")
     @click.argument("text", metavar="KEY")
-    @click.option("--from", "valid_from", required=True, help="First day in force (YYYY-MM-DD).")
-    @click.option("--agreed-on", help="Date of the meeting that agreed it (YYYY-MM-DD).")
+    @click.option("--from", "valid_from", required=True, callback=iso_date,
+                  help="First day in force (YYYY-MM-DD).")  # fmt: skip
+    @click.option("--agreed-on", callback=iso_date,
+                  help="Date of the meeting that agreed it (YYYY-MM-DD).")  # fmt: skip
     @click.option("--agreed-by", default="", help="Who agreed it (e.g. the monthly meeting).")
     @with_appcontext
     def keys_set(
-        service_code: str, text: str, valid_from: str, agreed_on: str | None, agreed_by: str
+        service_code: str, text: str, valid_from: date, agreed_on: date | None, agreed_by: str
     ) -> None:
         """Set the key of SERVICE from a date, e.g. keys set COMPTA "25% equal + 75% hours"."""
-        db = _session()
+        db = cli_session()
         service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
         if service is None:
-            _fail(f"Unknown service: {service_code}")
-            return
+            fail(f"Unknown service: {service_code}")
         try:
-            key = set_key(db, service, text, _date(valid_from), agreed_on=_date(agreed_on),
+            key = set_key(db, service, text, valid_from, agreed_on=agreed_on,
                           agreed_by=agreed_by)
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         click.echo(f"{service.code} from {key.valid_from}: {key.text}")
         click.echo(f"  ({describe_key_fr(key.key)})")
@@ -189,7 +149,7 @@ def register(cli: click.Group) -> None:
     @with_appcontext
     def keys_list() -> None:
         """Every service's key versions."""
-        db = _session()
+        db = cli_session()
         for service in db.scalars(select(Service).order_by(Service.code)):
             if service.overheads_by:
                 click.echo(f"{service.code}: overheads, stepped down by {service.overheads_by}")
@@ -210,14 +170,12 @@ def register(cli: click.Group) -> None:
     @with_appcontext
     def period_close(period_code: str) -> None:
         """Close PERIOD: its work entries, costs and subsidies become read-only."""
-        db = _session()
-        period = _period(db, period_code)
+        db = cli_session()
+        period = period_by_code(db, period_code, create=True)
         try:
             close_period(db, period)
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         click.echo(f"Period {period.code} closed.")
 
@@ -227,14 +185,12 @@ def register(cli: click.Group) -> None:
     @with_appcontext
     def period_reopen(period_code: str, reason: str) -> None:
         """Reopen PERIOD (refused once invoices of the period are issued)."""
-        db = _session()
-        period = _period(db, period_code)
+        db = cli_session()
+        period = period_by_code(db, period_code, create=True)
         try:
             reopen_period(db, period, reason)
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         click.echo(f"Period {period.code} reopened.")
 
@@ -251,13 +207,11 @@ def register(cli: click.Group) -> None:
         from imports.costs import import_costs
         from imports.tabular import read_table_file
 
-        db = _session()
+        db = cli_session()
         try:
             result = import_costs(db, read_table_file(path))
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         if result.changed:
             click.echo(f"{result.created} line(s) added, {result.unchanged} already imported.")
@@ -275,21 +229,18 @@ def register(cli: click.Group) -> None:
         """Write the treasurer's allocation workbook of PERIOD."""
         from app.allocation.workbook import workbook_for
 
-        db = _session()
-        period = _period(db, period_code)
+        db = cli_session()
+        period = period_by_code(db, period_code, create=True)
         run = None
         if run_id is not None:
             run = db.get(AllocationRun, run_id)
             if run is None or run.period_id != period.id:
-                _fail(f"No run {run_id} for {period.code}.")
-                return
+                fail(f"No run {run_id} for {period.code}.")
         try:
             with output.open("wb") as out:
                 described = workbook_for(db, period, out, run=run)
         except DOMAIN_ERRORS as error:
             output.unlink(missing_ok=True)
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.rollback()
         click.echo(f"{output} written ({described}).")

@@ -16,54 +16,18 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from accounting.invoicing.amounts import InvoiceStatus
 from accounting.invoicing.errors import InvoicingError
 from accounting.invoicing.models import Invoice
 from accounting.invoicing.services import draft_invoices, invoice_by_number, prepare_invoices
 from accounting.money import MoneyError, parse_amount
-from accounting.periods import Period, PeriodError, parse_period_code
+from accounting.periods import PeriodError
+from app.cli_support import cli_session, fail, iso_date, period_by_code
 from imports.errors import ImportRefused
 
 DOMAIN_ERRORS = (InvoicingError, PeriodError, ImportRefused, MoneyError)
-
-
-def _session() -> Session:
-    from app.cli import cli_session
-
-    return cli_session()
-
-
-def _fail(message: str) -> None:
-    from app.cli import fail
-
-    fail(message)
-
-
-def _period(session: Session, code: str) -> Period:
-    try:
-        kind, start, _ = parse_period_code(code)
-    except PeriodError as error:
-        _fail(str(error))
-        raise  # pragma: no cover - fail() exits
-    period = session.scalars(
-        select(Period).where(Period.kind == kind.value, Period.start == start)
-    ).one_or_none()
-    if period is None:
-        _fail(f"Période {code} inconnue : aucune répartition ni facture.")
-    assert period is not None
-    return period
-
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _fail(f"Date illisible « {value} » : attendu AAAA-MM-JJ.")
-        raise  # pragma: no cover
 
 
 def register(cli: click.Group) -> None:
@@ -75,22 +39,21 @@ def register(cli: click.Group) -> None:
 
     @invoices_group.command("issue")
     @click.argument("period_code", metavar="PERIOD")
-    @click.option("--date", "issue_date", help="Invoice date, YYYY-MM-DD (default: today).")
+    @click.option("--date", "issue_date", callback=iso_date,
+                  help="Invoice date, YYYY-MM-DD (default: today).")  # fmt: skip
     @with_appcontext
-    def issue_command(period_code: str, issue_date: str | None) -> None:
+    def issue_command(period_code: str, issue_date: date | None) -> None:
         """Issue the invoices of PERIOD from its approved allocation; prints the numbers."""
         from app.invoices.usecases import issue_period
 
-        db = _session()
-        period = _period(db, period_code)
+        db = cli_session()
+        period = period_by_code(db, period_code)
         try:
             if not draft_invoices(db, period):
                 prepare_invoices(db, period)
-            issued = issue_period(db, period, issue_date=_date(issue_date), issued_by="cli")
+            issued = issue_period(db, period, issue_date=issue_date, issued_by="cli")
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         for invoice in issued:
             click.echo(f"{invoice.number}\t{invoice.customer_code}\t{invoice.total_incl_tax}")
@@ -100,26 +63,25 @@ def register(cli: click.Group) -> None:
     @click.argument("number")
     @click.option("--amount", help="Amount excluding tax (default: all that is left).")
     @click.option("--reason", required=True, help="Printed on the credit note.")
-    @click.option("--date", "issue_date", help="Credit note date, YYYY-MM-DD (default: today).")
+    @click.option("--date", "issue_date", callback=iso_date,
+                  help="Credit note date, YYYY-MM-DD (default: today).")  # fmt: skip
     @with_appcontext
     def credit_command(
-        number: str, amount: str | None, reason: str, issue_date: str | None
+        number: str, amount: str | None, reason: str, issue_date: date | None
     ) -> None:
         """Issue a credit note on invoice NUMBER (full, or partial with --amount)."""
         from app.invoices.usecases import credit_invoice
 
-        db = _session()
+        db = cli_session()
         try:
             invoice = invoice_by_number(db, number)
             note = credit_invoice(
                 db, invoice, reason=reason,
                 amount=parse_amount(amount) if amount is not None else None,
-                issue_date=_date(issue_date), issued_by="cli",
+                issue_date=issue_date, issued_by="cli",
             )
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         click.echo(f"{note.number}\tcredit note on {invoice.number}\t{note.total_incl_tax}")
 
@@ -136,8 +98,8 @@ def register(cli: click.Group) -> None:
         """Write every issued invoice and credit note of PERIOD (.xlsx) into one ZIP."""
         from accounting.workbooks.invoice import write_invoices_zip
 
-        db = _session()
-        period = _period(db, period_code)
+        db = cli_session()
+        period = period_by_code(db, period_code)
         documents = db.scalars(
             select(Invoice)
             .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
@@ -145,8 +107,7 @@ def register(cli: click.Group) -> None:
             .options(selectinload(Invoice.lines), selectinload(Invoice.original))
         ).all()
         if not documents:
-            _fail(f"Aucune facture émise pour {period.label}.")
-            return
+            fail(f"Aucune facture émise pour {period.label}.")
         with output.open("wb") as out:
             count = write_invoices_zip(documents, out)
         db.rollback()
@@ -163,9 +124,9 @@ def register(cli: click.Group) -> None:
         from imports.payments import analyse_payments
         from imports.tabular import DEFAULT_MAX_BYTES
 
-        db = _session()
+        db = cli_session()
         if path.stat().st_size > DEFAULT_MAX_BYTES:
-            _fail(f"{path} est trop volumineux.")
+            fail(f"{path} est trop volumineux.")
         data = path.read_bytes()
         try:
             if dry_run:
@@ -175,9 +136,7 @@ def register(cli: click.Group) -> None:
             else:
                 preview = import_statement(db, data, path.name)
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         if dry_run:
             db.rollback()
             click.echo(f"Dry run, nothing written: {preview.summary()}")

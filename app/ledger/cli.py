@@ -16,37 +16,16 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from accounting.costs import CostError
 from accounting.fec import FecError
 from accounting.ledger.errors import LedgerError
 from accounting.org import Member
 from accounting.periods import PeriodError
+from app.cli_support import cli_session, fail, iso_date
 from imports.errors import ImportRefused
 
 DOMAIN_ERRORS = (LedgerError, FecError, PeriodError, CostError, ImportRefused)
-
-
-def _session() -> Session:
-    from app.cli import cli_session
-
-    return cli_session()
-
-
-def _fail(message: str) -> None:
-    from app.cli import fail
-
-    fail(message)
-
-
-def _date(_ctx: object, _param: object, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _euros(value: object) -> str:
@@ -61,8 +40,8 @@ def register(cli: click.Group) -> None:
 
     @cli.command("check-fec")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--start", callback=_date, help="First day of the fiscal year (YYYY-MM-DD).")
-    @click.option("--end", callback=_date, help="Closing day (default: from the file name).")
+    @click.option("--start", callback=iso_date, help="First day of the fiscal year (YYYY-MM-DD).")
+    @click.option("--end", callback=iso_date, help="Closing day (default: from the file name).")
     def check_fec_command(path: Path, start: date | None, end: date | None) -> None:
         """Check a FEC against the norm: every issue, line by line (exit 1 on errors)."""
         from accounting.fec_check import scan_fec
@@ -90,15 +69,14 @@ def register(cli: click.Group) -> None:
         from accounting.ledger.fec_export import export_fec
 
         try:
-            path, count = export_fec(_session(), year, directory)
+            path, count = export_fec(cli_session(), year, directory)
         except DOMAIN_ERRORS as error:
-            _fail(str(error))
-            return
+            fail(str(error))
         click.echo(f"{count} line(s) written to {path}.")
 
     @export_group.command("ledger")
-    @click.option("--from", "start", callback=_date, help="First day (YYYY-MM-DD).")
-    @click.option("--to", "end", callback=_date, help="Last day (YYYY-MM-DD).")
+    @click.option("--from", "start", callback=iso_date, help="First day (YYYY-MM-DD).")
+    @click.option("--to", "end", callback=iso_date, help="Last day (YYYY-MM-DD).")
     @click.option("-o", "--output", required=True, help="The .xlsx to write.",
                   type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
     @with_appcontext
@@ -106,7 +84,7 @@ def register(cli: click.Group) -> None:
         """Write the ledger workbook (Journal, Grand livre, Balance) of a date range."""
         from accounting.workbooks.ledger import write_ledger_workbook
 
-        summary = write_ledger_workbook(_session(), start, end, output)
+        summary = write_ledger_workbook(cli_session(), start, end, output)
         click.echo(
             f"{summary.lines} line(s), {summary.accounts} account(s), debit "
             f"{_euros(summary.total_debit)} = credit {_euros(summary.total_credit)}: {output}."
@@ -114,8 +92,8 @@ def register(cli: click.Group) -> None:
 
     @export_group.command("member-entries")
     @click.argument("member_code")
-    @click.option("--from", "start", callback=_date, required=True, help="YYYY-MM-DD.")
-    @click.option("--to", "end", callback=_date, required=True, help="YYYY-MM-DD.")
+    @click.option("--from", "start", callback=iso_date, required=True, help="YYYY-MM-DD.")
+    @click.option("--to", "end", callback=iso_date, required=True, help="YYYY-MM-DD.")
     @click.option("-o", "--output", required=True,
                   type=click.Path(dir_okay=False, path_type=Path),
                   help="FILE.xlsx (workbook) or FILE.txt (FEC format).")  # fmt: skip
@@ -126,11 +104,10 @@ def register(cli: click.Group) -> None:
         from accounting.ledger.member_side import member_entries
         from accounting.workbooks.ledger import write_member_workbook
 
-        db = _session()
+        db = cli_session()
         member = db.scalars(select(Member).where(Member.code == member_code)).one_or_none()
         if member is None:
-            _fail(f"Unknown member code: {member_code}")
-            return
+            fail(f"Unknown member code: {member_code}")
         lines = member_entries(db, member, start, end)
         if output.suffix.lower() == ".xlsx":
             count = write_member_workbook(lines, output)
@@ -153,7 +130,7 @@ def register(cli: click.Group) -> None:
         nothing)."""
         from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
 
-        db = _session()
+        db = cli_session()
         try:
             parsed = [parse_rule(db, text) for text in rules] or None
             if dry_run:
@@ -162,9 +139,7 @@ def register(cli: click.Group) -> None:
                 result, preview = import_fec_costs(db, path, parsed,
                                                    analytic_column=analytic_column)  # fmt: skip
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         for code, kinds in preview.totals_by_service().items():
             parts = ", ".join(f"{kind} {_euros(amount)}" for kind, amount in kinds.items())
             click.echo(f"  {code}: {parts}")
@@ -194,12 +169,10 @@ def register(cli: click.Group) -> None:
         """Post the entries of final documents that have none yet."""
         from accounting.ledger.catchup import post_missing
 
-        db = _session()
+        db = cli_session()
         try:
             count = post_missing(db)
         except DOMAIN_ERRORS as error:
-            db.rollback()
-            _fail(str(error))
-            return
+            fail(str(error))
         db.commit()
         click.echo(f"{count} entr(y/ies) posted.")

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from accounting.org import Role, User
+from app.cli_support import cli_session, fail
 
 #: Environment variable that stands for ``--user`` (scripts, cron).
 USER_ENV = "MUTUALISE_USER"
@@ -66,7 +67,6 @@ def register(cli: click.Group) -> None:
     @with_appcontext
     def import_timesheets(path: Path, dry_run: bool, email: str) -> None:
         """Import work entries from our template (CSV/XLSX) or a Kimai export."""
-        from app.cli import cli_session, fail
         from imports.errors import ImportRefused
         from imports.tabular import read_table_file
         from imports.timesheets import import_file
@@ -77,9 +77,7 @@ def register(cli: click.Group) -> None:
             table = read_table_file(path)
             report = import_file(session, actor, table, path.name, dry_run=dry_run)
         except ImportRefused as refused:
-            session.rollback()
             fail(str(refused))
-            return
         for warning in report.warnings:
             click.echo(f"Warning: {warning}")
         if dry_run:
@@ -102,7 +100,6 @@ def register(cli: click.Group) -> None:
     @with_appcontext
     def export_timesheets(start: str | None, end: str | None, output: Path) -> None:
         """Export work entries between two dates to XLSX or CSV."""
-        from app.cli import cli_session
         from timesheets.export import write_entries_csv, write_entries_xlsx
         from timesheets.listing import EntryFilter, export_rows
 

@@ -1,0 +1,75 @@
+"""What every area's CLI commands share: the session, failing, a period by its code, a date.
+
+A module of its own because ``app/cli.py`` imports the areas' ``cli.py`` to register them: the
+areas import these helpers from here instead of importing ``app.cli`` back lazily.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import IO, Any, NoReturn
+
+import click
+from flask import has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounting.periods import Period, PeriodError, get_or_create_period, parse_period_code
+
+
+class CommandRefused(click.ClickException):
+    """A refusal printed as it is on standard error (the domain's French message, without
+    click's ``Error:`` prefix), exit status 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.format_message(), file=file, err=file is None)
+
+
+def cli_session() -> Session:
+    """The command's session, its changes attributed to the command line in the audit log."""
+    from app.database import get_db
+
+    session = get_db()
+    session.info["actor"] = lambda: (None, "cli")
+    return session
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the command with ``message``: what it wrote is rolled back, nothing is committed."""
+    if has_app_context():
+        from app.database import get_db
+
+        get_db().rollback()
+    raise CommandRefused(message)
+
+
+def period_by_code(session: Session, code: str, *, create: bool = False) -> Period:
+    """The period of ``code`` (2026-01, 2026-T1, 2026); with ``create``, opened if it does not
+    exist yet, else an unknown period stops the command."""
+    try:
+        if create:
+            return get_or_create_period(session, code)
+        kind, start, _ = parse_period_code(code)
+    except PeriodError as error:
+        fail(str(error))
+    period = session.scalars(
+        select(Period).where(Period.kind == kind.value, Period.start == start)
+    ).one_or_none()
+    if period is None:
+        fail(f"Unknown period: {code} (nothing allocated or invoiced for it yet).")
+    return period
+
+
+def parse_iso_date(value: str | None) -> date | None:
+    """``YYYY-MM-DD`` (or nothing) as a date; anything else is a usage error (exit status 2)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """:func:`parse_iso_date` as a click option's ``callback`` (the error names the option)."""
+    return parse_iso_date(value)
