@@ -8,9 +8,7 @@
   to OD: 441 against its 74x account); :func:`repost_cost` and :func:`unpost_cost` follow a
   cost changed or deleted while its period is open, by a reversing entry (and a new one).
 * :func:`post_entry` — the one door: checks the lines (pure :func:`check_lines`), takes the
-  next number of the journal's series under a lock, writes entry and lines, audits, seals the
-  entry with its lines in the hash chain (``accounting.seal``). :func:`post_issued` does the
-  same for many invoices at once (one batch of seals).
+  next number of the journal's series under a lock, writes entry and lines, audits.
 
 The safety net that posts documents written by a path that did not call these functions is
 :mod:`accounting.ledger.catchup`.
@@ -49,7 +47,6 @@ from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence,
 from accounting.money import ZERO, is_cents
 from accounting.org import Member, Service
 from accounting.periods import ensure_open
-from accounting.seal import lock_chain, seal_record, seal_records
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
     from accounting.costs import Cost, Subsidy
@@ -138,7 +135,6 @@ def post_entry(
     for spec in specs:
         member = session.get(Member, spec.member_id) if spec.member_id else None
         ensure_account(session, spec.account, spec.account_label, member)
-    lock_chain(session)  # the chain before the series (the order every act takes them)
     series = lock_journal_series(session, journal, entry_date.year)
     series.last_number += 1
     entry = JournalEntry(
@@ -174,7 +170,6 @@ def post_entry(
         after={"reference": entry.reference, "source": f"{source_type}:{source_id}",
                "total": sum((s.debit for s in specs), ZERO)},
     )  # fmt: skip
-    seal_record(session, JournalEntry.__tablename__, entry.id, "post")  # final: hash chain
     return entry
 
 
@@ -323,7 +318,6 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
     validated_at = utcnow()
     conn = session.connection()
     entries: list[dict[str, Any]] = []
-    lock_chain(session)  # the chain before the series (the order every act takes them)
     for year in sorted(by_year):
         series = lock_journal_series(session, "VT", year)
         for doc, specs, label in by_year[year]:
@@ -367,7 +361,6 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
                    "total": sum((s.debit for s in e["specs"]), ZERO)})
         for e in entries
     ])  # fmt: skip
-    seal_records(session, JournalEntry.__tablename__, [e["id"] for e in entries], "post")
     return list(
         session.scalars(
             select(JournalEntry)
