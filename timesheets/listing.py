@@ -344,11 +344,15 @@ def member_by_reference(session: Session, text: str) -> int | str | None:
         return None
     if text.lower() in (COMMON, COMMON_LABEL.lower()):
         return COMMON
+    if not text.isprintable() or len(text) > 200:  # a NUL byte: PostgreSQL refuses it
+        raise InvalidEntry("Adhérent illisible : choisissez-le dans la liste proposée.")
     by_code = select(Member.id).where(
         func.upper(Member.code) == text.split(MEMBER_SEPARATOR, 1)[0].strip().upper()
     )
     found = None
-    if text.isdigit():  # a select's value (an id); a code made of digits otherwise
+    # A select's value (an id); a code made of digits otherwise. ASCII and 32-bit only:
+    # "²".isdigit() is true and int("²") raises; a longer number is no id of ours.
+    if text.isascii() and text.isdigit() and int(text) <= 2**31 - 1:
         found = session.scalar(select(Member.id).where(Member.id == int(text)))
     if found is None:
         found = session.scalar(by_code)

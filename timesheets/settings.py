@@ -33,6 +33,8 @@ def _key(name: str) -> str:
 
 def _clean_name(name: str) -> str:
     name = " ".join(str(name or "").split())
+    if any(not c.isprintable() for c in name):  # a NUL byte: PostgreSQL refuses it in text
+        raise SettingsError("Le nom contient un caractère de contrôle invisible : retirez-le.")
     if not name:
         raise SettingsError("Le nom est obligatoire.")
     if len(name) > 100:

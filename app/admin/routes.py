@@ -57,6 +57,7 @@ from app.configuration import (
     export_configuration,
 )
 from app.database import get_db
+from app.params import parse_page
 from imports.errors import ImportRefused
 from imports.figures import FIGURE_COLUMNS, FIGURE_FIELDS, FIGURE_LABELS_FR, import_figures
 from imports.members import MEMBER_COLUMNS, import_members
@@ -84,8 +85,7 @@ def _shown(value: Any) -> str:
 
 
 def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 1_000_000)) if value.isdigit() else 1
+    return parse_page(request.args.get("page"))
 
 
 def _pages(total: int, size: int) -> int:
@@ -265,7 +265,7 @@ def _int_or_none(value: str | None) -> int | None:
     """A select's id ("" or a missing field: none; not a number: an id that matches nothing)."""
     if not value or value == "None":
         return None
-    return int(value) if value.isdigit() and len(value) < 19 else -1
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else -1
 
 
 def _max_upload() -> int:
@@ -274,7 +274,9 @@ def _max_upload() -> int:
 
 def _year_arg(name: str = "annee") -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 1900 <= int(value) <= 2100 else None
+    if not (value.isascii() and value.isdigit()):  # "²".isdigit() is true, int("²") raises
+        return None
+    return int(value) if 1900 <= int(value) <= 2100 else None
 
 
 @bp.route("/adherents/<int:member_id>/chiffres", methods=["GET", "POST"])

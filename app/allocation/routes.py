@@ -74,6 +74,7 @@ from app.allocation.forms import CostForm, ImportForm, KeyForm, PeriodForm, Reop
 from app.allocation.services import allocate_period, approve, work_totals
 from app.allocation.workbook import run_status_fr, workbook_for
 from app.database import get_db
+from app.params import parse_id, parse_page
 from imports.costs import import_costs
 from imports.errors import ImportRefused
 from imports.tabular import read_limited, read_table
@@ -126,8 +127,7 @@ def _services(active_only: bool = True) -> list[Service]:
 
 
 def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+    return parse_page(request.args.get("page"))
 
 
 def _scope_code() -> str | None:
@@ -168,7 +168,7 @@ def costs() -> ResponseReturnValue:
         flash("Période illisible : écrivez 2026-03, 2026-T1 ou 2026.", "error")
         period = _find_period(_last_month())
     assert period is not None
-    service_id = request.args.get("service", type=int)
+    service_id = parse_id(request.args.get("service"), "service")
     lines: list[Cost | Subsidy] = []
     totals: dict[int, dict[str, Decimal]] = {}
     for kind, model in MODELS.items():
@@ -716,7 +716,7 @@ def workbook(period_code: str) -> ResponseReturnValue:
     period = _find_period(period_code)
     if period is None:
         abort(404)
-    run_id = request.args.get("run", type=int)
+    run_id = parse_id(request.args.get("run"), "run")
     selected = None
     if run_id is not None:
         selected = db.get(AllocationRun, run_id)

@@ -55,6 +55,7 @@ from app.database import get_db
 from app.invoices import bp
 from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
 from app.invoices.usecases import credit_invoice, import_statement, issue_period, pay
+from app.params import parse_id, parse_page
 from app.uploads import PendingUploads
 from imports.errors import ImportRefused
 from imports.payments import analyse_payments
@@ -69,8 +70,9 @@ PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _int(value: str | None, name: str) -> int | None:
+    """An id parameter named ``name``: none when empty, a French 400 when not an id."""
+    return parse_id(value, name)
 
 
 def _who() -> str:
@@ -103,7 +105,7 @@ def index() -> ResponseReturnValue:
     stmt = select(Invoice)
     if scope is not None:
         stmt = stmt.where(Invoice.member_id == scope, Invoice.status != InvoiceStatus.DRAFT)
-    elif (member_id := _int(filters["adherent"])) is not None:
+    elif (member_id := _int(filters["adherent"], "adherent")) is not None:
         stmt = stmt.where(Invoice.member_id == member_id)
     if filters["statut"] in {s.value for s in InvoiceStatus}:
         stmt = stmt.where(Invoice.status == filters["statut"])
@@ -120,7 +122,7 @@ def index() -> ResponseReturnValue:
             )
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, _int(request.args.get("page")) or 1), pages)
+    page = min(max(1, parse_page(request.args.get("page"))), pages)
     invoices = db.scalars(
         stmt.order_by(Invoice.year.desc().nulls_first(), Invoice.sequence.desc(), Invoice.id.desc())
         .limit(PER_PAGE)
@@ -316,13 +318,13 @@ def credit(invoice_id: int) -> ResponseReturnValue:
 @roles_required(*CASHIERS)
 def payments() -> ResponseReturnValue:
     db = get_db()
-    member_id = _int(request.args.get("adherent"))
+    member_id = _int(request.args.get("adherent"), "adherent")
     stmt = select(Payment)
     if member_id is not None:
         stmt = stmt.where(Payment.member_id == member_id)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, _int(request.args.get("page")) or 1), pages)
+    page = min(max(1, parse_page(request.args.get("page"))), pages)
     rows = db.scalars(
         stmt.order_by(Payment.paid_on.desc(), Payment.id.desc())
         .options(

@@ -52,8 +52,10 @@ from accounting.workbooks.ledger import (
 )
 from app.access import ensure_member, member_scope, roles_required
 from app.database import get_db
+from app.downloads import send_written
 from app.ledger import bp
 from app.ledger.forms import AccountForm, LabelForm, RulesForm, UploadForm
+from app.params import parse_id, parse_page
 from app.uploads import PendingUploads
 from imports.errors import ImportRefused
 from imports.fec import FecRefused
@@ -100,8 +102,7 @@ def _range() -> tuple[date, date]:
 
 
 def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, int(value)) if value.isdigit() else 1
+    return parse_page(request.args.get("page"))
 
 
 def _range_args(start: date, end: date) -> dict[str, str]:
@@ -252,11 +253,9 @@ def workbook() -> ResponseReturnValue:
     """The ledger workbook of the range, written to a temporary file (streamed, so a large
     ledger never sits in memory) and sent."""
     start, end = _range()
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by send_file
-    write_ledger_workbook(get_db(), start, end, handle)
-    handle.seek(0)
-    return send_file(handle, mimetype=XLSX, as_attachment=True,
-                     download_name=ledger_workbook_name(start, end))  # fmt: skip
+    db = get_db()
+    return send_written(lambda handle: write_ledger_workbook(db, start, end, handle),
+                        mimetype=XLSX, download_name=ledger_workbook_name(start, end))  # fmt: skip
 
 
 # ---------------------------------------------------------------- FEC
@@ -281,10 +280,8 @@ def fec_download(year: int) -> ResponseReturnValue:
     except FecError as error:
         flash(str(error), "error")
         return redirect(url_for(".fec"))
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by send_file
-    write_fec_rows(fec_rows(db, year), handle)
-    handle.seek(0)
-    return send_file(handle, mimetype=FEC_MIMETYPE, as_attachment=True, download_name=name)
+    return send_written(lambda handle: write_fec_rows(fec_rows(db, year), handle),
+                        mimetype=FEC_MIMETYPE, download_name=name)  # fmt: skip
 
 
 @bp.route("/fec/controle", methods=["POST"])
@@ -504,7 +501,9 @@ def member_side() -> ResponseReturnValue:
     scope = member_scope()
     members = (list(db.scalars(select(Member).order_by(Member.code))) if scope is None
                else [db.get(Member, scope)])  # fmt: skip
-    chosen = request.args.get("adherent", type=int) or (members[0].id if members else None)
+    chosen = parse_id(request.args.get("adherent"), "adherent") or (
+        members[0].id if members else None
+    )
     member = _member_or_404(chosen) if chosen else None
     start, end = _range()
     lines = member_entries(db, member, start, end) if member else []

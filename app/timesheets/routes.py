@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import io
 import re
-import tempfile
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -24,7 +22,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -34,6 +31,8 @@ from sqlalchemy import select
 from accounting.org import Role, Service
 from app.access import roles_required
 from app.database import get_db
+from app.downloads import send_csv, send_written
+from app.params import MAX_ID, BadParameter, bounded_list, parse_id, parse_ids, parse_page
 from app.timesheets import bp
 from app.timesheets.configuration import plain_decimal
 from app.uploads import PendingUploads
@@ -103,8 +102,9 @@ def _day(value: str | None, default: date | None = None) -> date | None:
         return default
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _int(value: str | None, name: str) -> int | None:
+    """An id parameter named ``name``: none when empty, a French 400 when not an id."""
+    return parse_id(value, name)
 
 
 def _today() -> date:
@@ -131,10 +131,10 @@ def _entry_filter(args: Any) -> EntryFilter:
     return EntryFilter(
         start=start,
         end=end,
-        staff_id=_int(args.get("intervenant")),
+        staff_id=_int(args.get("intervenant"), "intervenant"),
         member=member,
-        service_id=_int(args.get("service")),
-        activity_id=_int(args.get("activite")),
+        service_id=_int(args.get("service"), "service"),
+        activity_id=_int(args.get("activite"), "activite"),
         status=args.get("statut") if args.get("statut") in {s.value for s in EntryStatus} else None,
     )
 
@@ -186,11 +186,11 @@ def _entry_data_from_form(form: Any) -> EntryData:
     """An :class:`EntryData` from the quick-add / edit form; raises TimesheetError-like
     InvalidValue with a French message for an unreadable cell."""
     day = parse_date(form.get("jour", ""))
-    service_id = _int(form.get("service"))
+    service_id = _int(form.get("service"), "service")
     if service_id is None:
         raise InvalidValue("Choisissez un service.")
     duration = form.get("duree", "").strip()
-    unit_type_id = _int(form.get("unite"))
+    unit_type_id = _int(form.get("unite"), "unite")
     quantity_text = form.get("quantite", "").strip()
     quantity = (
         parse_decimal(quantity_text, max_places=3, allow_negative=False) if quantity_text else None
@@ -201,7 +201,7 @@ def _entry_data_from_form(form: Any) -> EntryData:
         service_id=service_id,
         minutes=minutes,
         member_id=_member_id(form.get("adherent", "")),
-        activity_id=_int(form.get("activite")),
+        activity_id=_int(form.get("activite"), "activite"),
         unit_type_id=unit_type_id,
         quantity=quantity,
         note=form.get("commentaire", "")[:2000],
@@ -247,8 +247,8 @@ def week() -> ResponseReturnValue:
     db = get_db()
     day = _day(request.values.get("jour"), _today()) or _today()
     staff_id = current_user.id
-    if current_user.has_role(A) and _int(request.values.get("intervenant")):
-        staff_id = _int(request.values.get("intervenant"))
+    if current_user.has_role(A) and _int(request.values.get("intervenant"), "intervenant"):
+        staff_id = _int(request.values.get("intervenant"), "intervenant")
     grid_errors: dict[tuple[int, int | None], str] = {}
     typed: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -305,7 +305,7 @@ def week() -> ResponseReturnValue:
             f"{len(added)} ligne(s) de la semaine précédente ajoutée(s) : saisissez les durées.",
             "info",
         )
-    for text in [*typed, *request.args.getlist("ajout")]:
+    for text in [*typed, *bounded_list(request.args.getlist("ajout"), "ajout")]:
         try:
             key = RowKey.decode(text)
         except TimesheetError:
@@ -338,13 +338,13 @@ def week() -> ResponseReturnValue:
 
 
 def _new_row_key(form: Any) -> RowKey | None:
-    service_id = _int(form.get("nouvelle-service"))
+    service_id = _int(form.get("nouvelle-service"), "nouvelle-service")
     if not service_id:
         return None
     return RowKey(
         service_id,
         _member_id(form.get("nouvelle-adherent", "")),
-        _int(form.get("nouvelle-activite")),
+        _int(form.get("nouvelle-activite"), "nouvelle-activite"),
     )
 
 
@@ -356,7 +356,7 @@ def _grid_from_form(
     rows: list[tuple[RowKey, list[int | None]]] = []
     typed: dict[str, list[str]] = {}
     errors: dict[tuple[int, int | None], str] = {}
-    encoded = form.getlist("ligne")
+    encoded = bounded_list(form.getlist("ligne"), "ligne")
     for row_index, text in enumerate(encoded):
         try:
             key = RowKey.decode(text)
@@ -392,7 +392,7 @@ def entries() -> ResponseReturnValue:
         current_user,
         entry_filter,
         sort=sort,
-        page=_int(request.args.get("page")) or 1,
+        page=parse_page(request.args.get("page")),
         per_page=current_app.config.get("PAGE_SIZE", 50),
     )
     filter_args = _filter_args(entry_filter)
@@ -423,21 +423,12 @@ def export_entries(fmt: str) -> ResponseReturnValue:
     rows = export_rows(db, current_user, entry_filter)
     stamp = f"{entry_filter.start or 'debut'}_{entry_filter.end or 'fin'}"
     if fmt == "csv":
-        lines = entries_csv_lines(rows)
-        return Response(
-            stream_with_context(chunk.encode() for chunk in lines),
-            mimetype="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="temps_{stamp}.csv"'},
-        )
+        return send_csv(entries_csv_lines(rows), download_name=f"temps_{stamp}.csv")
     if fmt != "xlsx":
         abort(404)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it after sending
-    write_entries_xlsx(rows, handle)
-    handle.seek(0)
-    return send_file(
-        handle,
+    return send_written(
+        lambda handle: write_entries_xlsx(rows, handle),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
         download_name=f"temps_{stamp}.xlsx",
     )
 
@@ -585,7 +576,7 @@ def units() -> ResponseReturnValue:
     """Quantities per unit type per member, for one service and day (accountants)."""
     db = get_db()
     options = choices(db, current_user, active_only=True)
-    service_id = _int(request.values.get("service")) or (
+    service_id = _int(request.values.get("service"), "service") or (
         options.services[0][0] if options.services else None
     )
     day = _day(request.values.get("jour"), _today()) or _today()
@@ -650,7 +641,7 @@ def approvals() -> ResponseReturnValue:
     start, end = _month_bounds(month)
     if request.method == "POST":
         action = request.form.get("action")
-        ids = [int(i) for i in request.form.getlist("saisie") if i.isdigit()]
+        ids = parse_ids(request.form.getlist("saisie"), "saisie")
         try:
             if action == "valider":
                 count = services.approve_entries(db, current_user, ids)
@@ -666,7 +657,7 @@ def approvals() -> ResponseReturnValue:
                     current_user,
                     month.year,
                     month.month,
-                    staff_id=_int(request.form.get("intervenant")),
+                    staff_id=_int(request.form.get("intervenant"), "intervenant"),
                 )
                 message = f"{count} saisie(s) soumise(s) de {month:%m/%Y} validée(s)."
             else:
@@ -679,14 +670,17 @@ def approvals() -> ResponseReturnValue:
         return redirect(url_for(".approvals", mois=f"{month:%Y-%m}"))
     status = request.args.get("statut", EntryStatus.SUBMITTED.value)
     entry_filter = EntryFilter(
-        start=start, end=end, status=status or None, staff_id=_int(request.args.get("intervenant"))
+        start=start,
+        end=end,
+        status=status or None,
+        staff_id=_int(request.args.get("intervenant"), "intervenant"),
     )
     page = list_entries(
         db,
         current_user,
         entry_filter,
         sort="staff",
-        page=_int(request.args.get("page")) or 1,
+        page=parse_page(request.args.get("page")),
         per_page=200,
     )
     latest = None
@@ -719,7 +713,7 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
     end = _day(request.args.get("au"), end) or end
     scope = services.member_scope(current_user)
     result = monthly_summary(
-        db, start, end, member_id=scope, service_id=_int(request.args.get("service"))
+        db, start, end, member_id=scope, service_id=_int(request.args.get("service"), "service")
     )
     if fmt in ("xlsx", "csv"):
         buffer = io.BytesIO()
@@ -741,7 +735,7 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
     latest = None
     if not result.rows:
         latest = latest_day(
-            db, current_user, EntryFilter(service_id=_int(request.args.get("service")))
+            db, current_user, EntryFilter(service_id=_int(request.args.get("service"), "service"))
         )
     return render_template(
         "timesheets/summary.html",
@@ -838,7 +832,7 @@ def import_mapping() -> ResponseReturnValue:
             if not match or not value:
                 continue
             external = request.form.get(f"ext-{match[1]}-{match[2]}", "")
-            target = None if value == COMMON else _int(value)
+            target = None if value == COMMON else _int(value, name)
             if value != COMMON and target is None:
                 continue
             save_mapping(db, MappingKind(match[1]), external, target)
@@ -920,7 +914,7 @@ def service_settings_save(service_id: int) -> ResponseReturnValue:
     from timesheets.settings import SettingsError, save_activity, save_unit_type
 
     db = get_db()
-    if db.get(Service, service_id) is None:
+    if service_id > MAX_ID or db.get(Service, service_id) is None:
         abort(404)
     form = request.form
     try:
@@ -929,7 +923,7 @@ def service_settings_save(service_id: int) -> ResponseReturnValue:
                 db,
                 service_id,
                 form.get("nom", ""),
-                _int(form.get("id")),
+                _int(form.get("id"), "id"),
                 active=form.get("actif") == "1",
             )
         elif form.get("quoi") == "unite":
@@ -938,11 +932,14 @@ def service_settings_save(service_id: int) -> ResponseReturnValue:
                 service_id,
                 form.get("nom", ""),
                 form.get("poids", ""),
-                _int(form.get("id")),
+                _int(form.get("id"), "id"),
                 active=form.get("actif") == "1",
             )
         else:
-            abort(400)
+            raise BadParameter(
+                "Le paramètre « quoi » doit valoir « activite » ou « unite » : valeur refusée. "
+                "Rien n'a été enregistré."
+            )
         db.commit()
         flash("Enregistré.", "success")
     except SettingsError as error:

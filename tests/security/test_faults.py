@@ -247,8 +247,8 @@ def test_a_nul_character_no_form_check_caught_never_gives_a_500(
 def test_a_huge_number_in_a_hidden_id_gets_a_400_not_a_500(
     client: FlaskClient, cluster: Any, db: Session
 ) -> None:
-    """Found by the form fuzzer: an id of 10^20 reaches SQLite's driver (OverflowError) or
-    PostgreSQL (out of range): either way a French 400, nothing written."""
+    """Found by the form fuzzer: an id of 10^20 used to reach SQLite's driver (OverflowError)
+    or PostgreSQL (out of range); now refused at the edge with a French 400 naming it."""
     _login(client, cluster.admin.email)
     before = sizes(db)
     response = client.post(
@@ -256,5 +256,7 @@ def test_a_huge_number_in_a_hidden_id_gets_a_400_not_a_500(
         data={"quoi": "activite", "id": str(10**20), "nom": "Nouvelle", "actif": "1"},
     )
     assert response.status_code == 400, response.status_code
-    assert "hors limites" in html.unescape(response.get_data(as_text=True))
+    assert "Le paramètre « id » doit être un identifiant (entier de 1 à 2147483647)" in (
+        html.unescape(response.get_data(as_text=True))
+    )
     assert sizes(db) == before

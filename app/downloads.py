@@ -1,0 +1,112 @@
+"""Downloads that never end half-done: a file written first (Excel, FEC) and a streamed CSV.
+
+A file written to a temporary file: whatever happens, the file is closed (and so gone: a
+``TemporaryFile`` has no name left on POSIX) — at once when the writer fails, after the
+response is sent when it succeeds. A writer's failure answers with a French error page,
+never a 500 trace.
+
+A CSV export: the first ``BUFFER_LIMIT`` bytes are produced before anything is sent. An export
+that fits (nearly all of them: a month of a firm's timesheets is a few hundred kilobytes) is
+sent whole with its Content-Length, so a failure while producing it is a French error page and
+the browser never saves a partial file. Only a larger one is streamed, so that it never sits
+in memory: if its query fails after the first bytes are out, the status line is gone and the
+only honest signal left is the connection itself. The error is logged and re-raised; both
+Werkzeug and gunicorn then drop the connection without the final zero-length chunk, so
+browsers and curl report a failed download instead of saving a file that looks complete
+(nginx in front does the same when its upstream closes early).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO
+
+from flask import Response, current_app, render_template, request, send_file, stream_with_context
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+#: Bytes of a CSV export produced before answering: below, sent whole; above, streamed.
+BUFFER_LIMIT = 1 << 20
+
+FAILED_TITLE = "Export impossible"
+FAILED_MESSAGE = (
+    "Le fichier n'a pas pu être produit : aucun fichier partiel n'a été envoyé et rien n'a été "
+    "enregistré. Réessayez ; si l'erreur persiste, prévenez l'administrateur."
+)
+
+
+def _failed(error: Exception) -> Response:
+    """The French page of a download that could not be produced. Database and HTTP errors
+    keep their own answers (503 busy, 400 out of range, 404...): they are re-raised."""
+    if isinstance(error, SQLAlchemyError | HTTPException):
+        raise error
+    current_app.logger.exception("download failed on %s %s", request.method, request.path)
+    page = render_template("errors/error.html", code=500, title=FAILED_TITLE,
+                           message=FAILED_MESSAGE)  # fmt: skip
+    return Response(page, status=500, mimetype="text/html")
+
+
+def send_written(
+    write: Callable[[IO[bytes]], object], *, mimetype: str, download_name: str
+) -> Response:
+    """Send the file that ``write`` writes into a temporary file (never all in memory).
+
+    The handle is closed on every path: at once if ``write`` raises, after the response is
+    sent otherwise (``send_file`` closes it at the end of the body, and ``call_on_close``
+    covers a response never iterated, such as a HEAD request or a client gone early)."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed below on every path
+    try:
+        write(handle)
+        handle.seek(0)
+    except Exception as error:
+        handle.close()
+        return _failed(error)
+    try:
+        response = send_file(handle, mimetype=mimetype, as_attachment=True,
+                             download_name=download_name)  # fmt: skip
+    except BaseException:
+        handle.close()
+        raise
+    response.call_on_close(handle.close)
+    return response
+
+
+def send_csv(
+    chunks: Iterable[str], *, download_name: str, buffer_limit: int | None = None
+) -> Response:
+    """Send a CSV produced chunk by chunk: whole when it fits in ``buffer_limit`` bytes,
+    streamed beyond (see the module's docstring for why, and what a late failure does)."""
+    headers = {"Content-Disposition": f'attachment; filename="{download_name}"'}
+    mimetype = "text/csv; charset=utf-8"
+    limit = BUFFER_LIMIT if buffer_limit is None else buffer_limit
+    iterator = iter(chunks)
+    head: list[bytes] = []
+    size = 0
+    try:
+        for chunk in iterator:
+            data = chunk.encode()
+            head.append(data)
+            size += len(data)
+            if size >= limit:
+                break
+        else:
+            return Response(b"".join(head), mimetype=mimetype, headers=headers)
+    except Exception as error:
+        return _failed(error)
+    return Response(stream_with_context(_rest(head, iterator)), mimetype=mimetype,
+                    headers=headers)  # fmt: skip
+
+
+def _rest(head: list[bytes], iterator: Iterator[str]) -> Iterator[bytes]:
+    yield from head
+    head.clear()
+    try:
+        for chunk in iterator:
+            yield chunk.encode()
+    except Exception:
+        current_app.logger.exception(
+            "streamed download failed on %s %s: connection dropped so the client sees an "
+            "incomplete file", request.method, request.path,
+        )
+        raise
