@@ -60,6 +60,8 @@ def from_environment() -> dict[str, Any]:
         # Uploads: refused by Werkzeug before they are read (413).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MUTUALISE_MAX_UPLOAD", 50 * 1024 * 1024)),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Rendered Excel downloads kept per worker, in bytes (app/download_cache.py); 0: none.
+        "DOWNLOAD_CACHE_BYTES": int(os.environ.get("MUTUALISE_DOWNLOAD_CACHE", 32 * 1024 * 1024)),
         "PAGE_SIZE": 50,
         # Hardening (app/security.py): proxies in front, idle timeout, rate-limit storage.
         "PROXY_HOPS": int(os.environ.get("MUTUALISE_PROXY_HOPS", "0")),

@@ -18,13 +18,16 @@ browsers and curl report a failed download instead of saving a file that looks c
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, Any
 
 from flask import Response, current_app, render_template, request, send_file, stream_with_context
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from app.download_cache import MAX_BYTES, RenderedDownloads, content_key, small_rows
 
 #: Bytes of a CSV export produced before answering: below, sent whole; above, streamed.
 BUFFER_LIMIT = 1 << 20
@@ -70,6 +73,45 @@ def send_written(
         raise
     response.call_on_close(handle.close)
     return response
+
+
+def rendered_downloads() -> RenderedDownloads:
+    """The app's cache of rendered downloads (one per app, hence per worker process)."""
+    cache = current_app.extensions.get("mutualise_downloads")
+    if cache is None:
+        size = int(current_app.config.get("DOWNLOAD_CACHE_BYTES", MAX_BYTES))
+        cache = current_app.extensions["mutualise_downloads"] = RenderedDownloads(size)
+    return cache
+
+
+def send_rows_written(
+    rows: Iterable[tuple[Any, ...]],
+    write: Callable[[Iterable[tuple[Any, ...]], IO[bytes]], object],
+    *,
+    kind: str,
+    mimetype: str,
+    download_name: str,
+) -> Response:
+    """Send the file ``write(rows, handle)`` makes of ``rows``. Up to
+    :data:`app.download_cache.MAX_ROWS` rows, it is rendered in memory once per worker and the
+    same bytes are sent again while the rows are the same (``kind`` names the file format in
+    the key); a larger export goes through :func:`send_written`, never cached."""
+    small, every_row = small_rows(rows)
+    if small is None:
+        return send_written(lambda handle: write(every_row, handle), mimetype=mimetype,
+                            download_name=download_name)  # fmt: skip
+
+    def render() -> bytes:
+        buffer = io.BytesIO()
+        write(small, buffer)
+        return buffer.getvalue()
+
+    try:
+        data = rendered_downloads().get_or_render(content_key(kind, small), render)
+    except Exception as error:
+        return _failed(error)
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=download_name)  # fmt: skip
 
 
 def send_csv(

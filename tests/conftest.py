@@ -124,6 +124,8 @@ def app(_app: Flask, connection: Connection) -> Iterator[Flask]:
     _app.extensions["mutualise.sessionmaker"] = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
+    # Per-app caches start empty in every test (the rendered downloads: app/downloads.py).
+    _app.extensions.pop("mutualise_downloads", None)
     yield _app
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from accounting.org import Role, Service
 from app.access import roles_required
 from app.database import get_db
-from app.downloads import send_csv, send_written
+from app.downloads import send_csv, send_rows_written
 from app.params import MAX_ID, BadParameter, bounded_list, parse_id, parse_ids, parse_page
 from app.timesheets import bp
 from app.timesheets.configuration import plain_decimal
@@ -426,8 +426,10 @@ def export_entries(fmt: str) -> ResponseReturnValue:
         return send_csv(entries_csv_lines(rows), download_name=f"temps_{stamp}.csv")
     if fmt != "xlsx":
         abort(404)
-    return send_written(
-        lambda handle: write_entries_xlsx(rows, handle),
+    return send_rows_written(
+        rows,
+        write_entries_xlsx,
+        kind="entries.xlsx",
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         download_name=f"temps_{stamp}.xlsx",
     )

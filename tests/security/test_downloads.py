@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
 
+import app.download_cache as download_cache
 import app.downloads as downloads
 import app.ledger.routes as ledger_routes
 import app.timesheets.routes as timesheet_routes
@@ -119,6 +120,9 @@ def test_a_written_file_is_closed_once_sent(
     temp_folder: Path,
 ) -> None:
     _login(client, cluster.admin.email)
+    # Above MAX_ROWS rows, an export goes through a temporary file (smaller ones are rendered
+    # in memory and kept: tests/timesheets/test_download_cache.py).
+    monkeypatch.setattr(download_cache, "MAX_ROWS", ENTRIES - 1)
     handles: list[Any] = []
     real = tempfile.TemporaryFile
 
