@@ -1,20 +1,24 @@
-"""Inalterability: issued invoices, credit notes and closed periods sealed in a hash chain.
+"""Inalterability: issued invoices, credit notes, posted journal entries and closed periods
+sealed in a hash chain.
 
-Design. Each sealing act (an invoice issued, a credit note issued, a period closed or
-reopened) appends one :class:`Seal`: the record's content as canonical JSON (its row, and the
-rows of its children, e.g. invoice lines, in key order), ``content_hash`` = SHA-256 of that
-JSON, and ``hash`` = SHA-256 over the position, the previous link's hash, the record's identity,
-the time and ``content_hash``. Changing any sealed row, or any link, or removing a link, breaks
-every hash from that point on.
+Design. Each sealing act (an invoice issued, a credit note issued, a journal entry posted, a
+period closed or reopened) appends one :class:`Seal`: the record's content as canonical JSON
+(its row, and the rows of its children, e.g. invoice lines, in key order), ``content_hash`` =
+SHA-256 of that JSON, and ``hash`` = SHA-256 over the position, the previous link's hash, the
+record's identity, the time and ``content_hash``. Changing any sealed row, or any link, or
+removing a link, breaks every hash from that point on.
 
 :func:`verify_chain` recomputes the chain, then compares every sealed record's current content
 (read with plain SQL, so a change made behind the application's back is seen) with its last
 link, and looks for records that should be sealed and are not (an invoice inserted with SQL).
 It reports every problem in chain order; the first one names the first record altered.
 
-What this does not do: someone who can rewrite the whole table of seals can rebuild a
-consistent chain. The head hash (``mutualise verify`` prints it) written down outside the
-database, e.g. in the minutes of the board that approves the accounts, anchors the chain.
+Someone who can rewrite the whole table of seals can rebuild a consistent chain. The anchor
+answers that: a file outside the database where ``seq hash time`` of the head is appended
+after each commit that sealed something (the app layer does it, :func:`append_anchor`) and
+after each clean ``mutualise verify``; :func:`verify_chain` given that file checks that every
+anchored link is still in the chain with the same hash. The head hash written down elsewhere
+(the minutes of the board that approves the accounts) is a second, slower anchor.
 
 Which tables are sealed, what their children are and which columns may legitimately change
 after sealing (payment status) is declared in :data:`SEALABLE`; the use cases call
@@ -25,19 +29,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Index,
+    Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    cast,
     func,
     insert,
     select,
@@ -197,9 +205,17 @@ def link_hash(
 # ---------------------------------------------------------------- sealing
 
 
-def _lock_chain(session: Session) -> None:
+#: ``session.info`` key set when a transaction appended links (the app anchors the head at
+#: commit: app/anchor.py).
+SEALED_IN_TRANSACTION = "mutualise:sealed"
+
+
+def lock_chain(session: Session) -> None:
     """Serialise appends: two links must never claim the same position (released at commit
-    or rollback; the unique ``seq`` and ``prev_hash`` are the last guard)."""
+    or rollback; the unique ``seq`` and ``prev_hash`` are the last guard).
+
+    Posting takes it before a journal's number series, so every act takes the chain, then a
+    series: never the other order, which could deadlock against an issue."""
     transaction_lock(session, "mutualise:seals")
 
 
@@ -220,7 +236,8 @@ def seal_records(
     if object_type not in SEALABLE:
         raise SealError(f"« {object_type} » n'est pas un enregistrement scellé")
     session.flush()
-    _lock_chain(session)
+    lock_chain(session)
+    session.info[SEALED_IN_TRANSACTION] = True
     conn = session.connection()
     last = session.scalars(select(Seal).order_by(Seal.seq.desc()).limit(1)).first()
     seq = 0 if last is None else last.seq
@@ -287,6 +304,9 @@ class Report:
     seals: int = 0
     records: int = 0
     head: str = GENESIS
+    #: Position of the head (0: empty chain), and how many anchored links were checked.
+    head_seq: int = 0
+    anchored: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -319,8 +339,10 @@ def _differences(sealed: dict[str, Any], current: dict[str, Any]) -> list[str]:
     return changes
 
 
-def verify_chain(session: Session) -> Report:
-    """Recompute the chain and compare every sealed record with the database, in chain order."""
+def verify_chain(session: Session, anchor: Path | str | None = None) -> Report:
+    """Recompute the chain and compare every sealed record with the database, in chain order;
+    with ``anchor`` (a file written by :func:`append_anchor`), also check that every anchored
+    link is still in the chain, which a chain rebuilt consistently with SQL fails."""
     report = Report()
     conn = session.connection()
     prev = GENESIS
@@ -349,6 +371,9 @@ def verify_chain(session: Session) -> Report:
         prev = link.hash
         last_link[(link.object_type, link.object_id)] = link
     report.head = prev
+    report.head_seq = seals[-1].seq if seals else 0
+    if anchor is not None:
+        report.problems.extend(_anchor_problems(seals, Path(anchor), report))
 
     for (object_type, object_id), link in sorted(last_link.items(), key=lambda kv: kv[1].seq):
         if object_type not in SEALABLE or SEALABLE[object_type].table not in Base.metadata.tables:
@@ -391,3 +416,125 @@ def verify_chain(session: Session) -> Report:
 
 def chain_length(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Seal)) or 0
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the last link; (0, GENESIS) for an empty chain."""
+    row = session.execute(select(Seal.seq, Seal.hash).order_by(Seal.seq.desc()).limit(1)).first()
+    return (0, GENESIS) if row is None else (row[0], row[1])
+
+
+# ---------------------------------------------------------------- backfill
+
+
+def seal_backfill(session: Session, object_type: str, action: str = "backfill") -> int:
+    """Seal the records of ``object_type`` that must be sealed and have no seal, *older than
+    the first one sealed* (by key): those written before sealing of that table existed.
+
+    Why the cut-off: a record younger than the first sealed one, yet unsealed, was written
+    behind the application's back; sealing it would hide that, so it stays reported by
+    :func:`verify_chain`. With no record of the table sealed yet, all of them are sealed.
+    Returns how many were sealed (flushes, never commits)."""
+    spec = SEALABLE.get(object_type)
+    if spec is None or spec.must_be_sealed is None:
+        raise SealError(f"« {object_type} » n'est pas un enregistrement scellé")
+    table = _table(spec.table)
+    pk = next(iter(table.primary_key.columns))
+    sealed = select(Seal.object_id).where(Seal.object_type == object_type)
+    first_sealed = session.scalar(
+        select(func.min(cast(Seal.object_id, Integer))).where(Seal.object_type == object_type)
+    )
+    query = select(pk).where(spec.must_be_sealed(table), cast(pk, String).not_in(sealed))
+    if first_sealed is not None:
+        query = query.where(pk < first_sealed)
+    ids = list(session.scalars(query.order_by(pk)))
+    for start in range(0, len(ids), 1000):
+        seal_records(session, object_type, ids[start : start + 1000], action)
+    return len(ids)
+
+
+# ---------------------------------------------------------------- the anchor outside
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One line of the anchor file: the chain had ``hash`` at ``seq`` (written at ``at``)."""
+
+    line: int
+    seq: int
+    hash: str
+    at: str
+
+
+def append_anchor(path: Path | str, seq: int, hash_: str, at: datetime | None = None) -> None:
+    """Append ``seq hash time`` to the anchor file (created with its folder if missing).
+
+    One ``write`` on a file opened ``O_APPEND``: several processes may append at once without
+    interleaving lines; fsynced, as the commit it follows was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = f"{seq} {hash_} {jsonable(at or utcnow())}\n".encode("ascii")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_anchor(path: Path | str) -> tuple[list[Anchor], list[int]]:
+    """The anchored links of the file, and the numbers of its unreadable lines."""
+    anchors: list[Anchor] = []
+    unreadable: list[int] = []
+    with open(path, encoding="ascii", errors="replace") as lines:
+        for number, text_line in enumerate(lines, start=1):
+            parts = text_line.split()
+            if not parts:
+                continue
+            if (
+                len(parts) != 3 or not parts[0].isdigit() or len(parts[1]) != 64
+                or any(c not in "0123456789abcdef" for c in parts[1])
+            ):  # fmt: skip
+                unreadable.append(number)
+                continue
+            anchors.append(Anchor(number, int(parts[0]), parts[1], parts[2]))
+    return anchors, unreadable
+
+
+def _anchor_problems(seals: list[Seal], path: Path, report: Report) -> list[Problem]:
+    """Every anchored (seq, hash) that the chain no longer has, once per position."""
+    if not path.is_file():
+        raise SealError(f"fichier d'ancrage {path} introuvable")
+    anchors, unreadable = read_anchor(path)
+    by_seq = {link.seq: link for link in seals}
+    problems = [
+        Problem(None, "anchor", str(path), f"line {n}", f"unreadable anchor line {n}")
+        for n in unreadable
+    ]
+    checked: dict[int, set[str]] = {}
+    good = 0  # the last anchored position that still matches
+    for anchor in sorted(anchors, key=lambda a: (a.seq, a.line)):
+        if anchor.hash in checked.setdefault(anchor.seq, set()):
+            continue
+        checked[anchor.seq].add(anchor.hash)
+        if anchor.seq == 0 and anchor.hash == GENESIS:
+            continue
+        link = by_seq.get(anchor.seq)
+        where = f"anchored in {path} line {anchor.line} at {anchor.at}"
+        if link is None:
+            problems.append(Problem(
+                anchor.seq, "anchor", str(path), f"line {anchor.line}",
+                f"seal #{anchor.seq} ({where}) is missing: the chain ends at "
+                f"#{len(seals)} (links removed, or an older backup restored)",
+            ))  # fmt: skip
+        elif link.hash != anchor.hash:
+            problems.append(Problem(
+                anchor.seq, link.object_type, link.object_id, link.label,
+                f"hash {link.hash[:16]}… differs from the anchor's {anchor.hash[:16]}… "
+                f"({where}): the chain was rebuilt after seal #{good}, the last anchored link "
+                "that still matches",
+            ))  # fmt: skip
+        else:
+            good = anchor.seq
+    report.anchored = sum(len(hashes) for hashes in checked.values())
+    return problems

@@ -67,4 +67,11 @@ def from_environment() -> dict[str, Any]:
         "PROXY_HOPS": int(os.environ.get("MUTUALISE_PROXY_HOPS", "0")),
         "SESSION_IDLE_MINUTES": int(os.environ.get("MUTUALISE_SESSION_IDLE_MINUTES", "60")),
         "RATELIMIT_STORAGE_URI": os.environ.get("MUTUALISE_RATELIMIT_STORAGE", ""),
+        # The hash chain's anchor outside the database (app/anchor.py); empty: none.
+        "SEAL_ANCHOR": seal_anchor(),
     }
+
+
+def seal_anchor() -> str:
+    """MUTUALISE_SEAL_ANCHOR, else instance/seal-anchor.txt (set it empty to write none)."""
+    return os.environ.get("MUTUALISE_SEAL_ANCHOR", str(instance_path() / "seal-anchor.txt"))

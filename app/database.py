@@ -13,6 +13,8 @@ from flask import current_app as _current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import anchor
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with SQLite made transactional the way SQLAlchemy documents it.
@@ -64,7 +66,7 @@ def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
 def get_db() -> Session:
     """The session of the current request (or CLI command), created on first use."""
     if "db_session" not in g:
-        session = session_factory()()
+        session = anchor.attach(session_factory()(), _current_app.config.get("SEAL_ANCHOR"))
         session.info["actor"] = _web_actor
         g.db_session = session
     return g.db_session

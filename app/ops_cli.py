@@ -1,4 +1,5 @@
-"""Operator commands: ``mutualise verify``, ``backup -o FILE`` and ``restore FILE``."""
+"""Operator commands: ``mutualise verify [--anchor FILE]``, ``seal-backfill``, ``backup -o FILE``
+and ``restore FILE``."""
 
 from __future__ import annotations
 
@@ -13,28 +14,46 @@ from flask.cli import with_appcontext
 def register(cli: click.Group) -> None:
     """Attach the operator commands to the ``mutualise`` group."""
     cli.add_command(verify)
+    cli.add_command(seal_backfill_command)
     cli.add_command(backup_command)
     cli.add_command(restore_command)
 
 
 @click.command("verify")
+@click.option(
+    "--anchor", "anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Anchor file to check the chain against (default: SEAL_ANCHOR, if it exists).",
+)
 @with_appcontext
-def verify() -> None:
-    """Recompute the hash chain of issued invoices, credit notes and closed periods.
+def verify(anchor: Path | None) -> None:
+    """Recompute the hash chain of issued invoices, credit notes, journal entries and closed
+    periods, and check it against the anchor file kept outside the database.
 
     Exits 1 and names the first record altered when something was changed behind the
-    application's back. Write the printed head hash down outside the database (e.g. in the
-    minutes of the board): it anchors the chain.
+    application's back, or the first anchored link the chain no longer has (a chain rebuilt
+    with SQL). A clean run appends the head to the anchor file; write the head hash down
+    elsewhere too (e.g. in the minutes of the board).
     """
-    from accounting.seal import verify_chain
+    from accounting.seal import append_anchor, verify_chain
     from app.cli_support import cli_session
 
-    report = verify_chain(cli_session())
+    configured = current_app.config.get("SEAL_ANCHOR") or None
+    if anchor is None and configured and Path(configured).is_file():
+        anchor = Path(configured)
+    report = verify_chain(cli_session(), anchor=anchor)
+    checked = (
+        f"{report.anchored} anchored link(s) in {anchor} still in the chain"
+        if anchor is not None
+        else "no anchor file checked"
+    )
     if report.ok:
         click.echo(
             f"Hash chain intact: {report.seals} seals over {report.records} records; "
-            f"head {report.head}."
+            f"{checked}; head #{report.head_seq} {report.head}."
         )
+        target = anchor or configured
+        if target and report.seals:
+            append_anchor(target, report.head_seq, report.head)
         return
     first = report.first
     assert first is not None
@@ -45,7 +64,31 @@ def verify() -> None:
         f"{len(report.problems)} problem(s) in {report.seals} seals; head {report.head}.",
         err=True,
     )
+    if any(p.seq is None and p.object_type == "journal_entries" for p in report.problems):
+        click.echo(
+            "Journal entries posted before sealing existed: `mutualise seal-backfill` seals "
+            "them once, after upgrading.",
+            err=True,
+        )
     sys.exit(1)
+
+
+@click.command("seal-backfill")
+@with_appcontext
+def seal_backfill_command() -> None:
+    """Seal the journal entries posted before entries were sealed (once, after upgrading).
+
+    Only entries older than the first sealed one: an unsealed entry posted since was written
+    behind the application's back, and stays reported by ``mutualise verify``.
+    """
+    from accounting.ledger.models import JournalEntry
+    from accounting.seal import seal_backfill
+    from app.cli_support import cli_session
+
+    session = cli_session()
+    count = seal_backfill(session, JournalEntry.__tablename__)
+    session.commit()
+    click.echo(f"{count} journal entr{'y' if count == 1 else 'ies'} sealed.")
 
 
 @click.command("backup")

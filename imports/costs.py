@@ -33,6 +33,7 @@ from accounting.costs import (
     check_cost_input,
 )
 from accounting.db import transaction_lock
+from accounting.ledger.posting import sealed_in_one_batch
 from accounting.org import Service
 from accounting.periods import Period, PeriodStatus, hold_periods
 from imports.errors import ErrorList, InvalidValue
@@ -184,11 +185,12 @@ def import_costs(session: Session, table: Table, *, user_id: int | None = None) 
                 )
             )
     added = Counter[CostKind]()
-    for row in rows:
-        if row.import_key in existing:
-            continue
-        add_cost(session, row.data, user_id=user_id, import_key=row.import_key)
-        added[row.data.kind] += 1
+    with sealed_in_one_batch(session):  # the entries' seals in one batch (hash chain)
+        for row in rows:
+            if row.import_key in existing:
+                continue
+            add_cost(session, row.data, user_id=user_id, import_key=row.import_key)
+            added[row.data.kind] += 1
     result = ImportResult(created=sum(added.values()), unchanged=len(rows) - sum(added.values()))
     if result.changed:
         record_audit(

@@ -34,6 +34,7 @@ from accounting.fec import FecRow
 from accounting.fec_check import FecIssue
 from accounting.ledger.errors import MappingError
 from accounting.ledger.models import FecCostRule
+from accounting.ledger.posting import sealed_in_one_batch
 from accounting.money import ZERO
 from accounting.org import Service
 from accounting.periods import Period, PeriodStatus, hold_periods
@@ -321,9 +322,10 @@ def import_fec_costs(
     if rules is not None and save:
         save_rules(session, list(rules))
     added = Counter[str]()
-    for cost in preview.new:
-        add_cost(session, cost.data, user_id=user_id, import_key=cost.import_key)
-        added[cost.data.kind.value] += 1
+    with sealed_in_one_batch(session):  # the entries' seals in one batch (hash chain)
+        for cost in preview.new:
+            add_cost(session, cost.data, user_id=user_id, import_key=cost.import_key)
+            added[cost.data.kind.value] += 1
     created = sum(added.values())
     result = ImportResult(created=created, unchanged=len(preview.costs) - created)
     if result.changed:

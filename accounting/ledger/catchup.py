@@ -17,7 +17,13 @@ from accounting.costs import Cost, Subsidy
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
 from accounting.invoicing.models import Invoice, Payment
 from accounting.ledger.models import JournalEntry
-from accounting.ledger.posting import is_live, post_cost, post_invoice, post_payment
+from accounting.ledger.posting import (
+    is_live,
+    post_cost,
+    post_invoice,
+    post_payment,
+    sealed_in_one_batch,
+)
 
 
 def _unposted(model: Any, source: str, *where: Any) -> Any:
@@ -70,12 +76,13 @@ def post_missing(session: Session) -> int:
     pending = unposted_documents(session)
     documents = sorted(pending["invoice"] + pending["credit_note"],
                        key=lambda doc: (doc.year, doc.sequence))  # fmt: skip
-    for document in documents:
-        count += post_invoice(session, document) is not None
-    for payment in pending["payment"]:
-        post_payment(session, payment)
-        count += 1
-    for line in pending["cost"] + pending["subsidy"]:
-        post_cost(session, line)
-        count += 1
+    with sealed_in_one_batch(session):  # the entries' seals in one batch (hash chain)
+        for document in documents:
+            count += post_invoice(session, document) is not None
+        for payment in pending["payment"]:
+            post_payment(session, payment)
+            count += 1
+        for line in pending["cost"] + pending["subsidy"]:
+            post_cost(session, line)
+            count += 1
     return count

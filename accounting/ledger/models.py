@@ -13,7 +13,9 @@ Design overview (after django-hordak's ``models/core.py``):
   insert (``UnbalancedEntry``) and, on PostgreSQL, by a ``DEFERRABLE INITIALLY DEFERRED``
   constraint trigger that sums the lines of each touched entry at commit.
 * Immutability three times: the domain never updates, the ORM refuses at flush, and database
-  triggers refuse ``UPDATE`` and ``DELETE`` of entries and lines (PostgreSQL and SQLite).
+  triggers refuse ``UPDATE`` and ``DELETE`` of entries and lines (PostgreSQL and SQLite). A
+  fourth, for whoever drops the triggers: each entry is sealed with its lines in the hash chain
+  when it is posted (``accounting.seal``; ``mutualise verify`` names the entry changed).
 * Lines carry the account number (a key into ``accounts``), the member of an auxiliary 411
   account, the service, and a copy of the entry's date (the general ledger reads an account by
   date through one index).
@@ -40,6 +42,7 @@ from accounting.db import Base, utcnow
 from accounting.ledger.errors import EntryImmutable
 from accounting.money import ZERO
 from accounting.org import Member, Service
+from accounting.seal import Sealable, register_sealable
 
 
 class Journal(Base):
@@ -321,3 +324,16 @@ def _install_triggers(target: Any, connection: Any, **kw: Any) -> None:
 
 
 event.listen(JournalLine.__table__, "after_create", _install_triggers)
+
+
+#: Every entry is sealed with its lines when it is posted (accounting.ledger.posting), in the
+#: same transaction; none may exist without its seal (``mutualise seal-backfill`` seals those
+#: posted before sealing existed).
+register_sealable(
+    Sealable(
+        JournalEntry.__tablename__,
+        children=((JournalLine.__tablename__, "entry_id"),),
+        must_be_sealed=lambda t: t.c.id.is_not(None),
+        label=lambda row: entry_reference(row["journal_code"], row["year"], row["number"]),
+    )
+)

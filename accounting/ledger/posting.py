@@ -8,7 +8,10 @@
   to OD: 441 against its 74x account); :func:`repost_cost` and :func:`unpost_cost` follow a
   cost changed or deleted while its period is open, by a reversing entry (and a new one).
 * :func:`post_entry` — the one door: checks the lines (pure :func:`check_lines`), takes the
-  next number of the journal's series under a lock, writes entry and lines, audits.
+  next number of the journal's series under a lock, writes entry and lines, audits, seals the
+  entry with its lines in the hash chain (``accounting.seal``). :func:`post_issued` does the
+  same for many invoices at once (one batch of seals); :func:`sealed_in_one_batch` defers the
+  seals of the entries posted inside a block (an import of many costs) to its end.
 
 The safety net that posts documents written by a path that did not call these functions is
 :mod:`accounting.ledger.catchup`.
@@ -20,7 +23,8 @@ invoice and its entry are written together or not at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -47,6 +51,7 @@ from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence,
 from accounting.money import ZERO, is_cents
 from accounting.org import Member, Service
 from accounting.periods import ensure_open
+from accounting.seal import lock_chain, seal_record, seal_records
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
     from accounting.costs import Cost, Subsidy
@@ -135,6 +140,7 @@ def post_entry(
     for spec in specs:
         member = session.get(Member, spec.member_id) if spec.member_id else None
         ensure_account(session, spec.account, spec.account_label, member)
+    lock_chain(session)  # the chain before the series (the order every act takes them)
     series = lock_journal_series(session, journal, entry_date.year)
     series.last_number += 1
     entry = JournalEntry(
@@ -170,7 +176,37 @@ def post_entry(
         after={"reference": entry.reference, "source": f"{source_type}:{source_id}",
                "total": sum((s.debit for s in specs), ZERO)},
     )  # fmt: skip
+    deferred = session.info.get(_DEFERRED_SEALS)
+    if deferred is not None:
+        deferred.append(entry.id)  # sealed at the end of sealed_in_one_batch
+    else:
+        seal_record(session, JournalEntry.__tablename__, entry.id, "post")  # final: hash chain
     return entry
+
+
+#: ``session.info`` key: the ids of the entries posted inside :func:`sealed_in_one_batch`.
+_DEFERRED_SEALS = "mutualise:deferred_entry_seals"
+
+
+@contextmanager
+def sealed_in_one_batch(session: Session) -> Iterator[None]:
+    """Seal the entries posted inside the block together, at its end (same transaction).
+
+    Why: sealing one entry reads the chain's head and the entry back, then writes a link; an
+    import of 1 000 costs posted one by one did that 1 000 times. An entry never changes once
+    posted, so sealing it at the end of the block seals exactly what was posted. The block must
+    not commit; an error inside it leaves the entries unsealed, for the caller to roll back.
+    Nested blocks join the outer one."""
+    if _DEFERRED_SEALS in session.info:
+        yield
+        return
+    session.info[_DEFERRED_SEALS] = []
+    try:
+        yield
+    finally:
+        pending = session.info.pop(_DEFERRED_SEALS)
+    if pending:
+        seal_records(session, JournalEntry.__tablename__, pending, "post")
 
 
 def entries_of(session: Session, source_type: str, source_id: int) -> list[JournalEntry]:
@@ -318,6 +354,7 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
     validated_at = utcnow()
     conn = session.connection()
     entries: list[dict[str, Any]] = []
+    lock_chain(session)  # the chain before the series (the order every act takes them)
     for year in sorted(by_year):
         series = lock_journal_series(session, "VT", year)
         for doc, specs, label in by_year[year]:
@@ -361,6 +398,7 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
                    "total": sum((s.debit for s in e["specs"]), ZERO)})
         for e in entries
     ])  # fmt: skip
+    seal_records(session, JournalEntry.__tablename__, [e["id"] for e in entries], "post")
     return list(
         session.scalars(
             select(JournalEntry)

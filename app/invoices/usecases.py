@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from accounting.invoicing.models import Invoice, Payment
 from accounting.invoicing.payments import record_payment
 from accounting.invoicing.services import create_credit_note, issue_invoices
-from accounting.ledger.posting import post_credit_note, post_issued, post_payment
+from accounting.ledger.posting import (
+    post_credit_note,
+    post_issued,
+    post_payment,
+    sealed_in_one_batch,
+)
 from accounting.periods import Period
 from imports.payments import PaymentPreview, import_payments
 
@@ -58,6 +63,7 @@ def import_statement(
 ) -> PaymentPreview:
     """Import a bank statement (and post a bank entry per payment recorded)."""
     preview = import_payments(session, data, filename, today=today)
-    for payment in preview.recorded:
-        post_payment(session, payment)  # the bank journal (BQ) entry of each payment
+    with sealed_in_one_batch(session):  # their seals in one batch (hash chain)
+        for payment in preview.recorded:
+            post_payment(session, payment)  # the bank journal (BQ) entry of each payment
     return preview
