@@ -60,6 +60,13 @@ from app.uploads import PendingUploads
 from imports.errors import ImportRefused
 from imports.payments import analyse_payments
 from imports.tabular import read_limited
+from timesheets.listing import (
+    COMMON,
+    MEMBER_SELECT_LIMIT,
+    MEMBER_SEPARATOR,
+    InvalidEntry,
+    member_by_reference,
+)
 
 A, C, M, T = Role.ADMIN, Role.ACCOUNTANT, Role.MEMBER_ACCOUNTANT, Role.TREASURER
 READERS = (A, C, T, M)
@@ -73,6 +80,34 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _int(value: str | None, name: str) -> int | None:
     """An id parameter named ``name``: none when empty, a French 400 when not an id."""
     return parse_id(value, name)
+
+
+def _member_filter(db: Any, text: str) -> int | None:
+    """The member of the list's filter: an id (the select), or a code or "CODE — Name" typed
+    in the text input of a large cluster; an unknown one is said, and the filter ignored."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return _int(text, "adherent")
+    try:
+        found = member_by_reference(db, text)
+    except InvalidEntry as error:
+        flash(str(error), "error")
+        return None
+    if found == COMMON:
+        flash("Les factures sont toujours adressées à un adhérent : choisissez-en un.", "error")
+        return None
+    return found if isinstance(found, int) else None
+
+
+def _member_label(db: Any, text: str) -> str:
+    """What the text input shows for the filter's value: "CODE — Name" for an id."""
+    if text.isascii() and text.isdigit() and len(text) <= 10:
+        row = db.execute(select(Member.code, Member.name).where(Member.id == int(text))).first()
+        if row is not None:
+            return f"{row.code}{MEMBER_SEPARATOR}{row.name}"
+    return text
 
 
 def _who() -> str:
@@ -103,9 +138,10 @@ def index() -> ResponseReturnValue:
         "type": request.args.get("type", ""),
     }
     stmt = select(Invoice)
+    member_id = None if scope is not None else _member_filter(db, filters["adherent"])
     if scope is not None:
         stmt = stmt.where(Invoice.member_id == scope, Invoice.status != InvoiceStatus.DRAFT)
-    elif (member_id := _int(filters["adherent"], "adherent")) is not None:
+    elif member_id is not None:
         stmt = stmt.where(Invoice.member_id == member_id)
     if filters["statut"] in {s.value for s in InvoiceStatus}:
         stmt = stmt.where(Invoice.status == filters["statut"])
@@ -128,13 +164,22 @@ def index() -> ResponseReturnValue:
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
-    members = (
-        db.execute(select(Member.id, Member.code, Member.name).order_by(Member.code)).all()
-        if scope is None else []
-    )
+    members: list[Any] = []
+    member_text = ""
+    if scope is None:
+        # A select while the members are few; beyond, a text input with suggestions (the
+        # timesheet pages' pattern): a page never renders a thousand options.
+        if (db.scalar(select(func.count(Member.id))) or 0) <= MEMBER_SELECT_LIMIT:
+            members = db.execute(
+                select(Member.id, Member.code, Member.name).order_by(Member.code)
+            ).all()
+        else:
+            member_text = _member_label(db, str(member_id or filters["adherent"]))
     return render_template(
         "invoices/index.html", invoices=invoices, filters=filters, page=page, pages=pages,
-        total=total, members=members, statuses=STATUS_LABELS, kinds=list(InvoiceKind),
+        total=total, members=members, member_input=scope is None and not members,
+        member_text=member_text, statuses=STATUS_LABELS,
+        kinds=list(InvoiceKind),
         periods=_issued_periods(),
     )
 

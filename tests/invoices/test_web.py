@@ -4,7 +4,9 @@ document."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -89,6 +91,53 @@ def test_the_list_detail_and_download_for_the_treasurer(client, login_as, issued
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         assert len(archive.namelist()) == 3
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(set(re.findall(r">(2026-\d{4})</a>", text)))
+
+
+def test_the_member_filter_is_a_select_for_a_small_cluster(client, login_as, billing, issued):
+    login_as(Role.TREASURER)
+    b = billing.members["B"]
+    text = page(client.get(f"/factures/?adherent={b.id}"))
+    assert '<select id="adherent"' in text and "data-options-url" not in text
+    assert _numbers(text) == ["2026-0002"]
+
+
+def test_the_member_filter_is_a_text_input_beyond_the_select_limit(
+    client, login_as, billing, issued, monkeypatch
+):
+    import app.invoices.routes as invoice_routes
+
+    monkeypatch.setattr(invoice_routes, "MEMBER_SELECT_LIMIT", 2)  # three members here
+    login_as(Role.TREASURER)
+    b = billing.members["B"]
+    text = page(client.get("/factures/"))
+    assert '<select id="adherent"' not in text
+    assert 'data-options-url="/temps/adherents.json"' in text and "timesheets.js" in text
+    assert _numbers(text) == ["2026-0001", "2026-0002", "2026-0003"]
+    # The typed code, the suggestion "CODE — Name" (any case) and an id all filter.
+    for typed in ("B", f"b — {b.name}", str(b.id)):
+        text = page(client.get("/factures/", query_string={"adherent": typed}))
+        assert _numbers(text) == ["2026-0002"], typed
+        assert f'value="B — {b.name}"' in html.unescape(text)  # shown as suggested
+    # Unknown or common work: said in French, the filter ignored.
+    text = html.unescape(page(client.get("/factures/", query_string={"adherent": "ZZZ"})))
+    assert "Adhérent inconnu « ZZZ »" in text
+    assert _numbers(text) == ["2026-0001", "2026-0002", "2026-0003"]
+    text = html.unescape(page(client.get("/factures/?adherent=common")))
+    assert "toujours adressées à un adhérent" in text
+
+
+def test_a_member_accountant_has_no_member_filter(client, login_as, billing, issued, monkeypatch):
+    import app.invoices.routes as invoice_routes
+
+    monkeypatch.setattr(invoice_routes, "MEMBER_SELECT_LIMIT", 2)
+    login_as(Role.MEMBER_ACCOUNTANT, member=billing.members["B"])
+    text = page(client.get("/factures/"))
+    assert 'id="adherent"' not in text and "timesheets.js" not in text
+    assert _numbers(text) == ["2026-0002"]
 
 
 def test_a_member_accountant_sees_and_downloads_only_their_own(client, login_as, billing, issued):

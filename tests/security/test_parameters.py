@@ -66,7 +66,6 @@ QUERY_IDS = [
     ("/temps/saisies/export.csv?activite={v}", "activite"),
     ("/temps/validation?intervenant={v}", "intervenant"),
     ("/temps/synthese?service={v}", "service"),
-    ("/factures/?adherent={v}", "adherent"),
     ("/repartition/charges?service={v}", "service"),
 ]
 
