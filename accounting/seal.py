@@ -375,11 +375,19 @@ def verify_chain(session: Session, anchor: Path | str | None = None) -> Report:
     if anchor is not None:
         report.problems.extend(_anchor_problems(seals, Path(anchor), report))
 
-    for (object_type, object_id), link in sorted(last_link.items(), key=lambda kv: kv[1].seq):
-        if object_type not in SEALABLE or SEALABLE[object_type].table not in Base.metadata.tables:
-            continue
+    known = [
+        (key, link) for key, link in last_link.items()
+        if key[0] in SEALABLE and SEALABLE[key[0]].table in Base.metadata.tables
+    ]  # fmt: skip
+    # The records as they are now, read per table in chunks (one query per record made verify
+    # of a year of journal entries take hundreds of thousands of queries).
+    now: dict[str, dict[str, dict[str, Any]]] = {}
+    for object_type in {key[0] for key, _ in known}:
+        ids = [key[1] for key, _ in known if key[0] == object_type]
+        now[object_type] = read_contents(conn, object_type, ids)
+    for (object_type, object_id), link in sorted(known, key=lambda kv: kv[1].seq):
         report.records += 1
-        current = read_content(conn, object_type, object_id)
+        current = now[object_type].get(object_id)
         if current is None:
             report.problems.append(
                 Problem(link.seq, object_type, object_id, link.label, "record deleted")
