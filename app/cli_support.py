@@ -73,3 +73,9 @@ def parse_iso_date(value: str | None) -> date | None:
 def iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     """:func:`parse_iso_date` as a click option's ``callback`` (the error names the option)."""
     return parse_iso_date(value)
+
+
+def euros(value: Any) -> str:
+    """An amount for a terminal table: ``1 234,50`` (a plain space groups thousands: the
+    narrow no-break space of French typography misaligns columns in most terminals)."""
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",")

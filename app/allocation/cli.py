@@ -23,14 +23,11 @@ from accounting.allocation.runs import PeriodAllocation, keys_of_service, set_ke
 from accounting.costs import CostError
 from accounting.org import Service
 from accounting.periods import PeriodError, close_period, reopen_period
-from app.cli_support import cli_session, fail, iso_date, period_by_code
+from app.cli_support import cli_session, euros, fail, iso_date, period_by_code
 from imports.errors import ImportRefused
 
 DOMAIN_ERRORS = (AllocationError, PeriodError, CostError, ImportRefused)
 
-
-def _euros(value: Decimal) -> str:
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
 
 
 def format_matrix(result: PeriodAllocation) -> str:
@@ -40,12 +37,12 @@ def format_matrix(result: PeriodAllocation) -> str:
     amounts = result.amounts()
     header = ["Member", *codes, "Total"]
     rows = [
-        [code, *[_euros(row.get(c, Decimal("0.00"))) for c in codes],
-         _euros(sum(row.values(), Decimal("0.00")))]
+        [code, *[euros(row.get(c, Decimal("0.00"))) for c in codes],
+         euros(sum(row.values(), Decimal("0.00")))]
         for code, row in amounts.items()
     ]
     totals = result.service_totals()
-    rows.append(["TOTAL", *[_euros(totals[c]) for c in codes], _euros(result.total)])
+    rows.append(["TOTAL", *[euros(totals[c]) for c in codes], euros(result.total)])
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(
         (cell.ljust(w) if i == 0 else cell.rjust(w)) for i, (cell, w) in enumerate(zip(
@@ -86,13 +83,13 @@ def register(cli: click.Group) -> None:
         click.echo(f"Allocation of {period.code} ({period.label}), {period.days} days")
         if result.overheads is not None and result.overheads.shares:
             oh = result.overheads
-            click.echo(f"Overheads {oh.service.code} {_euros(oh.pool)} by {oh.by}: " + ", ".join(
-                f"{c} {_euros(s.amount)}" for c, s in oh.shares.items()))
+            click.echo(f"Overheads {oh.service.code} {euros(oh.pool)} by {oh.by}: " + ", ".join(
+                f"{c} {euros(s.amount)}" for c, s in oh.shares.items()))
         for item in result.services:
             if item.allocation is not None:
                 click.echo(
-                    f"{item.service.code}: pool {_euros(item.pool)} = costs {_euros(item.costs)}"
-                    f" - subsidies {_euros(item.subsidies)} + overheads {_euros(item.overheads)};"
+                    f"{item.service.code}: pool {euros(item.pool)} = costs {euros(item.costs)}"
+                    f" - subsidies {euros(item.subsidies)} + overheads {euros(item.overheads)};"
                     f" key « {item.key_text} »"
                 )
         click.echo(format_matrix(result))

@@ -22,14 +22,11 @@ from accounting.fec import FecError
 from accounting.ledger.errors import LedgerError
 from accounting.org import Member
 from accounting.periods import PeriodError
-from app.cli_support import cli_session, fail, iso_date
+from app.cli_support import cli_session, euros, fail, iso_date
 from imports.errors import ImportRefused
 
 DOMAIN_ERRORS = (LedgerError, FecError, PeriodError, CostError, ImportRefused)
 
-
-def _euros(value: object) -> str:
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
 
 
 def register(cli: click.Group) -> None:
@@ -52,7 +49,7 @@ def register(cli: click.Group) -> None:
         errors, warnings = len(scan.errors), len(scan.warnings)
         click.echo(
             f"{path.name}: {scan.line_count} line(s), {scan.entry_count} entr(y/ies), debit "
-            f"{_euros(scan.total_debit)}, credit {_euros(scan.total_credit)} — {errors} "
+            f"{euros(scan.total_debit)}, credit {euros(scan.total_credit)} — {errors} "
             f"error(s), {warnings} warning(s)."
         )
         if errors:
@@ -62,10 +59,12 @@ def register(cli: click.Group) -> None:
     @click.argument("year", type=int)
     @click.option("-o", "--output", "directory", required=True,
                   type=click.Path(file_okay=False, path_type=Path),
-                  help="The directory to write <SIREN>FEC<YYYY1231>.txt into.")  # fmt: skip
+                  help="The directory to write <SIREN>FEC<closing date>.txt into.")  # fmt: skip
     @with_appcontext
     def export_fec_command(year: int, directory: Path) -> None:
-        """Write the FEC of fiscal YEAR (1 January to 31 December)."""
+        """Write the FEC of fiscal YEAR, named by the year it closes in: with the carrier's
+        fiscal year starting in September, 2026 is 1 September 2025 to 31 August 2026 (by
+        default, January: 1 January to 31 December)."""
         from accounting.ledger.fec_export import export_fec
 
         try:
@@ -87,7 +86,7 @@ def register(cli: click.Group) -> None:
         summary = write_ledger_workbook(cli_session(), start, end, output)
         click.echo(
             f"{summary.lines} line(s), {summary.accounts} account(s), debit "
-            f"{_euros(summary.total_debit)} = credit {_euros(summary.total_credit)}: {output}."
+            f"{euros(summary.total_debit)} = credit {euros(summary.total_credit)}: {output}."
         )
 
     @export_group.command("member-entries")
@@ -141,11 +140,11 @@ def register(cli: click.Group) -> None:
         except DOMAIN_ERRORS as error:
             fail(str(error))
         for code, kinds in preview.totals_by_service().items():
-            parts = ", ".join(f"{kind} {_euros(amount)}" for kind, amount in kinds.items())
+            parts = ", ".join(f"{kind} {euros(amount)}" for kind, amount in kinds.items())
             click.echo(f"  {code}: {parts}")
         for unmapped in preview.unmapped:
             click.echo(f"  not mapped: {unmapped.account} {unmapped.label} ({unmapped.lines} "
-                       f"line(s), debit {_euros(unmapped.debit)})")  # fmt: skip
+                       f"line(s), debit {euros(unmapped.debit)})")  # fmt: skip
         for skipped in preview.skipped:
             click.echo(f"  skipped: {skipped}")
         if dry_run:
