@@ -139,6 +139,9 @@ class Carrier(Base):
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     #: Annual late-payment penalty rate, percent.
     late_penalty_rate: Mapped[Decimal] = mapped_column(default=Decimal("12.00"))
+    #: First month of the fiscal year (1 = January: the calendar year; 9 = September, closing
+    #: on 31 August). The ledger's years follow it: see ``accounting.ledger.fiscal_year``.
+    fiscal_year_start_month: Mapped[int] = mapped_column(default=1, server_default="1")
     #: The carrier is a member too when it uses the services; it is never invoiced to itself.
     member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id"))
 
@@ -146,6 +149,7 @@ class Carrier(Base):
 
     __table_args__ = (
         CheckConstraint("payment_terms_days BETWEEN 0 AND 60", name="payment_terms"),
+        CheckConstraint("fiscal_year_start_month BETWEEN 1 AND 12", name="fiscal_year_start"),
     )
 
 

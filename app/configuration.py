@@ -52,6 +52,7 @@ from stdnum import bic as std_bic
 from stdnum.exceptions import ValidationError as StdnumError
 
 from accounting.audit import AuditEvent, record_audit
+from accounting.ledger.fiscal_year import parse_start_month
 from accounting.org import (
     Carrier,
     Member,
@@ -434,6 +435,8 @@ CARRIER_FIELDS: dict[str, Callable[[Any], Any]] = {
     "vat_exemption_mention": _text(300, required=True),
     "payment_terms_days": _wrap(lambda v: parse_int(v, minimum=0, maximum=60)),
     "late_penalty_rate": _wrap(_rate),
+    #: First month of the fiscal year, 1 (January, the default) to 12.
+    "fiscal_year_start_month": _wrap(parse_start_month),
     #: Code of the member that is the carrier itself (it uses the services too).
     "member": _wrap(lambda v: None if v is None else normalize_code(v)),
 }

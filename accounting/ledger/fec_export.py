@@ -1,18 +1,22 @@
 """The FEC of a fiscal year, from the ledger.
 
-Design: the fiscal year is the calendar year (the carrier closes on 31 December). The file
-opens with the opening entry (journal AN, dated 1 January: the balances of the balance-sheet
-accounts, classes 1 to 5, at the end of the previous years, the result of those years on 110
-or 119), then every entry of the year in validation order with its own number — continuous in
-each journal (``VT2026-000001``...). The member is the auxiliary account (``CompAuxNum`` its
-code, ``CompAuxLib`` its name) of its 411 lines. Lines are streamed from the database into
-:func:`accounting.fec.write_fec`: a million lines never sit in memory.
+Design: the fiscal year is the carrier's (``Carrier.fiscal_year_start_month``; January by
+default, the calendar year) and is named by the year it closes in
+(:mod:`accounting.ledger.fiscal_year`): with a September start, the FEC of 2026 covers 1
+September 2025 to 31 August 2026 and is named ``<SIREN>FEC20260831.txt``. The file opens with
+the opening entry (journal AN, dated the first day of the fiscal year: the balances of the
+balance-sheet accounts, classes 1 to 5, at the end of the previous years, the result of those
+years on 110 or 119), then every entry of the fiscal year in validation order with its own
+number — continuous in each journal and calendar year (``VT2026-000001``...). The member is the
+auxiliary account (``CompAuxNum`` its code, ``CompAuxLib`` its name) of its 411 lines. Lines
+are streamed from the database into :func:`accounting.fec.write_fec`: a million lines never sit
+in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from accounting.db import Money
 from accounting.fec import FecError, FecLine, fec_filename, fec_texts, write_fec_rows
 from accounting.invoicing.models import money_sum
 from accounting.ledger.chart import OPENING_JOURNAL, RETAINED_EARNINGS, pcg_label
+from accounting.ledger.fiscal_year import carrier_start_month, fiscal_year_bounds, fiscal_year_name
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
 from accounting.money import ZERO
 from accounting.org import Carrier, Member
@@ -32,14 +37,14 @@ from accounting.org import Carrier, Member
 RETAINED_LOSSES = "119000"
 
 
-def fiscal_year_bounds(year: int) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 12, 31)
-
-
-def opening_lines(session: Session, year: int) -> list[FecLine]:
-    """The opening entry of ``year``: balance-sheet balances carried forward, and the result
-    of the previous years on 110 (profit) or 119 (loss); empty for the first year."""
-    start, _ = fiscal_year_bounds(year)
+def opening_lines(session: Session, year: int, start_month: int | None = None) -> list[FecLine]:
+    """The opening entry of fiscal year ``year`` (its closing year), dated its first day:
+    balance-sheet balances carried forward, and the result of the previous years on 110
+    (profit) or 119 (loss); empty for the first year. ``start_month``: the carrier's when not
+    given."""
+    if start_month is None:
+        start_month = carrier_start_month(session)
+    start, _ = fiscal_year_bounds(year, start_month)
     balance = type_coerce(money_sum(JournalLine.debit) - money_sum(JournalLine.credit), Money())
     rows = session.execute(
         select(JournalLine.account, Account.label, JournalLine.member_id, Member.code,
@@ -55,7 +60,7 @@ def opening_lines(session: Session, year: int) -> list[FecLine]:
         return []
     code, journal_label = OPENING_JOURNAL
     number = f"{code}{year}-000001"
-    text = f"À nouveaux {year}"
+    text = f"À nouveaux {fiscal_year_name(year, start_month)}"
     result = ZERO
     lines: list[FecLine] = []
 
@@ -78,14 +83,15 @@ def opening_lines(session: Session, year: int) -> list[FecLine]:
 
 
 def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Sequence[str]]:
-    """Every FEC line of ``year`` as its 18 texts: the opening entry, then the entries in
-    validation order.
+    """Every FEC line of fiscal year ``year`` (its closing year, with the carrier's start
+    month) as its 18 texts: the opening entry, then the entries in validation order.
 
     Why texts and not ``FecLine``: a million lines are formatted straight from the database
     values (SQLite hands integer cents and ISO date strings over; PostgreSQL, Decimals and
     dates), without building a Decimal and a date per field first.
     """
-    yield from fec_texts(opening_lines(session, year))
+    start_month = carrier_start_month(session)
+    yield from fec_texts(opening_lines(session, year, start_month))
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         money: Any = lambda column: type_coerce(column, Integer)  # noqa: E731 - raw cents
@@ -93,6 +99,14 @@ def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Se
     else:
         money = lambda column: type_coerce(column, Numeric(14, 2))  # noqa: E731
         day = lambda column: column  # noqa: E731
+    if start_month == 1:
+        # By the entry's year (its date's), not a date range: the entries are read in key
+        # order and their lines by (entry, position), so the database sorts nothing.
+        in_year = JournalEntry.year == year
+    else:
+        # A fiscal year across two calendar years: its entries by date (an index of entries).
+        start, end = fiscal_year_bounds(year, start_month)
+        in_year = JournalEntry.entry_date.between(start, end)
     query = (
         select(
             JournalEntry.journal_code, Journal.label, JournalEntry.year, JournalEntry.number,
@@ -105,9 +119,7 @@ def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Se
         .join(Journal, Journal.code == JournalEntry.journal_code)
         .join(Account, Account.number == JournalLine.account)
         .outerjoin(Member, Member.id == JournalLine.member_id)
-        # By the entry's year (its date's), not a date range on the lines: the entries are read
-        # in key order and their lines by (entry, position), so the database sorts nothing.
-        .where(JournalEntry.year == year)
+        .where(in_year)
         .order_by(JournalEntry.id, JournalLine.position)
         .execution_options(yield_per=batch)
     )  # fmt: skip
@@ -158,12 +170,15 @@ def carrier_siren(session: Session) -> str:
 
 
 def fec_name(session: Session, year: int) -> str:
-    """``<SIREN>FEC<YYYY1231>.txt`` for the carrier and ``year``."""
-    return fec_filename(carrier_siren(session), fiscal_year_bounds(year)[1])
+    """``<SIREN>FEC<closing date>.txt`` for the carrier and its fiscal year ``year``
+    (``...FEC20261231.txt``, or ``...FEC20260831.txt`` for a year starting in September)."""
+    siren = carrier_siren(session)
+    return fec_filename(siren, fiscal_year_bounds(year, carrier_start_month(session))[1])
 
 
 def export_fec(session: Session, year: int, directory: str | Path) -> tuple[Path, int]:
-    """Write the FEC of ``year`` into ``directory``; returns its path and its line count.
+    """Write the FEC of fiscal year ``year`` into ``directory``; returns its path and its line
+    count.
 
     Written to a temporary name then renamed: a half-written file never has the legal name.
     """

@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from accounting.ledger.fiscal_year import parse_start_month, start_month_choices
 from accounting.org import (
     DEFAULT_EXEMPTION_MENTION,
     OrgError,
@@ -184,6 +185,7 @@ class ConfigurationForm(FrenchForm):
 CARRIER_FORM_FIELDS = (
     "code", "name", "address", "siren", "siret", "vat_number", "iban", "bic", "email",
     "vat_regime", "vat_exemption_mention", "payment_terms_days", "late_penalty_rate",
+    "fiscal_year_start_month",
 )  # fmt: skip
 
 
@@ -236,6 +238,15 @@ class CarrierForm(FrenchForm):
         ],
         default="12.00",
         render_kw={"inputmode": "decimal", "size": 6},
+    )
+    #: Parsed, not checked against the choices: « 0 » or « 13 » gets the same French message
+    #: as in the configuration file.
+    fiscal_year_start_month = SelectField(
+        "Premier mois de l'exercice comptable",
+        choices=[SelectChoice(value, label) for value, label in start_month_choices()],
+        default="1",
+        validate_choice=False,
+        validators=[Parsed(parse_start_month)],
     )
     #: Choices set by the view; an unknown id is refused by the service (no choice check here:
     #: an absent field means "none").

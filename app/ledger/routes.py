@@ -31,6 +31,15 @@ from accounting.ledger.catchup import post_missing, unposted_counts
 from accounting.ledger.chart import ensure_account, rename_account, rename_journal, seed_chart
 from accounting.ledger.errors import LedgerError
 from accounting.ledger.fec_export import fec_name, fec_rows
+from accounting.ledger.fiscal_year import (
+    carrier_start_month,
+    fiscal_year_bounds,
+    fiscal_year_label,
+    fiscal_year_name,
+    fiscal_year_of,
+    fiscal_year_span_fr,
+    fiscal_years_spanned,
+)
 from accounting.ledger.member_side import member_entries, member_file_stem
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
 from accounting.ledger.posting import entries_of
@@ -91,10 +100,12 @@ def _date_arg(name: str) -> date | None:
 
 
 def _range() -> tuple[date, date]:
-    """The « du » / « au » filters; by default the current year."""
-    today = date.today()
-    start = _date_arg("du") or date(today.year, 1, 1)
-    end = _date_arg("au") or date(today.year, 12, 31)
+    """The « du » / « au » filters; by default the carrier's current fiscal year."""
+    start, end = _date_arg("du"), _date_arg("au")
+    if start is None or end is None:
+        month = carrier_start_month(get_db())
+        first, last = fiscal_year_bounds(fiscal_year_of(date.today(), month), month)
+        start, end = start or first, end or last
     if end < start:
         flash("La date de fin précède la date de début : elles ont été inversées.", "info")
         start, end = end, start
@@ -261,14 +272,21 @@ def workbook() -> ResponseReturnValue:
 # ---------------------------------------------------------------- FEC
 
 
+def _fec_page(**values: Any) -> str:
+    """The FEC page: one download per fiscal year of the books (named by its closing year),
+    the most recent first, and what the validator found when it ran."""
+    db = get_db()
+    month = carrier_start_month(db)
+    years = [(year, fiscal_year_name(year, month), fiscal_year_label(year, month))
+             for year in fiscal_years_spanned(*date_span(db), month)]  # fmt: skip
+    return render_template("ledger/fec.html", years=years, rules=RULES,
+                           span=fiscal_year_span_fr(month), **values)  # fmt: skip
+
+
 @bp.route("/fec")
 @roles_required(*BOOKKEEPERS)
 def fec() -> ResponseReturnValue:
-    db = get_db()
-    first, last = date_span(db)
-    years = list(range(last.year, first.year - 1, -1)) if first and last else []
-    return render_template("ledger/fec.html", years=years, form=UploadForm(), scan=None,
-                           name=None, rules=RULES)  # fmt: skip
+    return _fec_page(form=UploadForm(), scan=None, name=None)
 
 
 @bp.route("/fec/<int:year>.txt")
@@ -289,9 +307,6 @@ def fec_download(year: int) -> ResponseReturnValue:
 def fec_check() -> ResponseReturnValue:
     """Our validator on an uploaded FEC: every issue, line by line."""
     form = UploadForm()
-    db = get_db()
-    first, last = date_span(db)
-    years = list(range(last.year, first.year - 1, -1)) if first and last else []
     if not form.validate_on_submit():
         for message in form.document.errors:
             flash(message, "error")
@@ -307,8 +322,7 @@ def fec_check() -> ResponseReturnValue:
         path = Path(folder) / name
         path.write_bytes(data)
         scan = scan_fec(path)
-    return render_template("ledger/fec.html", years=years, form=form, scan=scan, name=name,
-                           rules=RULES)  # fmt: skip
+    return _fec_page(form=form, scan=scan, name=name)
 
 
 def _max_bytes() -> int:
