@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from accounting.allocation.engine import MemberShare
@@ -35,7 +35,7 @@ from accounting.allocation.keys import (
 )
 from accounting.allocation.models import AllocationLine, AllocationRun, AllocationRunService
 from accounting.allocation.runs import approved_run_services, line_share
-from accounting.audit import record_audit
+from accounting.audit import record_audit, record_audits, snapshot_values
 from accounting.db import lock_counter_row, utcnow
 from accounting.invoicing.amounts import (
     InvoiceKind,
@@ -181,25 +181,33 @@ def _check_mentions(carrier: Carrier, invoices: Sequence[Invoice]) -> None:
         raise MissingIdentity(missing)
 
 
+def _identities(member: Member, carrier: Carrier) -> dict[str, Any]:
+    """The parties' identities and terms as the document copies them (frozen at issue)."""
+    return {
+        "customer_code": member.code,
+        "customer_name": member.name,
+        "customer_address": member.address,
+        "customer_siret": member.siret,
+        "customer_siren": member.siren,
+        "customer_vat_number": member.vat_number,
+        "carrier_name": carrier.name,
+        "carrier_address": carrier.address,
+        "carrier_siret": carrier.siret,
+        "carrier_siren": carrier.siren or (carrier.siret[:9] if carrier.siret else None),
+        "carrier_vat_number": carrier.vat_number,
+        "carrier_iban": carrier.iban,
+        "carrier_bic": carrier.bic,
+        "carrier_email": carrier.email,
+        "payment_terms_days": carrier.payment_terms_days,
+        "late_penalty_rate": carrier.late_penalty_rate,
+        "vat_exemption_mention": carrier.vat_exemption_mention,
+    }
+
+
 def _snapshot(invoice: Invoice, member: Member, carrier: Carrier) -> None:
     """Copy the parties' identities and terms onto the document (frozen at issue)."""
-    invoice.customer_code = member.code
-    invoice.customer_name = member.name
-    invoice.customer_address = member.address
-    invoice.customer_siret = member.siret
-    invoice.customer_siren = member.siren
-    invoice.customer_vat_number = member.vat_number
-    invoice.carrier_name = carrier.name
-    invoice.carrier_address = carrier.address
-    invoice.carrier_siret = carrier.siret
-    invoice.carrier_siren = carrier.siren or (carrier.siret[:9] if carrier.siret else None)
-    invoice.carrier_vat_number = carrier.vat_number
-    invoice.carrier_iban = carrier.iban
-    invoice.carrier_bic = carrier.bic
-    invoice.carrier_email = carrier.email
-    invoice.payment_terms_days = carrier.payment_terms_days
-    invoice.late_penalty_rate = carrier.late_penalty_rate
-    invoice.vat_exemption_mention = carrier.vat_exemption_mention
+    for key, value in _identities(member, carrier).items():
+        setattr(invoice, key, value)
 
 
 def _set_totals(invoice: Invoice) -> None:
@@ -390,21 +398,15 @@ def prepare_invoices(
         session.delete(draft)
     session.flush()
 
-    drafts: list[Invoice] = []
+    # Rows, not ORM objects: the unit of work inserts invoices and lines one row at a time on
+    # SQLite (it needs each new id) and 1 000 drafts took seconds; Core inserts them in a few
+    # multi-row statements, and the audit records what the session hook would have.
+    now = utcnow()
+    invoice_rows: list[dict[str, Any]] = []
+    line_rows: dict[int, list[dict[str, Any]]] = {}
     keys: dict[str, Key] = {}
     for member_id in sorted(to_invoice, key=lambda m: members[m].code):
         member = members[member_id]
-        invoice = Invoice(
-            kind=InvoiceKind.INVOICE.value,
-            status=InvoiceStatus.DRAFT.value,
-            carrier_id=carrier.id,
-            member_id=member.id,
-            member=member,
-            period_id=period.id,
-            service_start=period.start,
-            service_end=period.end,
-        )
-        _snapshot(invoice, member, carrier)
         ordered = sorted(
             to_invoice[member_id],
             key=lambda ln: (periods[ln.run_id].start, ln.service.code),
@@ -414,39 +416,129 @@ def prepare_invoices(
             regime = resolve_vat_regime(rules, carrier.vat_regime, member.id, line.service_id)
             specs.append((regime, vat_rate_for(regime), line.amount))
         vats = line_vats(specs)
+        rows = []
         for position, (line, (regime, rate, base), vat) in enumerate(
             zip(ordered, specs, vats, strict=True), start=1
         ):
             rs = by_pair[(line.run_id, line.service_id)]
             line_period = periods[line.run_id]
-            key = keys.setdefault(rs.key_text, parse_key(rs.key_text))
+            if rs.key_text not in keys:
+                keys[rs.key_text] = parse_key(rs.key_text)
+            key = keys[rs.key_text]
             share = line_share(line)
-            invoice.lines.append(
-                InvoiceLine(
-                    position=position,
-                    service_id=line.service_id,
-                    service=line.service,
-                    allocation_line_id=line.id,
-                    designation=_designation(line.service, line_period, key, share),
-                    revenue_account=line.service.revenue_account,
-                    amount_excl_tax=base,
-                    vat_regime=regime,
-                    vat_rate=rate,
-                    vat_amount=vat,
-                    basis=_annex(rs, line, line_period, share, key),
-                )
-            )
-        _set_totals(invoice)
-        drafts.append(invoice)
-    _check_mentions(carrier, drafts)
-    session.add_all(drafts)
-    session.flush()
+            rows.append(_row(InvoiceLine, {
+                "position": position,
+                "service_id": line.service_id,
+                "allocation_line_id": line.id,
+                "designation": _designation(line.service, line_period, key, share),
+                "revenue_account": line.service.revenue_account,
+                "amount_excl_tax": base,
+                "vat_regime": regime,
+                "vat_rate": rate,
+                "vat_amount": vat,
+                "basis": _annex(rs, line, line_period, share, key),
+            }))  # fmt: skip
+        line_rows[member_id] = rows
+        total_excl_tax = sum((row["amount_excl_tax"] for row in rows), ZERO)
+        total_vat = sum((row["vat_amount"] for row in rows), ZERO)
+        invoice_rows.append(_row(Invoice, {
+            "kind": InvoiceKind.INVOICE.value,
+            "status": InvoiceStatus.DRAFT.value,
+            "carrier_id": carrier.id,
+            "member_id": member.id,
+            "period_id": period.id,
+            "service_start": period.start,
+            "service_end": period.end,
+            **_identities(member, carrier),
+            "total_excl_tax": total_excl_tax,
+            "total_vat": total_vat,
+            "total_incl_tax": total_excl_tax + total_vat,
+            "created_at": now,
+        }))  # fmt: skip
+    missing = missing_mentions(
+        carrier, members.values(),
+        needs_vat_number=any(
+            row["vat_regime"] == VatRegime.STANDARD for rows in line_rows.values() for row in rows
+        ),
+    )  # fmt: skip
+    if missing:
+        raise MissingIdentity(missing)
+    drafts = _insert_drafts(session, invoice_rows, line_rows)
     record_audit(
         session, "prepare", Invoice.__tablename__, None,
         after={"period": period.code, "drafts": len(drafts),
                "total": sum((d.total_incl_tax for d in drafts), ZERO)},
     )
     return drafts
+
+
+def _row(model: type[Any], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` completed with the defaults of the other columns, as the ORM would insert
+    them (the audit records the whole row)."""
+    row = dict(values)
+    for column in model.__table__.columns:
+        if column.key in row or column.primary_key:
+            continue
+        default = column.default
+        if default is None:
+            row[column.key] = None
+        elif default.is_scalar:
+            row[column.key] = default.arg
+        elif default.is_callable:
+            row[column.key] = default.arg(None)
+        else:  # pragma: no cover - no SQL-expression defaults on these tables
+            raise TypeError(f"unsupported default for {column}")
+    return row
+
+
+def _insert_drafts(
+    session: Session,
+    invoice_rows: list[dict[str, Any]],
+    line_rows: dict[int, list[dict[str, Any]]],
+) -> list[Invoice]:
+    """Insert the drafts and their lines through Core, audit each draft as the session hook
+    does for an ORM insert ("create" with the row), and return them as ORM objects in
+    ``invoice_rows``' order. The new ids are read back by member (one draft per member and
+    period), not by the order of RETURNING, which SQLite does not promise."""
+    session.flush()
+    conn = session.connection()
+    table = Invoice.__table__
+    ids: dict[int, int] = {}
+    for start in range(0, len(invoice_rows), 1000):
+        chunk = invoice_rows[start : start + 1000]
+        ids.update(
+            (member_id, invoice_id)
+            for invoice_id, member_id in conn.execute(
+                insert(table).returning(table.c.id, table.c.member_id), chunk
+            )
+        )
+    lines = []
+    for row in invoice_rows:
+        row["id"] = ids[row["member_id"]]
+        for line in line_rows[row["member_id"]]:
+            line["invoice_id"] = row["id"]
+            lines.append(line)
+    if lines:
+        conn.execute(insert(InvoiceLine.__table__), lines)
+    record_audits(
+        session, "create", Invoice.__tablename__,
+        [(row["id"], snapshot_values(Invoice, row)) for row in invoice_rows],
+    )  # fmt: skip
+    wanted = set(ids.values())
+    loaded = {
+        invoice.id: invoice
+        for invoice in session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.period_id == invoice_rows[0]["period_id"],
+                Invoice.kind == InvoiceKind.INVOICE.value,
+                Invoice.status == InvoiceStatus.DRAFT.value,
+            )
+            .options(selectinload(Invoice.lines))
+        )
+        if invoice.id in wanted
+    }
+    return [loaded[row["id"]] for row in invoice_rows]
 
 
 def draft_invoices(session: Session, period: Period) -> list[Invoice]:
