@@ -11,6 +11,7 @@ FEC samples, mutated.
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -251,11 +252,16 @@ def test_mutated_fec_files_are_read_or_refused_line_by_line(
 def test_the_large_real_fec_mutated_a_little_is_read_or_refused(tmp_path: Path) -> None:
     """The 5 400-line real fiscal year, with a few edits: one example, it is large."""
     from hypothesis import find
+    from hypothesis.errors import HypothesisWarning
 
     from imports.fec import read_fec
 
     big = next(p for p in FEC_SAMPLES if p.stat().st_size > 500_000)
-    mutant = find(mutated(big.read_bytes(), max_ops=3), lambda _: True)
+    with warnings.catch_warnings():
+        # Hypothesis may describe the found example (hundreds of kB) and warns that the repr
+        # is large: a note about its own report, not about the code under test.
+        warnings.filterwarnings("ignore", "Generating overly large repr", HypothesisWarning)
+        mutant = find(mutated(big.read_bytes(), max_ops=3), lambda _: True)
     path = tmp_path / big.name
     path.write_bytes(mutant)
     try:
