@@ -62,6 +62,21 @@ def build(spec: SyntheticSpec, path: Path) -> tuple[float, float]:
     return seconds, cpu
 
 
+def _upgrade(path: Path) -> None:
+    """Bring a cached dataset to the current migration (a dataset built before a new revision
+    would otherwise lack its columns); nothing happens when it is already at head."""
+    from app.database import make_engine
+    from app.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            upgrade(connection=conn)
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
 def dataset(spec: SyntheticSpec | None = None, *, rebuild: bool = False) -> Context:
     """The cached dataset of ``spec`` (default: 1 000 members, one year), built if needed."""
     spec = (spec or SyntheticSpec(members=1000)).resolved()
@@ -69,6 +84,7 @@ def dataset(spec: SyntheticSpec | None = None, *, rebuild: bool = False) -> Cont
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists() and not rebuild:
         info = json.loads(meta.read_text())
+        _upgrade(path)
         return Context(spec, path, info["build_seconds"], info.get("build_cpu_seconds"), True)
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.db")
