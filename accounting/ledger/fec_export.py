@@ -24,62 +24,36 @@ from typing import Any
 from sqlalchemy import Integer, Numeric, String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from accounting.db import Money
 from accounting.fec import FecError, FecLine, fec_filename, fec_texts, write_fec_rows
-from accounting.invoicing.models import money_sum
-from accounting.ledger.chart import OPENING_JOURNAL, RETAINED_EARNINGS, pcg_label
+from accounting.ledger.chart import OPENING_JOURNAL
 from accounting.ledger.fiscal_year import carrier_start_month, fiscal_year_bounds, fiscal_year_name
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
+from accounting.ledger.opening import carried_forward
 from accounting.money import ZERO
 from accounting.org import Carrier, Member
-
-#: Account of a debit result carried forward (« report à nouveau débiteur »).
-RETAINED_LOSSES = "119000"
 
 
 def opening_lines(session: Session, year: int, start_month: int | None = None) -> list[FecLine]:
     """The opening entry of fiscal year ``year`` (its closing year), dated its first day:
     balance-sheet balances carried forward, and the result of the previous years on 110
-    (profit) or 119 (loss); empty for the first year. ``start_month``: the carrier's when not
-    given."""
+    (profit) or 119 (loss) — :func:`accounting.ledger.opening.carried_forward`, the rule the
+    ledger screens open with too; empty for the first year. ``start_month``: the carrier's
+    when not given."""
     if start_month is None:
         start_month = carrier_start_month(session)
     start, _ = fiscal_year_bounds(year, start_month)
-    balance = type_coerce(money_sum(JournalLine.debit) - money_sum(JournalLine.credit), Money())
-    rows = session.execute(
-        select(JournalLine.account, Account.label, JournalLine.member_id, Member.code,
-               Member.name, balance)
-        .join(Account, Account.number == JournalLine.account)
-        .outerjoin(Member, Member.id == JournalLine.member_id)
-        .where(JournalLine.entry_date < start)
-        .group_by(JournalLine.account, Account.label, JournalLine.member_id, Member.code,
-                  Member.name)
-        .order_by(JournalLine.account, Member.code)
-    ).all()  # fmt: skip
-    if not rows:
-        return []
+    carried = carried_forward(session, start)
     code, journal_label = OPENING_JOURNAL
     number = f"{code}{year}-000001"
     text = f"À nouveaux {fiscal_year_name(year, start_month)}"
-    result = ZERO
-    lines: list[FecLine] = []
-
-    def line(account: str, label: str, amount: Decimal, aux: str = "", lib: str = "") -> FecLine:
-        return FecLine(
-            code, journal_label, number, start, account, label, aux, lib, f"{code}{year}",
-            start, text, max(amount, ZERO), max(-amount, ZERO), "", None, start,
-        )  # fmt: skip
-
-    for account, label, _member_id, member_code, member_name, amount in rows:
-        if account[:1] in "67":
-            result += amount
-        elif amount:
-            lines.append(line(account, label, amount, member_code or "", member_name or ""))
-    if result:
-        # Profit (credit balance of classes 6-7) on 110, loss on 119.
-        account = RETAINED_EARNINGS if result < ZERO else RETAINED_LOSSES
-        lines.append(line(account, pcg_label(account[:3]), result))
-    return lines
+    return [
+        FecLine(
+            code, journal_label, number, start, found.account, found.label,
+            found.member_code or "", found.member_name or "", f"{code}{year}", start, text,
+            max(found.balance, ZERO), max(-found.balance, ZERO), "", None, start,
+        )
+        for found in carried
+    ]  # fmt: skip
 
 
 def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Sequence[str]]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from accounting.db import Money
 from accounting.invoicing.models import money_sum
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
+from accounting.ledger.opening import opening_balances, opening_labels
 from accounting.money import ZERO
 from accounting.org import Member
 
@@ -55,16 +56,28 @@ class LedgerRow:
 
 @dataclass(frozen=True, slots=True)
 class BalanceRow:
-    """One account of the trial balance over a date range."""
+    """One account of the trial balance over a date range: its opening balance (the rule of
+    :mod:`accounting.ledger.opening`), its movements in the range, its closing balance."""
 
     account: str
     label: str
     debit: Decimal
     credit: Decimal
+    #: Debit minus credit at the opening of the range.
+    opening: Decimal = ZERO
+
+    @property
+    def opening_debit(self) -> Decimal:
+        return max(self.opening, ZERO)
+
+    @property
+    def opening_credit(self) -> Decimal:
+        return max(-self.opening, ZERO)
 
     @property
     def balance(self) -> Decimal:
-        return self.debit - self.credit
+        """Closing balance, debit positive."""
+        return self.opening + self.debit - self.credit
 
     @property
     def debit_balance(self) -> Decimal:
@@ -73,6 +86,33 @@ class BalanceRow:
     @property
     def credit_balance(self) -> Decimal:
         return max(-self.balance, ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceTotals:
+    """The total line of a trial balance: each pair of columns is equal when the books
+    balance."""
+
+    opening_debit: Decimal
+    opening_credit: Decimal
+    debit: Decimal
+    credit: Decimal
+    debit_balance: Decimal
+    credit_balance: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        return (self.opening_debit == self.opening_credit and self.debit == self.credit
+                and self.debit_balance == self.credit_balance)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerAccount:
+    """An account of the general ledger's index (moved in the range, or opened with a
+    balance — the result carried forward may not be in the chart yet)."""
+
+    number: str
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,28 +185,15 @@ def iter_journal(
         yield LedgerRow(*row)
 
 
-def opening_balance(session: Session, account: str, start: date | None) -> Decimal:
-    """Debit minus credit of ``account`` before ``start`` (zero without a start)."""
-    if start is None:
-        return ZERO
-    return session.scalar(
-        select(_net()).where(JournalLine.account == account, JournalLine.entry_date < start)
-    ) or ZERO
-
-
-def _net() -> Any:
-    """Σ debit − Σ credit, read back as euros on both databases."""
-    return type_coerce(money_sum(JournalLine.debit) - money_sum(JournalLine.credit), Money())
-
-
 def account_page(
     session: Session, account: str, start: date | None, end: date | None, *,
     page: int = 1, size: int = PAGE_SIZE,
 ) -> tuple[Decimal, Page]:  # fmt: skip
     """The general ledger of one account: its opening balance and one page of its lines by
     date, each with the running balance (a window sum in SQL, so page 50 costs no more than
-    page 1)."""
-    opening = opening_balance(session, account, start)
+    page 1). The opening balance follows :func:`accounting.ledger.opening.opening_balances`:
+    classes 6 and 7 start from zero at the exercice's start."""
+    opening = opening_balances(session, start, account=account).get(account, ZERO)
     order = (JournalLine.entry_date, JournalEntry.id, JournalLine.position)
     running = type_coerce(
         func.sum(JournalLine.debit - JournalLine.credit).over(order_by=order), Money()
@@ -184,7 +211,8 @@ def iter_general_ledger(
     session: Session, start: date | None, end: date | None, *, batch: int = 20_000
 ) -> Iterator[LedgerRow]:
     """Every line of the range by account, then date and validation order (exports); the
-    running balance is the caller's (it starts from :func:`opening_balances`)."""
+    running balance is the caller's (it starts from
+    :func:`accounting.ledger.opening.opening_balances`)."""
     query = _lines(start, end).order_by(
         JournalLine.account, JournalLine.entry_date, JournalEntry.id, JournalLine.position
     )
@@ -192,50 +220,63 @@ def iter_general_ledger(
         yield LedgerRow(*row)
 
 
-def opening_balances(session: Session, start: date | None) -> dict[str, Decimal]:
-    """Debit minus credit of every account before ``start`` (none without a start)."""
-    if start is None:
-        return {}
-    rows = session.execute(
-        select(JournalLine.account, _net())
-        .where(JournalLine.entry_date < start)
-        .group_by(JournalLine.account)
-    )
-    return {account: balance for account, balance in rows if balance}
-
-
-def trial_balance(session: Session, start: date | None, end: date | None) -> list[BalanceRow]:
-    """Debit and credit of every account moved in the range, by account number."""
+def _movements(start: date | None, end: date | None) -> Select[Any]:
     query = (
         select(JournalLine.account, Account.label, money_sum(JournalLine.debit),
                money_sum(JournalLine.credit))
         .join(Account, Account.number == JournalLine.account)
         .group_by(JournalLine.account, Account.label)
-        .order_by(JournalLine.account)
     )  # fmt: skip
     if start is not None:
         query = query.where(JournalLine.entry_date >= start)
     if end is not None:
         query = query.where(JournalLine.entry_date <= end)
-    return [BalanceRow(*row) for row in session.execute(query)]
+    return query
 
 
-def totals(rows: list[BalanceRow]) -> BalanceRow:
-    """The total line of a trial balance (its debit equals its credit)."""
-    return BalanceRow(
-        "", "Total", sum((r.debit for r in rows), ZERO), sum((r.credit for r in rows), ZERO)
-    )
+def trial_balance(session: Session, start: date | None, end: date | None) -> list[BalanceRow]:
+    """Every account moved in the range or opened with a balance, by account number: its
+    opening balance (:func:`accounting.ledger.opening.opening_balances`), its debit and credit
+    in the range."""
+    openings = opening_balances(session, start)
+    rows = {
+        account: BalanceRow(account, label, debit, credit, openings.get(account, ZERO))
+        for account, label, debit, credit in session.execute(_movements(start, end))
+    }
+    missing = [account for account in openings if account not in rows]
+    for account, label in opening_labels(session, missing).items():
+        rows[account] = BalanceRow(account, label, ZERO, ZERO, openings[account])
+    return [rows[account] for account in sorted(rows)]
 
 
-def accounts_moved(session: Session, start: date | None, end: date | None) -> list[Account]:
-    """The accounts with lines in the range (the general ledger's index)."""
+def totals(rows: list[BalanceRow]) -> BalanceTotals:
+    """The total line of a trial balance (opening, movements and closing balances: debit
+    equals credit in each)."""
+
+    def total(name: str) -> Decimal:
+        return sum((getattr(row, name) for row in rows), ZERO)
+
+    return BalanceTotals(
+        total("opening_debit"), total("opening_credit"), total("debit"), total("credit"),
+        total("debit_balance"), total("credit_balance"),
+    )  # fmt: skip
+
+
+def ledger_accounts(session: Session, start: date | None, end: date | None) -> list[LedgerAccount]:
+    """The general ledger's index: the accounts with lines in the range or an opening
+    balance, by number."""
     moved = select(JournalLine.account).distinct()
     if start is not None:
         moved = moved.where(JournalLine.entry_date >= start)
     if end is not None:
         moved = moved.where(JournalLine.entry_date <= end)
-    return list(session.scalars(select(Account).where(Account.number.in_(moved))
-                                .order_by(Account.number)))  # fmt: skip
+    labels = dict(
+        session.execute(select(Account.number, Account.label).where(Account.number.in_(moved)))
+        .tuples().all()
+    )  # fmt: skip
+    openings = opening_balances(session, start)
+    labels.update(opening_labels(session, [number for number in openings if number not in labels]))
+    return [LedgerAccount(number, labels[number]) for number in sorted(labels)]
 
 
 def journals(session: Session) -> list[Journal]:

@@ -5,7 +5,11 @@ member-side entries workbook, :func:`write_member_workbook`).
   label, debit, credit), then the totals;
 * Grand livre: account by account, the opening balance, the lines by date with the running
   balance, a subtotal per account, then the grand total;
-* Balance: the trial balance (debit, credit, debit and credit balances per account), totals.
+* Balance: the trial balance (opening debit and credit, debit, credit, closing debit and
+  credit balances per account), totals.
+
+Opening balances follow :mod:`accounting.ledger.opening`, the rule of the FEC's opening entry:
+classes 6 and 7 start at zero with each exercice, the previous result stands on 110 / 119.
 
 Debits equal credits on every sheet (each total row says so).
 
@@ -34,10 +38,11 @@ from sqlalchemy.orm import Session
 
 from accounting.fec import FecLine
 from accounting.ledger.reports import (
+    BalanceRow,
     LedgerRow,
     iter_general_ledger,
     iter_journal,
-    opening_balances,
+    totals,
     trial_balance,
 )
 from accounting.money import ZERO
@@ -56,7 +61,8 @@ JOURNAL_HEADER = ("Date", "Journal", "N° d'écriture", "Pièce", "Compte", "Int
                   "Adhérent", "Libellé", "Débit", "Crédit")  # fmt: skip
 LEDGER_HEADER = ("Date", "Journal", "N° d'écriture", "Pièce", "Libellé", "Débit", "Crédit",
                  "Solde")  # fmt: skip
-BALANCE_HEADER = ("Compte", "Intitulé", "Débit", "Crédit", "Solde débiteur", "Solde créditeur")
+BALANCE_HEADER = ("Compte", "Intitulé", "Ouverture débit", "Ouverture crédit", "Débit", "Crédit",
+                  "Solde débiteur", "Solde créditeur")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +144,11 @@ def _journal_sheet(workbook: Workbook, rows: Iterable[LedgerRow]) -> tuple[int, 
 
 
 def _ledger_sheet(
-    workbook: Workbook, rows: Iterable[LedgerRow], openings: dict[str, Decimal]
-) -> tuple[Decimal, Decimal]:
+    workbook: Workbook, rows: Iterable[LedgerRow], openings: dict[str, Decimal],
+    labels: dict[str, str],
+) -> tuple[Decimal, Decimal]:  # fmt: skip
+    """``openings``: every account's opening balance; ``labels``: those of the accounts with
+    an opening balance and no line in the range (they get their block too, as on screen)."""
     sheet = workbook.create_sheet(GENERAL_LEDGER)
     _header(sheet, LEDGER_HEADER, (11, 8, 16, 14, 50, 14, 14, 14))
     lines = _Rows(sheet, (DATE, None, None, None, None, AMOUNT, AMOUNT, AMOUNT))
@@ -147,21 +156,34 @@ def _ledger_sheet(
     total_debit = total_credit = ZERO
     current: str | None = None
     debit = credit = balance = ZERO
+    unmoved = sorted(labels)
+
+    def open_account(account: str, label: str) -> None:
+        nonlocal current, debit, credit, balance
+        current = account
+        debit = credit = ZERO
+        balance = openings.get(account, ZERO)
+        bold.append((account, None, None, None, label))
+        if balance:
+            lines.append((None, None, None, None, "Solde d'ouverture", None, None, balance))
 
     def close_account() -> None:
         bold.append((None, None, None, None, f"Total {current}", debit, credit, balance))
         sheet.append([])
 
+    def unmoved_before(account: str | None) -> None:
+        """The blocks of the accounts only opened, up to ``account`` (all without one)."""
+        while unmoved and (account is None or unmoved[0] < account):
+            number = unmoved.pop(0)
+            open_account(number, labels[number])
+            close_account()
+
     for row in rows:
         if row.account != current:
             if current is not None:
                 close_account()
-            current = row.account
-            debit = credit = ZERO
-            balance = openings.get(current, ZERO)
-            bold.append((row.account, None, None, None, row.account_label))
-            if balance:
-                lines.append((None, None, None, None, "Solde d'ouverture", None, None, balance))
+            unmoved_before(row.account)
+            open_account(row.account, row.account_label)
         debit += row.debit
         credit += row.credit
         balance += row.debit - row.credit
@@ -171,28 +193,27 @@ def _ledger_sheet(
         total_credit += row.credit
     if current is not None:
         close_account()
+    unmoved_before(None)
     bold.append(("Total général", None, None, None,
                  "Débit = crédit" if total_debit == total_credit else "ÉCART", total_debit,
                  total_credit, None))  # fmt: skip
     return total_debit, total_credit
 
 
-def _balance_sheet(workbook: Workbook, session: Session, start: date | None,
-                   end: date | None) -> int:  # fmt: skip
+def _balance_sheet(workbook: Workbook, rows: list[BalanceRow]) -> int:
     sheet = workbook.create_sheet(BALANCE)
-    _header(sheet, BALANCE_HEADER, (12, 40, 16, 16, 16, 16))
-    lines = _Rows(sheet, (None, None, AMOUNT, AMOUNT, AMOUNT, AMOUNT))
-    rows = trial_balance(session, start, end)
-    totals = [ZERO, ZERO, ZERO, ZERO]
+    _header(sheet, BALANCE_HEADER, (12, 40, 16, 16, 16, 16, 16, 16))
+    lines = _Rows(sheet, (None, None) + (AMOUNT,) * 6)
     for row in rows:
-        values = (row.debit, row.credit, row.debit_balance, row.credit_balance)
-        lines.append((row.account, row.label, *values))
-        totals = [t + v for t, v in zip(totals, values, strict=True)]
+        lines.append((row.account, row.label, row.opening_debit, row.opening_credit, row.debit,
+                      row.credit, row.debit_balance, row.credit_balance))  # fmt: skip
     sheet.append([])
-    equal = totals[0] == totals[1] and totals[2] == totals[3]
-    _Rows(sheet, (None, None, AMOUNT, AMOUNT, AMOUNT, AMOUNT), bold=True).append(
-        ("Total", "Débit = crédit" if equal else "ÉCART", *totals)
-    )
+    total = totals(rows)
+    _Rows(sheet, (None, None) + (AMOUNT,) * 6, bold=True).append(
+        ("Total", "Débit = crédit" if total.balanced else "ÉCART", total.opening_debit,
+         total.opening_credit, total.debit, total.credit, total.debit_balance,
+         total.credit_balance)
+    )  # fmt: skip
     return len(rows)
 
 
@@ -205,9 +226,14 @@ def write_ledger_workbook(
     """Write the workbook of the lines dated from ``start`` to ``end`` into ``target``."""
     workbook = Workbook(write_only=True)
     count, debit, credit = _journal_sheet(workbook, iter_journal(session, start, end))
-    _ledger_sheet(workbook, iter_general_ledger(session, start, end),
-                  opening_balances(session, start))  # fmt: skip
-    accounts = _balance_sheet(workbook, session, start, end)
+    # One trial balance for both sheets: its openings follow the rule of the screens and of
+    # the FEC (accounting.ledger.opening); an account without a line in the range (neither
+    # debit nor credit) still gets its block in the general ledger, as on screen.
+    balance = trial_balance(session, start, end)
+    openings = {row.account: row.opening for row in balance if row.opening}
+    unmoved = {row.account: row.label for row in balance if not row.debit and not row.credit}
+    _ledger_sheet(workbook, iter_general_ledger(session, start, end), openings, unmoved)
+    accounts = _balance_sheet(workbook, balance)
     workbook.save(target)
     return LedgerWorkbookSummary(count, debit, credit, accounts)
 

@@ -45,10 +45,10 @@ from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
 from accounting.ledger.posting import entries_of
 from accounting.ledger.reports import (
     account_page,
-    accounts_moved,
     date_span,
     journal_page,
     journals,
+    ledger_accounts,
     totals,
     trial_balance,
 )
@@ -231,13 +231,14 @@ def document(kind: str, document_id: int) -> ResponseReturnValue:
 def general_ledger() -> ResponseReturnValue:
     db = get_db()
     start, end = _range()
-    accounts = accounts_moved(db, start, end)
+    accounts = ledger_accounts(db, start, end)
     number = request.args.get("compte", "").strip()
-    moved = {moved_account.number: moved_account for moved_account in accounts}
-    if number and number not in moved and accounts:
-        flash(f"Le compte {number} n'a aucun mouvement du {start:%d/%m/%Y} au {end:%d/%m/%Y}.",
+    listed = {listed_account.number: listed_account for listed_account in accounts}
+    if number and number not in listed and accounts:
+        flash(f"Le compte {number} n'a ni solde d'ouverture ni mouvement du {start:%d/%m/%Y} "
+              f"au {end:%d/%m/%Y}.",
               "info")  # fmt: skip
-    account = moved.get(number) or (accounts[0] if accounts else None)
+    account = listed.get(number) or (accounts[0] if accounts else None)
     opening = page = None
     if account is not None:
         opening, page = account_page(db, account.number, start, end, page=_page())

@@ -179,8 +179,11 @@ def test_the_ledger_workbook_has_its_three_sheets_balanced(db, books) -> None:
     assert ledger[start + 3][4:] == ("Total 411A", 4000.01, 4000.01, 0)
     assert ledger[-1][4:7] == ("Débit = crédit", 39200.02, 39200.02)
     balance = list(book["Balance"].iter_rows(values_only=True))
-    # Debit balances 6 400,00 + 8 800,00 + 4 000,01 + 16 000,00 = 35 200,01 = credit balances.
-    assert balance[-1] == ("Total", "Débit = crédit", 39200.02, 39200.02, 35200.01, 35200.01)
+    # Nothing before 2026: no opening balance. Debit balances 6 400,00 + 8 800,00 + 4 000,01
+    # + 16 000,00 = 35 200,01 = credit balances.
+    assert balance[0][2:4] == ("Ouverture débit", "Ouverture crédit")
+    assert balance[-1] == ("Total", "Débit = crédit", 0, 0, 39200.02, 39200.02, 35200.01,
+                           35200.01)  # fmt: skip
 
 
 def test_user_text_never_starts_a_formula_in_the_workbook(db, books) -> None:
