@@ -46,7 +46,9 @@ DEFAULT_SUBSIDY = "740000"
 PCG_LABELS: dict[str, str] = {
     "1": "Capitaux",
     "110": "Report à nouveau",
+    "119": "Report à nouveau (solde débiteur)",
     "120": "Résultat de l'exercice",
+    "129": "Résultat de l'exercice (perte)",
     "2": "Immobilisations",
     "4": "Tiers",
     "401": "Fournisseurs",

@@ -126,6 +126,7 @@ def test_the_first_exercice_opens_at_zero(db, january_books) -> None:
 
 def test_september_exercice_2026_opens_with_the_loss_on_119(db, august_books) -> None:
     rows = trial_balance(db, *AUGUST_2026)
+    assert rows[0].label == "Report à nouveau (solde débiteur)"  # the PCG's 119
     assert _figures(rows) == [
         ("119000", D("350.00"), D("0"), D("0")),
         ("401000", D("-350.00"), D("0.00"), D("16040.00")),
