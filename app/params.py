@@ -46,13 +46,8 @@ def parse_id(value: str | None, name: str) -> int | None:
 
 def parse_ids(values: Iterable[str], name: str, *, limit: int = MAX_IDS) -> list[int]:
     """A list of ids (a repeated parameter), empty values skipped, at most ``limit``."""
-    values = list(values)
-    if len(values) > limit:
-        raise BadParameter(
-            f"Trop de valeurs pour le paramètre « {name} » : {len(values)}, au plus {limit}. "
-            "Rien n'a été enregistré."
-        )
-    return [number for number in (parse_id(value, name) for value in values) if number]
+    checked = bounded_list(list(values), name, limit=limit)
+    return [number for number in (parse_id(value, name) for value in checked) if number]
 
 
 def parse_page(value: str | None) -> int:

@@ -55,7 +55,7 @@ from app.database import get_db
 from app.invoices import bp
 from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
 from app.invoices.usecases import credit_invoice, import_statement, issue_period, pay
-from app.params import parse_id, parse_page
+from app.params import MAX_ID, parse_id, parse_page
 from app.uploads import PendingUploads
 from imports.errors import ImportRefused
 from imports.payments import analyse_payments
@@ -63,9 +63,9 @@ from imports.tabular import read_limited
 from timesheets.listing import (
     COMMON,
     MEMBER_SELECT_LIMIT,
-    MEMBER_SEPARATOR,
     InvalidEntry,
     member_by_reference,
+    member_labels,
 )
 
 A, C, M, T = Role.ADMIN, Role.ACCOUNTANT, Role.MEMBER_ACCOUNTANT, Role.TREASURER
@@ -77,11 +77,6 @@ PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _int(value: str | None, name: str) -> int | None:
-    """An id parameter named ``name``: none when empty, a French 400 when not an id."""
-    return parse_id(value, name)
-
-
 def _member_filter(db: Any, text: str) -> int | None:
     """The member of the list's filter: an id (the select), or a code or "CODE — Name" typed
     in the text input of a large cluster; an unknown one is said, and the filter ignored."""
@@ -89,7 +84,7 @@ def _member_filter(db: Any, text: str) -> int | None:
     if not text:
         return None
     if text.isascii() and text.isdigit():
-        return _int(text, "adherent")
+        return parse_id(text, "adherent")
     try:
         found = member_by_reference(db, text)
     except InvalidEntry as error:
@@ -103,10 +98,8 @@ def _member_filter(db: Any, text: str) -> int | None:
 
 def _member_label(db: Any, text: str) -> str:
     """What the text input shows for the filter's value: "CODE — Name" for an id."""
-    if text.isascii() and text.isdigit() and len(text) <= 10:
-        row = db.execute(select(Member.code, Member.name).where(Member.id == int(text))).first()
-        if row is not None:
-            return f"{row.code}{MEMBER_SEPARATOR}{row.name}"
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        return member_labels(db, [int(text)]).get(int(text), text)
     return text
 
 
@@ -363,7 +356,7 @@ def credit(invoice_id: int) -> ResponseReturnValue:
 @roles_required(*CASHIERS)
 def payments() -> ResponseReturnValue:
     db = get_db()
-    member_id = _int(request.args.get("adherent"), "adherent")
+    member_id = parse_id(request.args.get("adherent"), "adherent")
     stmt = select(Payment)
     if member_id is not None:
         stmt = stmt.where(Payment.member_id == member_id)

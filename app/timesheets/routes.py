@@ -102,11 +102,6 @@ def _day(value: str | None, default: date | None = None) -> date | None:
         return default
 
 
-def _int(value: str | None, name: str) -> int | None:
-    """An id parameter named ``name``: none when empty, a French 400 when not an id."""
-    return parse_id(value, name)
-
-
 def _today() -> date:
     return date.today()
 
@@ -131,10 +126,10 @@ def _entry_filter(args: Any) -> EntryFilter:
     return EntryFilter(
         start=start,
         end=end,
-        staff_id=_int(args.get("intervenant"), "intervenant"),
+        staff_id=parse_id(args.get("intervenant"), "intervenant"),
         member=member,
-        service_id=_int(args.get("service"), "service"),
-        activity_id=_int(args.get("activite"), "activite"),
+        service_id=parse_id(args.get("service"), "service"),
+        activity_id=parse_id(args.get("activite"), "activite"),
         status=args.get("statut") if args.get("statut") in {s.value for s in EntryStatus} else None,
     )
 
@@ -186,11 +181,11 @@ def _entry_data_from_form(form: Any) -> EntryData:
     """An :class:`EntryData` from the quick-add / edit form; raises TimesheetError-like
     InvalidValue with a French message for an unreadable cell."""
     day = parse_date(form.get("jour", ""))
-    service_id = _int(form.get("service"), "service")
+    service_id = parse_id(form.get("service"), "service")
     if service_id is None:
         raise InvalidValue("Choisissez un service.")
     duration = form.get("duree", "").strip()
-    unit_type_id = _int(form.get("unite"), "unite")
+    unit_type_id = parse_id(form.get("unite"), "unite")
     quantity_text = form.get("quantite", "").strip()
     quantity = (
         parse_decimal(quantity_text, max_places=3, allow_negative=False) if quantity_text else None
@@ -201,7 +196,7 @@ def _entry_data_from_form(form: Any) -> EntryData:
         service_id=service_id,
         minutes=minutes,
         member_id=_member_id(form.get("adherent", "")),
-        activity_id=_int(form.get("activite"), "activite"),
+        activity_id=parse_id(form.get("activite"), "activite"),
         unit_type_id=unit_type_id,
         quantity=quantity,
         note=form.get("commentaire", "")[:2000],
@@ -247,8 +242,8 @@ def week() -> ResponseReturnValue:
     db = get_db()
     day = _day(request.values.get("jour"), _today()) or _today()
     staff_id = current_user.id
-    if current_user.has_role(A) and _int(request.values.get("intervenant"), "intervenant"):
-        staff_id = _int(request.values.get("intervenant"), "intervenant")
+    if current_user.has_role(A) and parse_id(request.values.get("intervenant"), "intervenant"):
+        staff_id = parse_id(request.values.get("intervenant"), "intervenant")
     grid_errors: dict[tuple[int, int | None], str] = {}
     typed: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -338,13 +333,13 @@ def week() -> ResponseReturnValue:
 
 
 def _new_row_key(form: Any) -> RowKey | None:
-    service_id = _int(form.get("nouvelle-service"), "nouvelle-service")
+    service_id = parse_id(form.get("nouvelle-service"), "nouvelle-service")
     if not service_id:
         return None
     return RowKey(
         service_id,
         _member_id(form.get("nouvelle-adherent", "")),
-        _int(form.get("nouvelle-activite"), "nouvelle-activite"),
+        parse_id(form.get("nouvelle-activite"), "nouvelle-activite"),
     )
 
 
@@ -578,7 +573,7 @@ def units() -> ResponseReturnValue:
     """Quantities per unit type per member, for one service and day (accountants)."""
     db = get_db()
     options = choices(db, current_user, active_only=True)
-    service_id = _int(request.values.get("service"), "service") or (
+    service_id = parse_id(request.values.get("service"), "service") or (
         options.services[0][0] if options.services else None
     )
     day = _day(request.values.get("jour"), _today()) or _today()
@@ -659,7 +654,7 @@ def approvals() -> ResponseReturnValue:
                     current_user,
                     month.year,
                     month.month,
-                    staff_id=_int(request.form.get("intervenant"), "intervenant"),
+                    staff_id=parse_id(request.form.get("intervenant"), "intervenant"),
                 )
                 message = f"{count} saisie(s) soumise(s) de {month:%m/%Y} validée(s)."
             else:
@@ -675,7 +670,7 @@ def approvals() -> ResponseReturnValue:
         start=start,
         end=end,
         status=status or None,
-        staff_id=_int(request.args.get("intervenant"), "intervenant"),
+        staff_id=parse_id(request.args.get("intervenant"), "intervenant"),
     )
     page = list_entries(
         db,
@@ -715,7 +710,7 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
     end = _day(request.args.get("au"), end) or end
     scope = services.member_scope(current_user)
     result = monthly_summary(
-        db, start, end, member_id=scope, service_id=_int(request.args.get("service"), "service")
+        db, start, end, member_id=scope, service_id=parse_id(request.args.get("service"), "service")
     )
     if fmt in ("xlsx", "csv"):
         buffer = io.BytesIO()
@@ -736,9 +731,8 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
         abort(404)
     latest = None
     if not result.rows:
-        latest = latest_day(
-            db, current_user, EntryFilter(service_id=_int(request.args.get("service"), "service"))
-        )
+        service_id = parse_id(request.args.get("service"), "service")
+        latest = latest_day(db, current_user, EntryFilter(service_id=service_id))
     return render_template(
         "timesheets/summary.html",
         summary=result,
@@ -834,7 +828,7 @@ def import_mapping() -> ResponseReturnValue:
             if not match or not value:
                 continue
             external = request.form.get(f"ext-{match[1]}-{match[2]}", "")
-            target = None if value == COMMON else _int(value, name)
+            target = None if value == COMMON else parse_id(value, name)
             if value != COMMON and target is None:
                 continue
             save_mapping(db, MappingKind(match[1]), external, target)
@@ -925,7 +919,7 @@ def service_settings_save(service_id: int) -> ResponseReturnValue:
                 db,
                 service_id,
                 form.get("nom", ""),
-                _int(form.get("id"), "id"),
+                parse_id(form.get("id"), "id"),
                 active=form.get("actif") == "1",
             )
         elif form.get("quoi") == "unite":
@@ -934,7 +928,7 @@ def service_settings_save(service_id: int) -> ResponseReturnValue:
                 service_id,
                 form.get("nom", ""),
                 form.get("poids", ""),
-                _int(form.get("id"), "id"),
+                parse_id(form.get("id"), "id"),
                 active=form.get("actif") == "1",
             )
         else:
