@@ -3,6 +3,7 @@ member owes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -76,19 +77,7 @@ def create_credit_note(
     Refused: a draft or a credit note as original, no reason, a non-positive amount, an amount
     above what is left to credit.
     """
-    if invoice.is_credit_note:
-        raise CreditNoteRefused("Un avoir ne s'annule pas par un autre avoir.")
-    if invoice.is_draft:
-        raise CreditNoteRefused(
-            "Cette facture est un brouillon : elle se supprime, un avoir n'a pas lieu d'être."
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise CreditNoteRefused("Indiquez le motif de l'avoir : il figure sur le document.")
-    if amount is not None and (amount <= ZERO or not is_cents(amount)):
-        raise CreditNoteRefused(
-            "Le montant de l'avoir doit être positif, en euros et centimes."
-        )
+    reason = _checked_reason(invoice, reason, amount)
     issue_date = issue_date or date.today()
     _refuse_closed_day(session, issue_date)
     carrier = get_carrier(session)
@@ -112,6 +101,49 @@ def create_credit_note(
             raise CreditNoteRefused(f"Plus rien à créditer sur la facture {invoice.number}.")
     else:
         nets = split_credit(amount, {k: net for k, (net, _) in remaining.items()})
+    note = _credit_note(invoice, carrier.id, reason, nets, remaining)
+    session.add(note)
+    session.flush()
+    (sequence,) = take_numbers(series, issue_date, 1)
+    finalize(note, carrier, issue_date.year, sequence, issue_date, issued_by)
+    invoice.amount_credited = invoice.amount_credited + note.total_incl_tax
+    invoice.status = status_after(
+        invoice.total_incl_tax, invoice.amount_paid, invoice.amount_credited
+    ).value
+    session.flush()
+    seal_record(session, Invoice.__tablename__, note.id, "credit_note")
+    record_audit(
+        session, "credit", Invoice.__tablename__, note.id,
+        after={"number": note.number, "original": invoice.number, "reason": reason,
+               "total": note.total_incl_tax},
+    )
+    return note
+
+
+def _checked_reason(invoice: Invoice, reason: str, amount: Decimal | None) -> str:
+    """The reason, stripped, once the request is acceptable before any lock is taken."""
+    if invoice.is_credit_note:
+        raise CreditNoteRefused("Un avoir ne s'annule pas par un autre avoir.")
+    if invoice.is_draft:
+        raise CreditNoteRefused(
+            "Cette facture est un brouillon : elle se supprime, un avoir n'a pas lieu d'être."
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise CreditNoteRefused("Indiquez le motif de l'avoir : il figure sur le document.")
+    if amount is not None and (amount <= ZERO or not is_cents(amount)):
+        raise CreditNoteRefused(
+            "Le montant de l'avoir doit être positif, en euros et centimes."
+        )
+    return reason
+
+
+def _credit_note(
+    invoice: Invoice, carrier_id: int, reason: str, nets: Mapping[int, Decimal],
+    remaining: Mapping[int, tuple[Decimal, Decimal]],
+) -> Invoice:
+    """The draft credit note crediting ``nets`` (original line id → net) of ``invoice``, with
+    its lines, their VAT and its totals."""
     originals = {line.id: line for line in invoice.lines}
     keys = [k for k in nets if nets[k] != ZERO]
     specs = [(originals[k].vat_regime, originals[k].vat_rate, nets[k]) for k in keys]
@@ -119,7 +151,7 @@ def create_credit_note(
     note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE.value,
         status=InvoiceStatus.DRAFT.value,
-        carrier_id=carrier.id,
+        carrier_id=carrier_id,
         member_id=invoice.member_id,
         member=invoice.member,
         period_id=invoice.period_id,
@@ -148,21 +180,6 @@ def create_credit_note(
             )
         )
     _set_totals(note)
-    session.add(note)
-    session.flush()
-    (sequence,) = take_numbers(series, issue_date, 1)
-    finalize(note, carrier, issue_date.year, sequence, issue_date, issued_by)
-    invoice.amount_credited = invoice.amount_credited + note.total_incl_tax
-    invoice.status = status_after(
-        invoice.total_incl_tax, invoice.amount_paid, invoice.amount_credited
-    ).value
-    session.flush()
-    seal_record(session, Invoice.__tablename__, note.id, "credit_note")
-    record_audit(
-        session, "credit", Invoice.__tablename__, note.id,
-        after={"number": note.number, "original": invoice.number, "reason": reason,
-               "total": note.total_incl_tax},
-    )
     return note
 
 

@@ -85,21 +85,7 @@ def issue_invoices(
     carrier = get_carrier(session)
     series = lock_series(session, carrier.id, issue_date.year)
     wanted = set(invoice_ids) if invoice_ids is not None else None
-    drafts = [
-        d
-        for d in session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.period_id == period.id,
-                Invoice.kind == InvoiceKind.INVOICE.value,
-                Invoice.status == InvoiceStatus.DRAFT.value,
-            )
-            .order_by(Invoice.customer_code, Invoice.id)
-            .options(selectinload(Invoice.lines), selectinload(Invoice.member))
-            .execution_options(populate_existing=True)
-        )
-        if wanted is None or d.id in wanted
-    ]
+    drafts = _drafts_to_issue(session, period, wanted)
     if not drafts:
         live = live_invoices(session, period)
         if live:
@@ -135,6 +121,28 @@ def issue_invoices(
                "issue_date": issue_date},
     )
     return drafts
+
+
+def _drafts_to_issue(
+    session: Session, period: Period, wanted: set[int] | None
+) -> list[Invoice]:
+    """The drafts of ``period`` (those of ``wanted`` ids only, when given), in member-code
+    order, read afresh after the series lock."""
+    return [
+        d
+        for d in session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.period_id == period.id,
+                Invoice.kind == InvoiceKind.INVOICE.value,
+                Invoice.status == InvoiceStatus.DRAFT.value,
+            )
+            .order_by(Invoice.customer_code, Invoice.id)
+            .options(selectinload(Invoice.lines), selectinload(Invoice.member))
+            .execution_options(populate_existing=True)
+        )
+        if wanted is None or d.id in wanted
+    ]
 
 
 def _check_runs_still_approved(session: Session, drafts: Sequence[Invoice]) -> None:

@@ -107,25 +107,7 @@ def record_payment(
         session.refresh(invoice, with_for_update=True)
         _check_payable(invoice, member)
     if allocations is not None:
-        plan: dict[Invoice, Decimal] = {}
-        for invoice, part in allocations.items():
-            if part is None or part == ZERO:
-                continue
-            if part < ZERO or not is_cents(part):
-                raise PaymentRefused(
-                    f"Montant affecté à {invoice.number} invalide : {part}."
-                )
-            if part > invoice.outstanding:
-                raise PaymentRefused(
-                    f"{format_eur(part)} affectés à la facture {invoice.number}, qui ne doit "
-                    f"plus que {format_eur(invoice.outstanding)}."
-                )
-            plan[invoice] = part
-        if sum(plan.values(), ZERO) > amount:
-            raise PaymentRefused(
-                f"Les montants affectés ({format_eur(sum(plan.values(), ZERO))}) dépassent le "
-                f"paiement ({format_eur(amount)})."
-            )
+        plan = _explicit_plan(allocations, amount)
     else:
         targets = named or _open_invoices(session, member.id, lock=True)
         plan = allocate_oldest_first(amount, [(inv, inv.outstanding) for inv in targets])
@@ -145,6 +127,33 @@ def record_payment(
         _settle(invoice, part)
     session.flush()
     return payment
+
+
+def _explicit_plan(
+    allocations: Mapping[Invoice, Decimal], amount: Decimal
+) -> dict[Invoice, Decimal]:
+    """The amounts given per invoice (zeros left out), each at most what the invoice owes and
+    together at most the payment."""
+    plan: dict[Invoice, Decimal] = {}
+    for invoice, part in allocations.items():
+        if part is None or part == ZERO:
+            continue
+        if part < ZERO or not is_cents(part):
+            raise PaymentRefused(
+                f"Montant affecté à {invoice.number} invalide : {part}."
+            )
+        if part > invoice.outstanding:
+            raise PaymentRefused(
+                f"{format_eur(part)} affectés à la facture {invoice.number}, qui ne doit "
+                f"plus que {format_eur(invoice.outstanding)}."
+            )
+        plan[invoice] = part
+    if sum(plan.values(), ZERO) > amount:
+        raise PaymentRefused(
+            f"Les montants affectés ({format_eur(sum(plan.values(), ZERO))}) dépassent le "
+            f"paiement ({format_eur(amount)})."
+        )
+    return plan
 
 
 def _check_payable(invoice: Invoice, member: Member) -> None:

@@ -4,6 +4,8 @@ line per service, the annex of the figures), the drafts' list and their deletion
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +47,7 @@ from accounting.invoicing.parties import (
 )
 from accounting.invoicing.period_state import already_invoiced, live_invoices, refuse_closed
 from accounting.money import ZERO
-from accounting.org import Service, VatRegime
+from accounting.org import Carrier, Member, Service, VatRegime
 from accounting.periods import Period
 
 
@@ -111,6 +113,80 @@ def prepare_invoices(
     """
     refuse_closed(session, period)
     carrier = get_carrier(session)
+    run_services = _run_services_to_invoice(session, period, run)
+    by_pair = {(rs.run_id, rs.service_id): rs for rs in run_services}
+    to_invoice = _lines_to_invoice(session, period, carrier, by_pair)
+    members = {m_id: ls[0].member for m_id, ls in to_invoice.items()}
+    negative = [
+        f"{members[m].code} ({format_eur(sum((ln.amount for ln in ls), ZERO))})"
+        for m, ls in to_invoice.items()
+        if sum((ln.amount for ln in ls), ZERO) < ZERO
+    ]
+    if negative:
+        raise InvoicingError(
+            f"Total négatif pour {period.label} : {', '.join(sorted(negative))}. Une facture ne "
+            "peut pas être négative : vérifiez les subventions de la période."
+        )
+    rules = vat_regimes(session, carrier, to_invoice)
+    periods = {rs.run_id: rs.run.period for rs in run_services}
+
+    _delete_drafts(session, period)
+
+    # Rows, not ORM objects: the unit of work inserts invoices and lines one row at a time on
+    # SQLite (it needs each new id) and 1 000 drafts took seconds; Core inserts them in a few
+    # multi-row statements, and the audit records what the session hook would have.
+    now = utcnow()
+    invoice_rows: list[dict[str, Any]] = []
+    line_rows: dict[int, list[dict[str, Any]]] = {}
+    keys: dict[str, Key] = {}
+    for member_id in sorted(to_invoice, key=lambda m: members[m].code):
+        member = members[member_id]
+        ordered = sorted(
+            to_invoice[member_id],
+            key=lambda ln: (periods[ln.run_id].start, ln.service.code),
+        )
+        specs = []
+        for line in ordered:
+            regime = resolve_vat_regime(rules, carrier.vat_regime, member.id, line.service_id)
+            specs.append((regime, vat_rate_for(regime), line.amount))
+        rows = _line_rows(ordered, specs, by_pair, periods, keys)
+        line_rows[member_id] = rows
+        invoice_rows.append(_invoice_row(period, carrier, member, rows, now))
+    missing = missing_mentions(
+        carrier, members.values(),
+        needs_vat_number=any(
+            row["vat_regime"] == VatRegime.STANDARD for rows in line_rows.values() for row in rows
+        ),
+    )  # fmt: skip
+    if missing:
+        raise MissingIdentity(missing)
+    drafts = _insert_drafts(session, invoice_rows, line_rows)
+    record_audit(
+        session, "prepare", Invoice.__tablename__, None,
+        after={"period": period.code, "drafts": len(drafts),
+               "total": sum((d.total_incl_tax for d in drafts), ZERO)},
+    )
+    return drafts
+
+
+def _delete_drafts(session: Session, period: Period) -> None:
+    """Drop the drafts prepared before for ``period`` (preparing again replaces them)."""
+    for draft in session.scalars(
+        select(Invoice).where(
+            Invoice.period_id == period.id,
+            Invoice.kind == InvoiceKind.INVOICE.value,
+            Invoice.status == InvoiceStatus.DRAFT.value,
+        )
+    ):
+        session.delete(draft)
+    session.flush()
+
+
+def _run_services_to_invoice(
+    session: Session, period: Period, run: AllocationRun | None
+) -> list[AllocationRunService]:
+    """The approved run services of ``period`` (of ``run`` only, when given); refused when
+    there is none, saying whether a run waits for the treasurer's approval."""
     if run is not None:
         if run.period_id != period.id:
             raise AllocationNotApproved(
@@ -137,11 +213,18 @@ def prepare_invoices(
             f"Pas de facture pour {period.label} : {detail}. Les factures ne se font que sur "
             "une répartition approuvée."
         )
+    return run_services
 
+
+def _lines_to_invoice(
+    session: Session, period: Period, carrier: Carrier,
+    by_pair: Mapping[tuple[int, int], AllocationRunService],
+) -> dict[int, list[AllocationLine]]:
+    """member id → its allocation lines to invoice: not zero, not the carrier's own member,
+    not a member already invoiced for the period (refused when nothing is left)."""
     live = live_invoices(session, period)
     invoiced_members = {inv.member_id for inv in live}
-    by_pair = {(rs.run_id, rs.service_id): rs for rs in run_services}
-    run_ids = {rs.run_id for rs in run_services}
+    run_ids = {run_id for run_id, _ in by_pair}
     lines = [
         line
         for line in session.scalars(
@@ -164,103 +247,63 @@ def prepare_invoices(
             f"Rien à facturer pour {period.label} : la répartition approuvée ne donne aucun "
             "montant aux adhérents (hors structure porteuse)."
         )
+    return to_invoice
 
-    members = {m_id: ls[0].member for m_id, ls in to_invoice.items()}
-    negative = [
-        f"{members[m].code} ({format_eur(sum((ln.amount for ln in ls), ZERO))})"
-        for m, ls in to_invoice.items()
-        if sum((ln.amount for ln in ls), ZERO) < ZERO
-    ]
-    if negative:
-        raise InvoicingError(
-            f"Total négatif pour {period.label} : {', '.join(sorted(negative))}. Une facture ne "
-            "peut pas être négative : vérifiez les subventions de la période."
-        )
-    rules = vat_regimes(session, carrier, to_invoice)
-    periods = {rs.run_id: rs.run.period for rs in run_services}
 
-    for draft in session.scalars(
-        select(Invoice).where(
-            Invoice.period_id == period.id,
-            Invoice.kind == InvoiceKind.INVOICE.value,
-            Invoice.status == InvoiceStatus.DRAFT.value,
-        )
+def _line_rows(
+    ordered: Sequence[AllocationLine], specs: Sequence[tuple[str, Decimal, Decimal]],
+    by_pair: Mapping[tuple[int, int], AllocationRunService], periods: Mapping[int, Period],
+    keys: dict[str, Key],
+) -> list[dict[str, Any]]:
+    """The rows of one draft's lines (VAT per rate over the draft), with their annex;
+    ``keys`` caches the parsed keys across drafts."""
+    vats = line_vats(specs)
+    rows = []
+    for position, (line, (regime, rate, base), vat) in enumerate(
+        zip(ordered, specs, vats, strict=True), start=1
     ):
-        session.delete(draft)
-    session.flush()
-
-    # Rows, not ORM objects: the unit of work inserts invoices and lines one row at a time on
-    # SQLite (it needs each new id) and 1 000 drafts took seconds; Core inserts them in a few
-    # multi-row statements, and the audit records what the session hook would have.
-    now = utcnow()
-    invoice_rows: list[dict[str, Any]] = []
-    line_rows: dict[int, list[dict[str, Any]]] = {}
-    keys: dict[str, Key] = {}
-    for member_id in sorted(to_invoice, key=lambda m: members[m].code):
-        member = members[member_id]
-        ordered = sorted(
-            to_invoice[member_id],
-            key=lambda ln: (periods[ln.run_id].start, ln.service.code),
-        )
-        specs = []
-        for line in ordered:
-            regime = resolve_vat_regime(rules, carrier.vat_regime, member.id, line.service_id)
-            specs.append((regime, vat_rate_for(regime), line.amount))
-        vats = line_vats(specs)
-        rows = []
-        for position, (line, (regime, rate, base), vat) in enumerate(
-            zip(ordered, specs, vats, strict=True), start=1
-        ):
-            rs = by_pair[(line.run_id, line.service_id)]
-            line_period = periods[line.run_id]
-            if rs.key_text not in keys:
-                keys[rs.key_text] = parse_key(rs.key_text)
-            key = keys[rs.key_text]
-            share = line_share(line)
-            rows.append(_row(InvoiceLine, {
-                "position": position,
-                "service_id": line.service_id,
-                "allocation_line_id": line.id,
-                "designation": _designation(line.service, line_period, key, share),
-                "revenue_account": line.service.revenue_account,
-                "amount_excl_tax": base,
-                "vat_regime": regime,
-                "vat_rate": rate,
-                "vat_amount": vat,
-                "basis": _annex(rs, line, line_period, share, key),
-            }))  # fmt: skip
-        line_rows[member_id] = rows
-        total_excl_tax = sum((row["amount_excl_tax"] for row in rows), ZERO)
-        total_vat = sum((row["vat_amount"] for row in rows), ZERO)
-        invoice_rows.append(_row(Invoice, {
-            "kind": InvoiceKind.INVOICE.value,
-            "status": InvoiceStatus.DRAFT.value,
-            "carrier_id": carrier.id,
-            "member_id": member.id,
-            "period_id": period.id,
-            "service_start": period.start,
-            "service_end": period.end,
-            **identities(member, carrier),
-            "total_excl_tax": total_excl_tax,
-            "total_vat": total_vat,
-            "total_incl_tax": total_excl_tax + total_vat,
-            "created_at": now,
+        rs = by_pair[(line.run_id, line.service_id)]
+        line_period = periods[line.run_id]
+        if rs.key_text not in keys:
+            keys[rs.key_text] = parse_key(rs.key_text)
+        key = keys[rs.key_text]
+        share = line_share(line)
+        rows.append(_row(InvoiceLine, {
+            "position": position,
+            "service_id": line.service_id,
+            "allocation_line_id": line.id,
+            "designation": _designation(line.service, line_period, key, share),
+            "revenue_account": line.service.revenue_account,
+            "amount_excl_tax": base,
+            "vat_regime": regime,
+            "vat_rate": rate,
+            "vat_amount": vat,
+            "basis": _annex(rs, line, line_period, share, key),
         }))  # fmt: skip
-    missing = missing_mentions(
-        carrier, members.values(),
-        needs_vat_number=any(
-            row["vat_regime"] == VatRegime.STANDARD for rows in line_rows.values() for row in rows
-        ),
-    )  # fmt: skip
-    if missing:
-        raise MissingIdentity(missing)
-    drafts = _insert_drafts(session, invoice_rows, line_rows)
-    record_audit(
-        session, "prepare", Invoice.__tablename__, None,
-        after={"period": period.code, "drafts": len(drafts),
-               "total": sum((d.total_incl_tax for d in drafts), ZERO)},
-    )
-    return drafts
+    return rows
+
+
+def _invoice_row(
+    period: Period, carrier: Carrier, member: Member, rows: Sequence[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of one draft, its totals from its line ``rows``."""
+    total_excl_tax = sum((row["amount_excl_tax"] for row in rows), ZERO)
+    total_vat = sum((row["vat_amount"] for row in rows), ZERO)
+    return _row(Invoice, {
+        "kind": InvoiceKind.INVOICE.value,
+        "status": InvoiceStatus.DRAFT.value,
+        "carrier_id": carrier.id,
+        "member_id": member.id,
+        "period_id": period.id,
+        "service_start": period.start,
+        "service_end": period.end,
+        **identities(member, carrier),
+        "total_excl_tax": total_excl_tax,
+        "total_vat": total_vat,
+        "total_incl_tax": total_excl_tax + total_vat,
+        "created_at": now,
+    })  # fmt: skip
 
 
 def _row(model: type[Any], values: dict[str, Any]) -> dict[str, Any]:
