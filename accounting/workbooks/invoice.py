@@ -209,8 +209,20 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     s = _Sheet(ws)
     title = f"{'AVOIR' if credit else 'FACTURE'} N° {invoice.number}"
     _page_setup(ws, title)
+    _issuer_block(s, invoice, title)
+    _customer_block(s, invoice)
+    _lines_table(s, invoice)
+    _vat_and_totals(s, invoice)
+    # ---- mentions
+    for text, lines in _mentions(invoice):
+        s.paragraph(text, font=_SMALL, lines=lines)
+    ws.print_area = f"A1:F{s.row}"
 
-    # ---- issuer (left) and the document's references (right)
+
+def _issuer_block(s: _Sheet, invoice: Invoice, title: str) -> None:
+    """The issuer (left) and the document's references (right)."""
+    ws = s.ws
+    credit = invoice.is_credit_note
     s.text("A", invoice.carrier_name, font=_NAME)
     s.text("D", title, font=_TITLE, merge_to="F", align=_TITLE_RIGHT)
     issuer = [
@@ -236,7 +248,11 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     ws.row_dimensions[2].height = 15 * _address_lines(invoice.carrier_address)
     s.row = 2 + len(issuer) + 1
 
-    # ---- customer block (right) and the nature of the operation (left)
+
+def _customer_block(s: _Sheet, invoice: Invoice) -> None:
+    """The customer block (right) and the nature of the operation (left)."""
+    ws = s.ws
+    credit = invoice.is_credit_note
     top = s.row
     s.text("D", "Client", font=_BOLD, merge_to="F")
     customer = [
@@ -265,7 +281,10 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
         s.text("A", f"Motif : {invoice.reason}", row=top + 3)
     s.row = top + len(customer) + 2
 
-    # ---- lines
+
+def _lines_table(s: _Sheet, invoice: Invoice) -> None:
+    """The header row (repeated on every printed page) and one row per line."""
+    ws = s.ws
     headers = ["Désignation", "Quantité", "Montant HT", "Taux TVA", "TVA", "Montant TTC"]
     for column, header in zip("ABCDEF", headers, strict=True):
         cell = _at(ws, column, s.row)
@@ -277,7 +296,11 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
         _line_row(s, line)
     s.row += 1
 
-    # ---- VAT summary per rate and totals
+
+def _vat_and_totals(s: _Sheet, invoice: Invoice) -> None:
+    """The VAT summary per rate (left) beside the totals (right)."""
+    ws = s.ws
+    credit = invoice.is_credit_note
     s.text("A", "Récapitulatif de la TVA", font=_BOLD)
     s.row += 1
     for column, header in zip("ABC", ["Taux", "Base HT", "TVA"], strict=True):
@@ -315,11 +338,6 @@ def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
                 _style(_at(ws, column, s.row), border=_TOP)
         s.row += 1
     s.row = max(s.row, end) + 1
-
-    # ---- mentions
-    for text, lines in _mentions(invoice):
-        s.paragraph(text, font=_SMALL, lines=lines)
-    ws.print_area = f"A1:F{s.row}"
 
 
 def _line_row(s: _Sheet, line: InvoiceLine) -> None:
