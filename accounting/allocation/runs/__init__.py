@@ -17,20 +17,15 @@ Services here flush, never commit.
 Modules, one per reason to change: ``results`` (the shapes), ``key_versions`` (the key in force,
 recording a key), ``compute`` (a period from the database, ``replay``), ``compare`` (candidate
 keys), ``store`` (store, delete, read back), ``approve`` (the treasurer's approval).
+``MemberRef``, ``ServiceRef`` and ``Overheads``, the parts of a ``PeriodAllocation``, are in
+``results``.
 """
 
 from accounting.allocation.runs.approve import approve_run, approved_run_services
 from accounting.allocation.runs.compare import Candidate, KeyComparison, compare_keys
 from accounting.allocation.runs.compute import compute_period, replay
 from accounting.allocation.runs.key_versions import key_in_force, keys_of_service, set_key
-from accounting.allocation.runs.results import (
-    MemberRef,
-    Overheads,
-    PeriodAllocation,
-    ServiceAllocation,
-    ServiceRef,
-    WorkTotals,
-)
+from accounting.allocation.runs.results import PeriodAllocation, ServiceAllocation, WorkTotals
 from accounting.allocation.runs.store import (
     delete_run,
     line_share,
@@ -41,8 +36,8 @@ from accounting.allocation.runs.store import (
 )
 
 __all__ = [
-    "Candidate", "KeyComparison", "MemberRef", "Overheads", "PeriodAllocation",
-    "ServiceAllocation", "ServiceRef", "WorkTotals", "approve_run", "approved_run_services",
-    "compare_keys", "compute_period", "delete_run", "key_in_force", "keys_of_service",
-    "line_share", "load_run", "replay", "run_amounts", "run_lines", "set_key", "store_run",
+    "Candidate", "KeyComparison", "PeriodAllocation", "ServiceAllocation", "WorkTotals",
+    "approve_run", "approved_run_services", "compare_keys", "compute_period", "delete_run",
+    "key_in_force", "keys_of_service", "line_share", "load_run", "replay", "run_amounts",
+    "run_lines", "set_key", "store_run",
 ]
