@@ -1,4 +1,6 @@
-"""Routes of the allocation area (each declares its access rule with app.access).
+"""Routes of the allocation area (each declares its access rule with app.access): the runs
+pages and workbook here, with the helpers the other route modules share; costs in
+``routes_costs``, keys and periods in ``routes_keys``.
 
 Thin views: read the request, call one service of ``accounting`` / ``imports`` /
 ``app.allocation.services``, flash the French message of a refusal, redirect. Pages: costs and
@@ -21,7 +23,6 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms.fields.choices import SelectChoice
 
 from accounting.allocation.engine import MemberShare, to_decimal
 from accounting.allocation.errors import AllocationError
@@ -30,54 +31,28 @@ from accounting.allocation.keys import (
     describe_key_fr,
     format_basis_value_fr,
     format_percent,
-    parse_key,
 )
-from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
+from accounting.allocation.models import AllocationRun, RunStatus
 from accounting.allocation.runs import (
     PeriodAllocation,
-    compare_keys,
     delete_run,
-    keys_of_service,
     load_run,
-    set_key,
     store_run,
 )
-from accounting.costs import (
-    MODELS,
-    Cost,
-    CostError,
-    CostInput,
-    CostKind,
-    Subsidy,
-    add_cost,
-    check_cost_input,
-    delete_cost,
-    get_line,
-    update_cost,
-)
-from accounting.money import MoneyError, parse_amount
 from accounting.org import Member, Role, Service
 from accounting.periods import (
     Period,
     PeriodError,
-    PeriodKind,
     PeriodStatus,
-    close_period,
     get_or_create_period,
     parse_period_code,
-    reopen_period,
 )
-from accounting.workbooks.allocation import write_key_comparison_workbook
 from app.access import member_scope, roles_required
 from app.allocation import bp
-from app.allocation.forms import CostForm, ImportForm, KeyForm, PeriodForm, ReopenForm
-from app.allocation.services import allocate_period, approve, work_totals
+from app.allocation.services import allocate_period, approve
 from app.allocation.workbook import run_status_fr, workbook_for
 from app.database import get_db
 from app.params import parse_id, parse_page
-from imports.costs import import_costs
-from imports.errors import ImportRefused
-from imports.tabular import read_limited, read_table
 
 A, C, M, D, T = (
     Role.ADMIN,
@@ -153,378 +128,6 @@ def _matrix_rows(result: PeriodAllocation, only: str | None) -> list[dict[str, A
             "total": sum(amounts.values(), Decimal("0.00")),
         })
     return rows
-
-
-# ---------------------------------------------------------------- costs and subsidies
-
-
-@bp.route("/charges")
-@roles_required(*COST_READERS)
-def costs() -> ResponseReturnValue:
-    db = get_db()
-    code = request.args.get("periode") or _last_month()
-    period = _find_period(code)
-    if period is None:
-        flash("Période illisible : écrivez 2026-03, 2026-T1 ou 2026.", "error")
-        period = _find_period(_last_month())
-    assert period is not None
-    service_id = parse_id(request.args.get("service"), "service")
-    lines: list[Cost | Subsidy] = []
-    totals: dict[int, dict[str, Decimal]] = {}
-    for kind, model in MODELS.items():
-        query = select(model).where(model.day >= period.start, model.day <= period.end)
-        if service_id:
-            query = query.where(model.service_id == service_id)
-        lines.extend(db.scalars(query.order_by(model.day, model.id).limit(2000)))
-        for sid, total in db.execute(
-            select(model.service_id, func.sum(model.amount))
-            .where(model.day >= period.start, model.day <= period.end)
-            .group_by(model.service_id)
-        ):
-            totals.setdefault(sid, {"cost": Decimal("0.00"), "subsidy": Decimal("0.00")})
-            totals[sid][kind.value] = Decimal(total)
-    lines.sort(key=lambda line: (line.day, line.kind.value, line.id))
-    pages = max(1, math.ceil(len(lines) / MATRIX_PAGE))
-    page = min(_page(), pages)
-    services = _services(active_only=False)
-    return render_template(
-        "allocation/costs.html",
-        period=period, lines=lines[(page - 1) * MATRIX_PAGE : page * MATRIX_PAGE],
-        count=len(lines), page=page, pages=pages, services=services,
-        names={s.id: s.name for s in services}, totals=totals, service_id=service_id,
-        can_write=current_user.has_role(*COST_WRITERS),
-    )
-
-
-def _cost_form(form: CostForm) -> CostForm:
-    form.service_id.choices = [
-        SelectChoice(str(s.id), f"{s.code} — {s.name}") for s in _services()
-    ]
-    return form
-
-
-def _cost_input(form: CostForm) -> CostInput | None:
-    """The form's data as the domain's input; None (with field errors) when unreadable."""
-    try:
-        amount = parse_amount(form.amount.data or "")
-    except (MoneyError, TypeError):
-        form.amount.errors.append("Montant illisible : écrivez par exemple 1 234,56.")
-        return None
-    data = CostInput(
-        kind=CostKind(form.kind.data), service_id=form.service_id.data, day=form.day.data,
-        amount=amount, account=form.account.data or "", label=form.label.data or "",
-        party=form.party.data or "", reference=form.reference.data or "",
-        attachment_name=form.attachment_name.data or "",
-    )
-    problems = check_cost_input(data)
-    for name, message in problems:
-        getattr(form, name).errors.append(message)
-    return None if problems else data
-
-
-@bp.route("/charges/nouvelle", methods=["GET", "POST"])
-@roles_required(*COST_WRITERS)
-def cost_new() -> ResponseReturnValue:
-    form = _cost_form(CostForm())
-    if request.method == "GET":
-        form.kind.data = request.args.get("nature", "cost")
-        form.account.data = "740000" if form.kind.data == "subsidy" else ""
-    if form.validate_on_submit() and (data := _cost_input(form)) is not None:
-        db = get_db()
-        try:
-            add_cost(db, data, user_id=current_user.id)
-        except (CostError, PeriodError) as error:
-            _refused(error)
-        else:
-            db.commit()
-            flash(f"{data.kind.label} enregistrée.", "success")
-            return redirect(url_for(".costs", periode=f"{data.day:%Y-%m}"))
-    return render_template("allocation/cost_form.html", form=form, line=None)
-
-
-@bp.route("/charges/<kind>/<int:line_id>", methods=["GET", "POST"])
-@roles_required(*COST_WRITERS)
-def cost_edit(kind: str, line_id: int) -> ResponseReturnValue:
-    if kind not in ("cost", "subsidy"):
-        abort(404)
-    db = get_db()
-    line = get_line(db, kind, line_id)
-    if line is None:
-        abort(404)
-    form = _cost_form(CostForm(obj=line))
-    if request.method == "GET":
-        form.kind.data = kind
-        form.amount.data = f"{line.amount}".replace(".", ",")
-    form.kind.choices = [SelectChoice(kind, line.kind.label)]
-    if form.validate_on_submit() and (data := _cost_input(form)) is not None:
-        try:
-            update_cost(db, line, data)
-        except (CostError, PeriodError) as error:
-            db.rollback()
-            _refused(error)
-        else:
-            db.commit()
-            flash(f"{line.kind.label} modifiée.", "success")
-            return redirect(url_for(".costs", periode=f"{data.day:%Y-%m}"))
-    return render_template("allocation/cost_form.html", form=form, line=line)
-
-
-@bp.route("/charges/<kind>/<int:line_id>/supprimer", methods=["POST"])
-@roles_required(*COST_WRITERS)
-def cost_delete(kind: str, line_id: int) -> ResponseReturnValue:
-    if kind not in ("cost", "subsidy"):
-        abort(404)
-    db = get_db()
-    line = get_line(db, kind, line_id)
-    if line is None:
-        abort(404)
-    month = f"{line.day:%Y-%m}"
-    try:
-        delete_cost(db, line)
-    except PeriodError as error:
-        db.rollback()
-        _refused(error)
-    else:
-        db.commit()
-        flash("Ligne supprimée (elle reste dans le journal des modifications).", "success")
-    return redirect(url_for(".costs", periode=month))
-
-
-@bp.route("/charges/import", methods=["GET", "POST"])
-@roles_required(*COST_WRITERS)
-def costs_import() -> ResponseReturnValue:
-    form = ImportForm()
-    errors = []
-    if form.validate_on_submit():
-        upload = form.document.data
-        db = get_db()
-        try:
-            data = read_limited(upload.stream, upload.filename or "fichier")
-            result = import_costs(db, read_table(data, upload.filename or "fichier"),
-                                  user_id=current_user.id)
-        except (ImportRefused, CostError, PeriodError) as error:
-            db.rollback()
-            errors = getattr(error, "errors", [])
-            if not errors:
-                _refused(error)
-        else:
-            db.commit()
-            flash(result.summary_fr("ligne(s) de charges et subventions"),
-                  "success" if result.changed else "info")
-            return redirect(url_for(".costs"))
-    return render_template("allocation/costs_import.html", form=form, errors=errors)
-
-
-# ---------------------------------------------------------------- keys
-
-
-def _preview_period(service: Service) -> str:
-    """The last period whose effect a key editor previews: the month of the service's latest
-    cost, else last month."""
-    db = get_db()
-    last = db.scalar(select(func.max(Cost.day)).where(Cost.service_id == service.id))
-    return f"{last:%Y-%m}" if last else _last_month()
-
-
-@bp.route("/cles")
-@roles_required(A, T)
-def keys() -> ResponseReturnValue:
-    db = get_db()
-    today = date.today()
-    by_service: dict[int, list[AllocationKey]] = {}
-    for key in db.scalars(select(AllocationKey).order_by(AllocationKey.valid_from)):
-        by_service.setdefault(key.service_id, []).append(key)
-    rows = []
-    for service in _services(active_only=False):
-        versions = by_service.get(service.id, [])
-        current = [k for k in versions if k.valid_from <= today]
-        rows.append({
-            "service": service,
-            "versions": versions,
-            "current": current[-1] if current else None,
-            "description": describe_key_fr(current[-1].key) if current else "",
-        })
-    return render_template("allocation/keys.html", rows=rows, today=today)
-
-
-@bp.route("/cles/<service_code>", methods=["GET", "POST"])
-@roles_required(A, T)
-def key_edit(service_code: str) -> ResponseReturnValue:
-    db = get_db()
-    service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
-    if service is None:
-        abort(404)
-    form = KeyForm()
-    versions = keys_of_service(db, service.id)
-    if request.method == "GET":
-        form.text.data = request.args.get("cle") or (versions[-1].text if versions else "hours")
-        form.valid_from.data = date.today().replace(day=1) + timedelta(days=31)
-        form.valid_from.data = form.valid_from.data.replace(day=1)
-    period_code = request.values.get("periode") or _preview_period(service)
-    comparison = None
-    parse_error = None
-    text = form.text.data or ""
-    builder: list[tuple[str, str]] = []
-    builder_common = ""
-    if text:
-        try:
-            parsed = parse_key(text)
-        except AllocationError as error:
-            parse_error = error
-        else:
-            builder = [(format_percent(p.weight), p.basis.name.value) for p in parsed.parts]
-            builder_common = parsed.common_by.name.value if parsed.common_by else ""
-    period = _find_period(period_code)
-    if period is not None and service.overheads_by is None:
-        current = versions[-1].text if versions else None
-        texts = [t for t in dict.fromkeys([current, text]) if t]
-        comparison = compare_keys(db, period, work_totals(db, period), service.code, texts)
-    can_write = current_user.has_role(A)
-    if request.method == "POST" and request.form.get("action") == "save":
-        if not can_write:
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                key = set_key(
-                    db, service, text, form.valid_from.data, agreed_on=form.agreed_on.data,
-                    agreed_by=form.agreed_by.data or "", user_id=current_user.id,
-                )
-            except AllocationError as error:
-                db.rollback()
-                _refused(error)
-            else:
-                db.commit()
-                flash(f"Clé de {service.name} enregistrée à partir du "
-                      f"{key.valid_from:%d/%m/%Y} : {describe_key_fr(key.key)}.", "success")
-                return redirect(url_for(".keys"))
-    return render_template(
-        "allocation/key_edit.html", service=service, form=form, versions=versions,
-        comparison=comparison, parse_error=parse_error, period_code=period_code,
-        can_write=can_write, describe_key_fr=describe_key_fr,
-        builder=[*builder, ("", ""), ("", ""), ("", "")][:3], builder_common=builder_common,
-    )
-
-
-def _comparison_args() -> tuple[Service, Period, list[str]]:
-    db = get_db()
-    service = db.scalars(
-        select(Service).where(Service.code == request.args.get("service", ""))
-    ).one_or_none()
-    if service is None or service.overheads_by:
-        abort(404)
-    period = _find_period(request.args.get("periode") or _preview_period(service))
-    if period is None:
-        abort(404)
-    texts = [t.strip() for t in request.args.getlist("cle") if t.strip()][:3]
-    return service, period, texts
-
-
-@bp.route("/cles/comparer")
-@roles_required(A, T)
-def key_compare() -> ResponseReturnValue:
-    db = get_db()
-    if not request.args.get("service"):
-        return render_template("allocation/key_compare.html", services=_services(),
-                               comparison=None, texts=["", "", ""], service=None,
-                               period_code=_last_month())
-    service, period, texts = _comparison_args()
-    comparison = compare_keys(db, period, work_totals(db, period), service.code, texts) \
-        if texts else None
-    return render_template(
-        "allocation/key_compare.html", services=_services(), comparison=comparison,
-        texts=[*texts, "", "", ""][:3], service=service, period_code=period.code,
-        describe_key_fr=describe_key_fr,
-    )
-
-
-@bp.route("/cles/comparer.xlsx")
-@roles_required(A, T)
-def key_compare_xlsx() -> ResponseReturnValue:
-    db = get_db()
-    service, period, texts = _comparison_args()
-    if not texts:
-        abort(404)
-    comparison = compare_keys(db, period, work_totals(db, period), service.code, texts)
-    out = io.BytesIO()
-    write_key_comparison_workbook(comparison, out)
-    out.seek(0)
-    return send_file(out, mimetype=XLSX, as_attachment=True,
-                     download_name=f"comparaison-cles-{service.code}-{period.code}.xlsx")
-
-
-# ---------------------------------------------------------------- periods
-
-
-@bp.route("/periodes", methods=["GET", "POST"])
-@roles_required(A, T)
-def periods() -> ResponseReturnValue:
-    db = get_db()
-    form = PeriodForm()
-    if request.method == "POST":
-        if not current_user.has_role(A):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                period = get_or_create_period(db, form.code.data or "")
-            except PeriodError as error:
-                form.code.errors.append(str(error))
-            else:
-                db.commit()
-                flash(f"Période {period.label} ouverte.", "success")
-                return redirect(url_for(".periods"))
-    rows = db.scalars(select(Period).order_by(Period.start.desc(), Period.kind)).all()
-    approved = {
-        pid for pid in db.scalars(
-            select(AllocationRun.period_id).where(AllocationRun.status == RunStatus.APPROVED)
-        )
-    }
-    return render_template("allocation/periods.html", form=form, periods=rows,
-                           approved=approved, reopen=ReopenForm(),
-                           can_write=current_user.has_role(A), kinds=PeriodKind)
-
-
-def _period_or_404(period_id: int) -> Period:
-    period = get_db().get(Period, period_id)
-    if period is None:
-        abort(404)
-    return period
-
-
-@bp.route("/periodes/<int:period_id>/cloturer", methods=["POST"])
-@roles_required(A)
-def period_close(period_id: int) -> ResponseReturnValue:
-    db = get_db()
-    period = _period_or_404(period_id)
-    try:
-        close_period(db, period, current_user.id)
-    except PeriodError as error:
-        db.rollback()
-        _refused(error)
-    else:
-        db.commit()
-        flash(f"Période {period.label} clôturée : ses temps, charges et subventions sont en "
-              "lecture seule.", "success")
-    return redirect(url_for(".periods"))
-
-
-@bp.route("/periodes/<int:period_id>/rouvrir", methods=["POST"])
-@roles_required(A)
-def period_reopen(period_id: int) -> ResponseReturnValue:
-    db = get_db()
-    period = _period_or_404(period_id)
-    form = ReopenForm()
-    if not form.validate_on_submit():
-        flash("Dites pourquoi la période est rouverte : c'est inscrit au journal.", "error")
-        return redirect(url_for(".periods"))
-    try:
-        reopen_period(db, period, form.reason.data or "")
-    except PeriodError as error:
-        db.rollback()
-        _refused(error)
-    else:
-        db.commit()
-        flash(f"Période {period.label} rouverte.", "success")
-    return redirect(url_for(".periods"))
 
 
 # ---------------------------------------------------------------- runs
