@@ -48,7 +48,7 @@ from accounting.periods import (
     parse_period_code,
 )
 from app.access import member_scope, roles_required
-from app.allocation import bp
+from app.allocation.blueprint import bp
 from app.allocation.services import allocate_period, approve
 from app.allocation.workbook import run_status_fr, workbook_for
 from app.database import get_db

@@ -29,7 +29,7 @@ from accounting.periods import (
     PeriodError,
 )
 from app.access import roles_required
-from app.allocation import bp
+from app.allocation.blueprint import bp
 from app.allocation.forms import CostForm, ImportForm
 from app.allocation.routes import (
     COST_READERS,

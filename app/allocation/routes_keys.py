@@ -37,7 +37,7 @@ from accounting.periods import (
 )
 from accounting.workbooks.allocation import write_key_comparison_workbook
 from app.access import roles_required
-from app.allocation import bp
+from app.allocation.blueprint import bp
 from app.allocation.forms import KeyForm, PeriodForm, ReopenForm
 from app.allocation.routes import (
     XLSX,

@@ -35,7 +35,7 @@ from app.access import roles_required
 from app.database import get_db
 from app.downloads import send_csv, send_rows_written
 from app.params import parse_id, parse_page
-from app.timesheets import bp
+from app.timesheets.blueprint import bp
 from app.timesheets.configuration import plain_decimal
 from imports.errors import InvalidValue
 from imports.parsing import (

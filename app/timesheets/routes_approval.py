@@ -18,7 +18,7 @@ from flask_login import current_user
 from app.access import roles_required
 from app.database import get_db
 from app.params import parse_id, parse_ids, parse_page
-from app.timesheets import bp
+from app.timesheets.blueprint import bp
 from app.timesheets.routes import (
     APPROVERS,
     _common,

@@ -20,7 +20,7 @@ from accounting.org import Service
 from app.access import roles_required
 from app.database import get_db
 from app.params import bounded_list, parse_id
-from app.timesheets import bp
+from app.timesheets.blueprint import bp
 from app.timesheets.routes import (
     LOGGERS,
     A,

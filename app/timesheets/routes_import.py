@@ -24,7 +24,7 @@ from sqlalchemy import select
 from app.access import roles_required
 from app.database import get_db
 from app.params import parse_id
-from app.timesheets import bp
+from app.timesheets.blueprint import bp
 from app.timesheets.routes import (
     LOGGERS,
     READERS,

@@ -17,7 +17,7 @@ from accounting.org import Service
 from app.access import roles_required
 from app.database import get_db
 from app.params import MAX_ID, BadParameter, parse_id
-from app.timesheets import bp
+from app.timesheets.blueprint import bp
 from app.timesheets.routes import (
     A,
     _refused,
