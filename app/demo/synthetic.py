@@ -314,7 +314,48 @@ def _entries(
     member (skewed towards the first ones, always one active on that day); 30 % carry units.
     """
     session.flush()
-    draw = _entry_draw(session, spec, year, count, staff, services, members)
+    prepare = Preparer(session.connection(), WorkEntry.__table__)
+    days = working_days(year)
+    last_month = year == spec.last_year
+    n_staff = len(staff)
+    counts = np.full(len(days) * n_staff, count // (len(days) * n_staff), dtype=np.int64)
+    counts[: count % len(counts)] += 1
+    direct = np.array(services.ids, dtype=np.int64)
+    every_service = [*services.ids, services.overheads]
+    row_of = {service_id: row for row, service_id in enumerate(every_service)}
+    joined = np.array([m.joined_on.toordinal() for m in members], dtype=np.int64)
+    left = np.array([m.left_on.toordinal() if m.left_on else 10**7 for m in members])
+    start, end = days[0].toordinal(), days[-1].toordinal()
+    service_row = np.zeros(max(every_service) + 1, dtype=np.int64)
+    for service_id, row in row_of.items():
+        service_row[service_id] = row
+    draw = _EntryDraw(
+        days=days,
+        day_values=[prepare("day", day) for day in days],
+        statuses=[
+            (EntryStatus.SUBMITTED if last_month and day.month == 12 else EntryStatus.APPROVED)
+            .value
+            for day in days
+        ],
+        quantities=[prepare("quantity", Decimal(q)) for q in range(1, 21)],
+        prefix=key_prefix("work", year),
+        rng=np.random.default_rng([spec.seed, year]),
+        n_staff=n_staff,
+        counts=counts,
+        steps=np.maximum(1, 480 // np.maximum(counts, 1) // 5),
+        staff_ids=np.array(staff, dtype=np.int64),
+        direct=direct,
+        main_service=np.arange(n_staff) % len(direct),
+        overheads=services.overheads,
+        activities=np.array([services.activities[s][:3] for s in every_service], dtype=np.int64),
+        units=np.array([services.units[s][:2] for s in every_service], dtype=np.int64),
+        member_ids=np.array([m.id for m in members], dtype=np.int64),
+        joined=joined,
+        left=left,
+        always=np.flatnonzero((joined <= start) & (left >= end)),
+        ordinals=np.array([day.toordinal() for day in days], dtype=np.int64),
+        service_row=service_row,
+    )
     return _entry_chunks(draw), {"day", "quantity"}
 
 
@@ -344,59 +385,6 @@ class _EntryDraw:
     always: Any
     ordinals: Any
     service_row: Any
-
-
-def _entry_draw(
-    session: Session,
-    spec: SyntheticSpec,
-    year: int,
-    count: int,
-    staff: list[int],
-    services: _ServiceRefs,
-    members: list[Any],
-) -> _EntryDraw:
-    prepare = Preparer(session.connection(), WorkEntry.__table__)
-    days = working_days(year)
-    last_month = year == spec.last_year
-    n_staff = len(staff)
-    counts = np.full(len(days) * n_staff, count // (len(days) * n_staff), dtype=np.int64)
-    counts[: count % len(counts)] += 1
-    direct = np.array(services.ids, dtype=np.int64)
-    every_service = [*services.ids, services.overheads]
-    row_of = {service_id: row for row, service_id in enumerate(every_service)}
-    joined = np.array([m.joined_on.toordinal() for m in members], dtype=np.int64)
-    left = np.array([m.left_on.toordinal() if m.left_on else 10**7 for m in members])
-    start, end = days[0].toordinal(), days[-1].toordinal()
-    service_row = np.zeros(max(every_service) + 1, dtype=np.int64)
-    for service_id, row in row_of.items():
-        service_row[service_id] = row
-    return _EntryDraw(
-        days=days,
-        day_values=[prepare("day", day) for day in days],
-        statuses=[
-            (EntryStatus.SUBMITTED if last_month and day.month == 12 else EntryStatus.APPROVED)
-            .value
-            for day in days
-        ],
-        quantities=[prepare("quantity", Decimal(q)) for q in range(1, 21)],
-        prefix=key_prefix("work", year),
-        rng=np.random.default_rng([spec.seed, year]),
-        n_staff=n_staff,
-        counts=counts,
-        steps=np.maximum(1, 480 // np.maximum(counts, 1) // 5),
-        staff_ids=np.array(staff, dtype=np.int64),
-        direct=direct,
-        main_service=np.arange(n_staff) % len(direct),
-        overheads=services.overheads,
-        activities=np.array([services.activities[s][:3] for s in every_service], dtype=np.int64),
-        units=np.array([services.units[s][:2] for s in every_service], dtype=np.int64),
-        member_ids=np.array([m.id for m in members], dtype=np.int64),
-        joined=joined,
-        left=left,
-        always=np.flatnonzero((joined <= start) & (left >= end)),
-        ordinals=np.array([day.toordinal() for day in days], dtype=np.int64),
-        service_row=service_row,
-    )
 
 
 def _entry_chunks(draw: _EntryDraw) -> Iterator[tuple[Any, ...]]:
