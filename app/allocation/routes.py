@@ -33,12 +33,7 @@ from accounting.allocation.keys import (
     format_percent,
 )
 from accounting.allocation.models import AllocationRun, RunStatus
-from accounting.allocation.runs import (
-    PeriodAllocation,
-    delete_run,
-    load_run,
-    store_run,
-)
+from accounting.allocation.runs import PeriodAllocation, delete_run, load_run, store_run
 from accounting.org import Member, Role, Service
 from accounting.periods import (
     Period,

@@ -25,9 +25,7 @@ from accounting.costs import (
     update_cost,
 )
 from accounting.money import MoneyError, parse_amount
-from accounting.periods import (
-    PeriodError,
-)
+from accounting.periods import PeriodError
 from app.access import roles_required
 from app.allocation.blueprint import bp
 from app.allocation.forms import CostForm, ImportForm

@@ -12,20 +12,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from accounting.allocation.errors import AllocationError
-from accounting.allocation.keys import (
-    describe_key_fr,
-    format_percent,
-    parse_key,
-)
+from accounting.allocation.keys import describe_key_fr, format_percent, parse_key
 from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
-from accounting.allocation.runs import (
-    compare_keys,
-    keys_of_service,
-    set_key,
-)
-from accounting.costs import (
-    Cost,
-)
+from accounting.allocation.runs import compare_keys, keys_of_service, set_key
+from accounting.costs import Cost
 from accounting.org import Service
 from accounting.periods import (
     Period,
@@ -39,15 +29,7 @@ from accounting.workbooks.allocation import write_key_comparison_workbook
 from app.access import roles_required
 from app.allocation.blueprint import bp
 from app.allocation.forms import KeyForm, PeriodForm, ReopenForm
-from app.allocation.routes import (
-    XLSX,
-    A,
-    T,
-    _find_period,
-    _last_month,
-    _refused,
-    _services,
-)
+from app.allocation.routes import XLSX, A, T, _find_period, _last_month, _refused, _services
 from app.allocation.services import work_totals
 from app.database import get_db
 

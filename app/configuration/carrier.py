@@ -20,6 +20,7 @@ from accounting.org import (
 )
 from app.configuration.errors import child
 from app.configuration.fields import (
+    CODE_AND_NAME,
     Errors,
     bic_value,
     choice_field,
@@ -30,15 +31,12 @@ from app.configuration.fields import (
     text_field,
     wrap,
 )
-from imports.members import (
-    normalize_code,
-    parse_email,
-)
+from imports.members import normalize_code, parse_email
 from imports.parsing import parse_int
 
+#: The carrier's keys and their parsers (``member`` names the member that is the carrier).
 CARRIER_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "code": wrap(normalize_code),
-    "name": text_field(200, required=True),
+    **CODE_AND_NAME,
     "address": text_field(2000),
     "siren": wrap(optional_field(validate_siren)),
     "siret": wrap(optional_field(validate_siret)),

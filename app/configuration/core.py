@@ -46,9 +46,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounting.audit import AuditEvent, record_audit
-from accounting.org import (
-    Service,
-)
+from accounting.org import Service
 from app.configuration import carrier, members, services
 from app.configuration.errors import ConfigError, ConfigRefused
 from app.configuration.fields import Errors, locate

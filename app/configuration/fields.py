@@ -11,14 +11,10 @@ from typing import Any
 from stdnum import bic as std_bic
 from stdnum.exceptions import ValidationError as StdnumError
 
-from accounting.org import (
-    OrgError,
-)
+from accounting.org import OrgError
 from app.configuration.errors import ConfigError, child
 from imports.errors import InvalidValue
-from imports.members import (
-    clean_text,
-)
+from imports.members import clean_text, normalize_code
 from imports.parsing import parse_decimal
 
 
@@ -182,3 +178,10 @@ def plain(value: Any) -> Any:
             return int(value)
         return Decimal(format(value.normalize(), "f"))
     return value
+
+
+#: The keys a carrier and a service both start with: its code and its name.
+CODE_AND_NAME: dict[str, Callable[[Any], Any]] = {
+    "code": wrap(normalize_code),
+    "name": text_field(200, required=True),
+}

@@ -8,10 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounting.org import (
-    Member,
-    MemberFigures,
-)
+from accounting.org import Member, MemberFigures
 from app.configuration.errors import child
 from app.configuration.fields import Errors, as_list, has_error, plain, wrap
 from app.configuration.plan import MemberPlan, Plan

@@ -9,9 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from accounting.org import (
-    Service,
-)
+from accounting.org import Service
 from app.configuration.errors import ConfigError
 
 

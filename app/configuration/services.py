@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounting.org import (
-    Service,
-)
+from accounting.org import Service
 from app.configuration.errors import child
 from app.configuration.fields import (
+    CODE_AND_NAME,
     Errors,
     account_field,
     as_list,
@@ -22,17 +21,13 @@ from app.configuration.fields import (
     has_error,
     plain,
     set_fields,
-    text_field,
     wrap,
 )
 from app.configuration.plan import Plan, ServicePlan, ServiceSection
-from imports.members import (
-    normalize_code,
-)
 
+#: The core keys of a ``services[]`` item (a registered key of the same name takes precedence).
 SERVICE_CORE_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "code": wrap(normalize_code),
-    "name": text_field(200, required=True),
+    **CODE_AND_NAME,
     "revenue_account": wrap(account_field),
     "expense_account": wrap(account_field),
     "overheads_by": choice_field(["costs", "hours"], nullable=True),

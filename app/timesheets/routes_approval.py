@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import (
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -19,21 +12,10 @@ from app.access import roles_required
 from app.database import get_db
 from app.params import parse_id, parse_ids, parse_page
 from app.timesheets.blueprint import bp
-from app.timesheets.routes import (
-    APPROVERS,
-    _common,
-    _day,
-    _month_bounds,
-    _refused,
-    _today,
-)
+from app.timesheets.routes import APPROVERS, _common, _day, _month_bounds, _refused, _today
 from timesheets import services
 from timesheets.errors import TimesheetError
-from timesheets.listing import (
-    EntryFilter,
-    latest_day,
-    list_entries,
-)
+from timesheets.listing import EntryFilter, latest_day, list_entries
 from timesheets.models import EntryStatus
 
 # ---------------------------------------------------------------- approval

@@ -5,13 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import (
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -34,17 +28,10 @@ from app.timesheets.routes import (
     _warn,
 )
 from imports.errors import InvalidValue
-from imports.parsing import (
-    format_minutes,
-    parse_decimal,
-    parse_duration,
-)
+from imports.parsing import format_minutes, parse_decimal, parse_duration
 from timesheets import services
 from timesheets.errors import TimesheetError
-from timesheets.listing import (
-    choices,
-    member_labels,
-)
+from timesheets.listing import choices, member_labels
 from timesheets.services import EntryData
 from timesheets.week import DAYS_FR, GridRefused, RowKey, load_week, previous_week_keys, save_week
 

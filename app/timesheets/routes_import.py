@@ -7,16 +7,7 @@ import io
 import re
 from typing import Any
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,26 +16,12 @@ from app.access import roles_required
 from app.database import get_db
 from app.params import parse_id
 from app.timesheets.blueprint import bp
-from app.timesheets.routes import (
-    LOGGERS,
-    READERS,
-    A,
-    _common,
-)
+from app.timesheets.routes import LOGGERS, READERS, A, _common
 from app.uploads import PendingUploads
 from imports.errors import ImportRefused
 from imports.tabular import read_limited
-from imports.timesheets import (
-    analyse,
-    import_file,
-    save_mapping,
-    template_csv,
-    template_xlsx,
-)
-from timesheets.listing import (
-    COMMON,
-    choices,
-)
+from imports.timesheets import analyse, import_file, save_mapping, template_csv, template_xlsx
+from timesheets.listing import COMMON, choices
 from timesheets.models import MappingKind
 
 # ---------------------------------------------------------------- import

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -18,10 +11,7 @@ from app.access import roles_required
 from app.database import get_db
 from app.params import MAX_ID, BadParameter, parse_id
 from app.timesheets.blueprint import bp
-from app.timesheets.routes import (
-    A,
-    _refused,
-)
+from app.timesheets.routes import A, _refused
 from timesheets.models import Activity, UnitType
 
 # ---------------------------------------------------------------- activities and unit types

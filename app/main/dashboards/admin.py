@@ -10,19 +10,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from accounting.allocation.keys import BasisName, describe_key_fr, parse_key
-from accounting.allocation.models import (
-    AllocationKey,
-)
+from accounting.allocation.models import AllocationKey
 from accounting.audit import AuditEvent
 from accounting.org import Member, MemberFigures, Service
 from accounting.periods import Period, PeriodStatus
-from app.main.dashboards.common import (
-    LIST_LIMIT,
-    OVERHEADS_WORDS,
-    Span,
-    active_in,
-    month_of,
-)
+from app.main.dashboards.common import LIST_LIMIT, OVERHEADS_WORDS, Span, active_in, month_of
 
 
 @dataclass(frozen=True)

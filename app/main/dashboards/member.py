@@ -10,22 +10,13 @@ from decimal import Decimal
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from accounting.allocation.models import (
-    AllocationLine,
-    AllocationRun,
-    RunStatus,
-)
+from accounting.allocation.models import AllocationLine, AllocationRun, RunStatus
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
 from accounting.invoicing.models import Invoice
 from accounting.money import ZERO
 from accounting.org import Member, Service
 from accounting.periods import Period
-from app.main.dashboards.common import (
-    LIST_LIMIT,
-    UNPAID,
-    months_back,
-    period_label,
-)
+from app.main.dashboards.common import LIST_LIMIT, UNPAID, months_back, period_label
 
 
 @dataclass

@@ -21,13 +21,7 @@ from accounting.invoicing.models import Invoice, money_sum
 from accounting.money import ZERO
 from accounting.org import Member, Service
 from accounting.periods import Period
-from app.main.dashboards.common import (
-    LIST_LIMIT,
-    UNPAID,
-    others_label,
-    period_label,
-    top_members,
-)
+from app.main.dashboards.common import LIST_LIMIT, UNPAID, others_label, period_label, top_members
 
 
 @dataclass(frozen=True)
