@@ -1,7 +1,8 @@
 """The ``mutualise`` command: a Flask CLI group with the project's commands.
 
-Each area adds its commands in ``app/<area>/cli.py`` (``register(cli)``); the ``import`` and
-``export`` groups are shared. Commands print English; errors go to standard error with a
+Each area declares its commands and groups at module level in ``app/<area>/cli.py``; this
+module adds them all to the ``mutualise`` group (and to the shared ``import`` and ``export``
+groups) in one place. Commands print English; errors go to standard error with a
 non-zero exit status.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import import_module
 
 import click
 from flask import current_app
@@ -17,8 +17,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from accounting.org import OrgError, Role, User
-from app import AREAS, create_app, ops_cli
+from app import create_app, ops_cli
+from app.admin import cli as admin_cli
+from app.allocation import cli as allocation_cli
 from app.cli_support import cli_session, fail
+from app.invoices import cli as invoices_cli
+from app.ledger import cli as ledger_cli
+from app.timesheets import cli as timesheets_cli
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=True)
@@ -110,15 +115,28 @@ def serve(host: str, port: int) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
-for _area in AREAS:
-    try:
-        _module = import_module(f"app.{_area}.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"app.{_area}.cli":
-            raise
-        continue
-    _module.register(cli)
-ops_cli.register(cli)  # verify, backup, restore
+# Every command, in one place. Each area declares its commands at module level in
+# ``app/<area>/cli.py``; the ``import`` and ``export`` groups gather commands from several areas.
+for _command in (
+    admin_cli.demo_command, admin_cli.setup_command,
+    allocation_cli.allocate_command, allocation_cli.keys_group, allocation_cli.period_group,
+    invoices_cli.invoices_group,
+    ledger_cli.check_fec_command, ledger_cli.ledger_group,
+    ops_cli.verify, ops_cli.seal_backfill_command, ops_cli.backup_command, ops_cli.restore_command,
+):
+    cli.add_command(_command)
+for _command in (
+    admin_cli.import_members_command, admin_cli.import_figures_command,
+    allocation_cli.import_costs_command, invoices_cli.import_payments_command,
+    ledger_cli.import_fec_command, timesheets_cli.import_timesheets,
+):
+    import_group.add_command(_command)
+for _command in (
+    allocation_cli.export_allocation, invoices_cli.export_invoices,
+    ledger_cli.export_fec_command, ledger_cli.export_ledger_command,
+    ledger_cli.export_member_entries, timesheets_cli.export_timesheets,
+):
+    export_group.add_command(_command)
 
 
 def main() -> None:

@@ -11,14 +11,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 
-def register(cli: click.Group) -> None:
-    """Attach the operator commands to the ``mutualise`` group."""
-    cli.add_command(verify)
-    cli.add_command(seal_backfill_command)
-    cli.add_command(backup_command)
-    cli.add_command(restore_command)
-
-
 @click.command("verify")
 @click.option(
     "--anchor", "anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -1,7 +1,6 @@
 """Web layer of the admin area: blueprint, routes, forms, CLI commands."""
 
-from flask import Blueprint
+from app.admin import routes  # noqa: F401
+from app.admin.blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from app.admin import routes  # noqa: E402,F401
+__all__ = ["bp"]

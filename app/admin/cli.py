@@ -178,13 +178,3 @@ def demo_command(
         )
         kept = "" if created else "  (existing user: password unchanged)"
         click.echo(f"  {user.role.value:<18} {user.email:<36} {user.password}{scope}{kept}")
-
-
-def register(cli: click.Group) -> None:
-    """Attach this area's commands to the `mutualise` group (and its import/export groups)."""
-    cli.add_command(demo_command)
-    cli.add_command(setup_command)
-    import_group = cli.commands["import"]
-    assert isinstance(import_group, click.Group)
-    import_group.add_command(import_members_command)
-    import_group.add_command(import_figures_command)

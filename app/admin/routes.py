@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 from accounting.audit import AuditEvent
 from accounting.org import Member, MemberFigures, Role, Service, User
 from app.access import ensure_member, roles_required
-from app.admin import bp
+from app.admin.blueprint import bp
 from app.admin.forms import (
     CARRIER_FORM_FIELDS,
     MEMBER_FORM_FIELDS,

@@ -1,7 +1,6 @@
 """Web layer of the allocation area: blueprint, routes, forms, CLI commands."""
 
-from flask import Blueprint
+from app.allocation import routes, routes_costs, routes_keys  # noqa: F401
+from app.allocation.blueprint import bp
 
-bp = Blueprint("allocation", __name__, url_prefix="/repartition")
-
-from app.allocation import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -29,7 +29,6 @@ from imports.errors import ImportRefused
 DOMAIN_ERRORS = (AllocationError, PeriodError, CostError, ImportRefused)
 
 
-
 def format_matrix(result: PeriodAllocation) -> str:
     """The member × service matrix as aligned text, with totals."""
     services = [s for s in result.services if s.allocation is not None]
@@ -58,186 +57,180 @@ def format_matrix(result: PeriodAllocation) -> str:
     return "\n".join(lines)
 
 
-def register(cli: click.Group) -> None:
-    """Attach this area's commands to the `mutualise` group (and its import/export groups)."""
+@click.command("allocate")
+@click.argument("period_code", metavar="PERIOD")
+@click.option("--service", "service_code", help="Only this service (its code).")
+@click.option("--store", is_flag=True, help="Keep the run (inputs and explanations).")
+@click.option("--approve", is_flag=True, help="Store and approve the run (freezes it).")
+@with_appcontext
+def allocate_command(
+    period_code: str, service_code: str | None, store: bool, approve: bool
+) -> None:
+    """Compute the allocation of PERIOD (2026-01, 2026-T1 or 2026) and print the matrix."""
+    from app.allocation.services import allocate_period
+    from app.allocation.services import approve as approve_run
 
-    @cli.command("allocate")
-    @click.argument("period_code", metavar="PERIOD")
-    @click.option("--service", "service_code", help="Only this service (its code).")
-    @click.option("--store", is_flag=True, help="Keep the run (inputs and explanations).")
-    @click.option("--approve", is_flag=True, help="Store and approve the run (freezes it).")
-    @with_appcontext
-    def allocate_command(
-        period_code: str, service_code: str | None, store: bool, approve: bool
-    ) -> None:
-        """Compute the allocation of PERIOD (2026-01, 2026-T1 or 2026) and print the matrix."""
-        from app.allocation.services import allocate_period
-        from app.allocation.services import approve as approve_run
-
-        db = cli_session()
-        period = period_by_code(db, period_code, create=True)
-        try:
-            result = allocate_period(db, period, service_code)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        click.echo(f"Allocation of {period.code} ({period.label}), {period.days} days")
-        if result.overheads is not None and result.overheads.shares:
-            oh = result.overheads
-            click.echo(f"Overheads {oh.service.code} {euros(oh.pool)} by {oh.by}: " + ", ".join(
-                f"{c} {euros(s.amount)}" for c, s in oh.shares.items()))
-        for item in result.services:
-            if item.allocation is not None:
-                click.echo(
-                    f"{item.service.code}: pool {euros(item.pool)} = costs {euros(item.costs)}"
-                    f" - subsidies {euros(item.subsidies)} + overheads {euros(item.overheads)};"
-                    f" key « {item.key_text} »"
-                )
-        click.echo(format_matrix(result))
-        for warning in result.warnings:
-            click.echo(f"Warning: {warning}")
-        if result.errors:
-            fail("\n".join(result.errors))
-        if not (store or approve):
-            db.rollback()
-            click.echo("Preview only: nothing stored (use --store or --approve).")
-            return
-        from accounting.allocation.runs import store_run
-
-        try:
-            run = store_run(db, period, result)
-            if approve:
-                approve_run(db, run)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        click.echo(f"Run {run.id} stored" + (" and approved." if approve else "."))
-
-    @cli.group("keys")
-    def keys_group() -> None:
-        """Allocation keys of the services."""
-
-    @keys_group.command("set")
-    @click.argument("service_code", metavar="SERVICE")
-    @click.argument("text", metavar="KEY")
-    @click.option("--from", "valid_from", required=True, callback=iso_date,
-                  help="First day in force (YYYY-MM-DD).")  # fmt: skip
-    @click.option("--agreed-on", callback=iso_date,
-                  help="Date of the meeting that agreed it (YYYY-MM-DD).")  # fmt: skip
-    @click.option("--agreed-by", default="", help="Who agreed it (e.g. the monthly meeting).")
-    @with_appcontext
-    def keys_set(
-        service_code: str, text: str, valid_from: date, agreed_on: date | None, agreed_by: str
-    ) -> None:
-        """Set the key of SERVICE from a date, e.g. keys set COMPTA "25% equal + 75% hours"."""
-        db = cli_session()
-        service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
-        if service is None:
-            fail(f"Unknown service: {service_code}")
-        try:
-            key = set_key(db, service, text, valid_from, agreed_on=agreed_on,
-                          agreed_by=agreed_by)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        click.echo(f"{service.code} from {key.valid_from}: {key.text}")
-        click.echo(f"  ({describe_key_fr(key.key)})")
-
-    @keys_group.command("list")
-    @with_appcontext
-    def keys_list() -> None:
-        """Every service's key versions."""
-        db = cli_session()
-        for service in db.scalars(select(Service).order_by(Service.code)):
-            if service.overheads_by:
-                click.echo(f"{service.code}: overheads, stepped down by {service.overheads_by}")
-                continue
-            versions = keys_of_service(db, service.id)
-            if not versions:
-                click.echo(f"{service.code}: no key")
-            for key in versions:
-                agreed = f" (agreed {key.agreed_on or ''} {key.agreed_by})".rstrip()
-                click.echo(f"{service.code} from {key.valid_from}: {key.text}{agreed}")
-
-    @cli.group("period")
-    def period_group() -> None:
-        """Close or reopen a period (2026-01, 2026-T1, 2026)."""
-
-    @period_group.command("close")
-    @click.argument("period_code", metavar="PERIOD")
-    @with_appcontext
-    def period_close(period_code: str) -> None:
-        """Close PERIOD: its work entries, costs and subsidies become read-only."""
-        db = cli_session()
-        period = period_by_code(db, period_code, create=True)
-        try:
-            close_period(db, period)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        click.echo(f"Period {period.code} closed.")
-
-    @period_group.command("reopen")
-    @click.argument("period_code", metavar="PERIOD")
-    @click.option("--reason", required=True, help="Why (kept in the audit log).")
-    @with_appcontext
-    def period_reopen(period_code: str, reason: str) -> None:
-        """Reopen PERIOD (refused once invoices of the period are issued)."""
-        db = cli_session()
-        period = period_by_code(db, period_code, create=True)
-        try:
-            reopen_period(db, period, reason)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        click.echo(f"Period {period.code} reopened.")
-
-    import_group = cli.commands["import"]
-    export_group = cli.commands["export"]
-    assert isinstance(import_group, click.Group) and isinstance(export_group, click.Group)
-
-    @import_group.command("costs")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @with_appcontext
-    def import_costs_command(path: Path) -> None:
-        """Import costs and subsidies (CSV or XLSX; all-or-nothing; same file twice adds
-        nothing)."""
-        from imports.costs import import_costs
-        from imports.tabular import read_table_file
-
-        db = cli_session()
-        try:
-            result = import_costs(db, read_table_file(path))
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        if result.changed:
-            click.echo(f"{result.created} line(s) added, {result.unchanged} already imported.")
-        else:
-            click.echo(f"Nothing to add: the {result.total} line(s) were already imported.")
-
-    @export_group.command("allocation")
-    @click.argument("period_code", metavar="PERIOD")
-    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False,
-                  path_type=Path), help="The .xlsx file to write.")
-    @click.option("--run", "run_id", type=int, help="A stored run (default: the approved one, "
-                  "else the last stored, else a preview).")
-    @with_appcontext
-    def export_allocation(period_code: str, output: Path, run_id: int | None) -> None:
-        """Write the treasurer's allocation workbook of PERIOD."""
-        from app.allocation.workbook import workbook_for
-
-        db = cli_session()
-        period = period_by_code(db, period_code, create=True)
-        run = None
-        if run_id is not None:
-            run = db.get(AllocationRun, run_id)
-            if run is None or run.period_id != period.id:
-                fail(f"No run {run_id} for {period.code}.")
-        try:
-            with output.open("wb") as out:
-                described = workbook_for(db, period, out, run=run)
-        except DOMAIN_ERRORS as error:
-            output.unlink(missing_ok=True)
-            fail(str(error))
+    db = cli_session()
+    period = period_by_code(db, period_code, create=True)
+    try:
+        result = allocate_period(db, period, service_code)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    click.echo(f"Allocation of {period.code} ({period.label}), {period.days} days")
+    if result.overheads is not None and result.overheads.shares:
+        oh = result.overheads
+        click.echo(f"Overheads {oh.service.code} {euros(oh.pool)} by {oh.by}: " + ", ".join(
+            f"{c} {euros(s.amount)}" for c, s in oh.shares.items()))
+    for item in result.services:
+        if item.allocation is not None:
+            click.echo(
+                f"{item.service.code}: pool {euros(item.pool)} = costs {euros(item.costs)}"
+                f" - subsidies {euros(item.subsidies)} + overheads {euros(item.overheads)};"
+                f" key « {item.key_text} »"
+            )
+    click.echo(format_matrix(result))
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}")
+    if result.errors:
+        fail("\n".join(result.errors))
+    if not (store or approve):
         db.rollback()
-        click.echo(f"{output} written ({described}).")
+        click.echo("Preview only: nothing stored (use --store or --approve).")
+        return
+    from accounting.allocation.runs import store_run
+
+    try:
+        run = store_run(db, period, result)
+        if approve:
+            approve_run(db, run)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    click.echo(f"Run {run.id} stored" + (" and approved." if approve else "."))
+
+@click.group("keys")
+def keys_group() -> None:
+    """Allocation keys of the services."""
+
+@keys_group.command("set")
+@click.argument("service_code", metavar="SERVICE")
+@click.argument("text", metavar="KEY")
+@click.option("--from", "valid_from", required=True, callback=iso_date,
+              help="First day in force (YYYY-MM-DD).")  # fmt: skip
+@click.option("--agreed-on", callback=iso_date,
+              help="Date of the meeting that agreed it (YYYY-MM-DD).")  # fmt: skip
+@click.option("--agreed-by", default="", help="Who agreed it (e.g. the monthly meeting).")
+@with_appcontext
+def keys_set(
+    service_code: str, text: str, valid_from: date, agreed_on: date | None, agreed_by: str
+) -> None:
+    """Set the key of SERVICE from a date, e.g. keys set COMPTA "25% equal + 75% hours"."""
+    db = cli_session()
+    service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
+    if service is None:
+        fail(f"Unknown service: {service_code}")
+    try:
+        key = set_key(db, service, text, valid_from, agreed_on=agreed_on,
+                      agreed_by=agreed_by)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    click.echo(f"{service.code} from {key.valid_from}: {key.text}")
+    click.echo(f"  ({describe_key_fr(key.key)})")
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    """Every service's key versions."""
+    db = cli_session()
+    for service in db.scalars(select(Service).order_by(Service.code)):
+        if service.overheads_by:
+            click.echo(f"{service.code}: overheads, stepped down by {service.overheads_by}")
+            continue
+        versions = keys_of_service(db, service.id)
+        if not versions:
+            click.echo(f"{service.code}: no key")
+        for key in versions:
+            agreed = f" (agreed {key.agreed_on or ''} {key.agreed_by})".rstrip()
+            click.echo(f"{service.code} from {key.valid_from}: {key.text}{agreed}")
+
+@click.group("period")
+def period_group() -> None:
+    """Close or reopen a period (2026-01, 2026-T1, 2026)."""
+
+@period_group.command("close")
+@click.argument("period_code", metavar="PERIOD")
+@with_appcontext
+def period_close(period_code: str) -> None:
+    """Close PERIOD: its work entries, costs and subsidies become read-only."""
+    db = cli_session()
+    period = period_by_code(db, period_code, create=True)
+    try:
+        close_period(db, period)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    click.echo(f"Period {period.code} closed.")
+
+@period_group.command("reopen")
+@click.argument("period_code", metavar="PERIOD")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@with_appcontext
+def period_reopen(period_code: str, reason: str) -> None:
+    """Reopen PERIOD (refused once invoices of the period are issued)."""
+    db = cli_session()
+    period = period_by_code(db, period_code, create=True)
+    try:
+        reopen_period(db, period, reason)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    click.echo(f"Period {period.code} reopened.")
+
+
+@click.command("costs")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_costs_command(path: Path) -> None:
+    """Import costs and subsidies (CSV or XLSX; all-or-nothing; same file twice adds
+    nothing)."""
+    from imports.costs import import_costs
+    from imports.tabular import read_table_file
+
+    db = cli_session()
+    try:
+        result = import_costs(db, read_table_file(path))
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    if result.changed:
+        click.echo(f"{result.created} line(s) added, {result.unchanged} already imported.")
+    else:
+        click.echo(f"Nothing to add: the {result.total} line(s) were already imported.")
+
+@click.command("allocation")
+@click.argument("period_code", metavar="PERIOD")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False,
+              path_type=Path), help="The .xlsx file to write.")
+@click.option("--run", "run_id", type=int, help="A stored run (default: the approved one, "
+              "else the last stored, else a preview).")
+@with_appcontext
+def export_allocation(period_code: str, output: Path, run_id: int | None) -> None:
+    """Write the treasurer's allocation workbook of PERIOD."""
+    from app.allocation.workbook import workbook_for
+
+    db = cli_session()
+    period = period_by_code(db, period_code, create=True)
+    run = None
+    if run_id is not None:
+        run = db.get(AllocationRun, run_id)
+        if run is None or run.period_id != period.id:
+            fail(f"No run {run_id} for {period.code}.")
+    try:
+        with output.open("wb") as out:
+            described = workbook_for(db, period, out, run=run)
+    except DOMAIN_ERRORS as error:
+        output.unlink(missing_ok=True)
+        fail(str(error))
+    db.rollback()
+    click.echo(f"{output} written ({described}).")

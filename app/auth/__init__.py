@@ -1,7 +1,6 @@
 """Login, logout and password change."""
 
-from flask import Blueprint
+from app.auth import routes  # noqa: F401  (routes attach themselves to bp)
+from app.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from app.auth import routes  # noqa: E402,F401  (routes attach themselves to bp)
+__all__ = ["bp"]

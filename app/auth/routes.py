@@ -11,7 +11,7 @@ from accounting.audit import record_audit
 from accounting.db import utcnow
 from accounting.org import User
 from app.access import public, roles_required
-from app.auth import bp
+from app.auth.blueprint import bp
 from app.auth.forms import LoginForm, PasswordForm
 from app.database import get_db
 from app.security import login_refusal

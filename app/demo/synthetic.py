@@ -316,95 +316,145 @@ def _entries(
     session.flush()
     prepare = Preparer(session.connection(), WorkEntry.__table__)
     days = working_days(year)
-    day_values = [prepare("day", day) for day in days]
     last_month = year == spec.last_year
-    statuses = [
-        (EntryStatus.SUBMITTED if last_month and day.month == 12 else EntryStatus.APPROVED).value
-        for day in days
-    ]
-    quantities = [prepare("quantity", Decimal(q)) for q in range(1, 21)]
-    prefix = key_prefix("work", year)
-    rng = np.random.default_rng([spec.seed, year])
-
     n_staff = len(staff)
     counts = np.full(len(days) * n_staff, count // (len(days) * n_staff), dtype=np.int64)
     counts[: count % len(counts)] += 1
-    steps = np.maximum(1, 480 // np.maximum(counts, 1) // 5)
-    staff_ids = np.array(staff, dtype=np.int64)
     direct = np.array(services.ids, dtype=np.int64)
-    main_service = np.arange(n_staff) % len(direct)
     every_service = [*services.ids, services.overheads]
     row_of = {service_id: row for row, service_id in enumerate(every_service)}
-    activities = np.array([services.activities[s][:3] for s in every_service], dtype=np.int64)
-    units = np.array([services.units[s][:2] for s in every_service], dtype=np.int64)
-    member_ids = np.array([m.id for m in members], dtype=np.int64)
     joined = np.array([m.joined_on.toordinal() for m in members], dtype=np.int64)
     left = np.array([m.left_on.toordinal() if m.left_on else 10**7 for m in members])
     start, end = days[0].toordinal(), days[-1].toordinal()
-    always = np.flatnonzero((joined <= start) & (left >= end))
-    ordinals = np.array([day.toordinal() for day in days], dtype=np.int64)
     service_row = np.zeros(max(every_service) + 1, dtype=np.int64)
     for service_id, row in row_of.items():
         service_row[service_id] = row
+    draw = _EntryDraw(
+        days=days,
+        day_values=[prepare("day", day) for day in days],
+        statuses=[
+            (EntryStatus.SUBMITTED if last_month and day.month == 12 else EntryStatus.APPROVED)
+            .value
+            for day in days
+        ],
+        quantities=[prepare("quantity", Decimal(q)) for q in range(1, 21)],
+        prefix=key_prefix("work", year),
+        rng=np.random.default_rng([spec.seed, year]),
+        n_staff=n_staff,
+        counts=counts,
+        steps=np.maximum(1, 480 // np.maximum(counts, 1) // 5),
+        staff_ids=np.array(staff, dtype=np.int64),
+        direct=direct,
+        main_service=np.arange(n_staff) % len(direct),
+        overheads=services.overheads,
+        activities=np.array([services.activities[s][:3] for s in every_service], dtype=np.int64),
+        units=np.array([services.units[s][:2] for s in every_service], dtype=np.int64),
+        member_ids=np.array([m.id for m in members], dtype=np.int64),
+        joined=joined,
+        left=left,
+        always=np.flatnonzero((joined <= start) & (left >= end)),
+        ordinals=np.array([day.toordinal() for day in days], dtype=np.int64),
+        service_row=service_row,
+    )
+    return _entry_chunks(draw), {"day", "quantity"}
 
-    def chunks() -> Iterator[tuple[Any, ...]]:
-        number = 0
-        for first in range(0, len(days), DAYS_PER_CHUNK):
-            slots = slice(first * n_staff, min(len(days), first + DAYS_PER_CHUNK) * n_staff)
-            per_slot = counts[slots]
-            slot_index = np.arange(slots.start, slots.stop)
-            day = np.repeat(slot_index // n_staff, per_slot)
-            who = np.repeat(slot_index % n_staff, per_slot)
-            n = len(day)
-            if n == 0:
-                continue
-            r = rng.random((n, 9))
-            minutes = 5 * (1 + (r[:, 0] * np.repeat(steps[slots], per_slot)).astype(np.int64))
-            overheads = r[:, 1] < 0.05
-            service = np.where(
-                r[:, 1] < 0.8,
-                direct[main_service[who]],
-                direct[(r[:, 2] * len(direct)).astype(np.int64)],
-            )
-            service = np.where(overheads, services.overheads, service)
-            member = -np.ones(n, dtype=np.int64)
-            if len(member_ids):
-                pick = (r[:, 3] * r[:, 4] * len(member_ids)).astype(np.int64)
-                active = (joined[pick] <= ordinals[day]) & (left[pick] >= ordinals[day])
-                if len(always):
-                    pick = np.where(active, pick, always[pick % len(always)])
-                    active = np.ones(n, dtype=bool)
-                named = ~overheads & (r[:, 5] < 0.85) & active
-                member = np.where(named, member_ids[pick], -1)
-            rows = service_row[service]
-            activity = activities[rows, (r[:, 6] * activities.shape[1]).astype(np.int64)]
-            has_unit = r[:, 7] < 0.3
-            unit = np.where(has_unit, units[rows, (r[:, 8] * units.shape[1]).astype(np.int64)], -1)
-            quantity = (r[:, 8] * 97).astype(np.int64) % 20
-            staff_column = staff_ids[who].tolist()
-            day_list = day.tolist()
-            yield from zip(
-                staff_column,
-                [day_values[d] for d in day_list],
-                minutes.tolist(),
-                [m if m >= 0 else None for m in member.tolist()],
-                service.tolist(),
-                activity.tolist(),
-                [u if u >= 0 else None for u in unit.tolist()],
-                [
-                    quantities[q] if u else None
-                    for q, u in zip(quantity.tolist(), has_unit.tolist(), strict=True)
-                ],
-                repeat("", n),
-                [statuses[d] for d in day_list],
-                [f"{prefix}{k:07d}" for k in range(number + 1, number + n + 1)],
-                staff_column,
-                staff_column,
-                strict=True,
-            )
-            number += n
 
-    return chunks(), {"day", "quantity"}
+@dataclass
+class _EntryDraw:
+    """What the entries of a year are drawn from: per-day values, entries per (day, staff)
+    slot, and numpy arrays by staff, service row and member."""
+
+    days: list[date]
+    day_values: list[Any]
+    statuses: list[str]
+    quantities: list[Any]
+    prefix: str
+    rng: np.random.Generator
+    n_staff: int
+    counts: Any
+    steps: Any
+    staff_ids: Any
+    direct: Any
+    main_service: Any
+    overheads: int
+    activities: Any
+    units: Any
+    member_ids: Any
+    joined: Any
+    left: Any
+    always: Any
+    ordinals: Any
+    service_row: Any
+
+
+def _entry_chunks(draw: _EntryDraw) -> Iterator[tuple[Any, ...]]:
+    """The entry tuples, drawn DAYS_PER_CHUNK days at a time."""
+    number = 0
+    days, n_staff, direct = draw.days, draw.n_staff, draw.direct
+    for first in range(0, len(days), DAYS_PER_CHUNK):
+        slots = slice(first * n_staff, min(len(days), first + DAYS_PER_CHUNK) * n_staff)
+        per_slot = draw.counts[slots]
+        slot_index = np.arange(slots.start, slots.stop)
+        day = np.repeat(slot_index // n_staff, per_slot)
+        who = np.repeat(slot_index % n_staff, per_slot)
+        n = len(day)
+        if n == 0:
+            continue
+        r = draw.rng.random((n, 9))
+        minutes = 5 * (1 + (r[:, 0] * np.repeat(draw.steps[slots], per_slot)).astype(np.int64))
+        overheads = r[:, 1] < 0.05
+        service = np.where(
+            r[:, 1] < 0.8,
+            direct[draw.main_service[who]],
+            direct[(r[:, 2] * len(direct)).astype(np.int64)],
+        )
+        service = np.where(overheads, draw.overheads, service)
+        member = _entry_members(draw, r, day, overheads)
+        rows = draw.service_row[service]
+        activity = draw.activities[rows, (r[:, 6] * draw.activities.shape[1]).astype(np.int64)]
+        has_unit = r[:, 7] < 0.3
+        unit = np.where(
+            has_unit, draw.units[rows, (r[:, 8] * draw.units.shape[1]).astype(np.int64)], -1
+        )
+        quantity = (r[:, 8] * 97).astype(np.int64) % 20
+        staff_column = draw.staff_ids[who].tolist()
+        day_list = day.tolist()
+        yield from zip(
+            staff_column,
+            [draw.day_values[d] for d in day_list],
+            minutes.tolist(),
+            [m if m >= 0 else None for m in member.tolist()],
+            service.tolist(),
+            activity.tolist(),
+            [u if u >= 0 else None for u in unit.tolist()],
+            [
+                draw.quantities[q] if u else None
+                for q, u in zip(quantity.tolist(), has_unit.tolist(), strict=True)
+            ],
+            repeat("", n),
+            [draw.statuses[d] for d in day_list],
+            [f"{draw.prefix}{k:07d}" for k in range(number + 1, number + n + 1)],
+            staff_column,
+            staff_column,
+            strict=True,
+        )
+        number += n
+
+
+def _entry_members(draw: _EntryDraw, r: Any, day: Any, overheads: Any) -> Any:
+    """The member of each entry (-1: none), skewed towards the first members and always one
+    active on the entry's day."""
+    n = len(day)
+    member = -np.ones(n, dtype=np.int64)
+    if len(draw.member_ids):
+        pick = (r[:, 3] * r[:, 4] * len(draw.member_ids)).astype(np.int64)
+        active = (draw.joined[pick] <= draw.ordinals[day]) & (draw.left[pick] >= draw.ordinals[day])
+        if len(draw.always):
+            pick = np.where(active, pick, draw.always[pick % len(draw.always)])
+            active = np.ones(n, dtype=bool)
+        named = ~overheads & (r[:, 5] < 0.85) & active
+        member = np.where(named, draw.member_ids[pick], -1)
+    return member
 
 
 def _costs(

@@ -1,7 +1,6 @@
 """Web layer of the invoices area: blueprint, routes, forms, CLI commands."""
 
-from flask import Blueprint
+from app.invoices import routes  # noqa: F401
+from app.invoices.blueprint import bp
 
-bp = Blueprint("invoices", __name__, url_prefix="/factures")
-
-from app.invoices import routes  # noqa: E402,F401
+__all__ = ["bp"]

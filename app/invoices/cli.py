@@ -30,116 +30,110 @@ from imports.errors import ImportRefused
 DOMAIN_ERRORS = (InvoicingError, PeriodError, ImportRefused, MoneyError)
 
 
-def register(cli: click.Group) -> None:
-    """Attach this area's commands to the `mutualise` group (and its import/export groups)."""
+@click.group("invoices")
+def invoices_group() -> None:
+    """Issue invoices and credit notes (numbered, final)."""
 
-    @cli.group("invoices")
-    def invoices_group() -> None:
-        """Issue invoices and credit notes (numbered, final)."""
+@invoices_group.command("issue")
+@click.argument("period_code", metavar="PERIOD")
+@click.option("--date", "issue_date", callback=iso_date,
+              help="Invoice date, YYYY-MM-DD (default: today).")  # fmt: skip
+@with_appcontext
+def issue_command(period_code: str, issue_date: date | None) -> None:
+    """Issue the invoices of PERIOD from its approved allocation; prints the numbers."""
+    from app.invoices.usecases import issue_period
 
-    @invoices_group.command("issue")
-    @click.argument("period_code", metavar="PERIOD")
-    @click.option("--date", "issue_date", callback=iso_date,
-                  help="Invoice date, YYYY-MM-DD (default: today).")  # fmt: skip
-    @with_appcontext
-    def issue_command(period_code: str, issue_date: date | None) -> None:
-        """Issue the invoices of PERIOD from its approved allocation; prints the numbers."""
-        from app.invoices.usecases import issue_period
+    db = cli_session()
+    period = period_by_code(db, period_code)
+    try:
+        if not draft_invoices(db, period):
+            prepare_invoices(db, period)
+        issued = issue_period(db, period, issue_date=issue_date, issued_by="cli")
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    for invoice in issued:
+        click.echo(f"{invoice.number}\t{invoice.customer_code}\t{invoice.total_incl_tax}")
+    click.echo(f"{len(issued)} invoice(s) issued for {period.code}.")
 
-        db = cli_session()
-        period = period_by_code(db, period_code)
-        try:
-            if not draft_invoices(db, period):
-                prepare_invoices(db, period)
-            issued = issue_period(db, period, issue_date=issue_date, issued_by="cli")
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        for invoice in issued:
-            click.echo(f"{invoice.number}\t{invoice.customer_code}\t{invoice.total_incl_tax}")
-        click.echo(f"{len(issued)} invoice(s) issued for {period.code}.")
+@invoices_group.command("credit")
+@click.argument("number")
+@click.option("--amount", help="Amount excluding tax (default: all that is left).")
+@click.option("--reason", required=True, help="Printed on the credit note.")
+@click.option("--date", "issue_date", callback=iso_date,
+              help="Credit note date, YYYY-MM-DD (default: today).")  # fmt: skip
+@with_appcontext
+def credit_command(
+    number: str, amount: str | None, reason: str, issue_date: date | None
+) -> None:
+    """Issue a credit note on invoice NUMBER (full, or partial with --amount)."""
+    from app.invoices.usecases import credit_invoice
 
-    @invoices_group.command("credit")
-    @click.argument("number")
-    @click.option("--amount", help="Amount excluding tax (default: all that is left).")
-    @click.option("--reason", required=True, help="Printed on the credit note.")
-    @click.option("--date", "issue_date", callback=iso_date,
-                  help="Credit note date, YYYY-MM-DD (default: today).")  # fmt: skip
-    @with_appcontext
-    def credit_command(
-        number: str, amount: str | None, reason: str, issue_date: date | None
-    ) -> None:
-        """Issue a credit note on invoice NUMBER (full, or partial with --amount)."""
-        from app.invoices.usecases import credit_invoice
+    db = cli_session()
+    try:
+        invoice = invoice_by_number(db, number)
+        note = credit_invoice(
+            db, invoice, reason=reason,
+            amount=parse_amount(amount) if amount is not None else None,
+            issue_date=issue_date, issued_by="cli",
+        )
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    click.echo(f"{note.number}\tcredit note on {invoice.number}\t{note.total_incl_tax}")
 
-        db = cli_session()
-        try:
-            invoice = invoice_by_number(db, number)
-            note = credit_invoice(
-                db, invoice, reason=reason,
-                amount=parse_amount(amount) if amount is not None else None,
-                issue_date=issue_date, issued_by="cli",
-            )
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        click.echo(f"{note.number}\tcredit note on {invoice.number}\t{note.total_incl_tax}")
 
-    import_group = cli.commands["import"]
-    export_group = cli.commands["export"]
-    assert isinstance(import_group, click.Group) and isinstance(export_group, click.Group)
+@click.command("invoices")
+@click.argument("period_code", metavar="PERIOD")
+@click.option("-o", "--output", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
+@with_appcontext
+def export_invoices(period_code: str, output: Path) -> None:
+    """Write every issued invoice and credit note of PERIOD (.xlsx) into one ZIP."""
+    from accounting.workbooks.invoice import write_invoices_zip
 
-    @export_group.command("invoices")
-    @click.argument("period_code", metavar="PERIOD")
-    @click.option("-o", "--output", required=True,
-                  type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
-    @with_appcontext
-    def export_invoices(period_code: str, output: Path) -> None:
-        """Write every issued invoice and credit note of PERIOD (.xlsx) into one ZIP."""
-        from accounting.workbooks.invoice import write_invoices_zip
+    db = cli_session()
+    period = period_by_code(db, period_code)
+    documents = db.scalars(
+        select(Invoice)
+        .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
+        .order_by(Invoice.year, Invoice.sequence)
+        .options(selectinload(Invoice.lines), selectinload(Invoice.original))
+    ).all()
+    if not documents:
+        fail(f"Aucune facture émise pour {period.label}.")
+    with output.open("wb") as out:
+        count = write_invoices_zip(documents, out)
+    db.rollback()
+    click.echo(f"{output} written ({count} document(s)).")
 
-        db = cli_session()
-        period = period_by_code(db, period_code)
-        documents = db.scalars(
-            select(Invoice)
-            .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
-            .order_by(Invoice.year, Invoice.sequence)
-            .options(selectinload(Invoice.lines), selectinload(Invoice.original))
-        ).all()
-        if not documents:
-            fail(f"Aucune facture émise pour {period.label}.")
-        with output.open("wb") as out:
-            count = write_invoices_zip(documents, out)
-        db.rollback()
-        click.echo(f"{output} written ({count} document(s)).")
+@click.command("payments")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would be added.")
+@with_appcontext
+def import_payments_command(path: Path, dry_run: bool) -> None:
+    """Import a bank statement of payments (CSV or XLSX: date, member code or invoice
+    number, amount, reference). All-or-nothing; the same file twice adds nothing."""
+    from app.invoices.usecases import import_statement
+    from imports.payments import analyse_payments
+    from imports.tabular import DEFAULT_MAX_BYTES
 
-    @import_group.command("payments")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--dry-run", is_flag=True, help="Check the file and show what would be added.")
-    @with_appcontext
-    def import_payments_command(path: Path, dry_run: bool) -> None:
-        """Import a bank statement of payments (CSV or XLSX: date, member code or invoice
-        number, amount, reference). All-or-nothing; the same file twice adds nothing."""
-        from app.invoices.usecases import import_statement
-        from imports.payments import analyse_payments
-        from imports.tabular import DEFAULT_MAX_BYTES
-
-        db = cli_session()
-        if path.stat().st_size > DEFAULT_MAX_BYTES:
-            fail(f"{path} est trop volumineux.")
-        data = path.read_bytes()
-        try:
-            if dry_run:
-                preview = analyse_payments(db, data, path.name)
-                if preview.errors:
-                    raise ImportRefused(preview.errors)
-            else:
-                preview = import_statement(db, data, path.name)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
+    db = cli_session()
+    if path.stat().st_size > DEFAULT_MAX_BYTES:
+        fail(f"{path} est trop volumineux.")
+    data = path.read_bytes()
+    try:
         if dry_run:
-            db.rollback()
-            click.echo(f"Dry run, nothing written: {preview.summary()}")
-            return
-        db.commit()
-        click.echo(preview.summary())
+            preview = analyse_payments(db, data, path.name)
+            if preview.errors:
+                raise ImportRefused(preview.errors)
+        else:
+            preview = import_statement(db, data, path.name)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    if dry_run:
+        db.rollback()
+        click.echo(f"Dry run, nothing written: {preview.summary()}")
+        return
+    db.commit()
+    click.echo(preview.summary())

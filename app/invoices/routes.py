@@ -52,7 +52,7 @@ from accounting.periods import Period, PeriodError, parse_period_code
 from accounting.workbooks.invoice import invoice_bytes, write_invoices_zip
 from app.access import ensure_member, member_scope, roles_required
 from app.database import get_db
-from app.invoices import bp
+from app.invoices.blueprint import bp
 from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
 from app.invoices.usecases import credit_invoice, import_statement, issue_period, pay
 from app.params import MAX_ID, parse_id, parse_page

@@ -1,7 +1,6 @@
 """Web layer of the ledger area: blueprint, routes, forms, CLI commands."""
 
-from flask import Blueprint
+from app.ledger import routes  # noqa: F401
+from app.ledger.blueprint import bp
 
-bp = Blueprint("ledger", __name__, url_prefix="/comptabilite")
-
-from app.ledger import routes  # noqa: E402,F401
+__all__ = ["bp"]

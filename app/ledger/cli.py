@@ -28,150 +28,143 @@ from imports.errors import ImportRefused
 DOMAIN_ERRORS = (LedgerError, FecError, PeriodError, CostError, ImportRefused)
 
 
+@click.command("check-fec")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--start", callback=iso_date, help="First day of the fiscal year (YYYY-MM-DD).")
+@click.option("--end", callback=iso_date, help="Closing day (default: from the file name).")
+def check_fec_command(path: Path, start: date | None, end: date | None) -> None:
+    """Check a FEC against the norm: every issue, line by line (exit 1 on errors)."""
+    from accounting.fec_check import scan_fec
 
-def register(cli: click.Group) -> None:
-    """Attach this area's commands to the `mutualise` group (and its import/export groups)."""
-    import_group = cli.commands["import"]
-    export_group = cli.commands["export"]
-    assert isinstance(import_group, click.Group) and isinstance(export_group, click.Group)
+    scan = scan_fec(path, start=start, end=end)
+    for issue in scan.issues:
+        click.echo(str(issue))
+    errors, warnings = len(scan.errors), len(scan.warnings)
+    click.echo(
+        f"{path.name}: {scan.line_count} line(s), {scan.entry_count} entr(y/ies), debit "
+        f"{euros(scan.total_debit)}, credit {euros(scan.total_credit)} — {errors} "
+        f"error(s), {warnings} warning(s)."
+    )
+    if errors:
+        raise SystemExit(1)
 
-    @cli.command("check-fec")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--start", callback=iso_date, help="First day of the fiscal year (YYYY-MM-DD).")
-    @click.option("--end", callback=iso_date, help="Closing day (default: from the file name).")
-    def check_fec_command(path: Path, start: date | None, end: date | None) -> None:
-        """Check a FEC against the norm: every issue, line by line (exit 1 on errors)."""
-        from accounting.fec_check import scan_fec
+@click.command("fec")
+@click.argument("year", type=int)
+@click.option("-o", "--output", "directory", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The directory to write <SIREN>FEC<closing date>.txt into.")  # fmt: skip
+@with_appcontext
+def export_fec_command(year: int, directory: Path) -> None:
+    """Write the FEC of fiscal YEAR, named by the year it closes in: with the carrier's
+    fiscal year starting in September, 2026 is 1 September 2025 to 31 August 2026 (by
+    default, January: 1 January to 31 December)."""
+    from accounting.ledger.fec_export import export_fec
 
-        scan = scan_fec(path, start=start, end=end)
-        for issue in scan.issues:
-            click.echo(str(issue))
-        errors, warnings = len(scan.errors), len(scan.warnings)
-        click.echo(
-            f"{path.name}: {scan.line_count} line(s), {scan.entry_count} entr(y/ies), debit "
-            f"{euros(scan.total_debit)}, credit {euros(scan.total_credit)} — {errors} "
-            f"error(s), {warnings} warning(s)."
-        )
-        if errors:
-            raise SystemExit(1)
+    try:
+        path, count = export_fec(cli_session(), year, directory)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    click.echo(f"{count} line(s) written to {path}.")
 
-    @export_group.command("fec")
-    @click.argument("year", type=int)
-    @click.option("-o", "--output", "directory", required=True,
-                  type=click.Path(file_okay=False, path_type=Path),
-                  help="The directory to write <SIREN>FEC<closing date>.txt into.")  # fmt: skip
-    @with_appcontext
-    def export_fec_command(year: int, directory: Path) -> None:
-        """Write the FEC of fiscal YEAR, named by the year it closes in: with the carrier's
-        fiscal year starting in September, 2026 is 1 September 2025 to 31 August 2026 (by
-        default, January: 1 January to 31 December)."""
-        from accounting.ledger.fec_export import export_fec
+@click.command("ledger")
+@click.option("--from", "start", callback=iso_date, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", callback=iso_date, help="Last day (YYYY-MM-DD).")
+@click.option("-o", "--output", required=True, help="The .xlsx to write.",
+              type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
+@with_appcontext
+def export_ledger_command(start: date | None, end: date | None, output: Path) -> None:
+    """Write the ledger workbook (Journal, Grand livre, Balance) of a date range."""
+    from accounting.workbooks.ledger import write_ledger_workbook
 
-        try:
-            path, count = export_fec(cli_session(), year, directory)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        click.echo(f"{count} line(s) written to {path}.")
+    summary = write_ledger_workbook(cli_session(), start, end, output)
+    click.echo(
+        f"{summary.lines} line(s), {summary.accounts} account(s), debit "
+        f"{euros(summary.total_debit)} = credit {euros(summary.total_credit)}: {output}."
+    )
 
-    @export_group.command("ledger")
-    @click.option("--from", "start", callback=iso_date, help="First day (YYYY-MM-DD).")
-    @click.option("--to", "end", callback=iso_date, help="Last day (YYYY-MM-DD).")
-    @click.option("-o", "--output", required=True, help="The .xlsx to write.",
-                  type=click.Path(dir_okay=False, path_type=Path))  # fmt: skip
-    @with_appcontext
-    def export_ledger_command(start: date | None, end: date | None, output: Path) -> None:
-        """Write the ledger workbook (Journal, Grand livre, Balance) of a date range."""
-        from accounting.workbooks.ledger import write_ledger_workbook
+@click.command("member-entries")
+@click.argument("member_code")
+@click.option("--from", "start", callback=iso_date, required=True, help="YYYY-MM-DD.")
+@click.option("--to", "end", callback=iso_date, required=True, help="YYYY-MM-DD.")
+@click.option("-o", "--output", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.xlsx (workbook) or FILE.txt (FEC format).")  # fmt: skip
+@with_appcontext
+def export_member_entries(member_code: str, start: date, end: date, output: Path) -> None:
+    """Write the entries a member books in its own books for the period."""
+    from accounting.fec import write_fec
+    from accounting.ledger.member_side import member_entries
+    from accounting.workbooks.ledger import write_member_workbook
 
-        summary = write_ledger_workbook(cli_session(), start, end, output)
-        click.echo(
-            f"{summary.lines} line(s), {summary.accounts} account(s), debit "
-            f"{euros(summary.total_debit)} = credit {euros(summary.total_credit)}: {output}."
-        )
+    db = cli_session()
+    member = db.scalars(select(Member).where(Member.code == member_code)).one_or_none()
+    if member is None:
+        fail(f"Unknown member code: {member_code}")
+    lines = member_entries(db, member, start, end)
+    if output.suffix.lower() == ".xlsx":
+        count = write_member_workbook(lines, output)
+    else:
+        with open(output, "wb") as handle:
+            count = write_fec(lines, handle)
+    click.echo(f"{count} line(s) for {member.code} written to {output}.")
 
-    @export_group.command("member-entries")
-    @click.argument("member_code")
-    @click.option("--from", "start", callback=iso_date, required=True, help="YYYY-MM-DD.")
-    @click.option("--to", "end", callback=iso_date, required=True, help="YYYY-MM-DD.")
-    @click.option("-o", "--output", required=True,
-                  type=click.Path(dir_okay=False, path_type=Path),
-                  help="FILE.xlsx (workbook) or FILE.txt (FEC format).")  # fmt: skip
-    @with_appcontext
-    def export_member_entries(member_code: str, start: date, end: date, output: Path) -> None:
-        """Write the entries a member books in its own books for the period."""
-        from accounting.fec import write_fec
-        from accounting.ledger.member_side import member_entries
-        from accounting.workbooks.ledger import write_member_workbook
+@click.command("fec")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "rules", multiple=True, metavar="RULE",
+              help="64*=SERVICE or analytique:CODE=SERVICE; may be repeated; saved for "
+                   "next time (without --map: the saved rules).")  # fmt: skip
+@click.option("--analytic-column", help="The extra column holding analytic codes.")
+@click.option("--dry-run", is_flag=True, help="Show what would be imported, change nothing.")
+@with_appcontext
+def import_fec_command(path: Path, rules: tuple[str, ...], analytic_column: str | None,
+                       dry_run: bool) -> None:  # fmt: skip
+    """Import the carrier's costs from its FEC (all-or-nothing; same file twice adds
+    nothing)."""
+    from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
 
-        db = cli_session()
-        member = db.scalars(select(Member).where(Member.code == member_code)).one_or_none()
-        if member is None:
-            fail(f"Unknown member code: {member_code}")
-        lines = member_entries(db, member, start, end)
-        if output.suffix.lower() == ".xlsx":
-            count = write_member_workbook(lines, output)
-        else:
-            with open(output, "wb") as handle:
-                count = write_fec(lines, handle)
-        click.echo(f"{count} line(s) for {member.code} written to {output}.")
-
-    @import_group.command("fec")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--map", "rules", multiple=True, metavar="RULE",
-                  help="64*=SERVICE or analytique:CODE=SERVICE; may be repeated; saved for "
-                       "next time (without --map: the saved rules).")  # fmt: skip
-    @click.option("--analytic-column", help="The extra column holding analytic codes.")
-    @click.option("--dry-run", is_flag=True, help="Show what would be imported, change nothing.")
-    @with_appcontext
-    def import_fec_command(path: Path, rules: tuple[str, ...], analytic_column: str | None,
-                           dry_run: bool) -> None:  # fmt: skip
-        """Import the carrier's costs from its FEC (all-or-nothing; same file twice adds
-        nothing)."""
-        from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
-
-        db = cli_session()
-        try:
-            parsed = [parse_rule(db, text) for text in rules] or None
-            if dry_run:
-                preview = preview_fec_costs(db, path, parsed, analytic_column=analytic_column)
-            else:
-                result, preview = import_fec_costs(db, path, parsed,
-                                                   analytic_column=analytic_column)  # fmt: skip
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        for code, kinds in preview.totals_by_service().items():
-            parts = ", ".join(f"{kind} {euros(amount)}" for kind, amount in kinds.items())
-            click.echo(f"  {code}: {parts}")
-        for unmapped in preview.unmapped:
-            click.echo(f"  not mapped: {unmapped.account} {unmapped.label} ({unmapped.lines} "
-                       f"line(s), debit {euros(unmapped.debit)})")  # fmt: skip
-        for skipped in preview.skipped:
-            click.echo(f"  skipped: {skipped}")
+    db = cli_session()
+    try:
+        parsed = [parse_rule(db, text) for text in rules] or None
         if dry_run:
-            db.rollback()
-            click.echo(f"Dry run: {len(preview.new)} cost(s) would be added, "
-                       f"{len(preview.costs) - len(preview.new)} already imported.")  # fmt: skip
-            return
-        db.commit()
-        if result.changed:
-            click.echo(f"{result.created} cost(s) added, {result.unchanged} already imported.")
+            preview = preview_fec_costs(db, path, parsed, analytic_column=analytic_column)
         else:
-            click.echo(f"Nothing to add: the {result.total} cost(s) were already imported.")
+            result, preview = import_fec_costs(db, path, parsed,
+                                               analytic_column=analytic_column)  # fmt: skip
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    for code, kinds in preview.totals_by_service().items():
+        parts = ", ".join(f"{kind} {euros(amount)}" for kind, amount in kinds.items())
+        click.echo(f"  {code}: {parts}")
+    for unmapped in preview.unmapped:
+        click.echo(f"  not mapped: {unmapped.account} {unmapped.label} ({unmapped.lines} "
+                   f"line(s), debit {euros(unmapped.debit)})")  # fmt: skip
+    for skipped in preview.skipped:
+        click.echo(f"  skipped: {skipped}")
+    if dry_run:
+        db.rollback()
+        click.echo(f"Dry run: {len(preview.new)} cost(s) would be added, "
+                   f"{len(preview.costs) - len(preview.new)} already imported.")  # fmt: skip
+        return
+    db.commit()
+    if result.changed:
+        click.echo(f"{result.created} cost(s) added, {result.unchanged} already imported.")
+    else:
+        click.echo(f"Nothing to add: the {result.total} cost(s) were already imported.")
 
-    @cli.group("ledger")
-    def ledger_group() -> None:
-        """The carrier's books."""
+@click.group("ledger")
+def ledger_group() -> None:
+    """The carrier's books."""
 
-    @ledger_group.command("post-missing")
-    @with_appcontext
-    def post_missing_command() -> None:
-        """Post the entries of final documents that have none yet."""
-        from accounting.ledger.catchup import post_missing
+@ledger_group.command("post-missing")
+@with_appcontext
+def post_missing_command() -> None:
+    """Post the entries of final documents that have none yet."""
+    from accounting.ledger.catchup import post_missing
 
-        db = cli_session()
-        try:
-            count = post_missing(db)
-        except DOMAIN_ERRORS as error:
-            fail(str(error))
-        db.commit()
-        click.echo(f"{count} entr(y/ies) posted.")
+    db = cli_session()
+    try:
+        count = post_missing(db)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    click.echo(f"{count} entr(y/ies) posted.")

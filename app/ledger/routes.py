@@ -62,7 +62,7 @@ from accounting.workbooks.ledger import (
 from app.access import ensure_member, member_scope, roles_required
 from app.database import get_db
 from app.downloads import send_written
-from app.ledger import bp
+from app.ledger.blueprint import bp
 from app.ledger.forms import AccountForm, LabelForm, RulesForm, UploadForm
 from app.params import parse_id, parse_page
 from app.uploads import PendingUploads

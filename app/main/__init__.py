@@ -1,7 +1,6 @@
 """The home page (each role's dashboard)."""
 
-from flask import Blueprint
+from app.main import routes  # noqa: F401
+from app.main.blueprint import bp
 
-bp = Blueprint("main", __name__)
-
-from app.main import routes  # noqa: E402,F401
+__all__ = ["bp"]

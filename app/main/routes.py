@@ -14,7 +14,7 @@ from werkzeug.routing import BuildError
 from accounting.org import Role
 from app.access import public, roles_required
 from app.database import get_db
-from app.main import bp
+from app.main.blueprint import bp
 from app.main.dashboards import (
     AUDIT_ACTIONS,
     AUDIT_OBJECTS,

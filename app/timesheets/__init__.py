@@ -1,7 +1,12 @@
 """Web layer of the timesheets area: blueprint, routes, forms, CLI commands."""
 
-from flask import Blueprint
+from app.timesheets import (  # noqa: F401
+    routes,
+    routes_approval,
+    routes_grid,
+    routes_import,
+    routes_settings,
+)
+from app.timesheets.blueprint import bp
 
-bp = Blueprint("timesheets", __name__, url_prefix="/temps")
-
-from app.timesheets import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -48,79 +48,74 @@ def _parse_day(value: str | None, option: str) -> date | None:
         raise click.BadParameter(error.message, param_hint=option) from None
 
 
-def register(cli: click.Group) -> None:
-    """Attach this area's commands to the `mutualise` group (and its import/export groups)."""
-    import_group = cli.commands["import"]
-    export_group = cli.commands["export"]
+@click.command("timesheets")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+@click.option(
+    "--user",
+    "email",
+    required=True,
+    envvar=USER_ENV,
+    help=f"E-mail of the user the import acts as, recorded as the entries' author and in "
+    f"the audit log (or ${USER_ENV}).",
+)
+@with_appcontext
+def import_timesheets(path: Path, dry_run: bool, email: str) -> None:
+    """Import work entries from our template (CSV/XLSX) or a Kimai export."""
+    from imports.errors import ImportRefused
+    from imports.tabular import read_table_file
+    from imports.timesheets import import_file
 
-    @import_group.command("timesheets")  # type: ignore[attr-defined]
-    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
-    @click.option(
-        "--user",
-        "email",
-        required=True,
-        envvar=USER_ENV,
-        help=f"E-mail of the user the import acts as, recorded as the entries' author and in "
-        f"the audit log (or ${USER_ENV}).",
-    )
-    @with_appcontext
-    def import_timesheets(path: Path, dry_run: bool, email: str) -> None:
-        """Import work entries from our template (CSV/XLSX) or a Kimai export."""
-        from imports.errors import ImportRefused
-        from imports.tabular import read_table_file
-        from imports.timesheets import import_file
+    session = cli_session()
+    actor = _actor(session, email)
+    try:
+        table = read_table_file(path)
+        report = import_file(session, actor, table, path.name, dry_run=dry_run)
+    except ImportRefused as refused:
+        fail(str(refused))
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}")
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    click.echo(f"{report.format_label}, {report.rows} line(s): {report.summary()}")
 
-        session = cli_session()
-        actor = _actor(session, email)
-        try:
-            table = read_table_file(path)
-            report = import_file(session, actor, table, path.name, dry_run=dry_run)
-        except ImportRefused as refused:
-            fail(str(refused))
-        for warning in report.warnings:
-            click.echo(f"Warning: {warning}")
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-        click.echo(f"{report.format_label}, {report.rows} line(s): {report.summary()}")
+@click.command("timesheets")
+@click.option("--from", "start", help="First day (2026-03-01 or 01/03/2026).")
+@click.option("--to", "end", help="Last day.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write: .xlsx or .csv (; separated, UTF-8 with BOM).",
+)
+@with_appcontext
+def export_timesheets(start: str | None, end: str | None, output: Path) -> None:
+    """Export work entries between two dates to XLSX or CSV."""
+    from timesheets.export import write_entries_csv, write_entries_xlsx
+    from timesheets.listing import EntryFilter, export_rows
 
-    @export_group.command("timesheets")  # type: ignore[attr-defined]
-    @click.option("--from", "start", help="First day (2026-03-01 or 01/03/2026).")
-    @click.option("--to", "end", help="Last day.")
-    @click.option(
-        "-o",
-        "--output",
-        "output",
-        required=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="File to write: .xlsx or .csv (; separated, UTF-8 with BOM).",
-    )
-    @with_appcontext
-    def export_timesheets(start: str | None, end: str | None, output: Path) -> None:
-        """Export work entries between two dates to XLSX or CSV."""
-        from timesheets.export import write_entries_csv, write_entries_xlsx
-        from timesheets.listing import EntryFilter, export_rows
+    session = cli_session()
+    entry_filter = EntryFilter(start=_parse_day(start, "--from"), end=_parse_day(end, "--to"))
+    actor = _reader()
+    rows = export_rows(session, actor, entry_filter)
+    suffix = output.suffix.lower()
+    if suffix == ".xlsx":
+        count = write_entries_xlsx(rows, str(output))
+    elif suffix == ".csv":
+        count = 0
 
-        session = cli_session()
-        entry_filter = EntryFilter(start=_parse_day(start, "--from"), end=_parse_day(end, "--to"))
-        actor = _reader()
-        rows = export_rows(session, actor, entry_filter)
-        suffix = output.suffix.lower()
-        if suffix == ".xlsx":
-            count = write_entries_xlsx(rows, str(output))
-        elif suffix == ".csv":
-            count = 0
+        def counted():  # type: ignore[no-untyped-def]
+            nonlocal count
+            for row in rows:
+                count += 1
+                yield row
 
-            def counted():  # type: ignore[no-untyped-def]
-                nonlocal count
-                for row in rows:
-                    count += 1
-                    yield row
-
-            with output.open("wb") as handle:
-                write_entries_csv(counted(), handle)
-        else:
-            raise click.BadParameter("use a .xlsx or .csv file name", param_hint="--output")
-        click.echo(f"{count} entr{'y' if count == 1 else 'ies'} written to {output}.")
+        with output.open("wb") as handle:
+            write_entries_csv(counted(), handle)
+    else:
+        raise click.BadParameter("use a .xlsx or .csv file name", param_hint="--output")
+    click.echo(f"{count} entr{'y' if count == 1 else 'ies'} written to {output}.")

@@ -1,4 +1,7 @@
-"""Routes of the timesheets area (each declares its access rule with app.access).
+"""Routes of the timesheets area: the entries list, quick add, edit, export and the monthly
+summary, and the helpers the other route modules share (``routes_grid``: the weekly grid and
+units; ``routes_approval``; ``routes_import``; ``routes_settings``). Each route declares its
+access rule with app.access.
 
 Thin views: read the request, call one service of ``timesheets`` or ``imports``, flash the
 French message of a refusal, redirect. Every page applies the user's member scope through the
@@ -26,31 +29,21 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
-from accounting.org import Role, Service
+from accounting.org import Role
 from app.access import roles_required
 from app.database import get_db
 from app.downloads import send_csv, send_rows_written
-from app.params import MAX_ID, BadParameter, bounded_list, parse_id, parse_ids, parse_page
-from app.timesheets import bp
+from app.params import parse_id, parse_page
+from app.timesheets.blueprint import bp
 from app.timesheets.configuration import plain_decimal
-from app.uploads import PendingUploads
-from imports.errors import ImportRefused, InvalidValue
+from imports.errors import InvalidValue
 from imports.parsing import (
     DURATION_FORMATS,
     format_minutes,
     parse_date,
     parse_decimal,
     parse_duration,
-)
-from imports.tabular import read_limited
-from imports.timesheets import (
-    analyse,
-    import_file,
-    save_mapping,
-    template_csv,
-    template_xlsx,
 )
 from timesheets import services
 from timesheets.errors import EntryNotFound, TimesheetError
@@ -74,10 +67,9 @@ from timesheets.listing import (
     member_labels,
     member_suggestions,
 )
-from timesheets.models import Activity, EntryStatus, MappingKind, UnitType
+from timesheets.models import EntryStatus
 from timesheets.services import EntryData
 from timesheets.summaries import monthly_summary
-from timesheets.week import DAYS_FR, GridRefused, RowKey, load_week, previous_week_keys, save_week
 
 A, C, M, D, T = (
     Role.ADMIN,
@@ -231,146 +223,6 @@ def _common() -> dict[str, Any]:
         "can_common": current_user.sees_all_members,
         "is_admin": current_user.has_role(A),
     }
-
-
-# ---------------------------------------------------------------- weekly grid
-
-
-@bp.route("/semaine", methods=["GET", "POST"])
-@roles_required(*LOGGERS)
-def week() -> ResponseReturnValue:
-    db = get_db()
-    day = _day(request.values.get("jour"), _today()) or _today()
-    staff_id = current_user.id
-    if current_user.has_role(A) and parse_id(request.values.get("intervenant"), "intervenant"):
-        staff_id = parse_id(request.values.get("intervenant"), "intervenant")
-    grid_errors: dict[tuple[int, int | None], str] = {}
-    typed: dict[str, list[str]] = {}
-    if request.method == "POST":
-        if request.form.get("action") == "soumettre":
-            try:
-                count = services.submit_week(db, current_user, day)
-                db.commit()
-                flash(f"{count} saisie(s) soumise(s) pour validation.", "success")
-            except TimesheetError as error:
-                db.rollback()
-                _refused(error)
-            return redirect(url_for(".week", jour=day.isoformat()))
-        rows, typed, parse_errors = _grid_from_form(request.form)
-        if not parse_errors:
-            try:
-                # Read first: an unknown member in the new row refuses the whole save.
-                added_key = _new_row_key(request.form)
-                saved = save_week(
-                    db,
-                    current_user,
-                    day,
-                    rows,
-                    staff_id=None if staff_id == current_user.id else staff_id,
-                )
-                db.commit()
-                _warn(saved.warnings)
-                if added_key is not None:
-                    flash("Ligne ajoutée : saisissez les durées puis enregistrez.", "info")
-                else:
-                    flash("Semaine enregistrée.", "success")
-                return redirect(
-                    url_for(
-                        ".week",
-                        jour=day.isoformat(),
-                        intervenant=staff_id,
-                        ajout=added_key.encode() if added_key else None,
-                    )
-                )
-            except GridRefused as refused:
-                db.rollback()
-                grid_errors = {(e.row, e.day): e.message for e in refused.errors}
-            except TimesheetError as error:
-                db.rollback()
-                _refused(error)
-        else:
-            grid_errors = parse_errors
-        flash("La semaine n'a pas été enregistrée : corrigez les cases signalées.", "error")
-    grid = load_week(db, staff_id, day)
-    keys = [row.key for row in grid.rows]
-    if request.args.get("copier"):
-        added = [k for k in previous_week_keys(db, staff_id, day) if k not in keys]
-        keys.extend(added)
-        flash(
-            f"{len(added)} ligne(s) de la semaine précédente ajoutée(s) : saisissez les durées.",
-            "info",
-        )
-    for text in [*typed, *bounded_list(request.args.getlist("ajout"), "ajout")]:
-        try:
-            key = RowKey.decode(text)
-        except TimesheetError:
-            continue
-        if key not in keys:
-            keys.append(key)
-    cells = {row.key: row.cells for row in grid.rows}
-    # Names of the rows' services and activities, the inactive ones included.
-    names = choices(db, current_user, member_limit=0)
-    return render_template(
-        "timesheets/week.html",
-        grid=grid,
-        keys=keys,
-        cells=cells,
-        typed=typed,
-        grid_errors=grid_errors,
-        days_fr=DAYS_FR,
-        staff_id=staff_id,
-        services_shown={
-            sid: (code, name)
-            for sid, code, name in db.execute(select(Service.id, Service.code, Service.name))
-        },
-        activity_names={aid: name for aid, _sid, name in names.activities},
-        previous=(grid.monday - timedelta(days=7)).isoformat(),
-        following=(grid.monday + timedelta(days=7)).isoformat(),
-        member_names=member_labels(db, [key.member_id for key in keys]),
-        format_minutes=format_minutes,
-        **_common(),
-    )
-
-
-def _new_row_key(form: Any) -> RowKey | None:
-    service_id = parse_id(form.get("nouvelle-service"), "nouvelle-service")
-    if not service_id:
-        return None
-    return RowKey(
-        service_id,
-        _member_id(form.get("nouvelle-adherent", "")),
-        parse_id(form.get("nouvelle-activite"), "nouvelle-activite"),
-    )
-
-
-def _grid_from_form(
-    form: Any,
-) -> tuple[list[tuple[RowKey, list[int | None]]], dict[str, list[str]], dict]:
-    """Rows of the grid as posted: ``ligne`` (encoded keys, in order) and ``c-<key>-<day>``
-    cells; a new row from ``nouvelle-*`` selects. Unreadable durations are errors by cell."""
-    rows: list[tuple[RowKey, list[int | None]]] = []
-    typed: dict[str, list[str]] = {}
-    errors: dict[tuple[int, int | None], str] = {}
-    encoded = bounded_list(form.getlist("ligne"), "ligne")
-    for row_index, text in enumerate(encoded):
-        try:
-            key = RowKey.decode(text)
-        except TimesheetError:
-            continue
-        values: list[int | None] = []
-        raw = [form.get(f"c-{text}-{day}", "").strip() for day in range(7)]
-        typed[text] = raw
-        for day_index, cell in enumerate(raw):
-            if not cell:
-                values.append(None)
-                continue
-            try:
-                values.append(parse_duration(cell))
-            except InvalidValue as error:
-                errors[(row_index, day_index)] = error.message
-                values.append(None)
-        rows.append((key, values))
-    return rows, typed, errors
 
 
 # ---------------------------------------------------------------- list, quick add, edit
@@ -564,139 +416,6 @@ def delete_entry(entry_id: int) -> ResponseReturnValue:
     return redirect(url_for(".entries"))
 
 
-# ---------------------------------------------------------------- units entry
-
-
-@bp.route("/unites", methods=["GET", "POST"])
-@roles_required(A, C, M)
-def units() -> ResponseReturnValue:
-    """Quantities per unit type per member, for one service and day (accountants)."""
-    db = get_db()
-    options = choices(db, current_user, active_only=True)
-    service_id = parse_id(request.values.get("service"), "service") or (
-        options.services[0][0] if options.services else None
-    )
-    day = _day(request.values.get("jour"), _today()) or _today()
-    unit_types = [(uid, name) for uid, sid, name in options.unit_types if sid == service_id]
-    errors: list[str] = []
-    if request.method == "POST" and service_id:
-        count = 0
-        try:
-            for member_id, _label in options.members:
-                for unit_id, unit_name in unit_types:
-                    text = request.form.get(f"q-{member_id}-{unit_id}", "").strip()
-                    if not text:
-                        continue
-                    try:
-                        quantity = parse_decimal(text, max_places=3, allow_negative=False)
-                    except InvalidValue as error:
-                        errors.append(f"{_label}, {unit_name} : {error.message}")
-                        continue
-                    services.create_entry(
-                        db,
-                        current_user,
-                        EntryData(
-                            day=day,
-                            service_id=service_id,
-                            minutes=0,
-                            member_id=member_id,
-                            unit_type_id=unit_id,
-                            quantity=quantity,
-                            note=request.form.get("commentaire", "")[:2000],
-                        ),
-                    )
-                    count += 1
-            if errors:
-                raise InvalidValue(" ; ".join(errors))
-            db.commit()
-            flash(f"{count} quantité(s) enregistrée(s).", "success")
-            return redirect(url_for(".units", service=service_id, jour=day.isoformat()))
-        except (TimesheetError, InvalidValue) as error:
-            db.rollback()
-            _refused(error)
-    return render_template(
-        "timesheets/units.html",
-        service_id=service_id,
-        day=day,
-        unit_types=unit_types,
-        values=request.form,
-        **_common(),
-    )
-
-
-# ---------------------------------------------------------------- approval
-
-
-@bp.route("/validation", methods=["GET", "POST"])
-@roles_required(*APPROVERS)
-def approvals() -> ResponseReturnValue:
-    db = get_db()
-    month = _day(
-        request.values.get("mois", "") + "-01" if request.values.get("mois") else None,
-        _today().replace(day=1),
-    ) or _today().replace(day=1)
-    start, end = _month_bounds(month)
-    if request.method == "POST":
-        action = request.form.get("action")
-        ids = parse_ids(request.form.getlist("saisie"), "saisie")
-        try:
-            if action == "valider":
-                count = services.approve_entries(db, current_user, ids)
-                message = f"{count} saisie(s) validée(s)."
-            elif action == "renvoyer":
-                count = services.send_back(
-                    db, current_user, ids, request.form.get("commentaire", "")
-                )
-                message = f"{count} saisie(s) renvoyée(s) à leur auteur."
-            elif action == "valider-mois":
-                count = services.approve_month(
-                    db,
-                    current_user,
-                    month.year,
-                    month.month,
-                    staff_id=parse_id(request.form.get("intervenant"), "intervenant"),
-                )
-                message = f"{count} saisie(s) soumise(s) de {month:%m/%Y} validée(s)."
-            else:
-                abort(400)
-            db.commit()
-            flash(message, "success")
-        except TimesheetError as error:
-            db.rollback()
-            _refused(error)
-        return redirect(url_for(".approvals", mois=f"{month:%Y-%m}"))
-    status = request.args.get("statut", EntryStatus.SUBMITTED.value)
-    entry_filter = EntryFilter(
-        start=start,
-        end=end,
-        status=status or None,
-        staff_id=parse_id(request.args.get("intervenant"), "intervenant"),
-    )
-    page = list_entries(
-        db,
-        current_user,
-        entry_filter,
-        sort="staff",
-        page=parse_page(request.args.get("page")),
-        per_page=200,
-    )
-    latest = None
-    if not page.rows:
-        latest = latest_day(db, current_user, EntryFilter(status=status or None))
-    return render_template(
-        "timesheets/approvals.html",
-        page=page,
-        latest=latest,
-        month=month,
-        status=status,
-        previous=f"{(start - timedelta(days=1)):%Y-%m}",
-        following=f"{(end + timedelta(days=1)):%Y-%m}",
-        args={"mois": f"{month:%Y-%m}", "statut": status},
-        statuses=list(EntryStatus),
-        **_common(),
-    )
-
-
 # ---------------------------------------------------------------- summary
 
 
@@ -747,198 +466,3 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
         },
         **_common(),
     )
-
-
-# ---------------------------------------------------------------- import
-
-
-#: Files kept between the preview and the confirmation of an import.
-UPLOADS = PendingUploads("timesheets")
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@roles_required(*LOGGERS)
-def import_upload() -> ResponseReturnValue:
-    db = get_db()
-    report = None
-    token = request.values.get("fichier", "")
-    if request.method == "POST" and "document" in request.files:
-        upload = request.files["document"]
-        if not upload.filename:
-            flash("Choisissez un fichier.", "error")
-            return redirect(url_for(".import_upload"))
-        try:
-            data = read_limited(
-                upload.stream,
-                upload.filename,
-                max_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or 50 * 2**20,
-            )
-        except ImportRefused as refused:
-            flash(str(refused), "error")
-            return redirect(url_for(".import_upload"))
-        token = UPLOADS.store(current_user.id, data, upload.filename)
-        return redirect(url_for(".import_upload", fichier=token))
-    stored = UPLOADS.get(current_user.id, token) if token else None
-    if token and stored is None:
-        flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
-        return redirect(url_for(".import_upload"))
-    if stored is not None:
-        path, name = stored
-        report = analyse(db, current_user, path.read_bytes(), name)
-        db.rollback()
-    return render_template(
-        "timesheets/import.html",
-        report=report,
-        token=token,
-        mapping_targets=_mapping_targets(db) if report and report.unmapped else None,
-        **_common(),
-    )
-
-
-def _mapping_targets(db: Any) -> dict[str, list[tuple[int, str]]]:
-    options = choices(db, current_user)
-    from accounting.org import User
-
-    return {
-        MappingKind.CUSTOMER.value: options.members,
-        MappingKind.PROJECT.value: options.services,
-        MappingKind.ACTIVITY.value: [
-            (aid, f"{dict(options.services).get(sid, sid)} › {name}")
-            for aid, sid, name in options.activities
-        ],
-        MappingKind.USER.value: [
-            (uid, f"{name} <{email}>")
-            for uid, name, email in db.execute(
-                select(User.id, User.name, User.email).order_by(User.name)
-            )
-        ],
-    }
-
-
-@bp.route("/import/correspondances", methods=["POST"])
-@roles_required(A)
-def import_mapping() -> ResponseReturnValue:
-    """Save what the unmapped Kimai names stand for, then show the preview again."""
-    db = get_db()
-    token = request.form.get("fichier", "")
-    saved = 0
-    try:
-        for name, value in request.form.items():
-            match = re.fullmatch(r"map-(customer|project|activity|user)-([0-9a-f]{16})", name)
-            if not match or not value:
-                continue
-            external = request.form.get(f"ext-{match[1]}-{match[2]}", "")
-            target = None if value == COMMON else parse_id(value, name)
-            if value != COMMON and target is None:
-                continue
-            save_mapping(db, MappingKind(match[1]), external, target)
-            saved += 1
-        db.commit()
-        flash(
-            f"{saved} correspondance(s) enregistrée(s) : elles serviront aux prochains imports.",
-            "success",
-        )
-    except ImportRefused as refused:
-        db.rollback()
-        flash(str(refused), "error")
-    return redirect(url_for(".import_upload", fichier=token))
-
-
-@bp.route("/import/confirmer", methods=["POST"])
-@roles_required(*LOGGERS)
-def import_confirm() -> ResponseReturnValue:
-    db = get_db()
-    token = request.form.get("fichier", "")
-    stored = UPLOADS.get(current_user.id, token)
-    if stored is None:
-        flash("Le fichier n'est plus disponible : déposez-le à nouveau.", "error")
-        return redirect(url_for(".import_upload"))
-    path, name = stored
-    try:
-        report = import_file(db, current_user, path.read_bytes(), name)
-        db.commit()
-    except ImportRefused as refused:
-        db.rollback()
-        flash(refused.summary, "error")
-        return redirect(url_for(".import_upload", fichier=request.form.get("fichier")))
-    UPLOADS.discard(current_user.id, token)
-    flash(report.summary(), "success" if report.added else "info")
-    for warning in report.warnings:
-        flash(str(warning), "warning")
-    return redirect(url_for(".entries", du="", au=""))
-
-
-@bp.route("/import/modele.<fmt>")
-@roles_required(*READERS)
-def import_template(fmt: str) -> ResponseReturnValue:
-    if fmt == "csv":
-        data, mimetype = template_csv(), "text/csv; charset=utf-8"
-    elif fmt == "xlsx":
-        data = template_xlsx()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        abort(404)
-    return send_file(
-        io.BytesIO(data),
-        mimetype=mimetype,
-        as_attachment=True,
-        download_name=f"modele_saisie_temps.{fmt}",
-    )
-
-
-# ---------------------------------------------------------------- activities and unit types
-
-
-@bp.route("/services", methods=["GET"])
-@roles_required(A)
-def service_settings() -> ResponseReturnValue:
-    db = get_db()
-    all_services = db.scalars(select(Service).order_by(Service.code)).all()
-    activities = db.scalars(select(Activity).order_by(Activity.name)).all()
-    unit_types = db.scalars(select(UnitType).order_by(UnitType.name)).all()
-    return render_template(
-        "timesheets/services.html",
-        services=all_services,
-        activities=activities,
-        unit_types=unit_types,
-    )
-
-
-@bp.route("/services/<int:service_id>", methods=["POST"])
-@roles_required(A)
-def service_settings_save(service_id: int) -> ResponseReturnValue:
-    from timesheets.settings import SettingsError, save_activity, save_unit_type
-
-    db = get_db()
-    if service_id > MAX_ID or db.get(Service, service_id) is None:
-        abort(404)
-    form = request.form
-    try:
-        if form.get("quoi") == "activite":
-            save_activity(
-                db,
-                service_id,
-                form.get("nom", ""),
-                parse_id(form.get("id"), "id"),
-                active=form.get("actif") == "1",
-            )
-        elif form.get("quoi") == "unite":
-            save_unit_type(
-                db,
-                service_id,
-                form.get("nom", ""),
-                form.get("poids", ""),
-                parse_id(form.get("id"), "id"),
-                active=form.get("actif") == "1",
-            )
-        else:
-            raise BadParameter(
-                "Le paramètre « quoi » doit valoir « activite » ou « unite » : valeur refusée. "
-                "Rien n'a été enregistré."
-            )
-        db.commit()
-        flash("Enregistré.", "success")
-    except SettingsError as error:
-        db.rollback()
-        _refused(error)
-    return redirect(url_for(".service_settings") + f"#service-{service_id}")

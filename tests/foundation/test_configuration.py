@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from accounting.audit import AuditEvent
 from accounting.org import Carrier, Member, MemberFigures, Service
-from app import configuration
 from app.cli import cli
 from app.configuration import (
     ConfigError,
@@ -23,6 +22,7 @@ from app.configuration import (
     load_configuration,
     refuse,
 )
+from app.configuration import core as configuration
 from app.database import make_engine
 from app.demo.synthetic import fake_siret
 from app.migrate import upgrade

@@ -1,0 +1,205 @@
+"""Allocation pages for costs and subsidies: the list, the form, the import."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
+
+from accounting.costs import (
+    MODELS,
+    Cost,
+    CostError,
+    CostInput,
+    CostKind,
+    Subsidy,
+    add_cost,
+    check_cost_input,
+    delete_cost,
+    get_line,
+    update_cost,
+)
+from accounting.money import MoneyError, parse_amount
+from accounting.periods import PeriodError
+from app.access import roles_required
+from app.allocation.blueprint import bp
+from app.allocation.forms import CostForm, ImportForm
+from app.allocation.routes import (
+    COST_READERS,
+    COST_WRITERS,
+    MATRIX_PAGE,
+    _find_period,
+    _last_month,
+    _page,
+    _refused,
+    _services,
+)
+from app.database import get_db
+from app.params import parse_id
+from imports.costs import import_costs
+from imports.errors import ImportRefused
+from imports.tabular import read_limited, read_table
+
+# ---------------------------------------------------------------- costs and subsidies
+
+
+@bp.route("/charges")
+@roles_required(*COST_READERS)
+def costs() -> ResponseReturnValue:
+    db = get_db()
+    code = request.args.get("periode") or _last_month()
+    period = _find_period(code)
+    if period is None:
+        flash("Période illisible : écrivez 2026-03, 2026-T1 ou 2026.", "error")
+        period = _find_period(_last_month())
+    assert period is not None
+    service_id = parse_id(request.args.get("service"), "service")
+    lines: list[Cost | Subsidy] = []
+    totals: dict[int, dict[str, Decimal]] = {}
+    for kind, model in MODELS.items():
+        query = select(model).where(model.day >= period.start, model.day <= period.end)
+        if service_id:
+            query = query.where(model.service_id == service_id)
+        lines.extend(db.scalars(query.order_by(model.day, model.id).limit(2000)))
+        for sid, total in db.execute(
+            select(model.service_id, func.sum(model.amount))
+            .where(model.day >= period.start, model.day <= period.end)
+            .group_by(model.service_id)
+        ):
+            totals.setdefault(sid, {"cost": Decimal("0.00"), "subsidy": Decimal("0.00")})
+            totals[sid][kind.value] = Decimal(total)
+    lines.sort(key=lambda line: (line.day, line.kind.value, line.id))
+    pages = max(1, math.ceil(len(lines) / MATRIX_PAGE))
+    page = min(_page(), pages)
+    services = _services(active_only=False)
+    return render_template(
+        "allocation/costs.html",
+        period=period, lines=lines[(page - 1) * MATRIX_PAGE : page * MATRIX_PAGE],
+        count=len(lines), page=page, pages=pages, services=services,
+        names={s.id: s.name for s in services}, totals=totals, service_id=service_id,
+        can_write=current_user.has_role(*COST_WRITERS),
+    )
+
+
+def _cost_form(form: CostForm) -> CostForm:
+    form.service_id.choices = [
+        SelectChoice(str(s.id), f"{s.code} — {s.name}") for s in _services()
+    ]
+    return form
+
+
+def _cost_input(form: CostForm) -> CostInput | None:
+    """The form's data as the domain's input; None (with field errors) when unreadable."""
+    try:
+        amount = parse_amount(form.amount.data or "")
+    except (MoneyError, TypeError):
+        form.amount.errors.append("Montant illisible : écrivez par exemple 1 234,56.")
+        return None
+    data = CostInput(
+        kind=CostKind(form.kind.data), service_id=form.service_id.data, day=form.day.data,
+        amount=amount, account=form.account.data or "", label=form.label.data or "",
+        party=form.party.data or "", reference=form.reference.data or "",
+        attachment_name=form.attachment_name.data or "",
+    )
+    problems = check_cost_input(data)
+    for name, message in problems:
+        getattr(form, name).errors.append(message)
+    return None if problems else data
+
+
+@bp.route("/charges/nouvelle", methods=["GET", "POST"])
+@roles_required(*COST_WRITERS)
+def cost_new() -> ResponseReturnValue:
+    form = _cost_form(CostForm())
+    if request.method == "GET":
+        form.kind.data = request.args.get("nature", "cost")
+        form.account.data = "740000" if form.kind.data == "subsidy" else ""
+    if form.validate_on_submit() and (data := _cost_input(form)) is not None:
+        db = get_db()
+        try:
+            add_cost(db, data, user_id=current_user.id)
+        except (CostError, PeriodError) as error:
+            _refused(error)
+        else:
+            db.commit()
+            flash(f"{data.kind.label} enregistrée.", "success")
+            return redirect(url_for(".costs", periode=f"{data.day:%Y-%m}"))
+    return render_template("allocation/cost_form.html", form=form, line=None)
+
+
+@bp.route("/charges/<kind>/<int:line_id>", methods=["GET", "POST"])
+@roles_required(*COST_WRITERS)
+def cost_edit(kind: str, line_id: int) -> ResponseReturnValue:
+    if kind not in ("cost", "subsidy"):
+        abort(404)
+    db = get_db()
+    line = get_line(db, kind, line_id)
+    if line is None:
+        abort(404)
+    form = _cost_form(CostForm(obj=line))
+    if request.method == "GET":
+        form.kind.data = kind
+        form.amount.data = f"{line.amount}".replace(".", ",")
+    form.kind.choices = [SelectChoice(kind, line.kind.label)]
+    if form.validate_on_submit() and (data := _cost_input(form)) is not None:
+        try:
+            update_cost(db, line, data)
+        except (CostError, PeriodError) as error:
+            db.rollback()
+            _refused(error)
+        else:
+            db.commit()
+            flash(f"{line.kind.label} modifiée.", "success")
+            return redirect(url_for(".costs", periode=f"{data.day:%Y-%m}"))
+    return render_template("allocation/cost_form.html", form=form, line=line)
+
+
+@bp.route("/charges/<kind>/<int:line_id>/supprimer", methods=["POST"])
+@roles_required(*COST_WRITERS)
+def cost_delete(kind: str, line_id: int) -> ResponseReturnValue:
+    if kind not in ("cost", "subsidy"):
+        abort(404)
+    db = get_db()
+    line = get_line(db, kind, line_id)
+    if line is None:
+        abort(404)
+    month = f"{line.day:%Y-%m}"
+    try:
+        delete_cost(db, line)
+    except PeriodError as error:
+        db.rollback()
+        _refused(error)
+    else:
+        db.commit()
+        flash("Ligne supprimée (elle reste dans le journal des modifications).", "success")
+    return redirect(url_for(".costs", periode=month))
+
+
+@bp.route("/charges/import", methods=["GET", "POST"])
+@roles_required(*COST_WRITERS)
+def costs_import() -> ResponseReturnValue:
+    form = ImportForm()
+    errors = []
+    if form.validate_on_submit():
+        upload = form.document.data
+        db = get_db()
+        try:
+            data = read_limited(upload.stream, upload.filename or "fichier")
+            result = import_costs(db, read_table(data, upload.filename or "fichier"),
+                                  user_id=current_user.id)
+        except (ImportRefused, CostError, PeriodError) as error:
+            db.rollback()
+            errors = getattr(error, "errors", [])
+            if not errors:
+                _refused(error)
+        else:
+            db.commit()
+            flash(result.summary_fr("ligne(s) de charges et subventions"),
+                  "success" if result.changed else "info")
+            return redirect(url_for(".costs"))
+    return render_template("allocation/costs_import.html", form=form, errors=errors)

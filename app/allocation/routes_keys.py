@@ -1,0 +1,245 @@
+"""Allocation pages for keys (versions, the editor with its preview, the comparison) and
+periods (open, close, reopen)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from accounting.allocation.errors import AllocationError
+from accounting.allocation.keys import describe_key_fr, format_percent, parse_key
+from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
+from accounting.allocation.runs import compare_keys, keys_of_service, set_key
+from accounting.costs import Cost
+from accounting.org import Service
+from accounting.periods import (
+    Period,
+    PeriodError,
+    PeriodKind,
+    close_period,
+    get_or_create_period,
+    reopen_period,
+)
+from accounting.workbooks.allocation import write_key_comparison_workbook
+from app.access import roles_required
+from app.allocation.blueprint import bp
+from app.allocation.forms import KeyForm, PeriodForm, ReopenForm
+from app.allocation.routes import XLSX, A, T, _find_period, _last_month, _refused, _services
+from app.allocation.services import work_totals
+from app.database import get_db
+
+# ---------------------------------------------------------------- keys
+
+
+def _preview_period(service: Service) -> str:
+    """The last period whose effect a key editor previews: the month of the service's latest
+    cost, else last month."""
+    db = get_db()
+    last = db.scalar(select(func.max(Cost.day)).where(Cost.service_id == service.id))
+    return f"{last:%Y-%m}" if last else _last_month()
+
+
+@bp.route("/cles")
+@roles_required(A, T)
+def keys() -> ResponseReturnValue:
+    db = get_db()
+    today = date.today()
+    by_service: dict[int, list[AllocationKey]] = {}
+    for key in db.scalars(select(AllocationKey).order_by(AllocationKey.valid_from)):
+        by_service.setdefault(key.service_id, []).append(key)
+    rows = []
+    for service in _services(active_only=False):
+        versions = by_service.get(service.id, [])
+        current = [k for k in versions if k.valid_from <= today]
+        rows.append({
+            "service": service,
+            "versions": versions,
+            "current": current[-1] if current else None,
+            "description": describe_key_fr(current[-1].key) if current else "",
+        })
+    return render_template("allocation/keys.html", rows=rows, today=today)
+
+
+@bp.route("/cles/<service_code>", methods=["GET", "POST"])
+@roles_required(A, T)
+def key_edit(service_code: str) -> ResponseReturnValue:
+    db = get_db()
+    service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
+    if service is None:
+        abort(404)
+    form = KeyForm()
+    versions = keys_of_service(db, service.id)
+    if request.method == "GET":
+        form.text.data = request.args.get("cle") or (versions[-1].text if versions else "hours")
+        form.valid_from.data = date.today().replace(day=1) + timedelta(days=31)
+        form.valid_from.data = form.valid_from.data.replace(day=1)
+    period_code = request.values.get("periode") or _preview_period(service)
+    comparison = None
+    parse_error = None
+    text = form.text.data or ""
+    builder: list[tuple[str, str]] = []
+    builder_common = ""
+    if text:
+        try:
+            parsed = parse_key(text)
+        except AllocationError as error:
+            parse_error = error
+        else:
+            builder = [(format_percent(p.weight), p.basis.name.value) for p in parsed.parts]
+            builder_common = parsed.common_by.name.value if parsed.common_by else ""
+    period = _find_period(period_code)
+    if period is not None and service.overheads_by is None:
+        current = versions[-1].text if versions else None
+        texts = [t for t in dict.fromkeys([current, text]) if t]
+        comparison = compare_keys(db, period, work_totals(db, period), service.code, texts)
+    can_write = current_user.has_role(A)
+    if request.method == "POST" and request.form.get("action") == "save":
+        if not can_write:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                key = set_key(
+                    db, service, text, form.valid_from.data, agreed_on=form.agreed_on.data,
+                    agreed_by=form.agreed_by.data or "", user_id=current_user.id,
+                )
+            except AllocationError as error:
+                db.rollback()
+                _refused(error)
+            else:
+                db.commit()
+                flash(f"Clé de {service.name} enregistrée à partir du "
+                      f"{key.valid_from:%d/%m/%Y} : {describe_key_fr(key.key)}.", "success")
+                return redirect(url_for(".keys"))
+    return render_template(
+        "allocation/key_edit.html", service=service, form=form, versions=versions,
+        comparison=comparison, parse_error=parse_error, period_code=period_code,
+        can_write=can_write, describe_key_fr=describe_key_fr,
+        builder=[*builder, ("", ""), ("", ""), ("", "")][:3], builder_common=builder_common,
+    )
+
+
+def _comparison_args() -> tuple[Service, Period, list[str]]:
+    db = get_db()
+    service = db.scalars(
+        select(Service).where(Service.code == request.args.get("service", ""))
+    ).one_or_none()
+    if service is None or service.overheads_by:
+        abort(404)
+    period = _find_period(request.args.get("periode") or _preview_period(service))
+    if period is None:
+        abort(404)
+    texts = [t.strip() for t in request.args.getlist("cle") if t.strip()][:3]
+    return service, period, texts
+
+
+@bp.route("/cles/comparer")
+@roles_required(A, T)
+def key_compare() -> ResponseReturnValue:
+    db = get_db()
+    if not request.args.get("service"):
+        return render_template("allocation/key_compare.html", services=_services(),
+                               comparison=None, texts=["", "", ""], service=None,
+                               period_code=_last_month())
+    service, period, texts = _comparison_args()
+    comparison = compare_keys(db, period, work_totals(db, period), service.code, texts) \
+        if texts else None
+    return render_template(
+        "allocation/key_compare.html", services=_services(), comparison=comparison,
+        texts=[*texts, "", "", ""][:3], service=service, period_code=period.code,
+        describe_key_fr=describe_key_fr,
+    )
+
+
+@bp.route("/cles/comparer.xlsx")
+@roles_required(A, T)
+def key_compare_xlsx() -> ResponseReturnValue:
+    db = get_db()
+    service, period, texts = _comparison_args()
+    if not texts:
+        abort(404)
+    comparison = compare_keys(db, period, work_totals(db, period), service.code, texts)
+    out = io.BytesIO()
+    write_key_comparison_workbook(comparison, out)
+    out.seek(0)
+    return send_file(out, mimetype=XLSX, as_attachment=True,
+                     download_name=f"comparaison-cles-{service.code}-{period.code}.xlsx")
+
+
+# ---------------------------------------------------------------- periods
+
+
+@bp.route("/periodes", methods=["GET", "POST"])
+@roles_required(A, T)
+def periods() -> ResponseReturnValue:
+    db = get_db()
+    form = PeriodForm()
+    if request.method == "POST":
+        if not current_user.has_role(A):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                period = get_or_create_period(db, form.code.data or "")
+            except PeriodError as error:
+                form.code.errors.append(str(error))
+            else:
+                db.commit()
+                flash(f"Période {period.label} ouverte.", "success")
+                return redirect(url_for(".periods"))
+    rows = db.scalars(select(Period).order_by(Period.start.desc(), Period.kind)).all()
+    approved = {
+        pid for pid in db.scalars(
+            select(AllocationRun.period_id).where(AllocationRun.status == RunStatus.APPROVED)
+        )
+    }
+    return render_template("allocation/periods.html", form=form, periods=rows,
+                           approved=approved, reopen=ReopenForm(),
+                           can_write=current_user.has_role(A), kinds=PeriodKind)
+
+
+def _period_or_404(period_id: int) -> Period:
+    period = get_db().get(Period, period_id)
+    if period is None:
+        abort(404)
+    return period
+
+
+@bp.route("/periodes/<int:period_id>/cloturer", methods=["POST"])
+@roles_required(A)
+def period_close(period_id: int) -> ResponseReturnValue:
+    db = get_db()
+    period = _period_or_404(period_id)
+    try:
+        close_period(db, period, current_user.id)
+    except PeriodError as error:
+        db.rollback()
+        _refused(error)
+    else:
+        db.commit()
+        flash(f"Période {period.label} clôturée : ses temps, charges et subventions sont en "
+              "lecture seule.", "success")
+    return redirect(url_for(".periods"))
+
+
+@bp.route("/periodes/<int:period_id>/rouvrir", methods=["POST"])
+@roles_required(A)
+def period_reopen(period_id: int) -> ResponseReturnValue:
+    db = get_db()
+    period = _period_or_404(period_id)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        flash("Dites pourquoi la période est rouverte : c'est inscrit au journal.", "error")
+        return redirect(url_for(".periods"))
+    try:
+        reopen_period(db, period, form.reason.data or "")
+    except PeriodError as error:
+        db.rollback()
+        _refused(error)
+    else:
+        db.commit()
+        flash(f"Période {period.label} rouverte.", "success")
+    return redirect(url_for(".periods"))
