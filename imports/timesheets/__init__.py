@@ -1,0 +1,222 @@
+"""Importing work entries: our own template (CSV or XLSX, English or French headers) and Kimai's
+timesheet exports (CSV and XLSX, every version since 1.x), with a saved mapping of Kimai's
+customers, projects, activities and users.
+
+Design: :func:`analyse` reads the file (:mod:`imports.tabular`), recognises the format by its
+header (:mod:`imports.timesheets.registry`, one module per format: :mod:`.template`,
+:mod:`.kimai`), parses every cell, resolves every reference against references loaded once
+(:mod:`.references`), applies the rules of the timesheets domain (:mod:`.rules`: closed periods,
+member's dates, member accountant's scope, 24 h a day refused and 12 h warned, counting what the
+database already holds) and returns an :class:`ImportReport` holding every error and warning —
+nothing is written. :func:`import_file` runs it and, only when there is no error, inserts the new
+entries in one bulk statement and writes one audit event. The caller commits.
+
+Idempotency: each line gets a fingerprint (``import_key``) from its resolved content and its
+rank among identical lines of the file; lines whose fingerprint is already stored are skipped,
+so importing the same file twice adds nothing, and an export that overlaps an earlier one adds
+only the new lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from accounting.audit import record_audit
+from accounting.db import transaction_lock, utcnow
+from accounting.org import User
+from imports.errors import ImportRefused, RowError
+from imports.tabular import DEFAULT_MAX_BYTES, Table, read_table
+from imports.timesheets.kimai import KIMAI_COLUMNS, save_mapping
+from imports.timesheets.lines import Lines, lines_text
+from imports.timesheets.references import References
+from imports.timesheets.registry import FORMATS, detect_format, format_of
+from imports.timesheets.report import (
+    ACTIVITY_SEPARATOR,
+    KIND_LABELS,
+    Candidate,
+    ImportReport,
+    Unmapped,
+)
+from imports.timesheets.rules import check_rules
+from imports.timesheets.template import (
+    TEMPLATE_COLUMNS,
+    TEMPLATE_HEADERS_EN,
+    TEMPLATE_HEADERS_FR,
+    template_csv,
+    template_xlsx,
+)
+from timesheets.models import EntryStatus, WorkEntry
+
+KIMAI = "kimai"
+TEMPLATE = "template"
+
+__all__ = [
+    "ACTIVITY_SEPARATOR",
+    "FORMATS",
+    "KIMAI",
+    "KIMAI_COLUMNS",
+    "TEMPLATE",
+    "TEMPLATE_COLUMNS",
+    "TEMPLATE_HEADERS_EN",
+    "TEMPLATE_HEADERS_FR",
+    "Candidate",
+    "ImportReport",
+    "Unmapped",
+    "analyse",
+    "detect_format",
+    "import_file",
+    "save_mapping",
+    "template_csv",
+    "template_xlsx",
+]
+
+
+#: Fingerprints looked up per query (well under SQLite's and PostgreSQL's parameter limits).
+_KEYS_PER_QUERY = 5000
+
+
+def _fingerprints(session: Session, candidates: list[Candidate]) -> None:
+    """Give each candidate its import key and mark those already stored.
+
+    The key is the SHA-256 of the resolved content and the rank of the line among identical
+    lines of the file; its text must never change (files imported earlier are recognised by
+    it), so the f-string below reproduces the original ``"|".join(str(part) ...)`` exactly."""
+    seen: dict[str, int] = defaultdict(int)
+    sha256 = hashlib.sha256
+    for c in candidates:
+        content = (
+            f"{c.staff_id}|{c.day.isoformat()}|{c.member_id}|{c.service_id}|{c.activity_id}|"
+            f"{c.unit_type_id}|{c.quantity}|{c.minutes}|{c.note}"
+        )
+        rank = seen[content]
+        seen[content] = rank + 1
+        c.import_key = sha256(f"{content}#{rank}".encode()).hexdigest()
+    keys = [c.import_key for c in candidates]
+    stored: set[str] = set()
+    query = select(WorkEntry.import_key).where(
+        WorkEntry.import_key.in_(bindparam("keys", expanding=True))
+    )
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        stored.update(session.scalars(query, {"keys": keys[start : start + _KEYS_PER_QUERY]}))
+    if stored:
+        for c in candidates:
+            c.already = c.import_key in stored
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def analyse(
+    session: Session,
+    actor: User,
+    data: bytes | Table,
+    filename: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ImportReport:
+    """Read and check a timesheet file; writes nothing. File-level problems (unreadable,
+    empty, too large, wrong columns) become the report's errors too."""
+    report = ImportReport(filename=filename)
+    try:
+        table = data if isinstance(data, Table) else read_table(data, filename, max_bytes=max_bytes)
+        report.rows = len(table.rows)
+        reader = format_of(table.header)
+        report.format, report.format_label = reader.NAME, reader.LABEL
+        refs = References(session)
+        out = Lines()
+        candidates = reader.parse(table, refs, out)
+    except ImportRefused as refused:
+        report.errors = list(refused.errors)
+        return report
+    for (kind, external), lines in out.unmapped.items():
+        what, target = KIND_LABELS[kind]
+        item = Unmapped(kind, external, lines)
+        report.unmapped.append(item)
+        out.error(
+            lines[0],
+            None,
+            f"{what} « {item.shown} » non associé à {target} ({lines_text(lines)}) : "
+            "associez-le ci-dessous ou dans l'écran d'import.",
+        )
+    _fingerprints(session, candidates)
+    check_rules(session, actor, refs, candidates, out)
+    report.candidates = candidates
+    report.errors = sorted(out.errors, key=RowError.sort_key)
+    report.warnings = sorted(out.warnings, key=RowError.sort_key)
+    return report
+
+
+def import_file(
+    session: Session,
+    actor: User,
+    data: bytes | Table,
+    filename: str,
+    *,
+    dry_run: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ImportReport:
+    """Check the file and, when it has no error and this is not a dry run, insert its new
+    lines (one bulk insert, one audit event). Raises :class:`ImportRefused` with every error
+    otherwise. Flushes; the caller commits."""
+    # One import at a time: the same file sent twice at once is added once.
+    transaction_lock(session, "mutualise:import:work_entries")
+    report = analyse(session, actor, data, filename, max_bytes=max_bytes)
+    if report.errors:
+        raise ImportRefused(report.errors)
+    report.dry_run = dry_run
+    if dry_run:
+        return report
+    new = report.new
+    if new:
+        _insert(session, actor, new)
+    report.added = len(new)
+    record_audit(
+        session,
+        "import",
+        WorkEntry.__tablename__,
+        None,
+        after={
+            "file": filename,
+            "format": report.format,
+            "added": report.added,
+            "already_imported": report.already,
+            "minutes": report.new_minutes,
+        },
+    )
+    session.flush()
+    return report
+
+
+def _insert(session: Session, actor: User, new: list[Candidate]) -> None:
+    """The new lines as draft entries, in one bulk statement."""
+    now = utcnow()
+    # Read once: ``actor`` is an ORM object, each attribute read costs a descriptor call.
+    actor_id = actor.id
+    session.execute(
+        insert(WorkEntry.__table__),
+        [
+            {
+                "staff_id": c.staff_id,
+                "day": c.day,
+                "minutes": c.minutes,
+                "member_id": c.member_id,
+                "service_id": c.service_id,
+                "activity_id": c.activity_id,
+                "unit_type_id": c.unit_type_id,
+                "quantity": c.quantity,
+                "note": c.note,
+                "status": EntryStatus.DRAFT.value,
+                "review_comment": "",
+                "import_key": c.import_key,
+                "created_at": now,
+                "created_by_id": actor_id,
+                "updated_at": now,
+                "updated_by_id": actor_id,
+            }
+            for c in new
+        ],
+    )
