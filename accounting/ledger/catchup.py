@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from accounting.costs import Cost, Subsidy
+from accounting.cost_models import Cost, Subsidy
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
 from accounting.invoicing.models import Invoice, Payment
 from accounting.ledger.models import JournalEntry

@@ -54,7 +54,7 @@ from accounting.periods import ensure_open
 from accounting.seal import lock_chain, seal_record, seal_records
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
-    from accounting.costs import Cost, Subsidy
+    from accounting.cost_models import Cost, Subsidy
     from accounting.invoicing.models import Invoice, Payment
 
 
