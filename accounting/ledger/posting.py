@@ -7,6 +7,7 @@
 * :func:`post_cost` — purchases journal HA: the cost's 6xx account against 401 (a subsidy goes
   to OD: 441 against its 74x account); :func:`repost_cost` and :func:`unpost_cost` follow a
   cost changed or deleted while its period is open, by a reversing entry (and a new one).
+  :mod:`accounting.costs` calls them after saving; the ledger reads ``accounting.cost_models``.
 * :func:`post_entry` — the one door: checks the lines (pure :func:`check_lines`), takes the
   next number of the journal's series under a lock, writes entry and lines, audits, seals the
   entry with its lines in the hash chain (``accounting.seal``). :func:`post_issued` does the
@@ -308,12 +309,35 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
     docs = list(documents)
     if len(docs) <= 1:
         return [entry for doc in docs if (entry := post_invoice(session, doc)) is not None]
-    for doc in docs:
-        if doc.is_draft:
-            raise LedgerError(
-                "Un brouillon ne se comptabilise pas : l'écriture est passée à l'émission."
-            )
     kinds = {doc.id: "credit_note" if doc.is_credit_note else "invoice" for doc in docs}
+    _refuse_unpostable(session, docs, kinds)
+    member_ids = {d.member_id for d in docs}
+    members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+    planned = _planned_entries(docs, members)
+    if not planned:
+        return []
+    for day in sorted({doc.issue_date for doc, _, _ in planned}):
+        ensure_open(session, day)
+    ensure_journal(session, "VT")
+    ensure_accounts(session, [s for _, specs, _ in planned for s in specs], members)
+    by_year: dict[int, list[_Planned]] = defaultdict(list)
+    for item in planned:
+        by_year[item[0].issue_date.year].append(item)
+    ids = [e["id"] for e in _insert_issued(session, kinds, by_year)]
+    query = select(JournalEntry).where(JournalEntry.id.in_(ids)).order_by(JournalEntry.id)
+    return list(session.scalars(query))
+
+
+#: A document to post: the document, its lines, the entry's label.
+_Planned = tuple["Invoice", list[LineSpec], str]
+
+
+def _refuse_unpostable(session: Session, docs: list[Invoice], kinds: dict[int, str]) -> None:
+    """Refuse a draft, or a document already posted (one query for all)."""
+    if any(doc.is_draft for doc in docs):
+        raise LedgerError(
+            "Un brouillon ne se comptabilise pas : l'écriture est passée à l'émission."
+        )
     posted = _posted_sources(session, set(kinds.values()), list(kinds))
     for doc in docs:
         if (kinds[doc.id], doc.id) in posted:
@@ -321,11 +345,11 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
             raise AlreadyPosted(
                 f"{what} est déjà comptabilisé(e) : une écriture ne se repasse pas."
             )
-    members = {
-        m.id: m
-        for m in session.scalars(select(Member).where(Member.id.in_({d.member_id for d in docs})))
-    }
-    planned: list[tuple[Invoice, list[LineSpec], str]] = []
+
+
+def _planned_entries(docs: list[Invoice], members: dict[int, Member]) -> list[_Planned]:
+    """Each document's checked lines and label (a document with no line is left out)."""
+    planned: list[_Planned] = []
     for doc in docs:
         member = members[doc.member_id]
         sign = -1 if doc.is_credit_note else 1
@@ -339,15 +363,13 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
         check_lines(specs)
         what = "Avoir" if doc.is_credit_note else "Facture"
         planned.append((doc, specs, f"{what} {doc.number} – {doc.customer_name or member.name}"))
-    if not planned:
-        return []
-    for day in sorted({doc.issue_date for doc, _, _ in planned}):
-        ensure_open(session, day)
-    ensure_journal(session, "VT")
-    ensure_accounts(session, [s for _, specs, _ in planned for s in specs], members)
-    by_year: dict[int, list[tuple[Invoice, list[LineSpec], str]]] = defaultdict(list)
-    for item in planned:
-        by_year[item[0].issue_date.year].append(item)
+    return planned
+
+
+def _insert_issued(
+    session: Session, kinds: dict[int, str], by_year: dict[int, list[_Planned]]
+) -> list[dict[str, Any]]:
+    """Number, insert, audit and seal the entries (the chain and each year's series locked)."""
     # Entries and lines through Core in multi-row inserts (ORM objects would be inserted one
     # row at a time on SQLite), their ids read back by their unique (journal, year, number).
     actor = actor_label(session)
@@ -381,9 +403,16 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
                 )
             )
         )  # fmt: skip
-    lines = []
     for e in entries:
         e["id"] = ids[(e["year"], e["number"])]
+    _insert_issued_lines(session, entries)
+    return entries
+
+
+def _insert_issued_lines(session: Session, entries: list[dict[str, Any]]) -> None:
+    """The entries' lines in one insert, then their audit events and seals."""
+    lines = []
+    for e in entries:
         for position, spec in enumerate(e["specs"], start=1):
             lines.append({
                 "entry_id": e["id"], "position": position, "account": spec.account,
@@ -391,7 +420,7 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
                 "label": (spec.label or e["label"])[:300], "debit": spec.debit,
                 "credit": spec.credit, "entry_date": e["entry_date"],
             })  # fmt: skip
-    conn.execute(insert(JournalLine.__table__), lines)
+    session.connection().execute(insert(JournalLine.__table__), lines)
     record_audits(session, "post", JournalEntry.__tablename__, [
         (e["id"], {"reference": entry_reference("VT", e["year"], e["number"]),
                    "source": f"{e['source_type']}:{e['source_id']}",
@@ -399,13 +428,6 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
         for e in entries
     ])  # fmt: skip
     seal_records(session, JournalEntry.__tablename__, [e["id"] for e in entries], "post")
-    return list(
-        session.scalars(
-            select(JournalEntry)
-            .where(JournalEntry.id.in_([e["id"] for e in entries]))
-            .order_by(JournalEntry.id)
-        )
-    )
 
 
 def _posted_sources(
