@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -345,9 +345,22 @@ def verify_chain(session: Session, anchor: Path | str | None = None) -> Report:
     link is still in the chain, which a chain rebuilt consistently with SQL fails."""
     report = Report()
     conn = session.connection()
+    seals = session.scalars(select(Seal).order_by(Seal.seq)).all()
+    last_link = _check_links(seals, report)
+    report.head_seq = seals[-1].seq if seals else 0
+    if anchor is not None:
+        report.problems.extend(_anchor_problems(seals, Path(anchor), report))
+    _check_records(conn, last_link, report)
+    _check_unsealed(conn, last_link, report)
+    report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    return report
+
+
+def _check_links(seals: Sequence[Seal], report: Report) -> dict[tuple[str, str], Seal]:
+    """Each link in order: its position, its previous hash, its content's and its own hash.
+    Sets the report's head; returns the last link of each sealed record."""
     prev = GENESIS
     last_link: dict[tuple[str, str], Seal] = {}
-    seals = session.scalars(select(Seal).order_by(Seal.seq)).all()
     for expected_seq, link in enumerate(seals, start=1):
         report.seals += 1
 
@@ -371,10 +384,13 @@ def verify_chain(session: Session, anchor: Path | str | None = None) -> Report:
         prev = link.hash
         last_link[(link.object_type, link.object_id)] = link
     report.head = prev
-    report.head_seq = seals[-1].seq if seals else 0
-    if anchor is not None:
-        report.problems.extend(_anchor_problems(seals, Path(anchor), report))
+    return last_link
 
+
+def _check_records(
+    conn: Connection, last_link: dict[tuple[str, str], Seal], report: Report
+) -> None:
+    """Each sealed record as it is now against its last seal: deleted, or altered (and how)."""
     known = [
         (key, link) for key, link in last_link.items()
         if key[0] in SEALABLE and SEALABLE[key[0]].table in Base.metadata.tables
@@ -403,6 +419,11 @@ def verify_chain(session: Session, anchor: Path | str | None = None) -> Report:
                 )
             )
 
+
+def _check_unsealed(
+    conn: Connection, last_link: dict[tuple[str, str], Seal], report: Report
+) -> None:
+    """Records that must be sealed (validated entries, issued invoices...) and have no seal."""
     for spec in SEALABLE.values():
         table = Base.metadata.tables.get(spec.table)
         if table is None or spec.must_be_sealed is None:
@@ -418,8 +439,6 @@ def verify_chain(session: Session, anchor: Path | str | None = None) -> Report:
                         "should be sealed and has no seal (written behind the application's back?)",
                     )
                 )
-    report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
-    return report
 
 
 def chain_length(session: Session) -> int:

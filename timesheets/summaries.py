@@ -11,9 +11,11 @@ spreads by its ``common_by`` basis.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
@@ -107,6 +109,38 @@ def monthly_summary(
     ``member_id`` restricts to one member (a member accountant's scope: common work is then
     left out, and so is the share of common work).
     """
+    grouped = _grouped(session, start, end, member_id, service_id, approved_only)
+    weights = dict(session.execute(select(UnitType.id, UnitType.weight)).all())
+    services = {
+        s.id: s
+        for s in session.scalars(select(Service).where(Service.id.in_({g[2] for g in grouped})))
+    }
+    members = {
+        m.id: m
+        for m in session.scalars(
+            select(Member).where(Member.id.in_({g[3] for g in grouped if g[3] is not None}))
+        )
+    }
+    totals: dict[tuple[int, int, int, int | None], list] = {}
+    for y, m, s_id, m_id, unit_type_id, minutes, quantity in grouped:
+        cell = totals.setdefault((int(y), int(m), s_id, m_id), [0, ZERO_UNITS])
+        cell[0] += int(minutes or 0)
+        if unit_type_id is not None and quantity is not None:
+            cell[1] += Decimal(quantity) * weights[unit_type_id]
+
+    rows, service_months = _summary_rows(totals, services, members)
+    return Summary(start, end, rows, service_months)
+
+
+def _grouped(
+    session: Session,
+    start: date,
+    end: date,
+    member_id: int | None,
+    service_id: int | None,
+    approved_only: bool,
+) -> Sequence[Any]:
+    """(year, month, service, member, unit type, Σ minutes, Σ quantity) in SQL."""
     year = extract("year", WorkEntry.day)
     month = extract("month", WorkEntry.day)
     query = (
@@ -128,27 +162,15 @@ def monthly_summary(
         query = query.where(WorkEntry.service_id == service_id)
     if approved_only:
         query = query.where(WorkEntry.status == EntryStatus.APPROVED.value)
-    grouped = session.execute(query).all()
+    return session.execute(query).all()
 
-    weights = dict(session.execute(select(UnitType.id, UnitType.weight)).all())
-    services = {
-        s.id: s
-        for s in session.scalars(select(Service).where(Service.id.in_({g[2] for g in grouped})))
-    }
-    members = {
-        m.id: m
-        for m in session.scalars(
-            select(Member).where(Member.id.in_({g[3] for g in grouped if g[3] is not None}))
-        )
-    }
 
-    totals: dict[tuple[int, int, int, int | None], list] = {}
-    for y, m, s_id, m_id, unit_type_id, minutes, quantity in grouped:
-        cell = totals.setdefault((int(y), int(m), s_id, m_id), [0, ZERO_UNITS])
-        cell[0] += int(minutes or 0)
-        if unit_type_id is not None and quantity is not None:
-            cell[1] += Decimal(quantity) * weights[unit_type_id]
-
+def _summary_rows(
+    totals: dict[tuple[int, int, int, int | None], list],
+    services: dict[int, Service],
+    members: dict[int, Member],
+) -> tuple[list[SummaryRow], list[ServiceMonth]]:
+    """The member × service × month rows, and each service-month's direct and common work."""
     rows: list[SummaryRow] = []
     by_service: dict[tuple[int, int, int], list] = {}
     for (y, m, s_id, m_id), (minutes, units) in totals.items():
@@ -192,4 +214,4 @@ def monthly_summary(
             by_service.items(), key=lambda item: (item[0][0], item[0][1], services[item[0][2]].code)
         )
     ]
-    return Summary(start, end, rows, service_months)
+    return rows, service_months

@@ -191,10 +191,7 @@ def save_week(
     week = load_week(session, staff.id, day)
     stored = {row.key: row for row in week.rows}
     errors: list[CellError] = []
-    creates: list[EntryData] = []
-    updates: list[tuple[int, EntryData]] = []
-    deletes: list[int] = []
-    added = dict.fromkeys(week.days, 0)
+    plan = _Plan(added=dict.fromkeys(week.days, 0))
     seen: set[RowKey] = set()
     for row_index, (key, cells) in enumerate(rows):
         if key in seen:
@@ -210,56 +207,78 @@ def save_week(
             cell = old.cells[day_index] if old else Cell()
             if wanted == cell.minutes:
                 continue
-            the_day = week.days[day_index]
             try:
-                if cell.locked:
-                    if len(cell.entry_ids) > 1:
-                        raise InvalidEntry(
-                            "Plusieurs saisies ce jour-là : modifiez-les depuis la liste."
-                        )
-                    entry = session.get(WorkEntry, cell.entry_ids[0]) if cell.entry_ids else None
-                    if entry is not None:
-                        _check_can_change(session, actor, entry)
-                    raise InvalidEntry("Ce jour est en lecture seule.")
-                data = EntryData(
-                    day=the_day,
-                    service_id=key.service_id,
-                    minutes=wanted,
-                    member_id=key.member_id,
-                    activity_id=key.activity_id,
-                )
-                if cell.entry_ids:
-                    entry = session.get(WorkEntry, cell.entry_ids[0])
-                    assert entry is not None
-                    _check_can_change(session, actor, entry)
-                    if wanted:
-                        check_data(session, actor, data)
-                        updates.append((entry.id, data))
-                    else:
-                        deletes.append(entry.id)
-                else:
-                    check_data(session, actor, data)
-                    creates.append(data)
-                added[the_day] += wanted
+                _plan_cell(session, actor, plan, key, cell, week.days[day_index], wanted)
             except TimesheetError as error:
                 errors.append(CellError(row_index, day_index, str(error)))
     if errors:
         raise GridRefused(errors)
-    replaced = [entry_id for entry_id, _ in updates] + deletes
+    replaced = [entry_id for entry_id, _ in plan.updates] + plan.deletes
     try:
-        warnings = check_day_totals(session, staff, added, excluding=replaced)
+        warnings = check_day_totals(session, staff, plan.added, excluding=replaced)
     except TimesheetError as error:
         raise GridRefused([CellError(0, None, str(error))]) from None
     saved = Saved(warnings=warnings)
-    for entry_id in deletes:
+    _apply(session, actor, staff, plan, saved)
+    return saved
+
+
+@dataclass
+class _Plan:
+    """What a grid changes: entries to create, update (id, data) and delete, and the minutes
+    it adds per day."""
+
+    added: dict[date, int]
+    creates: list[EntryData] = field(default_factory=list)
+    updates: list[tuple[int, EntryData]] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
+
+
+def _plan_cell(
+    session: Session, actor: User, plan: _Plan, key: RowKey, cell: Cell, the_day: date,
+    wanted: int,
+) -> None:
+    """Plan one changed cell; raises :class:`TimesheetError` when it may not change."""
+    if cell.locked:
+        if len(cell.entry_ids) > 1:
+            raise InvalidEntry("Plusieurs saisies ce jour-là : modifiez-les depuis la liste.")
+        entry = session.get(WorkEntry, cell.entry_ids[0]) if cell.entry_ids else None
+        if entry is not None:
+            _check_can_change(session, actor, entry)
+        raise InvalidEntry("Ce jour est en lecture seule.")
+    data = EntryData(
+        day=the_day,
+        service_id=key.service_id,
+        minutes=wanted,
+        member_id=key.member_id,
+        activity_id=key.activity_id,
+    )
+    if cell.entry_ids:
+        entry = session.get(WorkEntry, cell.entry_ids[0])
+        assert entry is not None
+        _check_can_change(session, actor, entry)
+        if wanted:
+            check_data(session, actor, data)
+            plan.updates.append((entry.id, data))
+        else:
+            plan.deletes.append(entry.id)
+    else:
+        check_data(session, actor, data)
+        plan.creates.append(data)
+    plan.added[the_day] += wanted
+
+
+def _apply(session: Session, actor: User, staff: User, plan: _Plan, saved: Saved) -> None:
+    """Write the planned deletions, updates and creations (flushes)."""
+    for entry_id in plan.deletes:
         session.delete(session.get(WorkEntry, entry_id))
-    for entry_id, data in updates:
+    for entry_id, data in plan.updates:
         entry = session.get(WorkEntry, entry_id)
         assert entry is not None
         entry.minutes = data.minutes
         entry.updated_by_id = actor.id
         saved.entries.append(entry)
-    for data in creates:
+    for data in plan.creates:
         entry = WorkEntry(
             staff_id=staff.id,
             created_by_id=actor.id,
@@ -275,4 +294,3 @@ def save_week(
         session.add(entry)
         saved.entries.append(entry)
     session.flush()
-    return saved
