@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -171,52 +172,10 @@ def _check(session: Session, table: Table, today: date) -> list[PaymentRow]:
         number = row.get(columns.get("invoice"))
         reference = row.get(columns.get("reference"))
         method_text = row.get(columns.get("method"))
-        member = invoice = None
         if paid_on is not None:
-            if paid_on > today:
-                errors.add(line, label("date"), f"Date dans le futur : {paid_on:%d/%m/%Y}.")
-            elif (closed := closed_period_containing(session, paid_on)) is not None:
-                errors.add(
-                    line, label("date"),
-                    f"Le {paid_on:%d/%m/%Y} est dans la période clôturée {closed.label}.",
-                )
-        if number:
-            invoice = invoices.get(number)
-            if invoice is None:
-                errors.add(line, label("invoice"), f"Aucune facture n° « {number} ».")
-            elif invoice.kind != InvoiceKind.INVOICE:
-                errors.add(line, label("invoice"), f"{number} est un avoir : il ne se paie pas.")
-            elif invoice.status == InvoiceStatus.CANCELLED:
-                errors.add(line, label("invoice"), f"La facture {number} est annulée par avoir.")
-            else:  # already settled: the payment is kept as the member's credit
-                member = invoice.member
-        if code:
-            by_code = members.get(code)
-            if by_code is None:
-                errors.add(line, label("member"), f"Code adhérent inconnu : « {code} ».")
-            elif member is not None and member.id != by_code.id:
-                errors.add(
-                    line, label("member"),
-                    f"La facture {number} est adressée à {member.code}, pas à {code}.",
-                )
-            else:
-                member = by_code
-        if not code and not number:
-            errors.add(
-                line, None,
-                "Indiquez le code adhérent ou le numéro de facture : qui a payé ?",
-            )
-        method = PaymentMethod.TRANSFER.value
-        if method_text:
-            found = _METHODS.get(normalize_header(method_text))
-            if found is None:
-                errors.add(
-                    line, label("method"),
-                    f"Mode de paiement inconnu « {method_text} » (virement, chèque, "
-                    "prélèvement, espèces, autre).",
-                )
-            else:
-                method = found.value
+            _check_date(session, errors, line, label("date"), paid_on, today)
+        member, invoice = _payer(errors, line, label, code, number, members, invoices)
+        method = _method(errors, line, label("method"), method_text)
         if paid_on is None or amount is None or member is None or len(errors):
             continue
         amount = amount.quantize(Decimal("0.01"))
@@ -228,6 +187,75 @@ def _check(session: Session, table: Table, today: date) -> list[PaymentRow]:
         )
     errors.raise_if_any()
     return rows
+
+
+def _check_date(
+    session: Session, errors: ErrorList, line: int, column: str, paid_on: date, today: date
+) -> None:
+    """A payment is not in the future, nor in a closed period."""
+    if paid_on > today:
+        errors.add(line, column, f"Date dans le futur : {paid_on:%d/%m/%Y}.")
+    elif (closed := closed_period_containing(session, paid_on)) is not None:
+        errors.add(
+            line, column,
+            f"Le {paid_on:%d/%m/%Y} est dans la période clôturée {closed.label}.",
+        )
+
+
+def _payer(
+    errors: ErrorList,
+    line: int,
+    label: Callable[[str], str],
+    code: str,
+    number: str,
+    members: dict[str, Member],
+    invoices: dict[str, Invoice],
+) -> tuple[Member | None, Invoice | None]:
+    """Who paid (from the invoice, or the member code, which must agree), and for which
+    invoice; errors recorded."""
+    member = invoice = None
+    if number:
+        invoice = invoices.get(number)
+        if invoice is None:
+            errors.add(line, label("invoice"), f"Aucune facture n° « {number} ».")
+        elif invoice.kind != InvoiceKind.INVOICE:
+            errors.add(line, label("invoice"), f"{number} est un avoir : il ne se paie pas.")
+        elif invoice.status == InvoiceStatus.CANCELLED:
+            errors.add(line, label("invoice"), f"La facture {number} est annulée par avoir.")
+        else:  # already settled: the payment is kept as the member's credit
+            member = invoice.member
+    if code:
+        by_code = members.get(code)
+        if by_code is None:
+            errors.add(line, label("member"), f"Code adhérent inconnu : « {code} ».")
+        elif member is not None and member.id != by_code.id:
+            errors.add(
+                line, label("member"),
+                f"La facture {number} est adressée à {member.code}, pas à {code}.",
+            )
+        else:
+            member = by_code
+    if not code and not number:
+        errors.add(
+            line, None,
+            "Indiquez le code adhérent ou le numéro de facture : qui a payé ?",
+        )
+    return member, invoice
+
+
+def _method(errors: ErrorList, line: int, column: str, method_text: str) -> str:
+    """The payment method (a transfer when the cell is empty)."""
+    if not method_text:
+        return PaymentMethod.TRANSFER.value
+    found = _METHODS.get(normalize_header(method_text))
+    if found is None:
+        errors.add(
+            line, column,
+            f"Mode de paiement inconnu « {method_text} » (virement, chèque, "
+            "prélèvement, espèces, autre).",
+        )
+        return PaymentMethod.TRANSFER.value
+    return found.value
 
 
 def import_payments(
