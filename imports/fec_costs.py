@@ -235,52 +235,15 @@ def preview_fec_costs(
     for rows in entries.values():
         party = next((r.comp_aux_lib or r.compte_lib for r in rows
                       if r.compte_num.startswith("40")), "")  # fmt: skip
-        groups: dict[tuple[str, int], list[FecRow]] = defaultdict(list)
-        for row in rows:
-            if row.compte_num[:1] not in "67":
-                continue
-            analytic = row.extra[column] if column is not None else ""
-            rule = next((r for r in rules if r.matches(row.compte_num, analytic)), None)
-            if rule is None:
-                stats = unmapped.setdefault(row.compte_num, [row.compte_lib, 0, ZERO, ZERO])
-                stats[1] += 1
-                stats[2] += row.debit
-                stats[3] += row.credit
-                continue
-            groups[(row.compte_num, rule.service_id)].append(row)
+        groups = _mapped_groups(rows, rules, column, unmapped)
         for (account, service_id), lines in groups.items():
-            first = lines[0]
-            net = sum((r.debit - r.credit for r in lines), ZERO)
-            kind = CostKind.COST if account.startswith("6") else CostKind.SUBSIDY
-            amount = net if kind is CostKind.COST else -net
-            if amount <= ZERO:
-                what = "un avoir plus grand que la charge" if kind is CostKind.COST else (
-                    "un débit plus grand que la subvention")  # fmt: skip
-                preview.skipped.append(RowError(
-                    first.line, "CompteNum",
-                    f"Écriture {first.journal_code}/{first.ecriture_num}, compte {account} : "
-                    f"{what} ({amount} €) ; non importé.",
-                ))  # fmt: skip
-                continue
-            data = CostInput(
-                kind=kind, service_id=service_id, day=first.ecriture_date, amount=amount,
-                account=account, label=(first.ecriture_lib or first.compte_lib)[:300],
-                party=party[:200], reference=first.piece_ref[:100],
-            )  # fmt: skip
-            for problem, message in check_cost_input(data):
-                errors.append(RowError(first.line, _COLUMN.get(problem, problem), message))
-            for start, end, label in closed:
-                if start <= data.day <= end:
-                    errors.append(RowError(
-                        first.line, "EcritureDate",
-                        f"La période {label} est clôturée : le {data.day:%d/%m/%Y} est en "
-                        "lecture seule.",
-                    ))  # fmt: skip
-                    break
-            probe = fingerprint(first, account, kind.value, amount, 0)
-            key = fingerprint(first, account, kind.value, amount, seen[probe])
-            seen[probe] += 1
-            preview.costs.append(PlannedCost(first.line, data, codes[service_id], key, False))
+            planned = _planned_cost(preview, errors, closed, account, service_id, lines, party)
+            if planned is not None:
+                data, first, kind, amount = planned
+                probe = fingerprint(first, account, kind.value, amount, 0)
+                key = fingerprint(first, account, kind.value, amount, seen[probe])
+                seen[probe] += 1
+                preview.costs.append(PlannedCost(first.line, data, codes[service_id], key, False))
     if errors:
         raise ImportRefused(errors)
     preview.unmapped = [
@@ -293,6 +256,69 @@ def preview_fec_costs(
         for c in preview.costs
     ]
     return preview
+
+
+def _mapped_groups(
+    rows: list[FecRow], rules: Sequence[Rule], column: int | None, unmapped: dict[str, list]
+) -> dict[tuple[str, int], list[FecRow]]:
+    """An entry's class 6/7 lines grouped by (account, service of the first rule that maps
+    them); the lines no rule maps are counted in ``unmapped`` per account."""
+    groups: dict[tuple[str, int], list[FecRow]] = defaultdict(list)
+    for row in rows:
+        if row.compte_num[:1] not in "67":
+            continue
+        analytic = row.extra[column] if column is not None else ""
+        rule = next((r for r in rules if r.matches(row.compte_num, analytic)), None)
+        if rule is None:
+            stats = unmapped.setdefault(row.compte_num, [row.compte_lib, 0, ZERO, ZERO])
+            stats[1] += 1
+            stats[2] += row.debit
+            stats[3] += row.credit
+            continue
+        groups[(row.compte_num, rule.service_id)].append(row)
+    return groups
+
+
+def _planned_cost(
+    preview: FecCostPreview,
+    errors: list[RowError],
+    closed: list[tuple[date, date, str]],
+    account: str,
+    service_id: int,
+    lines: list[FecRow],
+    party: str,
+) -> tuple[CostInput, FecRow, CostKind, Decimal] | None:
+    """The cost or subsidy of one group (its net amount), its problems added to ``errors``;
+    None when the net is not positive (said in ``preview.skipped``)."""
+    first = lines[0]
+    net = sum((r.debit - r.credit for r in lines), ZERO)
+    kind = CostKind.COST if account.startswith("6") else CostKind.SUBSIDY
+    amount = net if kind is CostKind.COST else -net
+    if amount <= ZERO:
+        what = "un avoir plus grand que la charge" if kind is CostKind.COST else (
+            "un débit plus grand que la subvention")  # fmt: skip
+        preview.skipped.append(RowError(
+            first.line, "CompteNum",
+            f"Écriture {first.journal_code}/{first.ecriture_num}, compte {account} : "
+            f"{what} ({amount} €) ; non importé.",
+        ))  # fmt: skip
+        return None
+    data = CostInput(
+        kind=kind, service_id=service_id, day=first.ecriture_date, amount=amount,
+        account=account, label=(first.ecriture_lib or first.compte_lib)[:300],
+        party=party[:200], reference=first.piece_ref[:100],
+    )  # fmt: skip
+    for problem, message in check_cost_input(data):
+        errors.append(RowError(first.line, _COLUMN.get(problem, problem), message))
+    for start, end, label in closed:
+        if start <= data.day <= end:
+            errors.append(RowError(
+                first.line, "EcritureDate",
+                f"La période {label} est clôturée : le {data.day:%d/%m/%Y} est en "
+                "lecture seule.",
+            ))  # fmt: skip
+            break
+    return data, first, kind, amount
 
 
 _COLUMN = {"amount": "Debit", "account": "CompteNum", "label": "EcritureLib",
