@@ -43,6 +43,16 @@ class Role(enum.StrEnum):
     def label(self) -> str:
         return ROLE_LABELS[self]
 
+    @property
+    def cluster_wide(self) -> bool:
+        """Whether this role sees every member by itself (see :data:`CLUSTER_WIDE_ROLES`)."""
+        return self in CLUSTER_WIDE_ROLES
+
+
+#: Roles explicitly marked cluster-wide: held beside the member accountant role, they lift its
+#: member scope for what they grant (``accounting.authz``). Any other role held beside it (the
+#: developer) is narrowed to the member accountant's member.
+CLUSTER_WIDE_ROLES = frozenset({Role.ADMIN, Role.ACCOUNTANT, Role.TREASURER})
 
 ROLE_LABELS = {
     Role.ADMIN: "Coordination (administrateur)",
@@ -300,8 +310,11 @@ class User(Base):
 
     @property
     def sees_all_members(self) -> bool:
-        """Everyone but a pure member accountant sees every member."""
-        return bool(self.role_set - {Role.MEMBER_ACCOUNTANT})
+        """Whether no member scope applies whatever the action: not a member accountant, or
+        also holding a cluster-wide role. A member accountant who is also (say) developer
+        sees their own member only (issue 13); ``accounting.authz`` refines this per action."""
+        held = self.role_set
+        return Role.MEMBER_ACCOUNTANT not in held or bool(held & CLUSTER_WIDE_ROLES)
 
     def set_password(self, password: str) -> None:
         self.password_hash = PASSWORD_HASHER.hash(password)

@@ -1,10 +1,14 @@
-"""Access control, checked in one place.
+"""Access control, checked in one place: the web side of :mod:`accounting.authz`.
 
-Every view declares who may call it with :func:`roles_required` (or :func:`public`); a
-``before_request`` hook refuses any endpoint that declares nothing, so a new route cannot be
-left open by mistake. Member scope: a member accountant sees only their own member;
+Every view declares who may call it with :func:`roles_required` (or :func:`public`): that
+declaration is an :class:`~accounting.authz.Action` named after the endpoint, checked by
+:func:`accounting.authz.authorize` in a ``before_request`` hook that refuses any endpoint that
+declares nothing, so a new route cannot be left open by mistake. Inside a view,
 :func:`member_scope` gives the member id to filter on (``None`` = all members) and
-:func:`ensure_member` turns another member's object into a 404.
+:func:`ensure_member` turns another member's object into a 404 — both for the request's action,
+so that a member accountant's scope narrows what their other roles grant (see
+``accounting/authz.py`` for the rules). :func:`authorize` is the same check for any action
+and object, raising the matching HTTP error.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
+from accounting import authz
+from accounting.authz import Action, Denied
 from accounting.org import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,15 +47,36 @@ def public(view: F) -> F:
     return view
 
 
-def member_scope() -> int | None:
-    """The only member the current user may see, or None when they see every member."""
+def current_action() -> Action:
+    """The action of this request: its endpoint and the roles its view declares."""
+    action = g.get("mutualise_action")
+    if action is None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        access = getattr(view, "_access", None)
+        roles = access if isinstance(access, frozenset) else frozenset()
+        action = g.mutualise_action = Action(request.endpoint or "?", roles)
+    return action
+
+
+def authorize(action: Action | None = None, obj: Any = None) -> None:
+    """:func:`accounting.authz.authorize` for the logged-in user (``action`` None: this
+    request's); a refusal aborts with its status (403, or 404 for another member's object)."""
     if not current_user.is_authenticated:
         abort(401)
-    if current_user.sees_all_members:
-        return None
-    if current_user.member_id is None:  # a member accountant attached to no member sees nothing
-        abort(403)
-    return current_user.member_id
+    try:
+        authz.authorize(current_user, action or current_action(), obj)
+    except Denied as denied:
+        abort(denied.status)
+
+
+def member_scope() -> int | None:
+    """The only member the current user may see in this request, or None for every member."""
+    if not current_user.is_authenticated:
+        abort(401)
+    try:
+        return authz.member_scope(current_user, current_action())
+    except Denied as denied:
+        abort(denied.status)
 
 
 def ensure_member(member_id: int | None) -> None:
@@ -57,9 +84,7 @@ def ensure_member(member_id: int | None) -> None:
 
     Common work (member None) is hidden from member accountants too.
     """
-    scope = member_scope()
-    if scope is not None and member_id != scope:
-        abort(404)
+    authorize(obj=authz.of_member(member_id))
 
 
 def _check_access() -> Any:
@@ -75,8 +100,7 @@ def _check_access() -> Any:
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    if access and not current_user.has_role(*access):
-        abort(403)
+    authorize(current_action())
     return None
 
 

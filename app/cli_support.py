@@ -79,3 +79,17 @@ def euros(value: Any) -> str:
     """An amount for a terminal table: ``1 234,50`` (a plain space groups thousands: the
     narrow no-break space of French typography misaligns columns in most terminals)."""
     return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+
+
+def cli_authorize(user: Any, action: Any, obj: Any = None) -> None:
+    """:func:`accounting.authz.authorize` for a command acting as ``user`` (``--user``): a
+    refusal stops the command with its message and nothing is committed. A command run with
+    no ``--user`` acts as the operator of the machine, who holds every right already."""
+    from accounting.authz import Denied, authorize
+
+    if user is None:
+        return
+    try:
+        authorize(user, action, obj)
+    except Denied as denied:
+        fail(f"Refused for {user.email}: {denied}")

@@ -31,10 +31,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from accounting.authz import Action
 from accounting.org import Member, Service, User
 from timesheets.errors import InvalidEntry
 from timesheets.models import Activity, EntryStatus, UnitType, WorkEntry
-from timesheets.services import member_scope
+from timesheets.services import LOG_WORK, member_scope
 
 #: ``member`` filter value meaning "common work only".
 COMMON = "common"
@@ -292,9 +293,9 @@ class Choices:
         return len(self.members) == self.member_count
 
 
-def _members(user: User) -> Select[Any]:
+def _members(user: User, action: Action | None = None) -> Select[Any]:
     query = select(Member.id, Member.code, Member.name).order_by(Member.code)
-    scope = member_scope(user)
+    scope = member_scope(user, action)
     return query if scope is None else query.where(Member.id == scope)
 
 
@@ -316,9 +317,13 @@ def choices(
         unit_types = unit_types.where(UnitType.active.is_(True))
     staff = select(User.id, User.name).order_by(User.name)
     members: list[tuple[int, str]] = []
-    count = session.scalar(select(func.count()).select_from(_members(user).subquery())) or 0
+    # The forms that log work (active items only) offer the members the user may log for.
+    action = LOG_WORK if active_only else None
+    count = session.scalar(select(func.count()).select_from(_members(user, action).subquery()))
+    count = count or 0
     if member_limit is None or count <= member_limit:
-        members = [(mid, _label(code, name)) for mid, code, name in session.execute(_members(user))]
+        rows = session.execute(_members(user, action))
+        members = [(mid, _label(code, name)) for mid, code, name in rows]
     return Choices(
         staff=[(uid, name) for uid, name in session.execute(staff)],
         members=members,

@@ -28,6 +28,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from accounting import authz
 from accounting.allocation.engine import largest_remainder
 from accounting.audit import record_audit
 from accounting.org import Member, Role, Service, User
@@ -47,6 +48,10 @@ from timesheets.models import Activity, EntryStatus, UnitType, WorkEntry
 LOGGING_ROLES = frozenset({Role.ADMIN, Role.ACCOUNTANT, Role.DEVELOPER, Role.MEMBER_ACCOUNTANT})
 #: Roles that approve or send back the staff's entries.
 APPROVER_ROLES = frozenset({Role.ADMIN, Role.TREASURER})
+#: The actions of the timesheets, checked by :func:`accounting.authz.authorize`.
+LOG_WORK = authz.Action("timesheets.log", LOGGING_ROLES)
+APPROVE_WORK = authz.Action("timesheets.approve", APPROVER_ROLES)
+VIEW_WORK = authz.Action("timesheets.view", frozenset(Role))
 #: Above this, one person's day is refused.
 DAY_LIMIT_MINUTES = 24 * 60
 #: Above this, one person's day is accepted with a warning.
@@ -81,12 +86,16 @@ class Saved:
 # ---------------------------------------------------------------- scope and rights
 
 
-def member_scope(user: User) -> int | None:
-    """The only member whose work ``user`` may see and log, or None for every member.
+def member_scope(user: User, action: authz.Action | None = None) -> int | None:
+    """The only member whose work ``user`` may see (``action`` None: :data:`VIEW_WORK`) or
+    log (:data:`LOG_WORK`), or None for every member.
 
-    A member accountant attached to no member is scoped to nothing (id 0 matches no member).
+    The rule of :func:`accounting.authz.is_scoped`: a member accountant who is also developer
+    sees and logs for their member only; one who is also treasurer sees every member's work
+    (the treasurer reads it) but logs for their member only (the treasurer logs nothing). A
+    member accountant attached to no member is scoped to nothing (id 0 matches no member).
     """
-    if user.sees_all_members:
+    if not authz.is_scoped(user, action or VIEW_WORK):
         return None
     return user.member_id or 0
 
@@ -112,12 +121,12 @@ def get_entry(session: Session, user: User, entry_id: int) -> WorkEntry:
 
 
 def _require_logger(user: User) -> None:
-    if not user.has_role(*LOGGING_ROLES):
+    if not authz.allowed(user, LOG_WORK):
         raise NotAllowed("Votre rôle ne permet pas de saisir des temps.")
 
 
 def _require_approver(user: User) -> None:
-    if not user.has_role(*APPROVER_ROLES):
+    if not authz.allowed(user, APPROVE_WORK):
         raise NotAllowed("Seuls la coordination et le trésorier valident les temps.")
 
 
@@ -136,7 +145,10 @@ def _staff_for(session: Session, actor: User, staff_id: int | None) -> User:
 
 def _check_can_change(session: Session, actor: User, entry: WorkEntry) -> None:
     """Refuse changing ``entry`` when its period is closed, it is not a draft, or it is not
-    the actor's (the admin may fix anyone's)."""
+    the actor's (the admin may fix anyone's). Out of the actor's member scope: not found."""
+    scope = member_scope(actor, LOG_WORK)
+    if scope is not None and entry.member_id != scope:
+        raise EntryNotFound()
     _check_open(session, entry.day)
     if entry.status != EntryStatus.DRAFT:
         label = EntryStatus(entry.status).label.lower()
@@ -146,9 +158,6 @@ def _check_can_change(session: Session, actor: User, entry: WorkEntry) -> None:
         )
     if entry.staff_id != actor.id and not actor.has_role(Role.ADMIN):
         raise NotAllowed("Vous ne pouvez modifier que vos propres saisies.")
-    scope = member_scope(actor)
-    if scope is not None and entry.member_id != scope:
-        raise EntryNotFound()
 
 
 def _check_open(session: Session, day: date) -> None:
@@ -212,7 +221,7 @@ def check_data(session: Session, actor: User, data: EntryData) -> None:
 
 def check_member(session: Session, actor: User, member_id: int | None, day: date) -> None:
     """Refuse a member outside the actor's scope, unknown, or not a member on ``day``."""
-    scope = member_scope(actor)
+    scope = member_scope(actor, LOG_WORK)
     if member_id is None:
         if scope is not None:
             raise NotAllowed(

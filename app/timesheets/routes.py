@@ -220,7 +220,7 @@ def _common() -> dict[str, Any]:
         "options": options,
         "member_text": _member_text,
         "duration_formats": DURATION_FORMATS,
-        "can_common": current_user.sees_all_members,
+        "can_common": services.member_scope(current_user, services.LOG_WORK) is None,
         "is_admin": current_user.has_role(A),
     }
 

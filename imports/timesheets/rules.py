@@ -18,6 +18,7 @@ from imports.timesheets.report import Candidate
 from timesheets.services import (
     DAY_LIMIT_MINUTES,
     DAY_WARNING_MINUTES,
+    LOG_WORK,
     member_scope,
     staff_day_minutes,
 )
@@ -33,7 +34,7 @@ def check_rules(
 
 def _line_rules(actor: User, refs: References, candidates: list[Candidate], out: Lines) -> None:
     """The rules each line meets on its own."""
-    scope = member_scope(actor)
+    scope = member_scope(actor, LOG_WORK)
     is_admin = actor.has_role(Role.ADMIN)
     actor_id = actor.id
     date_label, staff_label, member_label = (

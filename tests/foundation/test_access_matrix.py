@@ -15,6 +15,7 @@ close...) never changes what the next request sees.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ from werkzeug.routing import Rule
 from accounting.costs import Cost
 from accounting.ledger.catchup import post_missing
 from accounting.ledger.models import Account, JournalEntry
-from accounting.org import Member, Role
+from accounting.org import Member, Role, User
 from tests.cluster_data import Cluster, build_cluster
 from tests.conftest import TEST_PASSWORD
 from timesheets.models import WorkEntry
@@ -291,4 +292,78 @@ def test_a_member_accountant_gets_nothing_of_another_member(
             if shown:
                 failures.append(f"GET {url} ({rule.endpoint}) shows {shown}")
     assert checked >= 3, "the scope test found too few routes with a member's object"
+    assert not failures, "\n".join(failures)
+
+
+# ---------------------------------------------------------------- role pairs (issue 13)
+
+#: Roles marked cluster-wide: held beside the member accountant role, they lift its member
+#: scope for the routes they grant by themselves (written out here, not imported: the test
+#: states the policy).
+CLUSTER_WIDE = {A, C, T}
+PAIRS = list(itertools.combinations(list(Role), 2))
+
+
+def _pair_user(db: Session, world: World, pair: tuple[Role, Role]) -> Any:
+    user = User(email=f"{pair[0].value}+{pair[1].value}@cluster.test", name="Deux rôles",
+                member_id=world.own.id if M in pair else None)
+    user.role_set = set(pair)
+    user.set_password(TEST_PASSWORD)
+    db.add(user)
+    db.flush()
+    return user
+
+
+def _scoped(app: Flask, endpoint: str, pair: tuple[Role, Role], method: str) -> bool:
+    """Whether the member scope applies to this pair on this route: the pair holds the member
+    accountant role and no cluster-wide role of the pair opens the route by itself."""
+    if M not in pair:
+        return False
+    return not any(_allowed(app, endpoint, role, method) for role in CLUSTER_WIDE & set(pair))
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: "+".join(r.value for r in p))
+def test_every_route_answers_each_pair_of_roles(
+    app: Flask, client: FlaskClient, connection: Connection, db: Session, world: World, pair
+) -> None:
+    """A pair of roles opens what either role opens, and nothing else; where the member scope
+    applies, another member's ids get 403/404 (GET and POST), the pages without an id never
+    show the other member, and the user's own ids answer."""
+    user = _pair_user(db, world, pair)
+    response = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    failures, scoped_checks = [], 0
+    other_names = (world.other.code, world.other.name)
+    for method, rule in _rules(app):
+        if any(name not in PARAMS and (rule.endpoint, name) not in ENDPOINT_PARAMS
+               for name in rule.arguments):  # fmt: skip
+            continue
+        allowed = any(_allowed(app, rule.endpoint, role, method) for role in pair)
+        where = f"{method} {rule.rule} ({rule.endpoint}) as {'+'.join(r.value for r in pair)}"
+        scoped = allowed and _scoped(app, rule.endpoint, pair, method)
+        bound = MEMBER_BOUND.intersection(rule.arguments)
+        own_url = _url(app, rule, db, world, "own", method)
+        status, _, body = _request(client, connection, method, own_url)
+        if status >= 500:
+            failures.append(f"{where}: {status}")
+        elif not allowed:
+            if status != 403:
+                failures.append(f"{where}: {status}, expected 403")
+            continue
+        elif status in (401, 403) or (method == "GET" and status == 404):
+            failures.append(f"{where}: {status} with their own ids, expected access")
+        if not scoped:
+            continue
+        if bound:
+            scoped_checks += 1
+            other_url = _url(app, rule, db, world, "other", method)
+            status, _, _ = _request(client, connection, method, other_url)
+            if status not in (403, 404):
+                failures.append(f"{where}: {status} for another member's ids")
+        elif method == "GET":
+            shown = [name for name in other_names if name in body]
+            if shown:
+                failures.append(f"{where} shows {shown}")
+    if M in pair and not CLUSTER_WIDE & set(pair):
+        assert scoped_checks >= 3, "too few routes with a member's object were checked"
     assert not failures, "\n".join(failures)
