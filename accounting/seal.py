@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     ColumnElement,
     Connection,
     Index,
@@ -46,6 +47,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     cast,
+    event,
     func,
     insert,
     select,
@@ -88,6 +90,40 @@ class Seal(Base):
         Index("ix_seals_object", "object_type", "object_id"),
         UniqueConstraint("prev_hash", name="uq_seals_prev_hash"),
     )
+
+
+#: The chain is append-only in the database too: UPDATE and DELETE on ``seals`` are refused by
+#: triggers (PostgreSQL and SQLite), so a plain SQL edit fails; only someone who can drop the
+#: triggers (the database owner) can rewrite it, which the anchor file shows (``app/anchor.py``).
+#: Kept identical to migration 0008.
+SEAL_TRIGGERS = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION seals_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION '% of a seal refused: the chain is append-only', TG_OP "
+        "USING ERRCODE = 'integrity_constraint_violation'; END $$",
+        "DROP TRIGGER IF EXISTS trg_seals_append_only ON seals",
+        "CREATE TRIGGER trg_seals_append_only BEFORE UPDATE OR DELETE ON seals "
+        "FOR EACH ROW EXECUTE FUNCTION seals_append_only()",
+    ],
+    "sqlite": [
+        f"CREATE TRIGGER IF NOT EXISTS trg_seals_no_{verb.lower()} BEFORE {verb} ON seals "
+        f"BEGIN SELECT RAISE(ABORT, '{verb} of a seal refused: the chain is append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ],
+}
+#: The statements that remove them (tests that play the attacker who owns the database).
+DROP_SEAL_TRIGGERS = {
+    "postgresql": ["DROP TRIGGER IF EXISTS trg_seals_append_only ON seals"],
+    "sqlite": [f"DROP TRIGGER IF EXISTS trg_seals_no_{verb}" for verb in ("update", "delete")],
+}
+
+
+def _install_seal_triggers(target: Any, connection: Any, **kw: Any) -> None:
+    for statement in SEAL_TRIGGERS.get(connection.dialect.name, []):
+        connection.execute(DDL(statement.replace("%", "%%")))
+
+
+event.listen(Seal.__table__, "after_create", _install_seal_triggers)
 
 
 @dataclass(frozen=True)

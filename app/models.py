@@ -5,7 +5,7 @@ env, the app factory and the tests import it; each area adds its model modules h
 each).
 """
 
-from accounting import audit, costs, org, periods  # noqa: F401
+from accounting import audit, costs, org, periods, sessions  # noqa: F401
 from accounting.allocation import models as allocation_models  # noqa: F401
 from accounting.db import Base
 from accounting.invoicing import models as invoicing_models  # noqa: F401

@@ -11,6 +11,21 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 
+def _warn_unanchored(configured: str | None) -> None:
+    """Loudly: without an anchor, a chain cut short or rebuilt with SQL looks intact."""
+    where = (
+        f"the anchor file {configured} does not exist (first run, or removed?)"
+        if configured else "no anchor file is configured (MUTUALISE_SEAL_ANCHOR is empty)"
+    )
+    click.echo(
+        f"WARNING: {where}. Without an anchor this check cannot see links removed at the end "
+        "of the chain nor a chain rebuilt with SQL: it only proves the chain is consistent. "
+        "Keep the anchor off the database host (see README, Security: anchor) and compare the "
+        "head above with the one written down last time.",
+        err=True,
+    )
+
+
 @click.command("verify")
 @click.option(
     "--anchor", "anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -43,6 +58,8 @@ def verify(anchor: Path | None) -> None:
             f"Hash chain intact: {report.seals} seals over {report.records} records; "
             f"{checked}; head #{report.head_seq} {report.head}."
         )
+        if anchor is None and report.seals:
+            _warn_unanchored(configured)
         target = anchor or configured
         if target and report.seals:
             append_anchor(target, report.head_seq, report.head)

@@ -12,9 +12,9 @@ Design:
   :data:`LOCKOUT_MINUTES` after :data:`MAX_FAILED_LOGINS`. Both live in the database (the
   limiter through :class:`SQLStorage`), so several app processes or machines share them:
   nothing is kept in a process.
-- **Sessions** are signed cookies (no server state); :func:`_expire_session` ends one after
-  ``SESSION_IDLE_MINUTES`` without a request, ``PERMANENT_SESSION_LIFETIME`` after login, or
-  when the account's password changed since (other browsers of a stolen password log out).
+- **Sessions** are signed cookies naming a row of ``user_sessions``, checked on every request
+  and ended by logout, idle and absolute timeouts and any change of the account
+  (``app/web_sessions.py``, ``accounting/sessions.py``).
 - **Passwords**: :func:`password_problems` is the one rule set (length, variety, not the
   e-mail, not a common password); forms use :class:`StrongPassword`, the CLI calls it directly.
 - **Behind a reverse proxy** ``PROXY_HOPS`` > 0 applies Werkzeug's ProxyFix, so the client
@@ -30,7 +30,6 @@ Wired by :func:`init_app`, called from ``create_app`` once the blueprints are re
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import random
 import re
@@ -39,11 +38,11 @@ from datetime import timedelta
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, logout_user, user_logged_in
+from flask_login import current_user
 from limits.storage import Storage
 from sqlalchemy import (
     BigInteger,
@@ -66,6 +65,7 @@ from wtforms.form import BaseForm
 from accounting.audit import record_audit
 from accounting.db import Base, utcnow
 from accounting.org import User
+from app import web_sessions
 
 # ---------------------------------------------------------------- headers
 
@@ -459,72 +459,6 @@ def _database_busy(error: OperationalError) -> ResponseReturnValue:
     )
 
 
-# ---------------------------------------------------------------- session expiry
-
-SESSION_SEEN = "_seen"
-SESSION_SINCE = "_since"
-
-
-SESSION_PASSWORD = "_pw"
-
-
-def _password_mark(user: User) -> str:
-    """A short mark of the password hash: a session started before a password change (or a
-    reset by the admin) no longer matches and ends. Signed in the cookie, reveals nothing."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
-def _session_started(sender: Flask, user: User, **extra: Any) -> None:
-    now = int(time.time())
-    session.permanent = True
-    session[SESSION_SINCE] = now
-    session[SESSION_SEEN] = now
-    session[SESSION_PASSWORD] = _password_mark(user)
-
-
-def _keep_own_session(response: Any) -> Any:
-    """Whoever changes their own password keeps the session they changed it from."""
-    if (
-        request.endpoint == "auth.password"
-        and SESSION_PASSWORD in session
-        and current_user.is_authenticated
-    ):
-        session[SESSION_PASSWORD] = _password_mark(current_user)
-    return response
-
-
-def _expire_session() -> ResponseReturnValue | None:
-    """End a session idle for ``SESSION_IDLE_MINUTES`` or older than the absolute lifetime."""
-    if request.endpoint == "static" or "_user_id" not in session:
-        return None
-    from flask import current_app
-
-    now = int(time.time())
-    idle = int(current_app.config.get("SESSION_IDLE_MINUTES", 60)) * 60
-    lifetime = current_app.permanent_session_lifetime.total_seconds()
-    seen = session.get(SESSION_SEEN)
-    since = session.get(SESSION_SINCE)
-    expired = seen is None or since is None or now - seen > idle or now - since > lifetime
-    changed = (
-        not expired
-        and current_user.is_authenticated
-        and session.get(SESSION_PASSWORD) != _password_mark(current_user)
-    )
-    if expired or changed:
-        logout_user()
-        session.clear()
-        flash(
-            "Le mot de passe de ce compte a changé : reconnectez-vous." if changed
-            else "Votre session a expiré : reconnectez-vous.",
-            "info",
-        )
-        target = request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=target))
-    if now - seen >= 30:  # re-sign the cookie at most every 30 s
-        session[SESSION_SEEN] = now
-    return None
-
-
 # ---------------------------------------------------------------- production checks
 
 
@@ -562,12 +496,8 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
-    app.config.setdefault("SESSION_IDLE_MINUTES", 60)
     app.after_request(_set_headers)
-    # First of the before_request hooks: an expired session is anonymous for the access rule.
-    app.before_request_funcs.setdefault(None, []).insert(0, _expire_session)
-    user_logged_in.connect(_session_started, app)
-    app.after_request(_keep_own_session)
+    web_sessions.init_app(app)
     _init_limiter(app)
     app.register_error_handler(TooManyRequests, _too_many_requests)
     app.register_error_handler(IntegrityError, _integrity_error)

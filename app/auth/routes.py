@@ -4,12 +4,14 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from accounting.audit import record_audit
 from accounting.db import utcnow
 from accounting.org import User
+from accounting.sessions import live_sessions
+from app import web_sessions
 from app.access import public, roles_required
 from app.auth.blueprint import bp
 from app.auth.forms import LoginForm, PasswordForm
@@ -45,16 +47,27 @@ def login() -> ResponseReturnValue:
         # Not yet current_user: name the user for the audit of this commit explicitly.
         db.info["actor"] = lambda: (user.id, user.email)
         db.commit()
-        login_user(user)
-        return redirect(_safe_next(request.args.get("next")))
+        next_page = _safe_next(request.args.get("next"))
+        web_sessions.begin(user)  # a new cookie, CSRF secret and server-side session
+        return redirect(next_page)
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @roles_required()
 def logout() -> ResponseReturnValue:
-    logout_user()
+    web_sessions.end()
     flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/partout", methods=["POST"])
+@roles_required()
+def logout_everywhere() -> ResponseReturnValue:
+    """« Se déconnecter partout »: end every session of this account, this one included."""
+    record_audit(get_db(), "logout_everywhere", "users", current_user.id)
+    web_sessions.end(everywhere=True)
+    flash("Vous êtes déconnecté de tous vos appareils.", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -71,7 +84,9 @@ def password() -> ResponseReturnValue:
         else:
             user.set_password(form.new.data or "")
             record_audit(db, "password_change", "users", user.id)
-            db.commit()
-            flash("Mot de passe modifié.", "success")
+            db.commit()  # ends every session of the account (accounting.sessions)
+            web_sessions.begin(user)  # ... and this browser goes on in a new one
+            flash("Mot de passe modifié : vos autres sessions sont fermées.", "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form,
+                           live_sessions=live_sessions(get_db(), current_user.id))

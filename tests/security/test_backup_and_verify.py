@@ -174,3 +174,17 @@ def test_verify_names_the_record_altered_behind_the_application(
     assert altered.exit_code == 1
     assert "ALTERED: first problem at seal #1: periods 2026-01" in altered.output
     assert "row.closed_at" in altered.output
+
+
+def test_verify_without_an_anchor_warns_loudly(
+    live: tuple[Flask, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: without the anchor file, a truncated chain was called intact with no word."""
+    app, engine = live
+    populate(engine)
+    monkeypatch.setitem(app.config, "SEAL_ANCHOR", "")
+    result = invoke(app, "verify")
+    assert result.exit_code == 0
+    assert "Hash chain intact" in result.output
+    assert "WARNING: no anchor file is configured" in result.output
+    assert "cannot see links removed at the end" in result.output

@@ -20,6 +20,7 @@ from accounting.seal import (
     sha256,
     verify_chain,
 )
+from tests.security.owner import without_seal_triggers
 
 
 def _close(db: Session, code: str) -> Period:
@@ -82,7 +83,8 @@ def test_a_deleted_record_and_a_removed_link_are_reported(db: Session) -> None:
     january = _close(db, "2026-01")
     _close(db, "2026-02")
     _close(db, "2026-03")
-    db.execute(text("DELETE FROM seals WHERE seq = 2"))
+    with without_seal_triggers(db):
+        db.execute(text("DELETE FROM seals WHERE seq = 2"))
     db.execute(text("DELETE FROM periods WHERE id = :id"), {"id": january.id})
     report = verify_chain(db)
     messages = [(p.seq, p.message) for p in report.problems]
@@ -93,7 +95,8 @@ def test_a_deleted_record_and_a_removed_link_are_reported(db: Session) -> None:
 
 def test_a_rewritten_seal_is_reported(db: Session) -> None:
     _close(db, "2026-01")
-    db.execute(text("UPDATE seals SET content = replace(content, '2026-01-31', '2026-01-30')"))
+    with without_seal_triggers(db):
+        db.execute(text("UPDATE seals SET content = replace(content, '2026-01-31', '2026-01-30')"))
     report = verify_chain(db)
     assert report.first is not None and report.first.seq == 1
     assert "seal itself was altered" in report.first.message
@@ -139,3 +142,17 @@ def test_a_rollback_removes_the_link_with_the_act(db: Session) -> None:
     nested.rollback()
     assert db.scalars(select(Seal)).all() == []
     assert verify_chain(db).ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE seals SET label = 'changé'", "DELETE FROM seals", "DELETE FROM seals WHERE seq = 1"],
+)
+def test_the_database_refuses_to_change_or_remove_a_seal(db: Session, statement: str) -> None:
+    """Issue 13: plain UPDATE and DELETE on seals succeeded on PostgreSQL."""
+    _close(db, "2026-01")
+    savepoint = db.begin_nested()
+    with pytest.raises(Exception, match="refused"):
+        db.execute(text(statement))
+    savepoint.rollback()
+    assert [s.label for s in db.scalars(select(Seal))] == ["2026-01"]
