@@ -269,13 +269,21 @@ def _explain(result: PeriodAllocation, service_code: str, member_code: str) -> d
     return {
         "item": item, "allocation": allocation, "share": share,
         "member": result.member_by_code[member_code], "left_cents": int(left * 100),
-        "given_to": [s.code for s in allocation.shares if s.adjustment],
+        **_cents_given(allocation, scope),
         "remainder": share.exact - Fraction(share.floored),
         "describe": describe_key_fr(allocation.key, share),
         "words": describe_key_fr(allocation.key),
         "value_fr": format_basis_value_fr, "basis_fr": describe_basis_fr,
         "percent": format_percent, "dec": to_decimal,
     }
+
+
+def _cents_given(allocation: Any, scope: str | None) -> dict[str, Any]:
+    """Who received a rounding cent: every code for the staff; for a member accountant, their
+    own member's code only and the others as a count (issue 13: no other member named)."""
+    given = [s.code for s in allocation.shares if s.adjustment]
+    shown = given if scope is None else [code for code in given if code == scope]
+    return {"given_to": shown, "given_others": len(given) - len(shown)}
 
 
 @bp.route("/<int:run_id>/<service_code>/<member_code>")
