@@ -58,11 +58,12 @@ from app.configuration import (
 )
 from app.database import get_db
 from app.params import parse_page
+from app.uploads import TABULAR, YAML_FILES, receive_upload
 from imports.errors import ImportRefused
 from imports.figures import FIGURE_COLUMNS, FIGURE_FIELDS, FIGURE_LABELS_FR, import_figures
 from imports.members import MEMBER_COLUMNS, import_members
 from imports.parsing import parse_date
-from imports.tabular import DEFAULT_MAX_BYTES, read_limited, read_table
+from imports.tabular import DEFAULT_MAX_BYTES, read_table
 
 A, M, T = Role.ADMIN, Role.MEMBER_ACCOUNTANT, Role.TREASURER
 NOTHING_CHANGED = "Aucune modification : les valeurs étaient déjà celles-ci."
@@ -351,9 +352,9 @@ def import_file(kind: str) -> ResponseReturnValue:
         db = get_db()
         upload = form.file.data
         try:
-            data = read_limited(upload.stream, upload.filename or "fichier",
-                                max_bytes=_max_upload())  # fmt: skip
-            result = importer(db, read_table(data, upload.filename or "fichier"))
+            received = receive_upload(upload, accept=TABULAR,
+                                      max_bytes=_max_upload())  # fmt: skip
+            result = importer(db, read_table(received.data, received.name))
         except ImportRefused as refused:
             db.rollback()
             errors = refused.errors
@@ -564,9 +565,9 @@ def configuration() -> ResponseReturnValue:
         db = get_db()
         upload = form.file.data
         try:
-            data = read_limited(upload.stream, upload.filename or "configuration.yaml",
-                                max_bytes=_max_upload())  # fmt: skip
-            result = apply_configuration(db, data, filename=upload.filename or "")
+            received = receive_upload(upload, accept=YAML_FILES,
+                                      max_bytes=_max_upload())
+            result = apply_configuration(db, received.data, filename=received.name)
         except (ConfigRefused, ImportRefused) as refused:
             db.rollback()
             errors = list(refused.errors)

@@ -41,9 +41,10 @@ from app.allocation.routes import (
 )
 from app.database import get_db
 from app.params import parse_id
+from app.uploads import TABULAR, receive_upload
 from imports.costs import import_costs
 from imports.errors import ImportRefused
-from imports.tabular import read_limited, read_table
+from imports.tabular import read_table
 
 # ---------------------------------------------------------------- costs and subsidies
 
@@ -189,8 +190,8 @@ def costs_import() -> ResponseReturnValue:
         upload = form.document.data
         db = get_db()
         try:
-            data = read_limited(upload.stream, upload.filename or "fichier")
-            result = import_costs(db, read_table(data, upload.filename or "fichier"),
+            received = receive_upload(upload, accept=TABULAR)
+            result = import_costs(db, read_table(received.data, received.name),
                                   user_id=current_user.id)
         except (ImportRefused, CostError, PeriodError) as error:
             db.rollback()
@@ -202,4 +203,5 @@ def costs_import() -> ResponseReturnValue:
             flash(result.summary_fr("ligne(s) de charges et subventions"),
                   "success" if result.changed else "info")
             return redirect(url_for(".costs"))
-    return render_template("allocation/costs_import.html", form=form, errors=errors)
+    status = 422 if errors else 200  # a refused file is a 4xx, as on the admin imports
+    return render_template("allocation/costs_import.html", form=form, errors=errors), status

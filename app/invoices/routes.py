@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -56,10 +55,9 @@ from app.invoices.blueprint import bp
 from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
 from app.invoices.usecases import credit_invoice, import_statement, issue_period, pay
 from app.params import MAX_ID, parse_id, parse_page
-from app.uploads import PendingUploads
+from app.uploads import TABULAR, PendingUploads, receive_upload
 from imports.errors import ImportRefused
 from imports.payments import analyse_payments
-from imports.tabular import read_limited
 from timesheets.listing import (
     COMMON,
     MEMBER_SELECT_LIMIT,
@@ -437,13 +435,11 @@ def import_upload() -> ResponseReturnValue:
     if form.validate_on_submit():
         upload = form.document.data
         try:
-            data = read_limited(upload.stream, upload.filename or "releve",
-                                max_bytes=current_app.config.get("MAX_CONTENT_LENGTH")
-                                or 50 * 2**20)
+            received = receive_upload(upload, accept=TABULAR)
         except ImportRefused as refused:
             flash(str(refused), "error")
             return redirect(url_for(".import_upload"))
-        token = STATEMENTS.store(current_user.id, data, upload.filename or "releve")
+        token = STATEMENTS.store(current_user.id, received.data, received.name)
         return redirect(url_for(".import_upload", fichier=token))
     preview = None
     if token:

@@ -65,11 +65,10 @@ from app.downloads import send_written
 from app.ledger.blueprint import bp
 from app.ledger.forms import AccountForm, LabelForm, RulesForm, UploadForm
 from app.params import parse_id, parse_page
-from app.uploads import PendingUploads
+from app.uploads import FEC_FILES, PendingUploads, receive_upload
 from imports.errors import ImportRefused
 from imports.fec import FecRefused
 from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs, saved_rules
-from imports.tabular import read_limited
 
 A, C, M, T = Role.ADMIN, Role.ACCOUNTANT, Role.MEMBER_ACCOUNTANT, Role.TREASURER
 READERS = (A, C, T, M)
@@ -312,18 +311,17 @@ def fec_check() -> ResponseReturnValue:
         for message in form.document.errors:
             flash(message, "error")
         return redirect(url_for(".fec"))
-    upload = form.document.data
-    name = Path(upload.filename or "fichier.txt").name
     try:
-        data = read_limited(upload.stream, name, max_bytes=_max_bytes())
-    except ImportRefused as refused:
+        received = receive_upload(form.document.data, accept=FEC_FILES,
+                                  max_bytes=_max_bytes())  # fmt: skip
+    except ImportRefused as refused:  # the page again, with the reason: a 400, not a 500
         flash(str(refused), "error")
-        return redirect(url_for(".fec"))
+        return _fec_page(form=form, scan=None, name=None), 400
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        path.write_bytes(data)
+        path = Path(folder) / received.name  # a safe name: one component, short, no NUL
+        path.write_bytes(received.data)
         scan = scan_fec(path)
-    return _fec_page(form=form, scan=scan, name=name)
+    return _fec_page(form=form, scan=scan, name=received.name)
 
 
 def _max_bytes() -> int:
@@ -351,14 +349,13 @@ def import_fec() -> ResponseReturnValue:
     upload_form = UploadForm()
     token = request.values.get("fichier", "")
     if request.method == "POST" and upload_form.validate_on_submit():
-        upload = upload_form.document.data
         try:
-            data = read_limited(upload.stream, upload.filename or "fec.txt",
-                                max_bytes=_max_bytes())  # fmt: skip
+            received = receive_upload(upload_form.document.data, accept=FEC_FILES,
+                                      max_bytes=_max_bytes())
         except ImportRefused as refused:
             flash(str(refused), "error")
             return redirect(url_for(".import_fec"))
-        token = FEC_UPLOADS.store(current_user.id, data, upload.filename or "fec.txt")
+        token = FEC_UPLOADS.store(current_user.id, received.data, received.name)
         return redirect(url_for(".import_fec", fichier=token))
     rules_form = RulesForm(fichier=token)
     if request.method == "GET":

@@ -7,7 +7,7 @@ import io
 import re
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,9 +17,8 @@ from app.database import get_db
 from app.params import parse_id
 from app.timesheets.blueprint import bp
 from app.timesheets.routes import LOGGERS, READERS, A, _common
-from app.uploads import PendingUploads
+from app.uploads import TABULAR, PendingUploads, receive_upload
 from imports.errors import ImportRefused
-from imports.tabular import read_limited
 from imports.timesheets import analyse, import_file, save_mapping, template_csv, template_xlsx
 from timesheets.listing import COMMON, choices
 from timesheets.models import MappingKind
@@ -38,20 +37,12 @@ def import_upload() -> ResponseReturnValue:
     report = None
     token = request.values.get("fichier", "")
     if request.method == "POST" and "document" in request.files:
-        upload = request.files["document"]
-        if not upload.filename:
-            flash("Choisissez un fichier.", "error")
-            return redirect(url_for(".import_upload"))
         try:
-            data = read_limited(
-                upload.stream,
-                upload.filename,
-                max_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or 50 * 2**20,
-            )
+            received = receive_upload(request.files["document"], accept=TABULAR)
         except ImportRefused as refused:
             flash(str(refused), "error")
             return redirect(url_for(".import_upload"))
-        token = UPLOADS.store(current_user.id, data, upload.filename)
+        token = UPLOADS.store(current_user.id, received.data, received.name)
         return redirect(url_for(".import_upload", fichier=token))
     stored = UPLOADS.get(current_user.id, token) if token else None
     if token and stored is None:

@@ -84,8 +84,10 @@ def test_closed_periods_refuse_changes_through_the_ui(client, login_as, db, clus
     upload = {"document": (io.BytesIO(
         "Date;Service;Nature;Montant;Compte;Libellé\n15/01/2026;COMPTA;charge;5;606400;X\n"
         .encode()), "charges.csv")}
-    html = page(client.post("/repartition/charges/import", data=upload,
-                            content_type="multipart/form-data"))
+    refused = client.post("/repartition/charges/import", data=upload,
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422  # a refused file is a 4xx (issue 13)
+    html = refused.get_data(as_text=True).replace("\u202f", " ").replace("\u00a0", " ")
     assert "janvier 2026 est clôturée" in html and "rien n'a été enregistré" in html
     assert count_costs(db) == before
     # reopening needs a reason, and is audited
