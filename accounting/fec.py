@@ -27,6 +27,8 @@ from typing import BinaryIO, NamedTuple
 
 from stdnum.fr import siren as stdnum_siren
 
+from accounting.encodings import holds_utf8, line_at
+
 #: The 18 columns of the norm, in their order (Debit/Credit layout).
 FEC_COLUMNS: tuple[str, ...] = (
     "JournalCode",
@@ -272,10 +274,15 @@ def detect_encoding(path: str | Path, chunk_size: int = 1 << 20) -> str:
     The whole file is checked (a real sample has its only non-ASCII byte at 80 % of the file):
     UTF-8 if every byte decodes, else windows-1252 when bytes 0x80-0x9F occur (control codes
     in ISO-8859-15, letters and signs in Windows exports), else ISO-8859-15, the norm's own.
+    A file with a UTF-8 BOM or UTF-8 characters that is not valid UTF-8 further on mixes
+    encodings: :class:`FecError` names the line where it breaks (``accounting/encodings.py``).
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     has_c1 = False
     utf8 = True
+    has_utf8 = False
+    lines_before = 0
+    broken_line = None
     with open(path, "rb") as handle:
         first = handle.read(3)
         bom = first == codecs.BOM_UTF8
@@ -283,16 +290,27 @@ def detect_encoding(path: str | Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             if not has_c1 and not chunk.isascii():
                 has_c1 = bool(chunk.translate(None, _NOT_C1_BYTES))
+            if not has_utf8 and not chunk.isascii():
+                has_utf8 = holds_utf8(chunk)
             if utf8:
                 try:
                     decoder.decode(chunk)
-                except UnicodeDecodeError:
+                except UnicodeDecodeError as error:
                     utf8 = False
+                    broken_line = lines_before + line_at(chunk, max(0, error.start))
+            lines_before += chunk.count(b"\n")
         if utf8:
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8 = False
+                broken_line = lines_before + 1
+    if not utf8 and (bom or has_utf8):
+        raise FecError(
+            f"Le fichier n'est pas un texte UTF-8 valide à partir de la ligne {broken_line} "
+            "alors qu'il contient aussi du texte UTF-8 (encodages mélangés ou fichier abîmé) : "
+            "enregistrez-le entièrement en UTF-8 ou en ISO-8859-15."
+        )
     if utf8:
         return "utf-8-sig" if bom else "utf-8"
     return "windows-1252" if has_c1 else "iso-8859-15"

@@ -36,6 +36,7 @@ from accounting.fec import (
     FEC_COLUMNS,
     FEC_COLUMNS_MONTANT_SENS,
     SEPARATOR_NAMES,
+    FecError,
     FecRow,
     detect_encoding,
     detect_separator,
@@ -132,6 +133,10 @@ def scan_fec(
         handle = open(path, encoding=scan.encoding, newline="\n")  # noqa: SIM115
     except OSError as exc:
         issue(head, None, None, "unreadable", f"Fichier illisible : {exc.strerror or exc}.")
+        scan.issues = head
+        return scan
+    except FecError as exc:  # mixed encodings: refused, never read in a guessed encoding
+        issue(head, None, None, "unreadable", str(exc))
         scan.issues = head
         return scan
     with handle, _gc_paused():

@@ -53,6 +53,26 @@ class UploadRefused(ImportRefused):
     """An upload refused before any reader saw it (no file, wrong type, too large)."""
 
 
+def encoding_field() -> Any:
+    """The « Encodage » select of the CSV upload forms: detected (default) or the user's
+    explicit choice, applied strictly (``imports.tabular.read_table(encoding=...)``)."""
+    from wtforms import SelectField
+    from wtforms.fields.choices import SelectChoice
+
+    from imports.tabular import ENCODINGS
+
+    choices = [SelectChoice("", "Détecter (UTF-8, sinon Windows-1252)")]
+    choices += [SelectChoice(value, label) for value, label in ENCODINGS.items()]
+    return SelectField("Encodage du fichier CSV", choices=choices, default="")
+
+
+def chosen_encoding(form: Any) -> str | None:
+    from imports.tabular import ENCODINGS
+
+    value = getattr(form, "encoding", None) and form.encoding.data
+    return value if value in ENCODINGS else None
+
+
 @dataclass(frozen=True)
 class ReceivedFile:
     name: str

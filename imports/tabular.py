@@ -6,7 +6,9 @@ real-world quirks are handled once, here:
 
 - size is checked before anything is parsed (:func:`read_table_file` checks the size on disk
   before reading the file, :func:`read_limited` stops reading a stream past the limit);
-- CSV: UTF-8 with or without BOM, UTF-16 with BOM (Excel "Unicode text"), else Windows-1252;
+- CSV: UTF-8 with or without BOM, UTF-16 with BOM (Excel "Unicode text"), Windows-1252 for a
+  file with no UTF-8 in it, or the encoding the user chose; a file that breaks its encoding
+  (UTF-8 mixed with Latin-1, damaged bytes) is refused with the line, never re-decoded;
   the separator (``,`` ``;`` or tab) is sniffed from the header; quoted fields may hold
   separators and newlines; blank lines are skipped;
 - XLSX: read with python-calamine (Rust, ~8x faster than openpyxl); the file must really be a
@@ -37,6 +39,7 @@ from typing import BinaryIO
 
 import python_calamine
 
+from accounting.encodings import holds_utf8, line_at
 from imports.errors import ImportRefused, RowError
 
 __all__ = [
@@ -175,11 +178,14 @@ def read_table_file(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MA
 # ---------------------------------------------------------------- entry point
 
 
-def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
+def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+               encoding: str | None = None) -> Table:  # fmt: skip
     """Read a CSV or XLSX file into a :class:`Table`.
 
     The format is decided by the content first (a zip is a workbook, whatever its name), then by
-    the extension. Raises :class:`FileTooLarge`, :class:`EmptyFile` or :class:`UnreadableFile`.
+    the extension. ``encoding`` (a key of :data:`ENCODINGS`) is the user's explicit choice for
+    a CSV; by default it is detected (see :func:`_decode`). Raises :class:`FileTooLarge`,
+    :class:`EmptyFile` or :class:`UnreadableFile`.
     """
     name = os.path.basename(filename or "fichier")
     if len(data) > max_bytes:
@@ -203,43 +209,79 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             "ou .csv."
         )
     if extension in CSV_EXTENSIONS or not extension:
-        return _read_csv(data, name)
+        return _read_csv(data, name, encoding)
     raise UnreadableFile(f"Format de « {name} » non pris en charge : {_ACCEPTED} attendu.")
 
 
 # ---------------------------------------------------------------- CSV
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    """Text and encoding name; refuses binary content."""
+#: The encodings a user may choose explicitly (value -> label shown).
+ENCODINGS = {
+    "utf-8": "UTF-8",
+    "windows-1252": "Windows-1252",
+    "iso-8859-15": "ISO-8859-15",
+    "utf-16": "UTF-16",
+}
+_SAVE_AS_UTF8 = "enregistrez-le en UTF-8 (« CSV UTF-8 » dans Excel) ou choisissez son encodage"
+
+
+def _broken_at(data: bytes, name: str, error: UnicodeDecodeError, encoding: str,
+               why: str = "") -> UnreadableFile:  # fmt: skip
+    """The refusal naming the line where ``data`` stops being valid ``encoding``."""
+    before = data[: error.start]
+    if encoding.startswith("UTF-16"):
+        line = before.decode("utf-16", errors="ignore").count("\n") + 1
+    else:
+        line = line_at(data, error.start)
+    bad = data[error.start : error.start + 1].hex().upper()
+    return UnreadableFile(RowError(line, None, (
+        f"« {name} » n'est pas un texte {encoding} valide à partir de cette ligne "
+        f"(octet 0x{bad}){why} : rien n'a été importé ; {_SAVE_AS_UTF8}."
+    )))  # fmt: skip
+
+
+def _decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Text and encoding name; refuses binary content and text that breaks its encoding.
+
+    ``encoding`` is the user's explicit choice (a key of :data:`ENCODINGS`): the file is
+    decoded strictly in it. Otherwise: a BOM decides (UTF-8 or UTF-16); a file that is valid
+    UTF-8 is UTF-8; one with no UTF-8 sequence at all is a Windows-1252 export; one with both
+    UTF-8 sequences and bytes that are not UTF-8 (mixed encodings, damaged text) is refused with
+    the line where it breaks — never decoded again in another encoding (issue 13: « é » stored
+    as « Ã© »).
+    """
+    if encoding is not None:
+        label = ENCODINGS.get(encoding)
+        if label is None:
+            raise UnreadableFile(f"Encodage inconnu : « {encoding} ».")
+        if encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            return data.decode(encoding), label
+        except UnicodeDecodeError as error:
+            raise _broken_at(data, name, error, label) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            pass
-    elif b"\x00" in data[:65536]:
+        except UnicodeDecodeError as error:
+            raise _broken_at(data, name, error, "UTF-16") from None
+    if b"\x00" in data[:65536]:
         raise UnreadableFile(
             f"« {name} » n'est pas un fichier texte (contenu binaire) : {_ACCEPTED} attendu."
         )
-    else:
-        if data.startswith(b"\xef\xbb\xbf"):
-            try:
-                return data[3:].decode("utf-8"), "UTF-8 (BOM)"
-            except UnicodeDecodeError:
-                pass
-        else:
-            try:
-                return data.decode("utf-8"), "UTF-8"
-            except UnicodeDecodeError:
-                pass
-            try:
-                return data.decode("cp1252"), "Windows-1252"
-            except UnicodeDecodeError:
-                pass
-    raise UnreadableFile(
-        f"Impossible de lire le texte de « {name} » : enregistrez-le en UTF-8 "
-        "(« CSV UTF-8 » dans Excel)."
-    )
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data  # the error's offsets are in the body
+    try:
+        return body.decode("utf-8"), "UTF-8 (BOM)" if bom else "UTF-8"
+    except UnicodeDecodeError as error:
+        if bom or holds_utf8(data):  # mixed encodings or damaged: no second guess
+            raise _broken_at(body, name, error, "UTF-8",
+                             " alors qu'il contient aussi du texte UTF-8") from None  # fmt: skip
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError as error:
+        raise _broken_at(data, name, error, "Windows-1252") from None
 
 
 def _sniff_separator(text: str) -> str:
@@ -260,8 +302,8 @@ def _sniff_separator(text: str) -> str:
     return best
 
 
-def _read_csv(data: bytes, name: str) -> Table:
-    text, encoding = _decode(data, name)
+def _read_csv(data: bytes, name: str, encoding: str | None = None) -> Table:
+    text, encoding = _decode(data, name, encoding)
     if "\x00" in text:
         raise UnreadableFile(
             f"« {name} » n'est pas un fichier texte (contenu binaire) : {_ACCEPTED} attendu."

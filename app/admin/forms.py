@@ -41,6 +41,7 @@ from accounting.org import (
     validate_vat_number,
 )
 from app.security import StrongPassword
+from app.uploads import encoding_field
 from imports.errors import InvalidValue
 from imports.figures import parse_figure_value
 from imports.members import clean_text, normalize_code, parse_email, parse_member_value
@@ -170,6 +171,7 @@ class ImportForm(FrenchForm):
         validators=[FileRequired("Choisissez un fichier.")],
         render_kw={"accept": ".csv,.xlsx,.txt,.tsv"},
     )
+    encoding = encoding_field()
 
 
 class ConfigurationForm(FrenchForm):

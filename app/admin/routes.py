@@ -58,7 +58,7 @@ from app.configuration import (
 )
 from app.database import get_db
 from app.params import parse_page
-from app.uploads import TABULAR, YAML_FILES, receive_upload
+from app.uploads import TABULAR, YAML_FILES, chosen_encoding, receive_upload
 from imports.errors import ImportRefused
 from imports.figures import FIGURE_COLUMNS, FIGURE_FIELDS, FIGURE_LABELS_FR, import_figures
 from imports.members import MEMBER_COLUMNS, import_members
@@ -354,7 +354,8 @@ def import_file(kind: str) -> ResponseReturnValue:
         try:
             received = receive_upload(upload, accept=TABULAR,
                                       max_bytes=_max_upload())  # fmt: skip
-            result = importer(db, read_table(received.data, received.name))
+            table = read_table(received.data, received.name, encoding=chosen_encoding(form))
+            result = importer(db, table)
         except ImportRefused as refused:
             db.rollback()
             errors = refused.errors

@@ -8,6 +8,8 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.uploads import encoding_field
+
 REQUIRED = "Champ obligatoire."
 
 
@@ -27,6 +29,7 @@ class CostForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     document = FileField("Fichier (.csv ou .xlsx)", validators=[FileRequired(REQUIRED)])
+    encoding = encoding_field()
 
 
 class KeyForm(FlaskForm):

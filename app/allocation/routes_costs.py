@@ -41,7 +41,7 @@ from app.allocation.routes import (
 )
 from app.database import get_db
 from app.params import parse_id
-from app.uploads import TABULAR, receive_upload
+from app.uploads import TABULAR, chosen_encoding, receive_upload
 from imports.costs import import_costs
 from imports.errors import ImportRefused
 from imports.tabular import read_table
@@ -191,8 +191,8 @@ def costs_import() -> ResponseReturnValue:
         db = get_db()
         try:
             received = receive_upload(upload, accept=TABULAR)
-            result = import_costs(db, read_table(received.data, received.name),
-                                  user_id=current_user.id)
+            table = read_table(received.data, received.name, encoding=chosen_encoding(form))
+            result = import_costs(db, table, user_id=current_user.id)
         except (ImportRefused, CostError, PeriodError) as error:
             db.rollback()
             errors = getattr(error, "errors", [])

@@ -527,3 +527,24 @@ def test_the_configuration_is_downloaded_and_applied_through_the_browser(
     assert '<code>services[0].code</code></td><td class="num">2</td><td>Code manquant.' in _text(
         bad
     )
+
+
+def test_a_members_file_mixing_utf8_and_latin1_is_refused_with_its_line(
+    client: FlaskClient, login_as, db: Session
+) -> None:
+    """Issue 13: it was imported as Windows-1252 (« Trévoux » stored as « TrÃ©voux »)."""
+    login_as(Role.ADMIN)
+    data = "Code;Nom;Adhésion\nVH;Val Horizon Trévoux;2020-01-01\n".encode() + (
+        "BB;Bâgé Services;2021-01-01\n".encode("latin-1")
+    )
+    response = _upload(client, "/admin/import/adherents", data, "adherents.csv")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<td class="num">3</td>' in page and "texte UTF-8 valide" in page
+    assert db.scalars(select(Member).where(Member.code.in_(["VH", "BB"]))).all() == []
+    chosen = client.post("/admin/import/adherents", data={
+        "file": (io.BytesIO("Code;Nom;Adhésion\nBB;Bâgé Services;2021-01-01\n".encode("latin-1")),
+                 "adherents.csv"),
+        "encoding": "iso-8859-15"}, content_type="multipart/form-data")  # fmt: skip
+    assert chosen.status_code == 302
+    assert db.scalars(select(Member.name).where(Member.code == "BB")).one() == "Bâgé Services"

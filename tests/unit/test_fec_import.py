@@ -182,3 +182,17 @@ def test_an_unknown_separator_is_refused(tmp_path) -> None:
         read_fec(write(tmp_path, fec(sep=";")))
     assert refused.value.errors[0].row == 1
     assert "séparateur" in refused.value.errors[0].message
+
+
+def test_a_fec_mixing_utf8_and_latin1_is_refused_with_its_line(tmp_path) -> None:
+    """Issue 13: a mixed file was read as Windows-1252, its UTF-8 letters garbled."""
+    from accounting.fec import FecError, detect_encoding
+
+    path = tmp_path / "mixte.txt"
+    path.write_bytes("JournalCode\tJournalLib\nVE\tVentes été\n".encode()
+                     + "HA\tAchats matériel\n".encode("latin-1"))  # fmt: skip
+    with pytest.raises(FecError, match="à partir de la ligne 3"):
+        detect_encoding(path)
+    pure = tmp_path / "latin.txt"
+    pure.write_bytes("JournalCode\tJournalLib\nHA\tAchats matériel\n".encode("latin-1"))
+    assert detect_encoding(pure) == "iso-8859-15"

@@ -403,3 +403,41 @@ def test_unknown_columns_can_be_allowed_and_are_listed():
 def test_a_spec_giving_one_alias_to_two_names_is_a_programming_error():
     with pytest.raises(ValueError, match="both"):
         map_columns(["a"], {"a": ["x"], "b": ["X"]})
+
+
+# ---------------------------------------------------------------- encodings (issue 13)
+
+
+def test_a_file_mixing_utf8_and_latin1_is_refused_at_the_line_where_it_breaks():
+    """Line 2 in UTF-8, line 3 in Latin-1: it was read as Windows-1252 (« é » became « Ã© »)."""
+    data = "Nom;Ville\nÉric;Trévoux\n".encode() + "Zoé;Bâgé\n".encode("latin-1")
+    with pytest.raises(UnreadableFile) as refused:
+        read_table(data, "mixte.csv")
+    (error,) = refused.value.errors
+    assert error.row == 3
+    assert "UTF-8" in error.message and "0xE9" in error.message
+    assert "rien n'a été importé" in error.message
+
+
+def test_damaged_utf8_after_a_utf8_bom_is_refused_not_re_decoded():
+    data = b"\xef\xbb\xbfNom;Ville\nA;B\nC;caf\xc3\n"  # line 3 ends inside a character
+    with pytest.raises(UnreadableFile) as refused:
+        read_table(data, "bom.csv")
+    assert refused.value.errors[0].row == 3
+
+
+def test_a_pure_windows_1252_export_is_still_read():
+    data = "Nom;Ville\nZoé;Bâgé-le-Châtel\n".encode("cp1252")
+    table = read_table(data, "export.csv")
+    assert table.encoding == "Windows-1252"
+    assert list(table.rows[0].values) == ["Zoé", "Bâgé-le-Châtel"]
+
+
+def test_the_user_s_explicit_encoding_is_applied_strictly():
+    data = "Nom;Ville\nZoé;Bâgé\n".encode("latin-1")
+    assert read_table(data, "x.csv", encoding="iso-8859-15").rows[0].values == ("Zoé", "Bâgé")
+    with pytest.raises(UnreadableFile) as refused:
+        read_table(data, "x.csv", encoding="utf-8")  # the user was wrong: refused, line 2
+    assert refused.value.errors[0].row == 2
+    with pytest.raises(UnreadableFile, match="Encodage inconnu"):
+        read_table(data, "x.csv", encoding="ebcdic")
