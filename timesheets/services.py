@@ -52,6 +52,8 @@ APPROVER_ROLES = frozenset({Role.ADMIN, Role.TREASURER})
 LOG_WORK = authz.Action("timesheets.log", LOGGING_ROLES)
 APPROVE_WORK = authz.Action("timesheets.approve", APPROVER_ROLES)
 VIEW_WORK = authz.Action("timesheets.view", frozenset(Role))
+#: Logging and fixing work for another person (the coordination).
+WORK_FOR_ANYONE = authz.Action("timesheets.for_anyone", frozenset({Role.ADMIN}))
 #: Above this, one person's day is refused.
 DAY_LIMIT_MINUTES = 24 * 60
 #: Above this, one person's day is accepted with a warning.
@@ -135,7 +137,7 @@ def _staff_for(session: Session, actor: User, staff_id: int | None) -> User:
     _require_logger(actor)
     if staff_id is None or staff_id == actor.id:
         return actor
-    if not actor.has_role(Role.ADMIN):
+    if not authz.allowed(actor, WORK_FOR_ANYONE):
         raise NotAllowed("Vous ne pouvez saisir que vos propres temps.")
     staff = session.get(User, staff_id)
     if staff is None or not staff.active:
@@ -156,7 +158,7 @@ def _check_can_change(session: Session, actor: User, entry: WorkEntry) -> None:
             f"Cette saisie est {label}e : elle ne peut être modifiée qu'après avoir été "
             "renvoyée par la coordination ou le trésorier."
         )
-    if entry.staff_id != actor.id and not actor.has_role(Role.ADMIN):
+    if entry.staff_id != actor.id and not authz.allowed(actor, WORK_FOR_ANYONE):
         raise NotAllowed("Vous ne pouvez modifier que vos propres saisies.")
 
 

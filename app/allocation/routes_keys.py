@@ -15,6 +15,7 @@ from accounting.allocation.errors import AllocationError
 from accounting.allocation.keys import describe_key_fr, format_percent, parse_key
 from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
 from accounting.allocation.runs import compare_keys, keys_of_service, set_key
+from accounting.authz import Action
 from accounting.costs import Cost
 from accounting.org import Service
 from accounting.periods import (
@@ -26,12 +27,16 @@ from accounting.periods import (
     reopen_period,
 )
 from accounting.workbooks.allocation import write_key_comparison_workbook
-from app.access import roles_required
+from app.access import authorize, roles_required
 from app.allocation.blueprint import bp
 from app.allocation.forms import KeyForm, PeriodForm, ReopenForm
 from app.allocation.routes import XLSX, A, T, _find_period, _last_month, _refused, _services
 from app.allocation.services import work_totals
 from app.database import get_db
+
+#: Parts of these pages that a narrower set of roles may use (checked by ``authorize``).
+SAVE_KEY = Action.of("allocation.key_save", [A])
+OPEN_PERIOD = Action.of("allocation.period_open", [A])
 
 # ---------------------------------------------------------------- keys
 
@@ -99,8 +104,7 @@ def key_edit(service_code: str) -> ResponseReturnValue:
         comparison = compare_keys(db, period, work_totals(db, period), service.code, texts)
     can_write = current_user.has_role(A)
     if request.method == "POST" and request.form.get("action") == "save":
-        if not can_write:
-            abort(403)
+        authorize(SAVE_KEY)
         if form.validate_on_submit():
             try:
                 key = set_key(
@@ -179,8 +183,7 @@ def periods() -> ResponseReturnValue:
     db = get_db()
     form = PeriodForm()
     if request.method == "POST":
-        if not current_user.has_role(A):
-            abort(403)
+        authorize(OPEN_PERIOD)
         if form.validate_on_submit():
             try:
                 period = get_or_create_period(db, form.code.data or "")

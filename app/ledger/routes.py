@@ -23,6 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from accounting.authz import Action
 from accounting.costs import MODELS, CostError
 from accounting.fec import FecError, write_fec, write_fec_rows
 from accounting.fec_check import RULES, scan_fec
@@ -59,7 +60,7 @@ from accounting.workbooks.ledger import (
     write_ledger_workbook,
     write_member_workbook,
 )
-from app.access import ensure_member, member_scope, roles_required
+from app.access import authorize, ensure_member, member_scope, roles_required
 from app.database import get_db
 from app.downloads import send_written
 from app.ledger.blueprint import bp
@@ -74,6 +75,8 @@ A, C, M, T = Role.ADMIN, Role.ACCOUNTANT, Role.MEMBER_ACCOUNTANT, Role.TREASURER
 READERS = (A, C, T, M)
 BOOKKEEPERS = (A, C, T)
 WRITERS = (A, C)
+#: The chart is read by the bookkeepers, edited by the admin (checked by ``authorize``).
+EDIT_CHART = Action.of("ledger.chart_edit", [A])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: A FEC is text in ISO-8859-15: sent as a file to save, not a page to show.
 FEC_MIMETYPE = "application/octet-stream"
@@ -430,8 +433,7 @@ def accounts() -> ResponseReturnValue:
     db = get_db()
     form = AccountForm()
     if request.method == "POST":
-        if not current_user.has_role(A):
-            abort(403)
+        authorize(EDIT_CHART)
         if form.validate_on_submit():
             try:
                 existing = db.scalar(select(Account.id).where(Account.number == form.number.data))

@@ -10,7 +10,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from accounting.org import Role, User
+from accounting import authz
+from accounting.org import User
 from imports.errors import RowError
 from imports.timesheets.lines import Lines, lines_text
 from imports.timesheets.references import References
@@ -19,6 +20,7 @@ from timesheets.services import (
     DAY_LIMIT_MINUTES,
     DAY_WARNING_MINUTES,
     LOG_WORK,
+    WORK_FOR_ANYONE,
     member_scope,
     staff_day_minutes,
 )
@@ -35,7 +37,7 @@ def check_rules(
 def _line_rules(actor: User, refs: References, candidates: list[Candidate], out: Lines) -> None:
     """The rules each line meets on its own."""
     scope = member_scope(actor, LOG_WORK)
-    is_admin = actor.has_role(Role.ADMIN)
+    is_admin = authz.allowed(actor, WORK_FOR_ANYONE)
     actor_id = actor.id
     date_label, staff_label, member_label = (
         out.label("date"),
