@@ -54,9 +54,11 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # ASVS 3.4.4: the __Host- prefix (Secure, Path=/, no Domain) in production.
+        "SESSION_COOKIE_NAME": "__Host-mutualise" if production else "session",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
-        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("MUTUALISE_SESSION_HOURS", "8")) * 3600,
         # Uploads: refused by Werkzeug before they are read (413).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MUTUALISE_MAX_UPLOAD", 50 * 1024 * 1024)),
         "WTF_CSRF_TIME_LIMIT": None,

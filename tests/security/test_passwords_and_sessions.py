@@ -124,6 +124,8 @@ def test_production_cookies_are_secure_httponly_and_samesite(production_env) -> 
         response = app.test_client().get("/login")  # sets the CSRF secret in the session
         cookie = response.headers["Set-Cookie"]
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert cookie.startswith("__Host-mutualise=") and "Path=/" in cookie
+        assert "Domain" not in cookie
     finally:
         app.extensions["mutualise.engine"].dispose()
 
