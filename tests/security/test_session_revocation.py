@@ -219,3 +219,48 @@ def test_with_real_commits_a_copied_cookie_dies_at_logout_and_its_token_too(
         from accounting.periods import Period
 
         assert db.scalars(select(Period)).all() == []
+
+
+def _https(client: FlaskClient) -> FlaskClient:
+    client.environ_base["wsgi.url_scheme"] = "https"  # secure cookies are sent over https only
+    return client
+
+
+def test_in_production_too_a_copied_cookie_dies_at_logout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """The attack run saw it in production mode too: secure __Host- cookie, CSRF on."""
+    url = f"sqlite:///{tmp_path / 'prod.db'}"
+    for name, value in {"MUTUALISE_ENV": "production", "DATABASE_URL": url,
+                        "MUTUALISE_INSTANCE": str(tmp_path / "instance"),
+                        "SECRET_KEY": "p" * 48, "MUTUALISE_SEAL_ANCHOR": ""}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+    with Session(engine) as db:
+        db.info["actor_label"] = "test"
+        admin = User(email="coordination@pole.fr", name="Coordination")
+        admin.role_set = {A}
+        admin.set_password(TEST_PASSWORD)
+        db.add(admin)
+        db.commit()
+    app = create_app()
+    try:
+        app.config["RATELIMIT_ENABLED"] = False
+        browser = _https(app.test_client())
+        token = _token(browser.get("/login").get_data(as_text=True))
+        response = browser.post("/login", data={
+            "email": "coordination@pole.fr", "password": TEST_PASSWORD, "csrf_token": token})
+        assert response.status_code == 302
+        copied = browser.get_cookie("__Host-mutualise")
+        assert copied is not None and copied.secure
+        inside = _token(browser.get("/accueil").get_data(as_text=True))
+        assert browser.post("/logout", data={"csrf_token": inside}).status_code == 302
+        thief = _https(app.test_client())
+        thief.set_cookie("__Host-mutualise", copied.value, secure=True)
+        response = thief.get("/admin/utilisateurs")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    finally:
+        app.extensions["mutualise.engine"].dispose()
+        engine.dispose()
