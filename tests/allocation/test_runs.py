@@ -159,8 +159,10 @@ def test_approving_freezes_the_run_and_a_second_approval_is_refused(db, cluster,
     with pytest.raises(RunError, match="figée"):
         delete_run(db, run)
     other = store_period(db, cluster["period"])
-    with pytest.raises(RunError, match="déjà approuvée pour Comptabilité"):
+    with pytest.raises(RunError, match="la remplacer demande un motif écrit"):
         approve(db, other)
+    with pytest.raises(RunError, match="la remplacer demande un motif écrit"):
+        approve(db, other, reason="   ")
     quarter = store_period(db, get_or_create_period(db, "2026-T1"))
     with pytest.raises(RunError, match="janvier 2026"):
         approve(db, quarter)
