@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accounting.invoicing.amounts import InvoiceStatus
+from accounting.invoicing.dating import DateNeedsConfirmation
 from accounting.invoicing.errors import InvoicingError
 from accounting.invoicing.models import Invoice
 from accounting.invoicing.services import draft_invoices, invoice_by_number, prepare_invoices
@@ -62,6 +63,8 @@ def issue_command(
             prepare_invoices(db, period)
         issued = issue_period(db, period, issue_date=issue_date, issued_by=user.email,
                               confirm_year=confirm_year)
+    except DateNeedsConfirmation as error:
+        fail(f"{error}\n(--confirm-year confirms the date.)")
     except DOMAIN_ERRORS as error:
         fail(str(error))
     db.commit()
