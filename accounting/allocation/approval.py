@@ -47,16 +47,17 @@ def negative_totals(
 def approved_runs_replaced_by(session: Session, run: AllocationRun) -> list[AllocationRun]:
     """The approved runs of the same period sharing a service with ``run``."""
     service_ids = [s.service_id for s in run.services]
+    sharing = select(AllocationRunService.run_id).where(
+        AllocationRunService.service_id.in_(service_ids)
+    )
     return list(session.scalars(
         select(AllocationRun)
-        .join(AllocationRunService, AllocationRunService.run_id == AllocationRun.id)
         .where(
             AllocationRun.period_id == run.period_id,
             AllocationRun.status == RunStatus.APPROVED.value,
             AllocationRun.id != run.id,
-            AllocationRunService.service_id.in_(service_ids),
+            AllocationRun.id.in_(sharing),
         )
-        .distinct()
         .order_by(AllocationRun.id)
     ))
 

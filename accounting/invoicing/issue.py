@@ -93,8 +93,10 @@ def issue_invoices(
     issued invoices; the ledger posts them in the same transaction.
     """
     issue_date = issue_date or date.today()
+    # First: no work, cost or subsidy lands in the period meanwhile (taken before any shared
+    # hold of this transaction, which two issuers could not both upgrade: a deadlock)
+    hold_periods(session, exclusive=True)
     refuse_closed(session, period, issue_date)
-    hold_periods(session, exclusive=True)  # no work, cost or subsidy lands in it meanwhile
     carrier = get_carrier(session)
     series = lock_series(session, carrier.id, issue_date.year)
     wanted = set(invoice_ids) if invoice_ids is not None else None
@@ -158,9 +160,10 @@ def _check_drafts_current(
 ) -> None:
     """After the series lock: the drafts still are the differences between the approved run
     and the documents issued now (two people issuing at once: the second one is refused)."""
-    approved = approved_amounts(
-        session, approved_run_services(session, period), exclude_member=carrier.member_id
-    )
+    run_services = approved_run_services(session, period)
+    if not run_services:  # drafts not prepared from an allocation: nothing to compare with
+        return
+    approved = approved_amounts(session, run_services, exclude_member=carrier.member_id)
     owed = differences(
         {pair: line.amount for pair, line in approved.items()},
         documented_amounts(session, period),
