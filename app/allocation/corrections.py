@@ -4,6 +4,8 @@ a credit note), the work still to validate before approving, the period's lock."
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from accounting.allocation.models import AllocationRun
 from accounting.allocation.runs.results import PeriodAllocation
 from accounting.invoicing.locks import correction_open, is_invoiced
 from accounting.org import Carrier, Member
+from app.allocation.blueprint import bp
 from app.allocation.services import allocate_period, unvalidated_entries
 
 
@@ -42,3 +45,17 @@ def run_context(session: Session, run: AllocationRun, result: PeriodAllocation) 
         "invoiced": is_invoiced(session, run.period),
         "correction": correction_open(session, run.period),
     }
+
+
+@bp.app_template_global()
+def key_period_rows(item: Any) -> list[dict[str, Any]]:
+    """A service's key periods (``inputs["key_periods"]``, stored as JSON text) with real
+    dates and amounts, for the run page and the explanation."""
+    spans = (item.inputs or {}).get("key_periods") or []
+    return [
+        {"start": date.fromisoformat(s["start"]), "end": date.fromisoformat(s["end"]),
+         "key": s["key"], "costs": Decimal(s["costs"]), "subsidies": Decimal(s["subsidies"]),
+         "overheads": Decimal(s["overheads"]), "pool": Decimal(s["pool"]),
+         "amounts": {code: Decimal(a) for code, a in s["amounts"].items()}}
+        for s in spans
+    ]  # fmt: skip

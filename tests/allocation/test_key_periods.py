@@ -87,3 +87,41 @@ def test_a_version_no_approved_run_used_is_deleted_and_audited_else_refused(db, 
         assert "répartition approuvée n° 1 (janvier 2026)" in str(error)
     else:  # pragma: no cover - the assertion is the refusal
         raise AssertionError("a key used by an approved run was deleted")
+
+
+def test_the_run_page_and_the_explanation_show_each_key_period(client, login_as, db, cluster):
+    from accounting.org import Role
+
+    set_key(db, cluster["compta"], "equal", date(2026, 1, 16))
+    run = store_period(db, cluster["period"])
+    db.commit()
+    login_as(Role.TREASURER)
+    text = client.get(f"/repartition/{run.id}").get_data(as_text=True)
+    assert "période de clé du 01/01/2026 au 15/01/2026" in text
+    assert "période de clé du 16/01/2026 au 31/01/2026" in text
+    text = client.get(f"/repartition/{run.id}/COMPTA/C").get_data(as_text=True)
+    table = text.split('id="periodes-de-cle"')[1].split("</table>")[0]
+    compact = table.replace("\u202f", " ").replace("\xa0", " ")
+    assert "−1 833,34 €" in compact or "-1 833,34 €" in compact
+    assert "6 666,66 €" in compact and "4 833,32 €" in compact
+
+
+def test_the_workbook_has_a_column_per_key_period(db, cluster, tmp_path):
+    from openpyxl import load_workbook
+
+    from app.allocation.workbook import workbook_for
+
+    set_key(db, cluster["compta"], "equal", date(2026, 1, 16))
+    run = store_period(db, cluster["period"])
+    path = tmp_path / "repartition.xlsx"
+    with path.open("wb") as out:
+        workbook_for(db, cluster["period"], out, run=run)
+    book = load_workbook(path)
+    sheet = next(ws for ws in book.worksheets if ws["A1"].value and "Comptabilité" in
+                 str(ws["A1"].value))
+    header = [c.value for c in sheet[10]]
+    assert "période de clé du 01/01/2026 au 15/01/2026 (25% equal + 75% hours)" in header[4]
+    assert "période de clé du 16/01/2026 au 31/01/2026 (equal)" in header[5]
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=11, max_row=13)}
+    assert [D(str(rows["C"][4].value)), D(str(rows["C"][5].value))] == [
+        D("-1833.34"), D("6666.66")]
