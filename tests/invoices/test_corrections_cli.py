@@ -100,3 +100,20 @@ def test_keys_delete_removes_an_unused_version_only(runner, db, billing):
     assert [k.valid_from for k in db.scalars(select(AllocationKey))] == [date(2026, 1, 1)]
     used = runner.invoke(cli, ["keys", "delete", "COMPTA", "--from", "2026-01-01"])
     assert used.exit_code == 1 and "répartition approuvée" in used.output
+
+
+def test_imports_into_an_invoiced_period_are_refused_naming_it(runner, db, billing, tmp_path):
+    assert runner.invoke(cli, ["invoices", "issue", "2026-01", "--date", "2026-02-05"]
+                         ).exit_code == 0
+    costs = tmp_path / "charges.csv"
+    costs.write_text("date;service;kind;amount;account;label\n"
+                     "20/01/2026;COMPTA;cost;250,00;606400;Fournitures\n", encoding="utf-8")
+    refused = runner.invoke(cli, ["import", "costs", str(costs)])
+    assert refused.exit_code == 1
+    assert "janvier 2026 est facturée" in refused.output and "ligne 2" in refused.output.lower()
+    work = tmp_path / "temps.csv"
+    work.write_text("date,staff,member,service,duration\n"
+                    f"2026-01-21,{CLI_USER},A,COMPTA,2:00\n", encoding="utf-8")
+    refused = runner.invoke(cli, ["import", "timesheets", str(work)])
+    assert refused.exit_code == 1 and "janvier 2026 est facturée" in refused.output
+    assert "rouvrez janvier 2026 avec un motif" in refused.output
