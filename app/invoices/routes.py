@@ -316,11 +316,11 @@ def _candidate_periods() -> list[tuple[Period, int, int]]:
     ).all()
     drafts: dict[int, int] = {}
     issued: dict[int, int] = {}
-    for pid, is_draft, n in db.execute(
-        select(Invoice.period_id, Invoice.status == InvoiceStatus.DRAFT.value, func.count())
-        .group_by(Invoice.period_id, Invoice.status == InvoiceStatus.DRAFT.value)
+    for pid, status, n in db.execute(
+        select(Invoice.period_id, Invoice.status, func.count())
+        .group_by(Invoice.period_id, Invoice.status)
     ):
-        target = drafts if is_draft else issued
+        target = drafts if status == InvoiceStatus.DRAFT.value else issued
         target[pid] = target.get(pid, 0) + n
     return [(p, drafts.get(p.id, 0), issued.get(p.id, 0)) for p in periods]
 

@@ -127,23 +127,23 @@ def upgrade() -> None:
             op.f("fk_invoices_corrects_id_invoices"), "invoices", "invoices",
             ["corrects_id"], ["id"],
         )
-        op.drop_constraint("ck_allocation_runs_approved_at", "allocation_runs", type_="check")
-        op.drop_constraint("ck_allocation_runs_status", "allocation_runs", type_="check")
-        op.drop_constraint("ck_invoices_credit_note_original", "invoices", type_="check")
+        op.drop_constraint(op.f("ck_allocation_runs_approved_at"), "allocation_runs", type_="check")
+        op.drop_constraint(op.f("ck_allocation_runs_status"), "allocation_runs", type_="check")
+        op.drop_constraint(op.f("ck_invoices_credit_note_original"), "invoices", type_="check")
         op.create_check_constraint(
-            "ck_allocation_runs_approved_at", "allocation_runs",
+            op.f("ck_allocation_runs_approved_at"), "allocation_runs",
             "(status IN ('approved', 'replaced')) = (approved_at IS NOT NULL)",
         )
         op.create_check_constraint(
-            "ck_allocation_runs_status", "allocation_runs",
+            op.f("ck_allocation_runs_status"), "allocation_runs",
             "status IN ('stored', 'approved', 'replaced')",
         )
         op.create_check_constraint(
-            "ck_invoices_credit_note_original", "invoices",
+            op.f("ck_invoices_credit_note_original"), "invoices",
             "kind = 'credit_note' OR original_id IS NULL",
         )
         op.create_check_constraint(
-            "ck_invoices_corrects_invoice", "invoices", "kind = 'invoice' OR corrects_id IS NULL"
+            op.f("ck_invoices_corrects_invoice"), "invoices", "kind = 'invoice' OR corrects_id IS NULL"
         )
     op.create_table(
         "period_corrections",
