@@ -79,12 +79,13 @@ def test_a_version_no_approved_run_used_is_deleted_and_audited_else_refused(db, 
     assert key_version(db, compta.id, date(2026, 1, 16)) is None
     assert db.scalars(select(AuditEvent).where(
         AuditEvent.action == "delete", AuditEvent.object_type == "allocation_keys")).one()
-    approve(db, store_period(db, cluster["period"]))
+    run = store_period(db, cluster["period"])
+    approve(db, run)
     first = key_version(db, compta.id, date(2026, 1, 1))
     try:
         delete_key(db, first)
     except AllocationError as error:
-        assert "répartition approuvée n° 1 (janvier 2026)" in str(error)
+        assert f"répartition approuvée n° {run.id} (janvier 2026)" in str(error)
     else:  # pragma: no cover - the assertion is the refusal
         raise AssertionError("a key used by an approved run was deleted")
 
