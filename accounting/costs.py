@@ -28,7 +28,7 @@ from accounting.cost_models import (
 )
 from accounting.ledger.posting import post_cost, repost_cost, unpost_cost
 from accounting.org import Service
-from accounting.periods import ensure_open
+from accounting.periods import ensure_writable
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -61,7 +61,7 @@ def add_cost(
     _raise_problems(check_cost_input(data))
     if session.get(Service, data.service_id) is None:
         raise CostError("Service inconnu.")
-    ensure_open(session, data.day)
+    ensure_writable(session, data.day)
     model = MODELS[data.kind]
     line = model(
         service_id=data.service_id,
@@ -86,8 +86,8 @@ def update_cost(session: Session, line: Cost | Subsidy, data: CostInput) -> Cost
     if data.kind is not line.kind:
         raise CostError("Une charge ne devient pas une subvention : supprimez-la et recréez-la.")
     _raise_problems(check_cost_input(data))
-    ensure_open(session, line.day)
-    ensure_open(session, data.day)
+    ensure_writable(session, line.day)
+    ensure_writable(session, data.day)
     line.service_id = data.service_id
     line.day = data.day
     line.amount = data.amount
@@ -103,7 +103,7 @@ def update_cost(session: Session, line: Cost | Subsidy, data: CostInput) -> Cost
 
 def delete_cost(session: Session, line: Cost | Subsidy) -> None:
     """Delete a line; refused in a closed period (the audit log keeps what it was)."""
-    ensure_open(session, line.day)
+    ensure_writable(session, line.day)
     unpost_cost(session, line)  # a reversing entry cancels its journal entry
     session.delete(line)
     session.flush()

@@ -39,6 +39,15 @@ class PeriodClosed(PeriodError):
         self.label = label
 
 
+class PeriodLocked(PeriodClosed):
+    """A day inside a period that is open but locked (its invoices are issued, DESIGN §4)."""
+
+    def __init__(self, day: date, label: str, message: str) -> None:
+        PeriodError.__init__(self, message)
+        self.day = day
+        self.label = label
+
+
 class PeriodKind(enum.StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
@@ -181,6 +190,49 @@ def ensure_open(session: Session, day: date) -> None:
         raise PeriodClosed(day, closed.label)
 
 
+# ---------------------------------------------------------------- locks of open periods
+# A period whose invoices are issued is locked for the work, costs and subsidies dated inside
+# it, although it stays open (DESIGN §4): what is booked there would never be invoiced. The
+# invoicing area registers the lock (``accounting.invoicing.locks``); this module imports none.
+
+#: Each returns the locked ranges: (first day, last day, French label of the period).
+DAY_LOCKS: list[Callable[[Session], list[tuple[date, date, str]]]] = []
+
+
+def day_lock(
+    check: Callable[[Session], list[tuple[date, date, str]]],
+) -> Callable[[Session], list[tuple[date, date, str]]]:
+    """Register a lock of open periods (usable as a decorator)."""
+    if check not in DAY_LOCKS:
+        DAY_LOCKS.append(check)
+    return check
+
+
+def locked_message(day: date, label: str) -> str:
+    """The French refusal, naming the period and the two ways out."""
+    return (
+        f"La période {label} est facturée : rien de daté du {day:%d/%m/%Y} (temps, charge, "
+        f"subvention) n'y est plus accepté, car ce ne serait jamais facturé. Enregistrez-le dans "
+        f"la période ouverte, ou rouvrez {label} avec un motif pour la corriger, puis "
+        "facturez les différences."
+    )
+
+
+def locked_ranges(session: Session) -> list[tuple[date, date, str]]:
+    """Every locked range (importers check their rows against it in one go)."""
+    hold_periods(session)
+    return [r for check in DAY_LOCKS for r in check(session)]
+
+
+def ensure_writable(session: Session, day: date) -> None:
+    """:func:`ensure_open`, then refuse a day inside a locked (invoiced) period with
+    :class:`PeriodLocked`. Every writer of work entries, costs and subsidies calls it."""
+    ensure_open(session, day)
+    for start, end, label in locked_ranges(session):
+        if start <= day <= end:
+            raise PeriodLocked(day, label, locked_message(day, label))
+
+
 
 
 # ---------------------------------------------------------------- closing and reopening
@@ -220,25 +272,48 @@ def close_period(session: Session, period: Period, user_id: int | None = None) -
     return period
 
 
-def reopen_period(session: Session, period: Period, reason: str) -> Period:
-    """Reopen a closed period (an admin act, audited with its reason); refused when a
-    registered check objects, e.g. invoices of the period are issued."""
+#: Acts run when a period is reopened (after the checks): each may unlock something of the
+#: period — the invoicing area opens a correction of an invoiced period — and returns True when
+#: it did. Reopening an open period is refused unless one of them did something.
+REOPEN_HOOKS: list[Callable[[Session, Period, str, int | None], bool]] = []
+
+
+def on_reopen(
+    hook: Callable[[Session, Period, str, int | None], bool],
+) -> Callable[[Session, Period, str, int | None], bool]:
+    """Register an act of reopening (usable as a decorator)."""
+    if hook not in REOPEN_HOOKS:
+        REOPEN_HOOKS.append(hook)
+    return hook
+
+
+def reopen_period(
+    session: Session, period: Period, reason: str, user_id: int | None = None
+) -> Period:
+    """Reopen a period with a reason (audited): a closed period becomes open, and an invoiced
+    one is opened for correction (its work, costs and subsidies accepted again until the
+    differences are invoiced). Refused when a registered check objects, without a reason, or
+    when there is nothing to reopen."""
     hold_periods(session, exclusive=True)
     session.refresh(period)
-    if not period.is_closed:
-        raise PeriodError(f"La période {period.label} est déjà ouverte.")
-    if not reason.strip():
+    reason = (reason or "").strip()
+    if not reason:
         raise PeriodError("Dites pourquoi la période est rouverte : c'est inscrit au journal.")
     refusals = [r for check in REOPEN_CHECKS if (r := check(session, period))]
     if refusals:
         raise PeriodError(
             f"La période {period.label} ne peut pas être rouverte : " + " ; ".join(refusals)
         )
-    period.status = PeriodStatus.OPEN.value
-    period.closed_at = None
-    period.closed_by_id = None
-    session.flush()
-    seal_record(session, Period.__tablename__, period.id, "reopen")  # hash chain (verify)
+    was_closed = period.is_closed
+    if was_closed:
+        period.status = PeriodStatus.OPEN.value
+        period.closed_at = None
+        period.closed_by_id = None
+        session.flush()
+        seal_record(session, Period.__tablename__, period.id, "reopen")  # hash chain (verify)
+    unlocked = [hook(session, period, reason, user_id) for hook in REOPEN_HOOKS]
+    if not was_closed and not any(unlocked):
+        raise PeriodError(f"La période {period.label} est déjà ouverte.")
     record_audit(session, "reopen", Period.__tablename__, period.id, after={"reason": reason})
     return period
 

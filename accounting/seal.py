@@ -135,6 +135,9 @@ class Sealable:
     children: tuple[tuple[str, str], ...] = ()
     #: Columns that legitimately change after sealing (payment follow-up), left out.
     mutable: frozenset[str] = frozenset()
+    #: Columns added after records were sealed: left out of the content while NULL, so the
+    #: records sealed before the column existed still verify.
+    late: frozenset[str] = frozenset()
     #: A where-clause over the table selecting rows that must carry a seal.
     must_be_sealed: Callable[[Table], ColumnElement[bool]] | None = None
     #: Builds the label shown in reports from the row.
@@ -171,8 +174,13 @@ def _table(name: str) -> Table:
     return table
 
 
-def _row_dict(table: Table, row: Any, exclude: frozenset[str]) -> dict[str, Any]:
-    return {c.name: row._mapping[c] for c in table.columns if c.name not in exclude}
+def _row_dict(
+    table: Table, row: Any, exclude: frozenset[str], late: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    return {
+        c.name: row._mapping[c] for c in table.columns
+        if c.name not in exclude and not (c.name in late and row._mapping[c] is None)
+    }
 
 
 def read_content(conn: Connection, object_type: str, object_id: Any) -> dict[str, Any] | None:
@@ -199,7 +207,7 @@ def read_contents(
         chunk = ids[start : start + _CHUNK]
         for row in conn.execute(select(table).where(pk.in_(chunk))):
             key = str(row._mapping[pk])
-            contents[key] = {"row": _row_dict(table, row, spec.mutable)}
+            contents[key] = {"row": _row_dict(table, row, spec.mutable, spec.late)}
             for child_name, _ in spec.children:
                 contents[key][child_name] = []
         for child_name, parent_column in spec.children:

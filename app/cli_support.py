@@ -6,6 +6,7 @@ areas import these helpers from here instead of importing ``app.cli`` back lazil
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import IO, Any, NoReturn
 
@@ -14,6 +15,7 @@ from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounting.org import Role, User
 from accounting.periods import Period, PeriodError, get_or_create_period, parse_period_code
 
 
@@ -32,6 +34,38 @@ def cli_session() -> Session:
     session = get_db()
     session.info["actor"] = lambda: (None, "cli")
     return session
+
+
+#: Environment variable that stands for ``--user`` (scripts, cron).
+USER_ENV = "MUTUALISE_USER"
+
+
+def user_option(required: bool = True) -> Callable[[Any], Any]:
+    """``--user EMAIL`` (or ``$MUTUALISE_USER``): the user an acting command acts as. Nothing
+    that changes money is authored by « cli » (DESIGN §4): without it the command refuses."""
+    return click.option(
+        "--user", "user_email", required=required, envvar=USER_ENV,
+        help=f"E-mail of the user the command acts as, recorded in the audit log and on what "
+        f"it approves or issues (or ${USER_ENV}).",
+    )
+
+
+def acting_session(email: str | None, *roles: Role, what: str = "do this") -> tuple[Session, User]:
+    """The command's session acting as the active user ``email``, who must hold one of
+    ``roles`` (the same as on the pages); the audit log records them as the author."""
+    session = cli_session()
+    if not email or not email.strip():
+        raise click.UsageError(f"--user EMAIL (or ${USER_ENV}) is required to {what}.")
+    user = session.scalars(select(User).where(User.email == email.strip().lower())).one_or_none()
+    if user is None:
+        raise click.BadParameter(f"no user with the e-mail {email}", param_hint="--user")
+    if not user.active:
+        raise click.BadParameter(f"the user {email} is deactivated", param_hint="--user")
+    if roles and not user.has_role(*roles):
+        fail(f"{user.email} may not {what}: it needs the role "
+             + " or ".join(r.value for r in roles) + ".")
+    session.info["actor"] = lambda: (user.id, f"{user.email} (cli)")
+    return session, user
 
 
 def fail(message: str) -> NoReturn:

@@ -35,7 +35,13 @@ from accounting.costs import (
 from accounting.db import transaction_lock
 from accounting.ledger.posting import sealed_in_one_batch
 from accounting.org import Service
-from accounting.periods import Period, PeriodStatus, hold_periods
+from accounting.periods import (
+    Period,
+    PeriodStatus,
+    hold_periods,
+    locked_message,
+    locked_ranges,
+)
 from imports.errors import ErrorList, InvalidValue
 from imports.members import ImportResult
 from imports.parsing import parse_date, parse_decimal
@@ -119,6 +125,7 @@ def check_costs(session: Session, table: Table) -> list[CostRow]:
         for sid, code, name in session.execute(select(Service.id, Service.code, Service.name))
     }
     closed = _closed_periods(session)
+    locked = locked_ranges(session)  # invoiced periods (DESIGN §4)
     errors = ErrorList()
     seen: Counter[str] = Counter()
     rows: list[CostRow] = []
@@ -142,6 +149,10 @@ def check_costs(session: Session, table: Table) -> list[CostRow]:
                         f"La période {period_label} est clôturée : le {day:%d/%m/%Y} est en "
                         "lecture seule.",
                     )
+                    break
+            for start, end, period_label in locked:
+                if start <= day <= end:
+                    errors.add(row.line, label("date"), locked_message(day, period_label))
                     break
         if day is None or kind is None or amount is None or service is None:
             continue

@@ -37,7 +37,13 @@ from accounting.ledger.models import FecCostRule
 from accounting.ledger.posting import sealed_in_one_batch
 from accounting.money import ZERO
 from accounting.org import Service
-from accounting.periods import Period, PeriodStatus, hold_periods
+from accounting.periods import (
+    Period,
+    PeriodStatus,
+    hold_periods,
+    locked_message,
+    locked_ranges,
+)
 from imports.errors import ImportRefused, RowError
 from imports.fec import read_fec
 from imports.members import ImportResult
@@ -231,6 +237,7 @@ def preview_fec_costs(
     unmapped: dict[str, list] = {}
     errors: list[RowError] = []
     closed = _closed(session)
+    locked = locked_ranges(session)  # invoiced periods (DESIGN §4)
     seen: Counter[str] = Counter()
     for rows in entries.values():
         party = next((r.comp_aux_lib or r.compte_lib for r in rows
@@ -240,6 +247,12 @@ def preview_fec_costs(
             planned = _planned_cost(preview, errors, closed, account, service_id, lines, party)
             if planned is not None:
                 data, first, kind, amount = planned
+                for start, end, label in locked:  # invoiced periods (DESIGN §4)
+                    if start <= data.day <= end:
+                        errors.append(RowError(
+                            first.line, "EcritureDate", locked_message(data.day, label)
+                        ))  # fmt: skip
+                        break
                 probe = fingerprint(first, account, kind.value, amount, 0)
                 key = fingerprint(first, account, kind.value, amount, seen[probe])
                 seen[probe] += 1

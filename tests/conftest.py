@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -134,9 +134,29 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+#: The user the CLI tests act as (``--user`` / ``MUTUALISE_USER``, DESIGN §4): a coordinator
+#: who is also accountant and treasurer, so every acting command is allowed.
+CLI_USER = "cli-tresorerie@test.fr"
+
+
+class _ActingRunner(FlaskCliRunner):
+    """A CLI runner whose commands act as :data:`CLI_USER` unless the test says otherwise
+    (``env={"MUTUALISE_USER": ...}``, or ``None`` to leave it out)."""
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:
+        env = dict(kwargs.pop("env", None) or {})
+        env.setdefault("MUTUALISE_USER", CLI_USER)
+        return super().invoke(cli, args, env=env, **kwargs)
+
+
 @pytest.fixture
-def runner(app: Flask) -> Any:
-    return app.test_cli_runner()
+def runner(app: Flask, db: Session) -> Any:
+    user = User(email=CLI_USER, name="Trésorerie (ligne de commande)")
+    user.role_set = {Role.ADMIN, Role.ACCOUNTANT, Role.TREASURER}
+    user.set_password(TEST_PASSWORD)
+    db.add(user)
+    db.flush()
+    return _ActingRunner(app)
 
 
 @pytest.fixture

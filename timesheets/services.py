@@ -32,7 +32,7 @@ from accounting import authz
 from accounting.allocation.engine import largest_remainder
 from accounting.audit import record_audit
 from accounting.org import Member, Role, Service, User
-from accounting.periods import PeriodClosed, ensure_open
+from accounting.periods import PeriodClosed, ensure_writable
 from timesheets.errors import (
     DayOverLimit,
     EntryInClosedPeriod,
@@ -164,7 +164,7 @@ def _check_can_change(session: Session, actor: User, entry: WorkEntry) -> None:
 
 def _check_open(session: Session, day: date) -> None:
     try:
-        ensure_open(session, day)
+        ensure_writable(session, day)  # closed, or invoiced (PeriodLocked)
     except PeriodClosed as error:
         raise EntryInClosedPeriod(str(error)) from None
 

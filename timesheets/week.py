@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.org import User
-from accounting.periods import Period, PeriodStatus
+from accounting.periods import Period, PeriodStatus, locked_ranges
 from timesheets.errors import InvalidEntry, TimesheetError
 from timesheets.models import EntryStatus, WorkEntry
 from timesheets.services import (
@@ -121,13 +121,16 @@ class GridRefused(InvalidEntry):
 
 def _closed_days(session: Session, monday: date) -> list[bool]:
     sunday = monday + timedelta(days=6)
-    periods = session.execute(
+    periods = [tuple(row) for row in session.execute(
         select(Period.start, Period.end).where(
             Period.status == PeriodStatus.CLOSED.value,
             Period.start <= sunday,
             Period.end >= monday,
         )
-    ).all()
+    )]
+    # invoiced periods are locked too (DESIGN §4): shown read-only like closed ones
+    periods += [(start, end) for start, end, _ in locked_ranges(session)
+                if start <= sunday and end >= monday]
     days = [monday + timedelta(days=index) for index in range(7)]
     return [any(start <= day <= end for start, end in periods) for day in days]
 

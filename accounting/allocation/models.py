@@ -15,6 +15,10 @@ Design:
 * At most one approved run per (period, service): a partial unique index on
   ``allocation_run_services`` (the Python check ``runs.approve_run`` comes first and also
   refuses overlapping periods, e.g. a month inside an approved quarter).
+* Superseding (DESIGN §4): approving a run where one is approved for the same period marks the
+  earlier one ``replaced`` (kept, readable, no longer invoiced) and records on the new one which
+  run it replaced and why (``replaces_id``, ``replace_reason``). Invoicing the period again then
+  issues only the differences (``accounting.invoicing.differences``).
 
 Lines and run services are not audited row by row (a year's run is 20 000 lines): the run
 itself is, and storing/approving write one business event each.
@@ -48,10 +52,14 @@ from accounting.periods import Period
 class RunStatus(enum.StrEnum):
     STORED = "stored"  #: computed and kept, may still be replaced by another run
     APPROVED = "approved"  #: approved by the treasurer: frozen, invoices are built on it
+    #: approved once, then replaced by a later approved run (kept, readable, never invoiced)
+    REPLACED = "replaced"
 
     @property
     def label(self) -> str:
-        return {"stored": "Enregistrée", "approved": "Approuvée"}[self.value]
+        return {"stored": "Enregistrée", "approved": "Approuvée", "replaced": "Remplacée"}[
+            self.value
+        ]
 
 
 class AllocationKey(Base):
@@ -98,6 +106,13 @@ class AllocationRun(Base):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[Optional[datetime]]
     approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    #: The approved run this one replaced when it was approved, and why (required, audited).
+    replaces_id: Mapped[Optional[int]] = mapped_column(ForeignKey("allocation_runs.id"))
+    replace_reason: Mapped[str] = mapped_column(Text, default="")
+    #: When a later approval replaced this run (status ``replaced``).
+    replaced_at: Mapped[Optional[datetime]]
+    #: Why it was approved although work of the period was not validated (empty: it was).
+    work_override: Mapped[str] = mapped_column(Text, default="")
 
     period: Mapped[Period] = relationship()
     services: Mapped[list[AllocationRunService]] = relationship(
@@ -105,9 +120,10 @@ class AllocationRun(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("status IN ('stored', 'approved')", name="status"),
+        CheckConstraint("status IN ('stored', 'approved', 'replaced')", name="status"),
         CheckConstraint(
-            "(status = 'approved') = (approved_at IS NOT NULL)", name="approved_at"
+            "(status IN ('approved', 'replaced')) = (approved_at IS NOT NULL)",
+            name="approved_at",
         ),
         Index("ix_allocation_runs_period", "period_id", "status"),
     )
@@ -115,6 +131,14 @@ class AllocationRun(Base):
     @property
     def is_approved(self) -> bool:
         return self.status == RunStatus.APPROVED
+
+    @property
+    def is_replaced(self) -> bool:
+        return self.status == RunStatus.REPLACED
+
+    @property
+    def status_label(self) -> str:
+        return RunStatus(self.status).label
 
 
 class AllocationRunService(Base):

@@ -2,11 +2,10 @@
 
 ``amounts`` holds the pure money rules (VAT per rate, due dates, statuses), ``models`` the
 tables and their immutability, ``services`` the use cases (prepare, issue, credit, pay) that
-the web layer, the CLI and the ledger call.
+the web layer, the CLI and the ledger call, ``differences`` what a period still has to invoice
+or credit after a correction, ``locks`` the lock of invoiced periods (registered with
+``accounting.periods`` on import: an invoiced period refuses new work, costs and subsidies
+until it is reopened with a reason).
 """
 
-from accounting.invoicing.services import refuse_reopen_when_invoiced
-from accounting.periods import reopen_check
-
-# A period with issued invoices cannot be reopened: its invoices are final.
-reopen_check(refuse_reopen_when_invoiced)
+import accounting.invoicing.locks  # noqa: F401  (registers the lock and the reopen hook)

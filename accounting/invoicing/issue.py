@@ -1,5 +1,8 @@
 """Issuing the drafts of a period: the carrier's number series (locked, chronological), the
-due date, the parties' identities frozen on the document; finding a document by number."""
+due date, the parties' identities frozen on the document; finding a document by number.
+Drafts of both kinds are issued (a correction's credit notes lower the invoice they cite);
+after the lock, the drafts must still be the period's differences, and issuing locks the
+period again (``accounting.invoicing.locks``)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from accounting.allocation.models import AllocationLine, AllocationRun
+from accounting.allocation.runs import approved_run_services
 from accounting.audit import record_audit
 from accounting.db import lock_counter_row, utcnow
-from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, due_date, format_number
+from accounting.invoicing.amounts import InvoiceStatus, due_date, format_number, status_after
+from accounting.invoicing.differences import (
+    approved_amounts,
+    differences,
+    documented_amounts,
+    draft_amounts,
+)
 from accounting.invoicing.errors import (
     AllocationNotApproved,
     AlreadyInvoiced,
@@ -20,11 +30,13 @@ from accounting.invoicing.errors import (
     NothingToInvoice,
     NumberingError,
 )
+from accounting.invoicing.locks import close_corrections
 from accounting.invoicing.models import Invoice, InvoiceSequence
 from accounting.invoicing.parties import check_mentions, get_carrier, snapshot
 from accounting.invoicing.period_state import already_invoiced, live_invoices, refuse_closed
+from accounting.money import ZERO
 from accounting.org import Carrier, Member
-from accounting.periods import Period
+from accounting.periods import Period, hold_periods
 from accounting.seal import seal_records
 
 
@@ -81,6 +93,9 @@ def issue_invoices(
     issued invoices; the ledger posts them in the same transaction.
     """
     issue_date = issue_date or date.today()
+    # First: no work, cost or subsidy lands in the period meanwhile (taken before any shared
+    # hold of this transaction, which two issuers could not both upgrade: a deadlock)
+    hold_periods(session, exclusive=True)
     refuse_closed(session, period, issue_date)
     carrier = get_carrier(session)
     series = lock_series(session, carrier.id, issue_date.year)
@@ -93,13 +108,7 @@ def issue_invoices(
         raise NothingToInvoice(
             f"Aucun brouillon à émettre pour {period.label} : préparez d'abord les factures."
         )
-    already = {inv.member_id: inv for inv in live_invoices(session, period)}
-    doubled = sorted(d.customer_code for d in drafts if d.member_id in already)
-    if doubled:
-        raise AlreadyInvoiced(
-            f"Déjà facturé pour {period.label} : {', '.join(doubled)}. Une facture émise ne se "
-            "refait pas : un avoir l'annule d'abord."
-        )
+    _check_drafts_current(session, period, carrier, drafts)
     _check_runs_still_approved(session, drafts)
     members = session.scalars(
         select(Member)
@@ -113,7 +122,10 @@ def issue_invoices(
     numbers = take_numbers(series, issue_date, len(drafts))
     for invoice, sequence in zip(drafts, numbers, strict=True):
         finalize(invoice, carrier, issue_date.year, sequence, issue_date, issued_by)
+        if invoice.is_credit_note and invoice.original_id is not None:
+            _credit_original(session, invoice)
     session.flush()
+    close_corrections(session, period)  # the period is locked again
     seal_records(session, Invoice.__tablename__, [d.id for d in drafts], "issue")
     record_audit(
         session, "issue", Invoice.__tablename__, None,
@@ -133,9 +145,7 @@ def _drafts_to_issue(
         for d in session.scalars(
             select(Invoice)
             .where(
-                Invoice.period_id == period.id,
-                Invoice.kind == InvoiceKind.INVOICE.value,
-                Invoice.status == InvoiceStatus.DRAFT.value,
+                Invoice.period_id == period.id, Invoice.status == InvoiceStatus.DRAFT.value
             )
             .order_by(Invoice.customer_code, Invoice.id)
             .options(selectinload(Invoice.lines), selectinload(Invoice.member))
@@ -143,6 +153,43 @@ def _drafts_to_issue(
         )
         if wanted is None or d.id in wanted
     ]
+
+
+def _check_drafts_current(
+    session: Session, period: Period, carrier: Carrier, drafts: Sequence[Invoice]
+) -> None:
+    """After the series lock: the drafts still are the differences between the approved run
+    and the documents issued now (two people issuing at once: the second one is refused)."""
+    run_services = approved_run_services(session, period)
+    if not run_services:  # drafts not prepared from an allocation: nothing to compare with
+        return
+    approved = approved_amounts(session, run_services, exclude_member=carrier.member_id)
+    owed = differences(
+        {pair: line.amount for pair, line in approved.items()},
+        documented_amounts(session, period),
+    )
+    members = {d.member_id for d in drafts}
+    expected = {(m, s): v for m, row in owed.items() if m in members for s, v in row.items()}
+    if draft_amounts(list(drafts)) != expected:
+        raise AlreadyInvoiced(
+            f"Les documents de {period.label} ont changé depuis la préparation de ces "
+            "brouillons (une autre émission, un avoir ou une nouvelle répartition approuvée) : "
+            "préparez-les à nouveau."
+        )
+
+
+def _credit_original(session: Session, note: Invoice) -> None:
+    """A correction's credit note lowers what the cited invoice still asks (never below
+    zero: beyond it, it is the member's credit); payments stay on the invoices they paid."""
+    original = session.get(Invoice, note.original_id)
+    assert original is not None
+    room = max(original.total_incl_tax - original.amount_credited, ZERO)
+    credited = min(max(note.total_incl_tax, ZERO), room)
+    if credited:
+        original.amount_credited = original.amount_credited + credited
+        original.status = status_after(
+            original.total_incl_tax, original.amount_paid, original.amount_credited
+        ).value
 
 
 def _check_runs_still_approved(session: Session, drafts: Sequence[Invoice]) -> None:

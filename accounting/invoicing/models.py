@@ -120,8 +120,12 @@ class Invoice(Base):
     carrier_id: Mapped[int] = mapped_column(ForeignKey("carriers.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     period_id: Mapped[int] = mapped_column(ForeignKey("periods.id"))
-    #: For a credit note: the invoice it cancels (in whole or in part), and why.
+    #: For a credit note: the invoice it cancels (in whole or in part), and why. NULL for a
+    #: credit note of a negative allocation that no earlier invoice of the period can carry.
     original_id: Mapped[Optional[int]] = mapped_column(ForeignKey("invoices.id"))
+    #: For a supplementary invoice (a correction of the period's allocation): the earlier
+    #: invoice of the member and period it completes.
+    corrects_id: Mapped[Optional[int]] = mapped_column(ForeignKey("invoices.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
 
     #: « 2026-0001 », given at issue only.
@@ -171,10 +175,13 @@ class Invoice(Base):
     carrier: Mapped[Carrier] = relationship()
     period: Mapped[Period] = relationship()
     original: Mapped[Optional[Invoice]] = relationship(
-        remote_side="Invoice.id", back_populates="credit_notes"
+        remote_side="Invoice.id", back_populates="credit_notes", foreign_keys=[original_id]
+    )
+    corrects: Mapped[Optional[Invoice]] = relationship(
+        remote_side="Invoice.id", foreign_keys=[corrects_id]
     )
     credit_notes: Mapped[list[Invoice]] = relationship(
-        back_populates="original", order_by="Invoice.id"
+        back_populates="original", order_by="Invoice.id", foreign_keys=[original_id]
     )
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice",
@@ -209,8 +216,9 @@ class Invoice(Base):
         ),
         CheckConstraint("amount_paid >= 0 AND amount_credited >= 0", name="settled_positive"),
         CheckConstraint(
-            "(kind = 'credit_note') = (original_id IS NOT NULL)", name="credit_note_original"
+            "kind = 'credit_note' OR original_id IS NULL", name="credit_note_original"
         ),
+        CheckConstraint("kind = 'invoice' OR corrects_id IS NULL", name="corrects_invoice"),
         CheckConstraint("service_start <= service_end", name="service_dates"),
         Index("ix_invoices_member", "member_id", "status"),
         Index("ix_invoices_period", "period_id", "kind"),
@@ -222,6 +230,13 @@ class Invoice(Base):
     @property
     def is_credit_note(self) -> bool:
         return self.kind == InvoiceKind.CREDIT_NOTE
+
+    @property
+    def cited(self) -> Invoice | None:
+        """The earlier invoice this document corrects: the original of a credit note, or the
+        invoice a supplementary invoice completes (None for a first invoice, or a credit note
+        of a negative allocation with nothing to cite)."""
+        return self.original if self.is_credit_note else self.corrects
 
     @property
     def is_draft(self) -> bool:
@@ -587,6 +602,7 @@ register_sealable(
         Invoice.__tablename__,
         children=((InvoiceLine.__tablename__, "invoice_id"),),
         mutable=MUTABLE_AFTER_ISSUE,
+        late=frozenset({"corrects_id"}),
         must_be_sealed=lambda t: t.c.status != InvoiceStatus.DRAFT.value,
         label=lambda row: row.get("number") or f"brouillon {row.get('id')}",
     )

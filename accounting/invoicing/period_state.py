@@ -1,5 +1,6 @@
 """What a period's invoicing already holds: its live invoices, and the refusals that follow
-(a closed period, a period already invoiced, reopening a period with issued invoices)."""
+(a closed period, a period already invoiced). Reopening an invoiced period opens it for
+correction instead (``accounting.invoicing.locks``)."""
 
 from __future__ import annotations
 
@@ -59,8 +60,8 @@ def refuse_closed(session: Session, period: Period, day: date | None = None) -> 
 
 
 def period_has_issued_invoices(session: Session, period: Period) -> bool:
-    """True when an invoice or credit note of the period has a number (then the period may not
-    be reopened: its invoices are final)."""
+    """True when an invoice or credit note of the period has a number (its documents are
+    final: a correction adds documents, it never changes these)."""
     return bool(
         session.scalar(
             select(func.count(Invoice.id)).where(
@@ -69,12 +70,3 @@ def period_has_issued_invoices(session: Session, period: Period) -> bool:
         )
     )
 
-
-def refuse_reopen_when_invoiced(session: Session, period: Period) -> str | None:
-    """A reopen check for :mod:`accounting.periods`: the reason to refuse, or None."""
-    if period_has_issued_invoices(session, period):
-        return (
-            "des factures de la période sont émises (seul un avoir les annule, la période "
-            "reste close)"
-        )
-    return None

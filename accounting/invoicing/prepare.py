@@ -1,10 +1,11 @@
-"""Preparing the draft invoices of a period from its approved allocation (one per member, one
-line per service, the annex of the figures), the drafts' list and their deletion."""
+"""Preparing the draft documents of a period from its approved allocation (one per member with
+a difference, one line per service, the annex of the figures), the drafts' list and their
+deletion. After a correction, only the differences are prepared (invariant 10)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,9 +32,16 @@ from accounting.invoicing.amounts import (
     line_vats,
     vat_rate_for,
 )
+from accounting.invoicing.differences import (
+    DocumentPlan,
+    approved_amounts,
+    cited_invoices,
+    differences,
+    documented_amounts,
+    plan_documents,
+)
 from accounting.invoicing.errors import (
     AllocationNotApproved,
-    InvoicingError,
     MissingIdentity,
     NothingToInvoice,
 )
@@ -103,33 +111,44 @@ def _designation(service: Service, period: Period, key: Key, share: MemberShare)
 def prepare_invoices(
     session: Session, period: Period, *, run: AllocationRun | None = None
 ) -> list[Invoice]:
-    """Build the draft invoices of ``period`` from its approved allocation (replacing the
-    drafts prepared before). One draft per member with something to pay, none for the
-    carrier's own member, one line per service.
+    """Build the draft documents of ``period`` from its approved allocation (replacing the
+    drafts prepared before): per member, what the approved run gives minus what the period's
+    issued documents already say, per service (``accounting.invoicing.differences``) — a first
+    invoice, a supplementary invoice citing the earlier one, or a credit note (citing the
+    earlier invoice when there is one; a negative allocation gives a credit note too, never a
+    refusal). None for the carrier's own member, one line per service.
 
     Refused: a closed period; no approved allocation (or ``run`` given and not approved); a
-    period already invoiced for every member; missing mandatory mentions (the message lists
-    what to complete); a member whose total would be negative.
+    period whose documents already add up to the approved run; missing mandatory mentions (the
+    message lists what to complete).
     """
     refuse_closed(session, period)
     carrier = get_carrier(session)
     run_services = _run_services_to_invoice(session, period, run)
-    by_pair = {(rs.run_id, rs.service_id): rs for rs in run_services}
-    to_invoice = _lines_to_invoice(session, period, carrier, by_pair)
-    members = {m_id: ls[0].member for m_id, ls in to_invoice.items()}
-    negative = [
-        f"{members[m].code} ({format_eur(sum((ln.amount for ln in ls), ZERO))})"
-        for m, ls in to_invoice.items()
-        if sum((ln.amount for ln in ls), ZERO) < ZERO
-    ]
-    if negative:
-        raise InvoicingError(
-            f"Total négatif pour {period.label} : {', '.join(sorted(negative))}. Une facture ne "
-            "peut pas être négative : vérifiez les subventions de la période."
+    approved = approved_amounts(session, run_services, exclude_member=carrier.member_id)
+    documented = documented_amounts(session, period)
+    plans = plan_documents(differences(
+        {pair: line.amount for pair, line in approved.items()}, documented
+    ))  # fmt: skip
+    if not plans:
+        live = live_invoices(session, period)
+        if live:
+            raise already_invoiced(period, live)
+        raise NothingToInvoice(
+            f"Rien à facturer pour {period.label} : la répartition approuvée ne donne aucun "
+            "montant aux adhérents (hors structure porteuse)."
         )
-    rules = vat_regimes(session, carrier, to_invoice)
-    periods = {rs.run_id: rs.run.period for rs in run_services}
-
+    context = _Context(
+        period, carrier,
+        members={m.id: m for m in session.scalars(
+            select(Member).where(Member.id.in_({plan.member for plan in plans})))},
+        services={s.id: s for s in session.scalars(
+            select(Service).where(Service.id.in_({s for p in plans for s in p.lines})))},
+        approved=approved, documented=documented, cited=cited_invoices(session, period),
+        by_pair={(rs.run_id, rs.service_id): rs for rs in run_services},
+        periods={rs.run_id: rs.run.period for rs in run_services},
+    )  # fmt: skip
+    rules = vat_regimes(session, carrier, context.members)
     _delete_drafts(session, period)
 
     # Rows, not ORM objects: the unit of work inserts invoices and lines one row at a time on
@@ -138,22 +157,18 @@ def prepare_invoices(
     now = utcnow()
     invoice_rows: list[dict[str, Any]] = []
     line_rows: dict[int, list[dict[str, Any]]] = {}
-    keys: dict[str, Key] = {}
-    for member_id in sorted(to_invoice, key=lambda m: members[m].code):
-        member = members[member_id]
-        ordered = sorted(
-            to_invoice[member_id],
-            key=lambda ln: (periods[ln.run_id].start, ln.service.code),
-        )
+    for plan in sorted(plans, key=lambda p: context.members[p.member].code):
+        member = context.members[plan.member]
+        ordered = sorted(plan.lines, key=lambda sid: context.services[sid].code)
         specs = []
-        for line in ordered:
-            regime = resolve_vat_regime(rules, carrier.vat_regime, member.id, line.service_id)
-            specs.append((regime, vat_rate_for(regime), line.amount))
-        rows = _line_rows(ordered, specs, by_pair, periods, keys)
-        line_rows[member_id] = rows
-        invoice_rows.append(_invoice_row(period, carrier, member, rows, now))
+        for service_id in ordered:
+            regime = resolve_vat_regime(rules, carrier.vat_regime, member.id, service_id)
+            specs.append((regime, vat_rate_for(regime), plan.lines[service_id]))
+        rows = _line_rows(context, member, ordered, specs)
+        line_rows[member.id] = rows
+        invoice_rows.append(_invoice_row(context, plan, member, rows, now))
     missing = missing_mentions(
-        carrier, members.values(),
+        carrier, context.members.values(),
         needs_vat_number=any(
             row["vat_regime"] == VatRegime.STANDARD for rows in line_rows.values() for row in rows
         ),
@@ -169,13 +184,27 @@ def prepare_invoices(
     return drafts
 
 
+@dataclass
+class _Context:
+    """What every draft of one preparation reads."""
+
+    period: Period
+    carrier: Carrier
+    members: dict[int, Member]
+    services: dict[int, Service]
+    approved: dict[tuple[int, int], AllocationLine]
+    documented: dict[tuple[int, int], Decimal]
+    cited: dict[int, Invoice]
+    by_pair: dict[tuple[int, int], AllocationRunService]
+    periods: dict[int, Period]
+    keys: dict[str, Key] = field(default_factory=dict)
+
+
 def _delete_drafts(session: Session, period: Period) -> None:
     """Drop the drafts prepared before for ``period`` (preparing again replaces them)."""
     for draft in session.scalars(
         select(Invoice).where(
-            Invoice.period_id == period.id,
-            Invoice.kind == InvoiceKind.INVOICE.value,
-            Invoice.status == InvoiceStatus.DRAFT.value,
+            Invoice.period_id == period.id, Invoice.status == InvoiceStatus.DRAFT.value
         )
     ):
         session.delete(draft)
@@ -216,89 +245,102 @@ def _run_services_to_invoice(
     return run_services
 
 
-def _lines_to_invoice(
-    session: Session, period: Period, carrier: Carrier,
-    by_pair: Mapping[tuple[int, int], AllocationRunService],
-) -> dict[int, list[AllocationLine]]:
-    """member id → its allocation lines to invoice: not zero, not the carrier's own member,
-    not a member already invoiced for the period (refused when nothing is left)."""
-    live = live_invoices(session, period)
-    invoiced_members = {inv.member_id for inv in live}
-    run_ids = {run_id for run_id, _ in by_pair}
-    lines = [
-        line
-        for line in session.scalars(
-            select(AllocationLine)
-            .where(AllocationLine.run_id.in_(run_ids))
-            .options(selectinload(AllocationLine.member), selectinload(AllocationLine.service))
-        )
-        if (line.run_id, line.service_id) in by_pair
-        and line.member_id != carrier.member_id
-        and line.amount != ZERO
-    ]
-    to_invoice: dict[int, list[AllocationLine]] = defaultdict(list)
-    for line in lines:
-        if line.member_id not in invoiced_members:
-            to_invoice[line.member_id].append(line)
-    if not to_invoice:
-        if live:
-            raise already_invoiced(period, live)
-        raise NothingToInvoice(
-            f"Rien à facturer pour {period.label} : la répartition approuvée ne donne aucun "
-            "montant aux adhérents (hors structure porteuse)."
-        )
-    return to_invoice
-
-
 def _line_rows(
-    ordered: Sequence[AllocationLine], specs: Sequence[tuple[str, Decimal, Decimal]],
-    by_pair: Mapping[tuple[int, int], AllocationRunService], periods: Mapping[int, Period],
-    keys: dict[str, Key],
+    context: _Context, member: Member, ordered: Sequence[int],
+    specs: Sequence[tuple[str, Decimal, Decimal]],
 ) -> list[dict[str, Any]]:
-    """The rows of one draft's lines (VAT per rate over the draft), with their annex;
-    ``keys`` caches the parsed keys across drafts."""
+    """The rows of one draft's lines (VAT per rate over the draft), with their annex; a
+    correction's line says what was approved and what was already invoiced."""
     vats = line_vats(specs)
+    earlier = context.cited.get(member.id)
     rows = []
-    for position, (line, (regime, rate, base), vat) in enumerate(
+    for position, (service_id, (regime, rate, base), vat) in enumerate(
         zip(ordered, specs, vats, strict=True), start=1
     ):
-        rs = by_pair[(line.run_id, line.service_id)]
-        line_period = periods[line.run_id]
-        if rs.key_text not in keys:
-            keys[rs.key_text] = parse_key(rs.key_text)
-        key = keys[rs.key_text]
-        share = line_share(line)
+        service = context.services[service_id]
+        line = context.approved.get((member.id, service_id))
+        designation = f"{service.name} — {context.period.label} — montant réparti annulé"
+        basis: dict[str, Any] = {}
+        if line is not None:
+            rs = context.by_pair[(line.run_id, line.service_id)]
+            line_period = context.periods[line.run_id]
+            if rs.key_text not in context.keys:
+                context.keys[rs.key_text] = parse_key(rs.key_text)
+            key = context.keys[rs.key_text]
+            share = line_share(line)
+            designation = _designation(service, line_period, key, share)
+            basis = _annex(rs, line, line_period, share, key)
+        if earlier is not None:
+            target = line.amount if line is not None else ZERO
+            before = context.documented.get((member.id, service_id), ZERO)
+            designation = correction_designation(service, context.period, target, before)
+            basis["correction"] = {
+                "approved": str(target), "documented": str(before),
+                "difference": str(target - before), "cites": earlier.number,
+            }
         rows.append(_row(InvoiceLine, {
             "position": position,
-            "service_id": line.service_id,
-            "allocation_line_id": line.id,
-            "designation": _designation(line.service, line_period, key, share),
-            "revenue_account": line.service.revenue_account,
+            "service_id": service_id,
+            "allocation_line_id": line.id if line is not None else None,
+            "designation": designation,
+            "revenue_account": service.revenue_account,
             "amount_excl_tax": base,
             "vat_regime": regime,
             "vat_rate": rate,
             "vat_amount": vat,
-            "basis": _annex(rs, line, line_period, share, key),
+            "basis": basis,
         }))  # fmt: skip
     return rows
 
 
+def correction_designation(
+    service: Service, period: Period, approved: Decimal, documented: Decimal
+) -> str:
+    """« Comptabilité / gestion — T4 2025 — régularisation : 1 200,00 € selon la répartition
+    approuvée, 1 000,00 € déjà facturés »."""
+    return (
+        f"{service.name} — {period.label} — régularisation : {format_eur(approved)} selon la "
+        f"répartition approuvée, {format_eur(documented)} déjà facturés"
+    )
+
+
+def _correction_reason(period: Period, kind: InvoiceKind, earlier: Invoice | None) -> str:
+    if earlier is None:
+        if kind is InvoiceKind.CREDIT_NOTE:
+            return (
+                f"Répartition négative de {period.label} (subventions supérieures aux charges) "
+                "restituée par avoir."
+            )
+        return ""
+    what = "Avoir" if kind is InvoiceKind.CREDIT_NOTE else "Facture complémentaire"
+    return (
+        f"{what} : répartition de {period.label} corrigée, régularisation de la facture "
+        f"{earlier.number} du {earlier.issue_date:%d/%m/%Y}."
+    )
+
+
 def _invoice_row(
-    period: Period, carrier: Carrier, member: Member, rows: Sequence[dict[str, Any]],
-    now: datetime,
+    context: _Context, plan: DocumentPlan[int, int], member: Member,
+    rows: Sequence[dict[str, Any]], now: datetime,
 ) -> dict[str, Any]:
-    """The row of one draft, its totals from its line ``rows``."""
+    """The row of one draft, its totals from its line ``rows``; a correction cites the
+    member's earlier invoice of the period."""
     total_excl_tax = sum((row["amount_excl_tax"] for row in rows), ZERO)
     total_vat = sum((row["vat_amount"] for row in rows), ZERO)
+    credit = plan.kind is InvoiceKind.CREDIT_NOTE
+    earlier = context.cited.get(member.id)
     return _row(Invoice, {
-        "kind": InvoiceKind.INVOICE.value,
+        "kind": plan.kind.value,
         "status": InvoiceStatus.DRAFT.value,
-        "carrier_id": carrier.id,
+        "carrier_id": context.carrier.id,
         "member_id": member.id,
-        "period_id": period.id,
-        "service_start": period.start,
-        "service_end": period.end,
-        **identities(member, carrier),
+        "period_id": context.period.id,
+        "original_id": earlier.id if credit and earlier is not None else None,
+        "corrects_id": earlier.id if not credit and earlier is not None else None,
+        "reason": _correction_reason(context.period, plan.kind, earlier),
+        "service_start": context.period.start,
+        "service_end": context.period.end,
+        **identities(member, context.carrier),
         "total_excl_tax": total_excl_tax,
         "total_vat": total_vat,
         "total_incl_tax": total_excl_tax + total_vat,
@@ -365,7 +407,6 @@ def _insert_drafts(
             select(Invoice)
             .where(
                 Invoice.period_id == invoice_rows[0]["period_id"],
-                Invoice.kind == InvoiceKind.INVOICE.value,
                 Invoice.status == InvoiceStatus.DRAFT.value,
             )
             .options(selectinload(Invoice.lines))
@@ -376,14 +417,12 @@ def _insert_drafts(
 
 
 def draft_invoices(session: Session, period: Period) -> list[Invoice]:
-    """The drafts of a period, by member code."""
+    """The drafts of a period (invoices and credit notes), by member code."""
     return list(
         session.scalars(
             select(Invoice)
             .where(
-                Invoice.period_id == period.id,
-                Invoice.kind == InvoiceKind.INVOICE.value,
-                Invoice.status == InvoiceStatus.DRAFT.value,
+                Invoice.period_id == period.id, Invoice.status == InvoiceStatus.DRAFT.value
             )
             .order_by(Invoice.customer_code)
             .options(selectinload(Invoice.lines), selectinload(Invoice.member))

@@ -9,8 +9,9 @@ numbers included). This module gathers them for the callers; each lives in its o
   date them, snapshot the identities.
 * :mod:`~accounting.invoicing.credit` — :func:`create_credit_note`: an "avoir", full or
   partial, in the same number series.
-* :mod:`~accounting.invoicing.period_state` — :func:`period_has_issued_invoices`: the reopen
-  check of periods.
+* :mod:`~accounting.invoicing.period_state` — :func:`period_has_issued_invoices`.
+* :mod:`~accounting.invoicing.differences` / :mod:`~accounting.invoicing.locks` — what a
+  period still has to invoice after a correction; the lock of invoiced periods.
 * :mod:`~accounting.invoicing.parties` — the carrier, VAT regimes, mandatory mentions.
 
 Payments, balances and overdue invoices are in :mod:`accounting.invoicing.payments`.
@@ -31,13 +32,12 @@ from accounting.invoicing.parties import (
 from accounting.invoicing.period_state import (
     LIVE,
     period_has_issued_invoices,
-    refuse_reopen_when_invoiced,
 )
 from accounting.invoicing.prepare import delete_draft, draft_invoices, prepare_invoices
 
 __all__ = [
     "LIVE", "create_credit_note", "creditable", "delete_draft", "draft_invoices", "get_carrier",
     "invoice_by_number", "issue_invoices", "missing_mentions", "period_has_issued_invoices",
-    "prepare_invoices", "refuse_reopen_when_invoiced", "resolve_vat_regime", "set_vat_regime",
+    "prepare_invoices", "resolve_vat_regime", "set_vat_regime",
     "vat_regimes",
 ]

@@ -271,6 +271,10 @@ def _summary(wb: Workbook, result: PeriodAllocation, status: str) -> int:
     return sheet.cells
 
 
+def _day(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
 def _part_title(part: PartShare) -> str:
     """The words of one explanation line, as on invoices: « 25 % part égale »."""
     head = describe_basis_fr(part.basis, common=part.common)
@@ -298,7 +302,12 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
     allocation = item.allocation
     assert allocation is not None
     shares = allocation.shares
-    part_titles = [_part_title(p) for p in shares[0].parts] if shares else []
+    spans = (item.inputs or {}).get("key_periods") or []
+    if spans:  # a key change inside the period: one column per key period (DESIGN §4)
+        part_titles = [f"période de clé du {_day(s['start'])} au {_day(s['end'])} "
+                       f"({s['key']})" for s in spans]
+    else:
+        part_titles = [_part_title(p) for p in shares[0].parts] if shares else []
     k = len(part_titles)
     sheet.widths([12, 30, 10, 40, *([18] * k), 12, 20, 14, 16])
     sheet.ws.freeze_panes = "C11"  # the table's header is row 10 (asserted below)
@@ -332,7 +341,8 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
         sheet.append([
             sheet.cell(share.code), sheet.cell(members[share.code].name),
             sheet.cell(share.active_days, INTEGER), sheet.cell(_basis_text(share, totals)),
-            *[sheet.cell(p.exact_decimal(6), EXACT) for p in share.parts],
+            *([sheet.cell(Decimal(s["amounts"].get(share.code, "0")), MONEY) for s in spans]
+              if spans else [sheet.cell(p.exact_decimal(6), EXACT) for p in share.parts]),
             sheet.cell((exact / pool).quantize(eight) if pool else Decimal(0), PERCENT),
             sheet.cell(exact, EXACT),
             sheet.cell(share.amount - exact, EXACT),
@@ -360,6 +370,18 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
         sheet.append([])
         sheet.append([sheet.cell("Sans jour d'adhésion sur la période (non répartis)"),
                       sheet.cell(", ".join(allocation.excluded))])
+    if spans:
+        sheet.append([])
+        sheet.append([sheet.cell("Périodes de clé : chacune répartie exactement, les montants "
+                                 "additionnés", bold=True)])
+        for span in spans:
+            sheet.append([
+                sheet.cell(f"du {_day(span['start'])} au {_day(span['end'])}"),
+                sheet.cell(span["key"]), sheet.cell(Decimal(span["costs"]), MONEY),
+                sheet.cell(Decimal(span["subsidies"]), MONEY),
+                sheet.cell(Decimal(span["overheads"]), MONEY),
+                sheet.cell(Decimal(span["pool"]), MONEY),
+            ])
     sheet.ws.auto_filter.ref = f"A{header_row}:{_col(amount_col)}{last}"
     sheet.print_setup(header_row)
     return sheet.cells
@@ -397,7 +419,10 @@ def _time_sheet(wb: Workbook, result: PeriodAllocation) -> int:
     members = result.member_by_code
     for item in result.services:
         inputs = item.inputs
-        for code, _days, _rev, _head, minutes, units in inputs.get("members", []):
+        spans = inputs.get("key_periods") or []
+        listed = [m for s in spans for m in s["inputs"].get("members", [])] if spans else (
+            inputs.get("members", []))
+        for code, _days, _rev, _head, minutes, units in listed:
             if not minutes and not Decimal(units):
                 continue
             name = members[code].name if code in members else ""

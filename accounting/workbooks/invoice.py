@@ -279,6 +279,11 @@ def _customer_block(s: _Sheet, invoice: Invoice) -> None:
             font=_BOLD, row=top + 2,
         )
         s.text("A", f"Motif : {invoice.reason}", row=top + 3)
+    elif invoice.corrects is not None:
+        corrected = invoice.corrects
+        s.text("A", f"Facture complémentaire de la facture n° {corrected.number} du "
+               f"{_date(corrected.issue_date)}", font=_BOLD, row=top + 2)
+        s.text("A", f"Motif : {invoice.reason}", row=top + 3)
     s.row = top + len(customer) + 2
 
 

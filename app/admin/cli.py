@@ -14,14 +14,17 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from app.cli_support import cli_session, fail
+from accounting.org import Role
+from app.cli_support import acting_session, cli_session, fail, user_option
 from imports.errors import ImportRefused
 from imports.members import ImportResult
 from imports.tabular import Table, read_table_file
 
 
-def _run_import(path: Path, noun: str, importer: Callable[[Session, Table], ImportResult]) -> None:
-    session = cli_session()
+def _run_import(
+    path: Path, noun: str, importer: Callable[[Session, Table], ImportResult], user_email: str
+) -> None:
+    session, _ = acting_session(user_email, Role.ADMIN, what=f"import {noun}")
     try:
         table = read_table_file(path)
         result = importer(session, table)
@@ -33,24 +36,26 @@ def _run_import(path: Path, noun: str, importer: Callable[[Session, Table], Impo
 
 @click.command("members")
 @click.argument("path", type=click.Path(path_type=Path))
+@user_option()
 @with_appcontext
-def import_members_command(path: Path) -> None:
+def import_members_command(path: Path, user_email: str) -> None:
     """Import members from a CSV or XLSX file (columns: code, name, legal_form, siret,
     vat_number, address, billing_email, joined_on, left_on — or their French headers)."""
     from imports.members import import_members
 
-    _run_import(path, "members", import_members)
+    _run_import(path, "members", import_members, user_email)
 
 
 @click.command("figures")
 @click.argument("path", type=click.Path(path_type=Path))
+@user_option()
 @with_appcontext
-def import_figures_command(path: Path) -> None:
+def import_figures_command(path: Path, user_email: str) -> None:
     """Import members' yearly figures from a CSV or XLSX file (columns: member, year, revenue,
     headcount, insertion_workers, volunteers — or their French headers)."""
     from imports.figures import import_figures
 
-    _run_import(path, "rows of figures", import_figures)
+    _run_import(path, "rows of figures", import_figures, user_email)
 
 
 @click.command("setup")
@@ -61,8 +66,9 @@ def import_figures_command(path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the current configuration to this file ('-': standard output).",
 )
+@user_option(required=False)
 @with_appcontext
-def setup_command(path: Path | None, export_path: Path | None) -> None:
+def setup_command(path: Path | None, export_path: Path | None, user_email: str | None) -> None:
     """Apply a configuration file (YAML), or write the current one with --export.
 
     Applying the same file twice changes nothing; keys left out are left untouched; nothing is
@@ -78,8 +84,8 @@ def setup_command(path: Path | None, export_path: Path | None) -> None:
 
     if (path is None) == (export_path is None):
         raise click.UsageError("Give either FILE.yaml to apply or --export FILE.yaml.")
-    session = cli_session()
     if export_path is not None:
+        session = cli_session()
         text = dump_configuration(export_configuration(session))
         if str(export_path) == "-":
             click.echo(text, nl=False)
@@ -88,6 +94,7 @@ def setup_command(path: Path | None, export_path: Path | None) -> None:
             click.echo(f"Configuration written to {export_path}.")
         return
     assert path is not None
+    session, _ = acting_session(user_email, Role.ADMIN, what="apply a configuration")
     try:
         if path.stat().st_size > MAX_BYTES:
             fail(f"{path}: fichier trop volumineux (au plus 5 Mo).")

@@ -1,6 +1,7 @@
 """CLI commands of the allocation area.
 
-``mutualise allocate PERIOD [--service CODE] [--store] [--approve]``, ``mutualise keys set|list``,
+``mutualise allocate PERIOD [--service CODE] [--store] [--approve [--reason TEXT]
+[--override-unvalidated TEXT]] --user EMAIL``, ``mutualise keys set|delete|list``,
 ``mutualise period close|reopen``, ``mutualise import costs FILE`` and ``mutualise export
 allocation PERIOD -o FILE.xlsx``. Domain refusals (French) are printed as they are, on standard
 error, with exit status 1; nothing is committed then.
@@ -16,14 +17,24 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from accounting.allocation.approval import negative_totals
 from accounting.allocation.errors import AllocationError
 from accounting.allocation.keys import describe_key_fr
 from accounting.allocation.models import AllocationRun
 from accounting.allocation.runs import PeriodAllocation, keys_of_service, set_key
+from accounting.allocation.runs.key_versions import delete_key, key_version
 from accounting.costs import CostError
-from accounting.org import Service
+from accounting.org import Role, Service
 from accounting.periods import PeriodError, close_period, reopen_period
-from app.cli_support import cli_session, euros, fail, iso_date, period_by_code
+from app.cli_support import (
+    acting_session,
+    cli_session,
+    euros,
+    fail,
+    iso_date,
+    period_by_code,
+    user_option,
+)
 from imports.errors import ImportRefused
 
 DOMAIN_ERRORS = (AllocationError, PeriodError, CostError, ImportRefused)
@@ -62,15 +73,28 @@ def format_matrix(result: PeriodAllocation) -> str:
 @click.option("--service", "service_code", help="Only this service (its code).")
 @click.option("--store", is_flag=True, help="Keep the run (inputs and explanations).")
 @click.option("--approve", is_flag=True, help="Store and approve the run (freezes it).")
+@click.option("--reason", default="", help="Why this run replaces the period's approved run "
+              "(required then; kept on the run and in the audit log).")
+@click.option("--override-unvalidated", "work_override", default="",
+              help="Why approve although work of the period is not validated (audited).")
+@user_option(required=False)
 @with_appcontext
 def allocate_command(
-    period_code: str, service_code: str | None, store: bool, approve: bool
+    period_code: str, service_code: str | None, store: bool, approve: bool, reason: str,
+    work_override: str, user_email: str | None,
 ) -> None:
-    """Compute the allocation of PERIOD (2026-01, 2026-T1 or 2026) and print the matrix."""
+    """Compute the allocation of PERIOD (2026-01, 2026-T1 or 2026) and print the matrix;
+    --store / --approve need --user (the treasurer to approve)."""
     from app.allocation.services import allocate_period
     from app.allocation.services import approve as approve_run
 
-    db = cli_session()
+    user = None
+    if store or approve:
+        roles = (Role.TREASURER,) if approve else (Role.ADMIN, Role.ACCOUNTANT, Role.TREASURER)
+        db, user = acting_session(user_email, *roles,
+                                  what="approve a run" if approve else "store a run")
+    else:
+        db = cli_session()
     period = period_by_code(db, period_code, create=True)
     try:
         result = allocate_period(db, period, service_code)
@@ -99,14 +123,18 @@ def allocate_command(
         return
     from accounting.allocation.runs import store_run
 
+    assert user is not None
+    for code, total in negative_totals(result):
+        click.echo(f"Negative total: {code} {euros(total)} (a credit note when invoiced)")
     try:
-        run = store_run(db, period, result)
+        run = store_run(db, period, result, user_id=user.id)
         if approve:
-            approve_run(db, run)
+            approve_run(db, run, user_id=user.id, reason=reason, work_override=work_override)
     except DOMAIN_ERRORS as error:
         fail(str(error))
     db.commit()
-    click.echo(f"Run {run.id} stored" + (" and approved." if approve else "."))
+    click.echo(f"Run {run.id} stored" + (" and approved" if approve else "")
+               + (f", replacing run {run.replaces_id}" if run.replaces_id else "") + ".")
 
 @click.group("keys")
 def keys_group() -> None:
@@ -120,23 +148,48 @@ def keys_group() -> None:
 @click.option("--agreed-on", callback=iso_date,
               help="Date of the meeting that agreed it (YYYY-MM-DD).")  # fmt: skip
 @click.option("--agreed-by", default="", help="Who agreed it (e.g. the monthly meeting).")
+@user_option()
 @with_appcontext
 def keys_set(
-    service_code: str, text: str, valid_from: date, agreed_on: date | None, agreed_by: str
+    service_code: str, text: str, valid_from: date, agreed_on: date | None, agreed_by: str,
+    user_email: str,
 ) -> None:
-    """Set the key of SERVICE from a date, e.g. keys set COMPTA "25% equal + 75% hours"."""
-    db = cli_session()
+    """Set the key of SERVICE from a date, e.g. keys set COMPTA "25% equal + 75% hours"
+    (the version of the same date is corrected, if no approved run used it)."""
+    db, user = acting_session(user_email, Role.ADMIN, Role.TREASURER, what="set a key")
     service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
     if service is None:
         fail(f"Unknown service: {service_code}")
     try:
         key = set_key(db, service, text, valid_from, agreed_on=agreed_on,
-                      agreed_by=agreed_by)
+                      agreed_by=agreed_by, user_id=user.id)
     except DOMAIN_ERRORS as error:
         fail(str(error))
     db.commit()
     click.echo(f"{service.code} from {key.valid_from}: {key.text}")
     click.echo(f"  ({describe_key_fr(key.key)})")
+
+@keys_group.command("delete")
+@click.argument("service_code", metavar="SERVICE")
+@click.option("--from", "valid_from", required=True, callback=iso_date,
+              help="The first day of the version to delete (YYYY-MM-DD).")  # fmt: skip
+@user_option()
+@with_appcontext
+def keys_delete(service_code: str, valid_from: date, user_email: str) -> None:
+    """Delete the version of SERVICE's key from a date, if no approved run used it (audited)."""
+    db, _ = acting_session(user_email, Role.ADMIN, Role.TREASURER, what="delete a key")
+    service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
+    if service is None:
+        fail(f"Unknown service: {service_code}")
+    key = key_version(db, service.id, valid_from)
+    if key is None:
+        fail(f"{service.code} has no key version from {valid_from}.")
+    try:
+        delete_key(db, key)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    click.echo(f"{service.code}: the version from {valid_from} is deleted.")
 
 @keys_group.command("list")
 @with_appcontext
@@ -160,13 +213,14 @@ def period_group() -> None:
 
 @period_group.command("close")
 @click.argument("period_code", metavar="PERIOD")
+@user_option()
 @with_appcontext
-def period_close(period_code: str) -> None:
+def period_close(period_code: str, user_email: str) -> None:
     """Close PERIOD: its work entries, costs and subsidies become read-only."""
-    db = cli_session()
+    db, user = acting_session(user_email, Role.ADMIN, what="close a period")
     period = period_by_code(db, period_code, create=True)
     try:
-        close_period(db, period)
+        close_period(db, period, user_id=user.id)
     except DOMAIN_ERRORS as error:
         fail(str(error))
     db.commit()
@@ -175,13 +229,15 @@ def period_close(period_code: str) -> None:
 @period_group.command("reopen")
 @click.argument("period_code", metavar="PERIOD")
 @click.option("--reason", required=True, help="Why (kept in the audit log).")
+@user_option()
 @with_appcontext
-def period_reopen(period_code: str, reason: str) -> None:
-    """Reopen PERIOD (refused once invoices of the period are issued)."""
-    db = cli_session()
+def period_reopen(period_code: str, reason: str, user_email: str) -> None:
+    """Reopen PERIOD with a reason: a closed period opens, an invoiced one accepts corrections
+    until its differences are invoiced."""
+    db, user = acting_session(user_email, Role.ADMIN, what="reopen a period")
     period = period_by_code(db, period_code, create=True)
     try:
-        reopen_period(db, period, reason)
+        reopen_period(db, period, reason, user_id=user.id)
     except DOMAIN_ERRORS as error:
         fail(str(error))
     db.commit()
@@ -190,14 +246,15 @@ def period_reopen(period_code: str, reason: str) -> None:
 
 @click.command("costs")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@user_option()
 @with_appcontext
-def import_costs_command(path: Path) -> None:
+def import_costs_command(path: Path, user_email: str) -> None:
     """Import costs and subsidies (CSV or XLSX; all-or-nothing; same file twice adds
     nothing)."""
     from imports.costs import import_costs
     from imports.tabular import read_table_file
 
-    db = cli_session()
+    db, _ = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="import costs")
     try:
         result = import_costs(db, read_table_file(path))
     except DOMAIN_ERRORS as error:

@@ -44,6 +44,7 @@ from accounting.periods import (
 )
 from app.access import member_scope, roles_required
 from app.allocation.blueprint import bp
+from app.allocation.corrections import run_context
 from app.allocation.services import allocate_period, approve
 from app.allocation.workbook import run_status_fr, workbook_for
 from app.database import get_db
@@ -210,11 +211,13 @@ def run(run_id: int) -> ResponseReturnValue:
     db = get_db()
     allocation_run = _run_or_404(run_id)
     result = load_run(db, allocation_run, explain=False)
+    frozen = allocation_run.is_approved or allocation_run.is_replaced
     return render_template(
         "allocation/matrix.html", result=result, run=allocation_run,
         period=allocation_run.period, service=result.only, status=run_status_fr(allocation_run),
-        can_approve=current_user.has_role(T) and not allocation_run.is_approved,
-        can_delete=current_user.has_role(A, T) and not allocation_run.is_approved,
+        can_approve=current_user.has_role(T) and not frozen,
+        can_delete=current_user.has_role(A, T) and not frozen,
+        corrections=run_context(db, allocation_run, result),
         **_matrix_page(result, _scope_code()),
     )
 
@@ -225,14 +228,18 @@ def run_approve(run_id: int) -> ResponseReturnValue:
     db = get_db()
     allocation_run = _run_or_404(run_id)
     try:
-        approve(db, allocation_run, user_id=current_user.id)
+        approve(db, allocation_run, user_id=current_user.id,
+                reason=request.form.get("reason", "")[:1000],
+                work_override=request.form.get("work_override", "")[:1000])
     except AllocationError as error:
         db.rollback()
         _refused(error)
     else:
         db.commit()
+        replaced = (f" Elle remplace la répartition n° {allocation_run.replaces_id} : "
+                    "facturez les différences." if allocation_run.replaces_id else "")
         flash(f"Répartition n° {allocation_run.id} approuvée : elle est figée et peut être "
-              "facturée.", "success")
+              f"facturée.{replaced}", "success")
     return redirect(url_for(".run", run_id=run_id))
 
 

@@ -3,6 +3,7 @@ periods (open, close, reopen)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import date, timedelta
 
@@ -15,8 +16,10 @@ from accounting.allocation.errors import AllocationError
 from accounting.allocation.keys import describe_key_fr, format_percent, parse_key
 from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
 from accounting.allocation.runs import compare_keys, keys_of_service, set_key
+from accounting.allocation.runs.key_versions import delete_key, key_version
 from accounting.authz import Action
 from accounting.costs import Cost
+from accounting.invoicing.locks import PeriodCorrection, invoiced_ranges
 from accounting.org import Service
 from accounting.periods import (
     Period,
@@ -83,6 +86,8 @@ def key_edit(service_code: str) -> ResponseReturnValue:
         form.text.data = request.args.get("cle") or (versions[-1].text if versions else "hours")
         form.valid_from.data = date.today().replace(day=1) + timedelta(days=31)
         form.valid_from.data = form.valid_from.data.replace(day=1)
+        with contextlib.suppress(KeyError, ValueError):  # « Corriger »: the version's date
+            form.valid_from.data = date.fromisoformat(request.args["depuis"])
     period_code = request.values.get("periode") or _preview_period(service)
     comparison = None
     parse_error = None
@@ -125,6 +130,30 @@ def key_edit(service_code: str) -> ResponseReturnValue:
         can_write=can_write, describe_key_fr=describe_key_fr,
         builder=[*builder, ("", ""), ("", ""), ("", "")][:3], builder_common=builder_common,
     )
+
+
+@bp.route("/cles/<service_code>/<valid_from>/supprimer", methods=["POST"])
+@roles_required(A)
+def key_delete(service_code: str, valid_from: str) -> ResponseReturnValue:
+    """Delete a key version no approved run used (audited; DESIGN §4)."""
+    db = get_db()
+    service = db.scalars(select(Service).where(Service.code == service_code)).one_or_none()
+    try:
+        day = date.fromisoformat(valid_from)
+    except ValueError:
+        abort(404)
+    key = key_version(db, service.id, day) if service is not None else None
+    if key is None:
+        abort(404)
+    try:
+        delete_key(db, key)
+    except AllocationError as error:
+        db.rollback()
+        _refused(error)
+    else:
+        db.commit()
+        flash(f"Version du {day:%d/%m/%Y} de la clé de {service.name} supprimée.", "success")
+    return redirect(url_for(".keys"))
 
 
 def _comparison_args() -> tuple[Service, Period, list[str]]:
@@ -199,8 +228,14 @@ def periods() -> ResponseReturnValue:
             select(AllocationRun.period_id).where(AllocationRun.status == RunStatus.APPROVED)
         )
     }
+    locked = {(start, end) for start, end, _ in invoiced_ranges(db)}
+    correcting = set(db.scalars(
+        select(PeriodCorrection.period_id).where(PeriodCorrection.closed_at.is_(None))
+    ))
     return render_template("allocation/periods.html", form=form, periods=rows,
                            approved=approved, reopen=ReopenForm(),
+                           locked={p.id for p in rows if (p.start, p.end) in locked},
+                           correcting=correcting,
                            can_write=current_user.has_role(A), kinds=PeriodKind)
 
 
@@ -238,7 +273,7 @@ def period_reopen(period_id: int) -> ResponseReturnValue:
         flash("Dites pourquoi la période est rouverte : c'est inscrit au journal.", "error")
         return redirect(url_for(".periods"))
     try:
-        reopen_period(db, period, form.reason.data or "")
+        reopen_period(db, period, form.reason.data or "", user_id=current_user.id)
     except PeriodError as error:
         db.rollback()
         _refused(error)

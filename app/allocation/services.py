@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import Date, Integer, Select, bindparam, column, func, select, text
 from sqlalchemy.orm import Session
 
+from accounting.allocation.approval import approve_or_replace
 from accounting.allocation.errors import AllocationError
+from accounting.allocation.keyperiods import allocate_by_key_periods, split_bounds
 from accounting.allocation.keys import BasisName, parse_key
 from accounting.allocation.models import AllocationKey, AllocationRun
 from accounting.allocation.runs import (
     PeriodAllocation,
     WorkTotals,
-    approve_run,
     compute_period,
     store_run,
 )
@@ -131,9 +132,36 @@ def _keys_count_units(session: Session, period: Period) -> bool:
 def allocate_period(
     session: Session, period: Period, service: str | None = None
 ) -> PeriodAllocation:
-    """Compute the allocation of a period (preview: nothing is written)."""
-    work = work_totals(session, period, units=_keys_count_units(session, period))
-    return compute_period(session, period, work, service)
+    """Compute the allocation of a period (preview: nothing is written). A period spanning
+    two key versions is computed as its key periods, each with its own work, and summed
+    (``accounting.allocation.keyperiods``)."""
+    units = _keys_count_units(session, period)
+    starts = session.scalars(
+        select(AllocationKey.valid_from).where(
+            AllocationKey.valid_from > period.start, AllocationKey.valid_from <= period.end
+        )
+    ).all()
+    bounds = split_bounds(starts, period.start, period.end)
+    if len(bounds) == 1:
+        return compute_period(session, period, work_totals(session, period, units=units), service)
+    return allocate_by_key_periods(
+        period, bounds,
+        lambda span: compute_period(
+            session, span, work_totals(session, span, units=units), service  # type: ignore[arg-type]
+        ),
+    )
+
+
+def unvalidated_entries(session: Session, period: Period) -> int:
+    """Work entries of the period still draft or submitted (they block an approval)."""
+    return int(_query(
+        session, "unapproved",
+        select(func.count()).select_from(WorkEntry).where(
+            WorkEntry.day >= period.start, WorkEntry.day <= period.end,
+            WorkEntry.status != EntryStatus.APPROVED.value,
+        ),
+        period,
+    ).scalar() or 0)
 
 
 def store_period(
@@ -146,7 +174,17 @@ def store_period(
     )
 
 
-def approve(session: Session, run: AllocationRun, *, user_id: int | None = None) -> AllocationRun:
-    """Approve a stored run after checking, by computing it again, that nothing changed."""
-    current = allocate_period(session, run.period, run.inputs.get("service"))
-    return approve_run(session, run, user_id=user_id, current=current)
+def approve(
+    session: Session, run: AllocationRun, *, user_id: int | None = None, reason: str = "",
+    work_override: str = "",
+) -> AllocationRun:
+    """Approve a stored run after checking, by computing it again, that nothing changed; it
+    replaces the period's approved run (``reason`` required then), and needs the period's
+    work validated unless ``work_override`` says why not (DESIGN §4)."""
+    period = run.period
+    current = allocate_period(session, period, run.inputs.get("service"))
+    return approve_or_replace(
+        session, run, user_id=user_id, current=current,
+        unvalidated=unvalidated_entries(session, period),
+        reason=reason, work_override=work_override,
+    )

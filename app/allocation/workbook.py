@@ -31,6 +31,9 @@ def default_run(session: Session, period: Period) -> AllocationRun | None:
 def run_status_fr(run: AllocationRun | None) -> str:
     if run is None:
         return "Aperçu : répartition calculée à l'instant, non enregistrée."
+    if run.is_replaced:
+        return (f"Répartition n° {run.id}, approuvée le {date_fr(run.approved_at)}, remplacée "
+                f"le {date_fr(run.replaced_at)} : elle n'est plus facturée.")
     if run.is_approved:
         return f"Répartition n° {run.id}, approuvée le {date_fr(run.approved_at)}."
     return f"Répartition n° {run.id}, enregistrée le {date_fr(run.created_at)}, non approuvée."

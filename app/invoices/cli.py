@@ -19,13 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accounting.invoicing.amounts import InvoiceStatus
+from accounting.invoicing.dating import DateNeedsConfirmation
 from accounting.invoicing.errors import InvoicingError
 from accounting.invoicing.models import Invoice
 from accounting.invoicing.services import draft_invoices, invoice_by_number, prepare_invoices
 from accounting.money import MoneyError, parse_amount
+from accounting.org import Role
 from accounting.periods import PeriodError
-from app.cli_support import cli_session, fail, iso_date, period_by_code
+from app.cli_support import acting_session, cli_session, fail, iso_date, period_by_code, user_option
 from imports.errors import ImportRefused
+
+#: Who issues, credits and records payments (as on the pages).
+ISSUERS = (Role.ADMIN, Role.ACCOUNTANT, Role.TREASURER)
 
 DOMAIN_ERRORS = (InvoicingError, PeriodError, ImportRefused, MoneyError)
 
@@ -38,23 +43,38 @@ def invoices_group() -> None:
 @click.argument("period_code", metavar="PERIOD")
 @click.option("--date", "issue_date", callback=iso_date,
               help="Invoice date, YYYY-MM-DD (default: today).")  # fmt: skip
+@click.option("--confirm-year", is_flag=True,
+              help="Confirm a date in a later fiscal year than the period (its revenue is "
+              "then brought back by the cut-off accrual).")  # fmt: skip
+@user_option()
 @with_appcontext
-def issue_command(period_code: str, issue_date: date | None) -> None:
-    """Issue the invoices of PERIOD from its approved allocation; prints the numbers."""
+def issue_command(
+    period_code: str, issue_date: date | None, confirm_year: bool, user_email: str
+) -> None:
+    """Issue the documents of PERIOD from its approved allocation: the first invoices, or
+    after a correction the differences (supplementary invoices, credit notes); prints the
+    numbers."""
     from app.invoices.usecases import issue_period
 
-    db = cli_session()
+    db, user = acting_session(user_email, *ISSUERS, what="issue invoices")
     period = period_by_code(db, period_code)
     try:
         if not draft_invoices(db, period):
             prepare_invoices(db, period)
-        issued = issue_period(db, period, issue_date=issue_date, issued_by="cli")
+        issued = issue_period(db, period, issue_date=issue_date, issued_by=user.email,
+                              confirm_year=confirm_year)
+    except DateNeedsConfirmation as error:
+        fail(f"{error}\n(--confirm-year confirms the date.)")
     except DOMAIN_ERRORS as error:
         fail(str(error))
     db.commit()
     for invoice in issued:
-        click.echo(f"{invoice.number}\t{invoice.customer_code}\t{invoice.total_incl_tax}")
-    click.echo(f"{len(issued)} invoice(s) issued for {period.code}.")
+        kind = "credit note" if invoice.is_credit_note else "invoice"
+        click.echo(f"{invoice.number}\t{invoice.customer_code}\t{kind}\t"
+                   f"{invoice.total_incl_tax}")
+    notes = sum(1 for i in issued if i.is_credit_note)
+    click.echo(f"{len(issued) - notes} invoice(s) and {notes} credit note(s) issued for "
+               f"{period.code}.")
 
 @invoices_group.command("credit")
 @click.argument("number")
@@ -62,20 +82,21 @@ def issue_command(period_code: str, issue_date: date | None) -> None:
 @click.option("--reason", required=True, help="Printed on the credit note.")
 @click.option("--date", "issue_date", callback=iso_date,
               help="Credit note date, YYYY-MM-DD (default: today).")  # fmt: skip
+@user_option()
 @with_appcontext
 def credit_command(
-    number: str, amount: str | None, reason: str, issue_date: date | None
+    number: str, amount: str | None, reason: str, issue_date: date | None, user_email: str
 ) -> None:
     """Issue a credit note on invoice NUMBER (full, or partial with --amount)."""
     from app.invoices.usecases import credit_invoice
 
-    db = cli_session()
+    db, user = acting_session(user_email, *ISSUERS, what="issue a credit note")
     try:
         invoice = invoice_by_number(db, number)
         note = credit_invoice(
             db, invoice, reason=reason,
             amount=parse_amount(amount) if amount is not None else None,
-            issue_date=issue_date, issued_by="cli",
+            issue_date=issue_date, issued_by=user.email,
         )
     except DOMAIN_ERRORS as error:
         fail(str(error))
@@ -110,15 +131,16 @@ def export_invoices(period_code: str, output: Path) -> None:
 @click.command("payments")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would be added.")
+@user_option()
 @with_appcontext
-def import_payments_command(path: Path, dry_run: bool) -> None:
+def import_payments_command(path: Path, dry_run: bool, user_email: str) -> None:
     """Import a bank statement of payments (CSV or XLSX: date, member code or invoice
     number, amount, reference). All-or-nothing; the same file twice adds nothing."""
     from app.invoices.usecases import import_statement
     from imports.payments import analyse_payments
     from imports.tabular import DEFAULT_MAX_BYTES
 
-    db = cli_session()
+    db, _ = acting_session(user_email, *ISSUERS, what="import payments")
     if path.stat().st_size > DEFAULT_MAX_BYTES:
         fail(f"{path} est trop volumineux.")
     data = path.read_bytes()

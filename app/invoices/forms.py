@@ -7,7 +7,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -33,6 +33,9 @@ class IssueForm(FlaskForm):
     issue_date = DateField(
         "Date des factures", default=date.today,
         validators=[DataRequired("Indiquez la date des factures.")],
+    )
+    confirm_year = BooleanField(
+        "Je confirme cette date, même dans un exercice postérieur à la période facturée"
     )
 
 

@@ -29,7 +29,9 @@ from wtforms.fields.choices import SelectChoice
 
 from accounting.allocation.models import AllocationRun
 from accounting.invoicing.amounts import STATUS_LABELS, InvoiceKind, InvoiceStatus, format_eur
+from accounting.invoicing.dating import fiscal_year_warning
 from accounting.invoicing.errors import InvoicingError
+from accounting.invoicing.locks import is_invoiced
 from accounting.invoicing.models import Invoice, Payment, PaymentAllocation, VatRegimeRule
 from accounting.invoicing.payments import (
     apply_member_credit,
@@ -263,9 +265,10 @@ def issue() -> ResponseReturnValue:
                       "vérifiez-les puis émettez.", "success")
             elif action == "emettre" and form.validate():
                 issued = issue_period(db, period, issue_date=form.issue_date.data,
-                                      issued_by=_who())
+                                      issued_by=_who(), confirm_year=form.confirm_year.data)
                 db.commit()
-                flash(f"{len(issued)} facture(s) émise(s) : "
+                notes = sum(1 for i in issued if i.is_credit_note)
+                flash(f"{len(issued) - notes} facture(s) et {notes} avoir(s) émis : "
                       f"{_numbers([i.number for i in issued])}.", "success")
                 return redirect(url_for(".index", periode=period.code))
             elif action == "emettre":
@@ -281,9 +284,14 @@ def issue() -> ResponseReturnValue:
         needs_vat = any(line.vat_regime == "standard" for d in drafts for line in d.lines)
         warnings = missing_mentions(carrier, [d.member for d in drafts],
                                     needs_vat_number=needs_vat)
+    year_warning = (
+        fiscal_year_warning(db, period, form.issue_date.data or date.today())
+        if period is not None else None
+    )
     return render_template(
         "invoices/issue.html", period=period, drafts=drafts, form=form, warnings=warnings,
-        candidates=_candidate_periods(),
+        candidates=_candidate_periods(), year_warning=year_warning,
+        correction=period is not None and is_invoiced(db, period),
     )
 
 
@@ -295,7 +303,8 @@ def _numbers(numbers: list[str | None]) -> str:
 
 
 def _candidate_periods() -> list[tuple[Period, int, int]]:
-    """Periods with an approved allocation: (period, drafts, issued)."""
+    """Periods with an approved allocation: (period, drafts, documents issued), every kind
+    and status counted (a dictionary keyed by status overwrote all but the last)."""
     db = get_db()
     periods = db.scalars(
         select(Period)
@@ -303,20 +312,15 @@ def _candidate_periods() -> list[tuple[Period, int, int]]:
             AllocationRun.status == "approved")))
         .order_by(Period.start.desc())
     ).all()
-    counts = {
-        (pid, status == InvoiceStatus.DRAFT): n
-        for pid, status, n in db.execute(
-            select(Invoice.period_id, Invoice.status, func.count())
-            .where(Invoice.kind == InvoiceKind.INVOICE)
-            .group_by(Invoice.period_id, Invoice.status)
-        )
-    }
-    result = []
-    for p in periods:
-        drafts = counts.get((p.id, True), 0)
-        issued = sum(n for (pid, is_draft), n in counts.items() if pid == p.id and not is_draft)
-        result.append((p, drafts, issued))
-    return result
+    drafts: dict[int, int] = {}
+    issued: dict[int, int] = {}
+    for pid, status, n in db.execute(
+        select(Invoice.period_id, Invoice.status, func.count())
+        .group_by(Invoice.period_id, Invoice.status)
+    ):
+        target = drafts if status == InvoiceStatus.DRAFT.value else issued
+        target[pid] = target.get(pid, 0) + n
+    return [(p, drafts.get(p.id, 0), issued.get(p.id, 0)) for p in periods]
 
 
 # ---------------------------------------------------------------- credit notes

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accounting.invoicing.dating import check_issue_date
 from accounting.invoicing.models import Invoice, Payment
 from accounting.invoicing.payments import record_payment
 from accounting.invoicing.services import create_credit_note, issue_invoices
@@ -28,9 +29,14 @@ from imports.payments import PaymentPreview, import_payments
 
 def issue_period(
     session: Session, period: Period, *, issue_date: date | None = None, issued_by: str = "",
-    invoice_ids: list[int] | None = None,
+    invoice_ids: list[int] | None = None, confirm_year: bool = True,
 ) -> list[Invoice]:
-    """Issue the drafts of a period (and post their sales entries)."""
+    """Issue the drafts of a period (and post their sales entries). An issue date in a later
+    fiscal year than the period is refused unless ``confirm_year`` (the pages and the CLI
+    pass what the user confirmed; ``accounting.invoicing.dating``)."""
+    check_issue_date(
+        session, period, issue_date or date.today(), confirmed=confirm_year
+    )
     invoices = issue_invoices(
         session, period, issue_date=issue_date, issued_by=issued_by, invoice_ids=invoice_ids
     )

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from accounting.costs import CostError
 from accounting.fec import FecError
 from accounting.ledger.errors import LedgerError
-from accounting.org import Member
+from accounting.org import Member, Role
 from accounting.periods import PeriodError
-from app.cli_support import cli_session, euros, fail, iso_date
+from app.cli_support import acting_session, cli_session, euros, fail, iso_date, user_option
 from imports.errors import ImportRefused
 
 DOMAIN_ERRORS = (LedgerError, FecError, PeriodError, CostError, ImportRefused)
@@ -115,14 +115,15 @@ def export_member_entries(member_code: str, start: date, end: date, output: Path
                    "next time (without --map: the saved rules).")  # fmt: skip
 @click.option("--analytic-column", help="The extra column holding analytic codes.")
 @click.option("--dry-run", is_flag=True, help="Show what would be imported, change nothing.")
+@user_option()
 @with_appcontext
 def import_fec_command(path: Path, rules: tuple[str, ...], analytic_column: str | None,
-                       dry_run: bool) -> None:  # fmt: skip
+                       dry_run: bool, user_email: str) -> None:  # fmt: skip
     """Import the carrier's costs from its FEC (all-or-nothing; same file twice adds
     nothing)."""
     from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
 
-    db = cli_session()
+    db, _ = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="import costs")
     try:
         parsed = [parse_rule(db, text) for text in rules] or None
         if dry_run:
@@ -156,12 +157,13 @@ def ledger_group() -> None:
     """The carrier's books."""
 
 @ledger_group.command("post-missing")
+@user_option()
 @with_appcontext
-def post_missing_command() -> None:
+def post_missing_command(user_email: str) -> None:
     """Post the entries of final documents that have none yet."""
     from accounting.ledger.catchup import post_missing
 
-    db = cli_session()
+    db, _ = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="post entries")
     try:
         count = post_missing(db)
     except DOMAIN_ERRORS as error:

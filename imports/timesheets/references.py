@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.org import Member, Service, User
-from accounting.periods import Period, PeriodStatus, hold_periods
+from accounting.periods import Period, PeriodStatus, hold_periods, locked_ranges
 from imports.tabular import normalize_header
 from timesheets.models import Activity, ImportMapping, UnitType
 
@@ -75,6 +75,8 @@ class References:
                 select(Period.start, Period.end).where(Period.status == PeriodStatus.CLOSED.value)
             )
         ]
+        #: invoiced periods (DESIGN §4): refused like closed ones, with the way out
+        self.locked = locked_ranges(session)
         self.mappings: dict[tuple[str, str], int | None] = {
             (kind, external): target
             for kind, external, target in session.execute(

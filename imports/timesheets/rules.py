@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from accounting import authz
 from accounting.org import User
+from accounting.periods import locked_message
 from imports.errors import RowError
 from imports.timesheets.lines import Lines, lines_text
 from imports.timesheets.references import References
@@ -55,6 +56,11 @@ def _line_rules(actor: User, refs: References, candidates: list[Candidate], out:
                 date_label,
                 f"Le {c.day:%d/%m/%Y} est dans une période clôturée : lecture seule.",
             )
+        else:
+            for start, end, period_label in refs.locked:
+                if start <= c.day <= end:
+                    out.error(c.line, date_label, locked_message(c.day, period_label))
+                    break
         if not is_admin and c.staff_id != actor_id:
             out.error(
                 c.line,

@@ -47,7 +47,7 @@ def test_allocate_store_and_approve(runner, db, cluster):
     assert run.inputs["service"] == "COMPTA"
     again = runner.invoke(cli, ["allocate", "2026-01", "--approve"])
     assert again.exit_code == 1
-    assert "déjà approuvée pour Comptabilité / gestion" in again.output
+    assert "la remplacer demande un motif écrit" in again.output
     assert db.scalar(select(func.count()).select_from(AllocationRun)) == 1
 
 

@@ -101,10 +101,14 @@ def test_a_missing_key_with_money_to_share_is_an_error_but_not_without(
     assert result.service("COMPTA").allocation is not None
 
 
-def test_a_key_changing_inside_the_period_is_refused(db, cluster):
+def test_a_key_changing_inside_the_period_splits_it_into_key_periods(db, cluster):
     set_key(db, cluster["compta"], "hours", date(2026, 1, 15))
     result = allocate_period(db, cluster["period"])
-    assert "la clé change le 15/01/2026" in result.errors[0]
+    # each key period stands on its own: 15–31 January has the 16 000 € net but no hours
+    # logged (they are on the 11th–13th), so the « hours » key has nothing to share it by
+    assert len(result.errors) == 1
+    assert result.errors[0].startswith("du 15/01/2026 au 31/01/2026 : ")
+    assert any("2 périodes de clé" in w for w in result.warnings)
     # month by month: February uses the new key
     feb = allocate_period(db, get_or_create_period(db, "2026-02"))
     assert feb.service("COMPTA").key.text == "hours"
@@ -159,8 +163,10 @@ def test_approving_freezes_the_run_and_a_second_approval_is_refused(db, cluster,
     with pytest.raises(RunError, match="figée"):
         delete_run(db, run)
     other = store_period(db, cluster["period"])
-    with pytest.raises(RunError, match="déjà approuvée pour Comptabilité"):
+    with pytest.raises(RunError, match="la remplacer demande un motif écrit"):
         approve(db, other)
+    with pytest.raises(RunError, match="la remplacer demande un motif écrit"):
+        approve(db, other, reason="   ")
     quarter = store_period(db, get_or_create_period(db, "2026-T1"))
     with pytest.raises(RunError, match="janvier 2026"):
         approve(db, quarter)

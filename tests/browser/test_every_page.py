@@ -50,7 +50,7 @@ def _arrange(server: LiveServer) -> dict[str, Any]:
     run_id = _arrange_stored_run(server, quarter, first_day)
     with server.session() as db:
         run = db.get(AllocationRun, run_id)
-        approve(db, run)
+        approve(db, run, work_override="Temps de décembre relus")
         prepare_invoices(db, run.period)
         invoices = issue_period(db, run.period, issued_by="test")  # posted to the ledger too
         pay(db, member=invoices[0].member, paid_on=invoices[0].issue_date,

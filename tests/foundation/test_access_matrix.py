@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
+from accounting.allocation.models import AllocationKey
 from accounting.costs import Cost
 from accounting.ledger.catchup import post_missing
 from accounting.ledger.models import Account, JournalEntry
@@ -103,6 +104,8 @@ PARAMS: dict[str, Callable[[Session, World, str], Any]] = {
     "document_id": lambda db, w, which: _invoice(w, which),
     "account_id": lambda db, w, which: db.scalars(select(Account.id).order_by(Account.id)).first(),
     "year": lambda db, w, which: w.cluster.past.start.year,
+    "valid_from": lambda db, w, which: db.scalars(
+        select(AllocationKey.valid_from).order_by(AllocationKey.valid_from)).first().isoformat(),
 }
 #: Values that differ for one endpoint ((endpoint, parameter) -> value).
 ENDPOINT_PARAMS: dict[tuple[str, str], Any] = {

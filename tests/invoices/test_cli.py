@@ -15,8 +15,8 @@ def test_issue_prints_the_numbers_and_refuses_a_second_time(runner, db, billing)
     result = runner.invoke(cli, ["invoices", "issue", "2026-01", "--date", "2026-02-05"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "2026-0001\tA\t4000.01", "2026-0002\tB\t6400.00", "2026-0003\tC\t8800.00",
-        "3 invoice(s) issued for 2026-01.",
+        "2026-0001\tA\tinvoice\t4000.01", "2026-0002\tB\tinvoice\t6400.00",
+        "2026-0003\tC\tinvoice\t8800.00", "3 invoice(s) and 0 credit note(s) issued for 2026-01.",
     ]
     again = runner.invoke(cli, ["invoices", "issue", "2026-01", "--date", "2026-02-05"])
     assert again.exit_code == 1

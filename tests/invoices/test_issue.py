@@ -16,6 +16,7 @@ from accounting.invoicing.errors import (
     NumberingError,
     PeriodNotInvoiceable,
 )
+from accounting.invoicing.locks import correction_open
 from accounting.invoicing.models import Invoice, InvoiceSequence
 from accounting.invoicing.services import (
     issue_invoices,
@@ -154,15 +155,21 @@ def test_numbers_stay_chronological(db, billing):
     assert [i.number for i in rest] == ["2026-0002", "2026-0003"]
 
 
-def test_a_closed_period_refuses_invoices_and_cannot_be_reopened_once_invoiced(db, billing):
+def test_a_closed_period_refuses_invoices_and_reopens_for_correction_with_a_reason(
+    db, billing
+):
     prepare_invoices(db, billing.period)
     issue_invoices(db, billing.period, issue_date=ISSUED_ON)
     assert period_has_issued_invoices(db, billing.period)
     close_period(db, billing.period)
-    with pytest.raises(PeriodError, match="factures de la période sont émises"):
-        reopen_period(db, billing.period, "correction")
     with pytest.raises(PeriodNotInvoiceable, match="clôturée"):
         prepare_invoices(db, billing.period)
+    with pytest.raises(PeriodError, match="Dites pourquoi"):
+        reopen_period(db, billing.period, "   ")
+    # reopening an invoiced period opens it for correction (DESIGN §4): the way out
+    reopen_period(db, billing.period, "charge de janvier oubliée")
+    assert not billing.period.is_closed
+    assert correction_open(db, billing.period).reason == "charge de janvier oubliée"
 
 
 def test_a_period_with_drafts_only_can_be_reopened(db, billing):

@@ -128,14 +128,14 @@ def test_a_period_does_not_close_under_an_entry_being_logged(
     Either the close waits for the logger's commit, or the logger is refused: never an entry
     written after the period was closed."""
     checked, closed = threading.Event(), threading.Event()
-    real_ensure_open = ts_services.ensure_open
+    real_ensure_open = ts_services.ensure_writable
 
     def ensure_open_then_pause(session: Session, day: date) -> None:
         real_ensure_open(session, day)
         checked.set()
         closed.wait(timeout=BLOCKED)  # the close runs now, unless it is blocked
 
-    monkeypatch.setattr(ts_services, "ensure_open", ensure_open_then_pause)
+    monkeypatch.setattr(ts_services, "ensure_writable", ensure_open_then_pause)
     *_, period_id = _ids(engine)
     outcome: dict[str, Any] = {}
 

@@ -23,7 +23,7 @@ from accounting.ledger.catchup import post_missing
 from accounting.ledger.chart import ensure_account, ensure_journal
 from accounting.ledger.models import JournalEntry, entry_reference
 from accounting.ledger.posting import sealed_in_one_batch
-from accounting.periods import close_period, get_or_create_period
+from accounting.periods import close_period, get_or_create_period, reopen_period
 from accounting.seal import (
     GENESIS,
     Seal,
@@ -103,6 +103,7 @@ def test_every_posting_path_seals_its_entries(db: Session, billing: Billing) -> 
     credit_invoice(db, issued[1], reason="Erreur de clé", amount=D("100.00"),
                    issue_date=date(2026, 2, 21))  # fmt: skip
     cost = db.scalars(select(Cost)).one()
+    reopen_period(db, billing.period, "correction des charges")  # invoiced: locked until then
     update_cost(db, cost, CostInput(CostKind.COST, billing.compta.id, date(2026, 1, 31),
                                     D("15000.00"), "641100", "Salaires"))  # reversal + new
     add_cost(db, CostInput(CostKind.SUBSIDY, billing.compta.id, date(2026, 1, 15),

@@ -76,7 +76,8 @@ def test_an_import_names_its_user_who_is_recorded_as_author_and_in_the_audit_log
 ):
     path = tmp_path / "temps.csv"
     path.write_text(CSV, encoding="utf-8")
-    result = runner.invoke(cli, ["import", "timesheets", str(path)])
+    result = runner.invoke(cli, ["import", "timesheets", str(path)],
+                           env={"MUTUALISE_USER": None})
     assert result.exit_code == 2
     assert "Missing option '--user'" in result.output
     result = runner.invoke(cli, ["import", "timesheets", str(path), "--user", "nobody@test.fr"])

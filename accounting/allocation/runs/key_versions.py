@@ -3,14 +3,19 @@ one (never over a closed or approved period)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.allocation.errors import AllocationError, InvalidFixedPercentages, NoKey
 from accounting.allocation.keys import BasisName, Key, format_key, parse_key
-from accounting.allocation.models import AllocationKey, AllocationRunService
+from accounting.allocation.models import (
+    AllocationKey,
+    AllocationRun,
+    AllocationRunService,
+    RunStatus,
+)
 from accounting.allocation.runs.results import ServiceRef
 from accounting.org import Member, Service
 from accounting.periods import Period, PeriodStatus
@@ -126,3 +131,52 @@ def _check_fixed_codes(session: Session, key: Key) -> None:
         raise InvalidFixedPercentages(
             f"fixed(...) nomme des adhérents inconnus : {', '.join(unknown)}.", unknown
         )
+
+
+# --------------------------------------------------------------------------- correcting
+# A version not used by an approved run can be corrected (``set_key`` on its date) or deleted;
+# one used by an approved run cannot (DESIGN §4). Deleting is audited by the session hook.
+
+
+def approved_run_using(session: Session, key: AllocationKey) -> AllocationRun | None:
+    """An approved run of the key's service over a day the version was in force."""
+    following = session.scalars(
+        select(AllocationKey.valid_from)
+        .where(AllocationKey.service_id == key.service_id,
+               AllocationKey.valid_from > key.valid_from)
+        .order_by(AllocationKey.valid_from).limit(1)
+    ).first()  # fmt: skip
+    stmt = (
+        select(AllocationRun)
+        .join(AllocationRunService, AllocationRunService.run_id == AllocationRun.id)
+        .join(Period, Period.id == AllocationRun.period_id)
+        .where(
+            AllocationRun.status == RunStatus.APPROVED.value,
+            AllocationRunService.service_id == key.service_id,
+            Period.end >= key.valid_from,
+        )
+    )
+    if following is not None:
+        stmt = stmt.where(Period.start <= following - timedelta(days=1))
+    return session.scalars(stmt.limit(1)).first()
+
+
+def delete_key(session: Session, key: AllocationKey) -> None:
+    """Delete a key version no approved run used (audited)."""
+    run = approved_run_using(session, key)
+    if run is not None:
+        raise AllocationError(
+            f"La clé du {key.valid_from:%d/%m/%Y} a servi à la répartition approuvée n° {run.id} "
+            f"({run.period.label}) : elle ne se supprime pas. Ajoutez une nouvelle version à "
+            "partir d'une date ultérieure."
+        )
+    session.delete(key)
+    session.flush()
+
+
+def key_version(session: Session, service_id: int, valid_from: object) -> AllocationKey | None:
+    return session.scalars(
+        select(AllocationKey).where(
+            AllocationKey.service_id == service_id, AllocationKey.valid_from == valid_from
+        )
+    ).one_or_none()

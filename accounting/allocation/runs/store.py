@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from accounting.allocation.engine import Allocation, MemberShare, ServiceShare
 from accounting.allocation.errors import RunError
+from accounting.allocation.fingerprint import input_fingerprints
 from accounting.allocation.keys import parse_key
 from accounting.allocation.models import (
     AllocationKey,
@@ -121,6 +122,7 @@ def _run_inputs(result: PeriodAllocation) -> dict[str, Any]:
             "shares": {c: s.to_dict() for c, s in result.overheads.shares.items()},
         },
         "warnings": result.warnings,
+        "fingerprints": input_fingerprints(result),
     }
 
 
