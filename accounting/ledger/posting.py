@@ -38,14 +38,18 @@ from accounting.audit import actor_label, record_audit, record_audits
 from accounting.db import lock_counter_row, utcnow
 from accounting.ledger.chart import (
     BANK,
-    SUBSIDIES_RECEIVABLE,
-    SUPPLIERS,
     VAT_COLLECTED,
     ensure_account,
     ensure_accounts,
     ensure_journal,
     ensure_member_account,
     member_account_number,
+)
+from accounting.ledger.cost_entries import (
+    COST_SOURCES,
+    SUBSIDY_SOURCES,
+    PlannedEntry,
+    plan_cost_entries,
 )
 from accounting.ledger.errors import AlreadyPosted, InvalidLine, LedgerError, UnbalancedEntry
 from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence, entry_reference
@@ -485,39 +489,38 @@ def _cost_source(line: Cost | Subsidy) -> str:
     return "subsidy" if line.kind == "subsidy" else "cost"
 
 
-def _cost_lines(line: Cost | Subsidy, service: Service | None) -> tuple[str, list[LineSpec]]:
-    name = service.name if service is not None else ""
-    text = f"{line.label} – {name}" if name else line.label
-    if line.kind == "subsidy":
-        return "OD", [
-            LineSpec(SUBSIDIES_RECEIVABLE, debit=line.amount, label=text),
-            LineSpec(line.account, credit=line.amount, label=text, service_id=line.service_id),
-        ]
-    supplier = f"{text} – {line.party}" if line.party else text
-    return "HA", [
-        LineSpec(line.account, debit=line.amount, label=text, service_id=line.service_id),
-        LineSpec(SUPPLIERS, credit=line.amount, label=supplier),
-    ]
+def _cost_sources(line: Cost | Subsidy) -> tuple[str, ...]:
+    return SUBSIDY_SOURCES if line.kind == "subsidy" else COST_SOURCES
+
+
+def _planned(session: Session, line: Cost | Subsidy) -> list[PlannedEntry]:
+    service = session.get(Service, line.service_id)
+    return plan_cost_entries(line, service.name if service is not None else "", LineSpec)
+
+
+def _post_planned(session: Session, line: Cost | Subsidy, planned: PlannedEntry) -> JournalEntry:
+    return post_entry(
+        session,
+        journal=planned.journal,
+        entry_date=planned.entry_date,
+        label=planned.label,
+        piece_ref=planned.piece_ref,
+        piece_date=line.day,
+        lines=planned.lines,
+        source_type=planned.source_type,
+        source_id=line.id,
+    )
 
 
 def post_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
-    """The entry of a cost (HA: 6xx against 401) or a subsidy (OD: 441 against 74x)."""
+    """The entries of a cost or subsidy by its nature (:mod:`accounting.ledger.cost_entries`:
+    payroll PA, supplier invoice HA, paid directly BQ, imported in the file's journal, subsidy
+    OD) and of its payment when it has one; returns the first (the cost's own)."""
     source_type = _cost_source(line)
     what = f"{'La subvention' if source_type == 'subsidy' else 'La charge'} n° {line.id}"
     _refuse_if_posted(session, source_type, line.id, what)
-    service = session.get(Service, line.service_id)
-    journal, lines = _cost_lines(line, service)
-    return post_entry(
-        session,
-        journal=journal,
-        entry_date=line.day,
-        label=lines[0].label,
-        piece_ref=line.reference or f"{source_type.upper()}-{line.id}",
-        piece_date=line.day,
-        lines=lines,
-        source_type=source_type,
-        source_id=line.id,
-    )
+    entries = [_post_planned(session, line, planned) for planned in _planned(session, line)]
+    return entries[0]
 
 
 def reverse_entry(
@@ -546,16 +549,19 @@ def reverse_entry(
 
 
 def repost_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
-    """After a cost or subsidy changed: reverse its live entry and post it again as it is now
-    (nothing is written when what the entry says did not change)."""
-    live = _live_entries(session, _cost_source(line), line.id)
-    journal, lines = _cost_lines(line, session.get(Service, line.service_id))
-    wanted = [(s.account, s.debit, s.credit, s.service_id, s.label) for s in lines]
-    if len(live) == 1:
-        entry = live[0]
-        have = [(x.account, x.debit, x.credit, x.service_id, x.label) for x in entry.lines]
-        if have == wanted and entry.entry_date == line.day and entry.journal_code == journal:
-            return entry
+    """After a cost or subsidy changed: reverse its live entries (its own and its payment's)
+    and post them again as it is now (nothing is written when what they say did not change)."""
+    live = [e for source in _cost_sources(line) for e in _live_entries(session, source, line.id)]
+    planned = _planned(session, line)
+
+    def shape(journal: str, day: date, lines: Iterable[Any]) -> tuple[Any, ...]:
+        return (journal, day, tuple((x.account, x.debit, x.credit, x.service_id, x.label)
+                                    for x in lines))  # fmt: skip
+
+    have = sorted((shape(e.journal_code, e.entry_date, e.lines) for e in live), key=repr)
+    wanted = sorted((shape(p.journal, p.entry_date, p.lines) for p in planned), key=repr)
+    if have == wanted and live:
+        return min(live, key=lambda entry: entry.id)
     unpost_cost(session, line, reason="charge modifiée")
     return post_cost(session, line)
 
@@ -563,9 +569,10 @@ def repost_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
 def unpost_cost(
     session: Session, line: Cost | Subsidy, *, reason: str = "charge supprimée"
 ) -> None:
-    """Before a cost or subsidy is deleted: reverse its live entry (if it has one)."""
-    for entry in _live_entries(session, _cost_source(line), line.id):
-        reverse_entry(session, entry, reason=reason)
+    """Before a cost or subsidy is deleted: reverse its live entries (if it has any)."""
+    for source in _cost_sources(line):
+        for entry in _live_entries(session, source, line.id):
+            reverse_entry(session, entry, reason=reason)
 
 
 def _is_reversed(session: Session, entry_id: int) -> bool:
