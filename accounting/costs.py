@@ -29,8 +29,8 @@ from accounting.cost_models import (
     supplier_code_of,
     totals_by_service,
 )
+from accounting.ledger.cost_posting import post_cost, repost_cost, unpost_cost
 from accounting.ledger.mapping import map_account
-from accounting.ledger.posting import post_cost, repost_cost, unpost_cost
 from accounting.org import Service
 from accounting.periods import ensure_open
 

@@ -4,10 +4,9 @@
   (incl. tax) against the services' revenue accounts (706 / 708x, excl. tax) and 445710 (VAT);
   a credit note is the same entry reversed.
 * :func:`post_payment` — bank journal BQ: 512 against 411 + member code.
-* :func:`post_cost` — purchases journal HA: the cost's 6xx account against 401 (a subsidy goes
-  to OD: 441 against its 74x account); :func:`repost_cost` and :func:`unpost_cost` follow a
-  cost changed or deleted while its period is open, by a reversing entry (and a new one).
-  :mod:`accounting.costs` calls them after saving; the ledger reads ``accounting.cost_models``.
+* costs and subsidies: :mod:`accounting.ledger.cost_posting` (payroll PA, supplier invoice HA,
+  paid directly BQ, imported in the file's journal, subsidy OD, and their payments in BQ);
+  :mod:`accounting.costs` calls it after saving; the ledger reads ``accounting.cost_models``.
 * :func:`post_entry` — the one door: checks the lines (pure :func:`check_lines`), takes the
   next number of the journal's series under a lock, writes entry and lines, audits, seals the
   entry with its lines in the hash chain (``accounting.seal``). :func:`post_issued` does the
@@ -45,21 +44,14 @@ from accounting.ledger.chart import (
     ensure_member_account,
     member_account_number,
 )
-from accounting.ledger.cost_entries import (
-    COST_SOURCES,
-    SUBSIDY_SOURCES,
-    PlannedEntry,
-    plan_cost_entries,
-)
 from accounting.ledger.errors import AlreadyPosted, InvalidLine, LedgerError, UnbalancedEntry
 from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence, entry_reference
 from accounting.money import ZERO, is_cents
-from accounting.org import Member, Service
+from accounting.org import Member
 from accounting.periods import ensure_open
 from accounting.seal import lock_chain, seal_record, seal_records
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
-    from accounting.cost_models import Cost, Subsidy
     from accounting.invoicing.models import Invoice, Payment
 
 
@@ -482,47 +474,6 @@ def post_payment(session: Session, payment: Payment) -> JournalEntry:
     )
 
 
-# ------------------------------------------------------------------ costs and subsidies
-
-
-def _cost_source(line: Cost | Subsidy) -> str:
-    return "subsidy" if line.kind == "subsidy" else "cost"
-
-
-def _cost_sources(line: Cost | Subsidy) -> tuple[str, ...]:
-    return SUBSIDY_SOURCES if line.kind == "subsidy" else COST_SOURCES
-
-
-def _planned(session: Session, line: Cost | Subsidy) -> list[PlannedEntry]:
-    service = session.get(Service, line.service_id)
-    return plan_cost_entries(line, service.name if service is not None else "", LineSpec)
-
-
-def _post_planned(session: Session, line: Cost | Subsidy, planned: PlannedEntry) -> JournalEntry:
-    return post_entry(
-        session,
-        journal=planned.journal,
-        entry_date=planned.entry_date,
-        label=planned.label,
-        piece_ref=planned.piece_ref,
-        piece_date=line.day,
-        lines=planned.lines,
-        source_type=planned.source_type,
-        source_id=line.id,
-    )
-
-
-def post_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
-    """The entries of a cost or subsidy by its nature (:mod:`accounting.ledger.cost_entries`:
-    payroll PA, supplier invoice HA, paid directly BQ, imported in the file's journal, subsidy
-    OD) and of its payment when it has one; returns the first (the cost's own)."""
-    source_type = _cost_source(line)
-    what = f"{'La subvention' if source_type == 'subsidy' else 'La charge'} n° {line.id}"
-    _refuse_if_posted(session, source_type, line.id, what)
-    entries = [_post_planned(session, line, planned) for planned in _planned(session, line)]
-    return entries[0]
-
-
 def reverse_entry(
     session: Session, entry: JournalEntry, *, reason: str, entry_date: date | None = None
 ) -> JournalEntry:
@@ -546,33 +497,6 @@ def reverse_entry(
         source_id=entry.source_id,
         reverses_id=entry.id,
     )
-
-
-def repost_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
-    """After a cost or subsidy changed: reverse its live entries (its own and its payment's)
-    and post them again as it is now (nothing is written when what they say did not change)."""
-    live = [e for source in _cost_sources(line) for e in _live_entries(session, source, line.id)]
-    planned = _planned(session, line)
-
-    def shape(journal: str, day: date, lines: Iterable[Any]) -> tuple[Any, ...]:
-        return (journal, day, tuple((x.account, x.debit, x.credit, x.service_id, x.label)
-                                    for x in lines))  # fmt: skip
-
-    have = sorted((shape(e.journal_code, e.entry_date, e.lines) for e in live), key=repr)
-    wanted = sorted((shape(p.journal, p.entry_date, p.lines) for p in planned), key=repr)
-    if have == wanted and live:
-        return min(live, key=lambda entry: entry.id)
-    unpost_cost(session, line, reason="charge modifiée")
-    return post_cost(session, line)
-
-
-def unpost_cost(
-    session: Session, line: Cost | Subsidy, *, reason: str = "charge supprimée"
-) -> None:
-    """Before a cost or subsidy is deleted: reverse its live entries (if it has any)."""
-    for source in _cost_sources(line):
-        for entry in _live_entries(session, source, line.id):
-            reverse_entry(session, entry, reason=reason)
 
 
 def _is_reversed(session: Session, entry_id: int) -> bool:
