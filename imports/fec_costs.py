@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -228,12 +228,15 @@ def _counterpart(sheet: list[FecRow], canonical: object, credit_side: bool) -> s
     return found.pop() if len(found) == 1 else SUSPENSE
 
 
-def _entries_with_costs(rows: list[FecRow], left: _LeftAside) -> dict[tuple[str, str], list]:
-    """The rows of the entries that have a class 6 or 7 line, by entry; the lines of the
-    other entries go straight to ``left`` (left aside). Two plain passes: most entries of a
-    year (sales, bank) hold no cost, and this is the loop over every line."""
+def _entries_with_costs(
+    rows: list[FecRow], left: _LeftAside, rule_for: Callable[[FecRow], Rule | None]
+) -> dict[tuple[str, str], list]:
+    """The rows of the entries that have a class 6 or 7 line a rule maps, by entry; the lines
+    of the other entries go straight to ``left`` (left aside: class 6/7 as unmapped, the others
+    as balance sheet). Two plain passes: most entries of a year (sales, bank) import nothing,
+    and this is the loop over every line."""
     with_costs = {(row.journal_code, row.ecriture_num) for row in rows
-                  if row.compte_num[:1] in "67"}  # fmt: skip
+                  if row.compte_num[:1] in "67" and rule_for(row) is not None}  # fmt: skip
     entries: dict[tuple[str, str], list[FecRow]] = defaultdict(list)
     stats = left.stats
     for row in rows:
@@ -241,10 +244,10 @@ def _entries_with_costs(rows: list[FecRow], left: _LeftAside) -> dict[tuple[str,
         if key in with_costs:
             entries[key].append(row)
             continue
-        found = stats.get((row.compte_num, BALANCE_SHEET))
+        where = (row.compte_num, UNMAPPED if row.compte_num[:1] in "67" else BALANCE_SHEET)
+        found = stats.get(where)
         if found is None:
-            stats[(row.compte_num, BALANCE_SHEET)] = [row.compte_lib, 1, row.debit, row.credit,
-                                                      row.line]  # fmt: skip
+            stats[where] = [row.compte_lib, 1, row.debit, row.credit, row.line]
         else:
             found[1] += 1
             found[2] += row.debit
@@ -314,8 +317,16 @@ def _preview(
         return found
 
     rule_of: dict[tuple[str, str], Rule | None] = {}
+
+    def rule_for(row: FecRow) -> Rule | None:
+        key = (row.compte_num, row.extra[column] if column is not None else "")
+        found = rule_of.get(key, False)
+        if found is False:
+            found = rule_of[key] = next((r for r in rules if r.matches(*key)), None)
+        return found  # type: ignore[return-value]
+
     left = _LeftAside()
-    entries = _entries_with_costs(fec.rows, left)
+    entries = _entries_with_costs(fec.rows, left, rule_for)
     planned: list[tuple[list[FecRow], str, int, str, str]] = []
     for rows in entries.values():
         groups: dict[tuple[str, int], list[FecRow]] = defaultdict(list)
@@ -324,11 +335,7 @@ def _preview(
             if row.compte_num[:1] not in "67":
                 sheet.append(row)
                 continue
-            analytic = row.extra[column] if column is not None else ""
-            key = (row.compte_num, analytic)
-            if key not in rule_of:
-                rule_of[key] = next((r for r in rules if r.matches(*key)), None)
-            rule = rule_of[key]
+            rule = rule_for(row)
             if rule is None:
                 left.add(row, UNMAPPED)
             else:
