@@ -6,9 +6,11 @@ A service's pool for a period is its costs minus its subsidies (plus its share o
 overheads). Both are dated lines with a PCG account, a label, the supplier or funder and a
 reference; both are audited by the session hook (``__audited__``).
 
-Invariants: amounts are positive (a subsidy lowers the pool by being a subsidy, not by a
-negative cost; CHECK in the database too); nothing dated in a closed period is added, changed
-or deleted (:func:`accounting.periods.ensure_open`, checked on the old and the new date);
+Invariants: amounts entered are positive (a subsidy lowers the pool by being a subsidy); a
+credit imported from a FEC (a refund, a reversal) is a negative cost, never zero (CHECK in the
+database too); each line says how it is posted (``CostNature``); nothing dated in a closed
+period is added, changed or deleted (:func:`accounting.periods.ensure_open`, checked on the old
+and the new date);
 ``import_key`` makes importing the same file twice add nothing.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,6 +39,28 @@ MAX_AMOUNT = Decimal("999999999999.99")
 
 class CostError(ValueError):
     """A cost or subsidy that cannot be recorded (French message, shown as is)."""
+
+
+class CostNature(enum.StrEnum):
+    """What a cost is, which says how it is posted (README « Ledger », posting scheme)."""
+
+    #: Salaries and social charges of the shared staff: journal PA, 64x against 421 / 431 / 437.
+    PAYROLL = "payroll"
+    #: A supplier's invoice: journal HA, 6xx against 401 + the supplier's code.
+    SUPPLIER_INVOICE = "supplier_invoice"
+    #: Paid straight from the bank (bank fees, card): journal BQ, 6xx against 512.
+    OTHER = "other"
+    #: Imported from the carrier's FEC: the file's journal and counterpart account.
+    FEC = "fec"
+
+    @property
+    def label(self) -> str:
+        return {
+            "payroll": "Paie (salaires et charges sociales)",
+            "supplier_invoice": "Facture fournisseur",
+            "other": "Autre (payé directement en banque)",
+            "fec": "Importée d'un FEC",
+        }[self.value]
 
 
 class CostKind(enum.StrEnum):
@@ -67,6 +92,21 @@ class _ServiceLine:
     import_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    #: How the line is posted (``CostNature``); a subsidy keeps the default.
+    nature: Mapped[str] = mapped_column(String(20), default=CostNature.SUPPLIER_INVOICE.value)
+    #: Supplier invoice: the supplier's code, its account is 401 + code (empty: 401000).
+    supplier_code: Mapped[str] = mapped_column(String(16), default="")
+    #: Payroll: the part owed to the employee (421); the rest goes to ``social_account``.
+    net_pay: Mapped[Optional[Decimal]]
+    #: Payroll: 431000 (URSSAF) or 437000 (other social bodies).
+    social_account: Mapped[str] = mapped_column(String(20), default="")
+    #: Paid (supplier, net pay) or received (subsidy) on this day: its bank entry (BQ).
+    paid_on: Mapped[Optional[date]]
+    #: Payroll: the social contributions paid on this day (BQ).
+    social_paid_on: Mapped[Optional[date]]
+    #: FEC import: the file's journal code and the counterpart account of the entry.
+    journal_code: Mapped[str] = mapped_column(String(10), default="")
+    counterpart: Mapped[str] = mapped_column(String(20), default="")
 
 
 class Cost(_ServiceLine, Base):
@@ -79,7 +119,8 @@ class Cost(_ServiceLine, Base):
     service: Mapped[Service] = relationship()
 
     __table_args__ = (
-        CheckConstraint("amount > 0", name="amount_positive"),
+        # A credit (a refund, a reversal imported from a FEC) is a negative cost: never zero.
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("ix_costs_service_day", "service_id", "day", "amount"),
     )
 
@@ -94,7 +135,7 @@ class Subsidy(_ServiceLine, Base):
     service: Mapped[Service] = relationship()
 
     __table_args__ = (
-        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("ix_subsidies_service_day", "service_id", "day", "amount"),
     )
 
@@ -122,6 +163,50 @@ class CostInput:
     party: str = ""
     reference: str = ""
     attachment_name: str = ""
+    nature: CostNature = CostNature.SUPPLIER_INVOICE
+    supplier_code: str = ""
+    net_pay: Decimal | None = None
+    social_account: str = ""
+    paid_on: date | None = None
+    social_paid_on: date | None = None
+    journal_code: str = ""
+    counterpart: str = ""
+
+
+#: Where payroll contributions go: URSSAF (431) or the other social bodies (437).
+SOCIAL_ACCOUNTS = {"431000": "URSSAF (431)", "437000": "Autres organismes sociaux (437)"}
+_SUPPLIER_CODE = re.compile(r"^[A-Z0-9]{1,16}$")
+
+
+def supplier_code_of(text: str) -> str:
+    """A supplier code from a name: « Crédit Coopératif » -> ``CREDITCOOPERAT`` (16 at most)."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z0-9]", "", plain.upper())[:16]
+
+
+def _check_nature(data: CostInput) -> list[tuple[str, str]]:
+    """The rules of the posting fields (nature, supplier, payroll split, payment dates)."""
+    problems: list[tuple[str, str]] = []
+    nature = data.nature
+    if data.supplier_code and not _SUPPLIER_CODE.match(data.supplier_code):
+        problems.append(("supplier_code", "Code fournisseur : lettres majuscules et chiffres, "
+                                          "16 au plus (compte 401 + code)."))  # fmt: skip
+    if nature is CostNature.PAYROLL:
+        if data.kind is CostKind.COST and not data.account.strip().startswith("64"):
+            problems.append(("account", "La paie se passe sur un compte 64 (641 salaires, 645 "
+                                        "charges sociales)."))  # fmt: skip
+        if data.net_pay is not None and isinstance(data.amount, Decimal) and (
+            data.net_pay < 0 or data.net_pay > data.amount or not is_cents(data.net_pay)
+        ):
+            problems.append(("net_pay", "Le net à payer est compris entre 0 et le montant."))
+        if data.social_account and data.social_account not in SOCIAL_ACCOUNTS:
+            problems.append(("social_account", "Organisme social : 431000 ou 437000."))
+    elif data.net_pay is not None or data.social_paid_on is not None:
+        problems.append(("net_pay", "Net à payer et paiement des cotisations : pour la paie "
+                                    "seulement."))  # fmt: skip
+    if len(data.journal_code) > 10 or len(data.counterpart) > 20:
+        problems.append(("journal_code", "Journal ou contrepartie trop long."))
+    return problems
 
 
 def check_cost_input(data: CostInput) -> list[tuple[str, str]]:
@@ -133,11 +218,13 @@ def check_cost_input(data: CostInput) -> list[tuple[str, str]]:
     if not isinstance(data.amount, Decimal) or not data.amount.is_finite():
         problems.append(("amount", "Montant illisible."))
     else:
-        if data.amount <= 0:
+        if data.nature is CostNature.FEC and data.amount != 0:
+            pass  # a credit in a cost account (refund, reversal) reduces the costs: kept
+        elif data.amount <= 0:
             problems.append(
                 ("amount", "Le montant doit être positif (une subvention se saisit en subvention).")
             )
-        elif data.amount > MAX_AMOUNT:
+        if abs(data.amount) > MAX_AMOUNT:
             problems.append(("amount", "Montant trop grand."))
         if not is_cents(data.amount):
             problems.append(("amount", "Au plus deux décimales (centimes)."))
@@ -155,7 +242,22 @@ def check_cost_input(data: CostInput) -> list[tuple[str, str]]:
     for name, limit in (("party", 200), ("reference", 100), ("attachment_name", 200)):
         if len(getattr(data, name)) > limit:
             problems.append((name, f"Trop long ({limit} caractères au plus)."))
-    return problems
+    return problems + _check_nature(data)
+
+
+def posting_fields(data: CostInput) -> dict[str, Any]:
+    """The columns that say how a line is posted (nature, supplier, payroll, payments)."""
+    payroll = data.nature is CostNature.PAYROLL
+    return {
+        "nature": data.nature.value,
+        "supplier_code": data.supplier_code.strip(),
+        "net_pay": data.net_pay if payroll else None,
+        "social_account": (data.social_account or "431000") if payroll else "",
+        "paid_on": data.paid_on,
+        "social_paid_on": data.social_paid_on if payroll else None,
+        "journal_code": data.journal_code.strip(),
+        "counterpart": data.counterpart.strip(),
+    }
 
 
 def get_line(session: Session, kind: CostKind | str, line_id: int) -> Cost | Subsidy | None:

@@ -20,13 +20,17 @@ from accounting.cost_models import (
     CostError,
     CostInput,
     CostKind,
+    CostNature,
     Subsidy,
     check_cost_input,
     get_line,
     lines_between,
+    posting_fields,
+    supplier_code_of,
     totals_by_service,
 )
-from accounting.ledger.posting import post_cost, repost_cost, unpost_cost
+from accounting.ledger.cost_posting import post_cost, repost_cost, unpost_cost
+from accounting.ledger.mapping import map_account
 from accounting.org import Service
 from accounting.periods import ensure_writable
 
@@ -38,12 +42,14 @@ __all__ = [
     "CostError",
     "CostInput",
     "CostKind",
+    "CostNature",
     "Subsidy",
     "add_cost",
     "check_cost_input",
     "delete_cost",
     "get_line",
     "lines_between",
+    "supplier_code_of",
     "totals_by_service",
     "update_cost",
 ]
@@ -67,17 +73,18 @@ def add_cost(
         service_id=data.service_id,
         day=data.day,
         amount=data.amount,
-        account=data.account.strip(),
+        account=map_account(session, data.account),
         label=data.label.strip(),
         party=data.party.strip(),
         reference=data.reference.strip(),
         attachment_name=data.attachment_name.strip(),
         import_key=import_key,
         created_by_id=user_id,
+        **posting_fields(data),
     )
     session.add(line)
     session.flush()
-    post_cost(session, line)  # its journal entry (HA, or OD for a subsidy), same transaction
+    post_cost(session, line)  # its entries by its nature (PA, HA, BQ, the FEC's, OD) and payment
     return line
 
 
@@ -91,11 +98,16 @@ def update_cost(session: Session, line: Cost | Subsidy, data: CostInput) -> Cost
     line.service_id = data.service_id
     line.day = data.day
     line.amount = data.amount
-    line.account = data.account.strip()
+    line.account = map_account(session, data.account)
     line.label = data.label.strip()
     line.party = data.party.strip()
     line.reference = data.reference.strip()
     line.attachment_name = data.attachment_name.strip()
+    fields = posting_fields(data)
+    if data.nature is CostNature.FEC and not data.journal_code:  # edited on screen: kept
+        fields["journal_code"], fields["counterpart"] = line.journal_code, line.counterpart
+    for name, value in fields.items():
+        setattr(line, name, value)
     session.flush()
     repost_cost(session, line)  # the entry is never changed: reversed and posted again
     return line

@@ -22,6 +22,7 @@ line into warnings.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,6 +73,10 @@ class FecScan:
     total_credit: Decimal = Decimal("0.00")
     start: date | None = None
     end: date | None = None
+    #: A BNC / cash-basis file (« recettes-dépenses »): its header has the columns of the
+    #: cash-basis layout (DateRglt, ModeRglt, NatOp, IdClient) or the caller says so. Its
+    #: ValidDate may be empty, as the tax administration's Test Compta Demat accepts.
+    cash_basis: bool | None = None
 
     @property
     def errors(self) -> list[FecIssue]:
@@ -88,7 +93,8 @@ class FecScan:
 
 
 def check_fec(
-    path: str | Path, *, start: date | None = None, end: date | None = None
+    path: str | Path, *, start: date | None = None, end: date | None = None,
+    cash_basis: bool | None = None,
 ) -> list[FecIssue]:
     """Every issue of the FEC at ``path``, file-level first, then by line, totals last.
 
@@ -96,7 +102,7 @@ def check_fec(
     name and ``start`` twelve months before (dates before an assumed start are warnings only:
     a first fiscal year may be longer).
     """
-    return scan_fec(path, start=start, end=end).issues
+    return scan_fec(path, start=start, end=end, cash_basis=cash_basis).issues
 
 
 def scan_fec(
@@ -108,6 +114,7 @@ def scan_fec(
     collect_rows: bool = False,
     lenient: Iterable[str] = (),
     encoding: str | None = None,
+    cash_basis: bool | None = None,
 ) -> FecScan:
     """One pass over the FEC at ``path``: all its issues, and its rows if ``collect_rows``.
 
@@ -116,7 +123,7 @@ def scan_fec(
     are reported as warnings instead of errors.
     """
     path = Path(path)
-    scan = FecScan()
+    scan = FecScan(cash_basis=cash_basis)
     head: list[FecIssue] = []
     reporter = _Reporter(frozenset(lenient))
     issue = reporter.add
@@ -252,6 +259,8 @@ def _read_header(
         if names[index] != column:
             issue(head, 1, column, "column_case",
                   f"Colonne « {names[index]} » : la norme l'écrit « {column} ».")  # fmt: skip
+    if scan.cash_basis is None:
+        scan.cash_basis = any(name in CASH_BASIS_COLUMNS for name in unexpected)
     odd = [name for name in unexpected if name not in CASH_BASIS_COLUMNS]
     if odd:
         issue(head, 1, None, "extra_columns",
@@ -271,21 +280,32 @@ def _tuple_getter(indices: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
 BLOCK_CHARS = 1 << 22
 
 
+_CR_RUN = re.compile(r"\r+\n?")
+
+
 def _lines(handle: TextIO) -> Iterator[str]:
-    """The lines after the header, without their CR LF or LF (a lone CR stays in its field)."""
+    """Every line, the header first, without its end: LF, CR LF, a lone CR, and any run of CRs
+    before a LF (CR CR LF: no CR is left in the last field) each end a line, mixed as they
+    come. The file must be opened with ``newline="\n"`` (no translation)."""
     rest = ""
     while chunk := handle.read(BLOCK_CHARS):
         text = rest + chunk
         if "\r" in chunk:
+            held = len(text) - len(text.rstrip("\r"))  # a CR LF may span two blocks
+            text, tail = (text[:-held], text[-held:]) if held else (text, "")
             text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                text = _CR_RUN.sub("\n", text)
+            text += tail
         cut = text.rfind("\n")
         if cut < 0:
             rest = text
             continue
         rest = text[cut + 1 :]
         yield from text[:cut].split("\n")
+    rest = rest.rstrip("\r")
     if rest:
-        yield rest[:-1] if rest.endswith("\r") else rest
+        yield from _CR_RUN.sub("\n", rest).split("\n")
 
 
 @contextmanager
@@ -320,7 +340,8 @@ def _scan_lines(
 ) -> None:
     """The pass itself: the header, then each line through the line rules, then the entry and
     file rules on the aggregates; issues by line, after the file's and before the totals'."""
-    header = _header(handle, scan, head, reporter)
+    lines = _lines(handle)
+    header = _header(lines, scan, head, reporter)
     if header is None:
         scan.issues = head
         return
@@ -334,7 +355,8 @@ def _scan_lines(
     entries = p.entries
     eget = entries.get
     last_jc = last_num = agg = None
-    for lineno, fields in _records(handle, p, scan.separator or "", width, trailing):
+    p.cash_basis = bool(scan.cash_basis)
+    for lineno, fields in _records(lines, p, scan.separator or "", width, trailing):
         values = fields if getter is None else getter(fields)
         for check in checks:
             check(p, lineno, values)
@@ -364,11 +386,11 @@ def _scan_lines(
 
 
 def _header(
-    handle: TextIO, scan: FecScan, head: list[FecIssue], reporter: _Reporter
+    lines: Iterator[str], scan: FecScan, head: list[FecIssue], reporter: _Reporter
 ) -> tuple[int, bool, bool, list[int], tuple[str, ...]] | None:
     """The header line, checked (see :func:`_read_header`); None when lines cannot be read."""
     try:
-        header_line = handle.readline()
+        header_line = next(lines, "")
     except UnicodeDecodeError:  # pragma: no cover - detect_encoding checked the bytes
         header_line = ""
     if not header_line.strip():
@@ -378,7 +400,7 @@ def _header(
 
 
 def _records(
-    handle: TextIO, p: LinePass, separator: str, width: int, trailing: bool
+    lines: Iterator[str], p: LinePass, separator: str, width: int, trailing: bool
 ) -> Iterator[tuple[int, list[str]]]:
     """Each non-blank line with the header's number of fields, as (line number, fields),
     trimmed when padded. Rules ``blank_line`` (a blank line before another line) and
@@ -386,7 +408,7 @@ def _records(
     pad_a, pad_b = " " + separator, separator + " "
     blank_pending: list[int] = []
     lineno = 1
-    for line in _lines(handle):
+    for line in lines:
         lineno += 1
         if not line or line.isspace():
             blank_pending.append(lineno)

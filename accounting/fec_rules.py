@@ -134,6 +134,7 @@ class LinePass:
         "c_md",
         "c_pd",
         "c_vd",
+        "cash_basis",
         "credit",
         "dates",
         "debit",
@@ -189,6 +190,7 @@ class LinePass:
         self.ed = self.pd = self.vd = self.dl = None
         self.debit = self.credit = 0
         self.valid = True
+        self.cash_basis = False
         self.mdev_value: Decimal | None = None
 
 
@@ -206,10 +208,13 @@ def check_mandatory(p: LinePass, lineno: int, v: Sequence[str]) -> None:
     PieceRef, PieceDate, EcritureLib and ValidDate are filled on every line.
 
     Norm: A47 A-1 LPF (the fields of the file) / BOI-CF-IOR-60-40-20 (the fields that may be
-    empty: the auxiliary account, the lettering, the currency)."""
+    empty: the auxiliary account, the lettering, the currency). A cash-basis file (BNC
+    « recettes-dépenses », ``p.cash_basis``) may leave ValidDate empty, as the tax
+    administration's Test Compta Demat accepts."""
+    valid = v[15] or p.cash_basis
     if not (v[0] and v[1] and v[2] and v[3] and v[4] and v[5] and v[8] and v[9] and v[10]
-            and v[15]):  # fmt: skip
-        values = (v[0], v[1], v[2], v[3], v[4], v[5], v[8], v[9], v[10], v[15])
+            and valid):  # fmt: skip
+        values = (v[0], v[1], v[2], v[3], v[4], v[5], v[8], v[9], v[10], valid)
         for column, value in zip(MANDATORY_COLUMNS, values, strict=True):
             if not value:
                 p.issue(p.body, lineno, column, "mandatory",

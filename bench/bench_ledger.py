@@ -281,6 +281,44 @@ def bench_fec_import(lines: int) -> list[tuple]:
              f"{lines} lines; bare: pandas.read_csv")]  # fmt: skip
 
 
+def _import_session() -> Any:
+    """A fresh in-memory database with one shared service and the rule ``6*`` -> it."""
+    from sqlalchemy.orm import Session
+
+    import app.models  # noqa: F401 - every table
+    from accounting.db import Base
+    from accounting.org import Service
+    from app.database import make_engine
+
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    session = Session(engine)
+    session.add(Service(code="COMPTA", name="Comptabilité / gestion"))
+    session.flush()
+    return session
+
+
+def bench_fec_import_preview(lines: int) -> list[tuple]:
+    """Issue 15: the whole import but its database writes — read and validate, classify
+    every line (imported, counterpart, left aside with its total), map the accounts, plan
+    the costs with their fingerprints and look them up — beside pandas reading the file."""
+    from imports.fec_costs import parse_rule, preview_fec_costs
+
+    path = cached_fec(lines)
+    _pandas_read(cached_fec(1000))  # imports out of the timing
+    session = _import_session()
+    rules = [parse_rule(session, "6*=COMPTA")]
+    preview_fec_costs(session, cached_fec(1000), rules)
+    bare, _ = timed(lambda: _pandas_read(path))
+    ours, preview = timed(lambda: preview_fec_costs(session, path, rules))
+    costs, left = len(preview.costs), len(preview.left_aside)  # type: ignore[attr-defined]
+    del preview
+    session.close()
+    return [("FEC import, all but the writes", ours, "s", None, bare, 3.0,
+             f"{lines} lines, {costs} costs planned, {left} accounts left aside; bare: "
+             "pandas.read_csv")]  # fmt: skip
+
+
 def _ours_workbook(database: str, out: str) -> float:
     from sqlalchemy.orm import Session
 
@@ -385,6 +423,7 @@ BENCHMARKS: dict[str, Callable[[int], list[tuple]]] = {
     "fec-export": bench_fec_export,
     "check-fec": bench_check_fec,
     "fec-import": bench_fec_import,
+    "fec-import-preview": bench_fec_import_preview,
     "workbook": bench_workbook,
 }
 

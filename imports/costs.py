@@ -2,7 +2,9 @@
 
 Columns (English or French headers, matched without case or accents): ``date, service, kind,
 amount, account, label, party, reference`` or Date, Service, Nature, Montant, Compte, Libellé,
-Tiers, Référence (party, reference and attachment are optional). Nature is ``cost``/``charge``
+Tiers, Référence (party, reference and attachment are optional), and optionally Type de
+charge (paie, fournisseur, autre: how the cost is posted; empty: a supplier invoice) and Code
+fournisseur (its account is 401 + code). Nature is ``cost``/``charge``
 or ``subsidy``/``subvention``; amounts accept ``1 234,56`` and ``1234.56``.
 
 Invariants (as every importer): every row is checked before anything is written and one bad
@@ -29,6 +31,7 @@ from accounting.costs import (
     MODELS,
     CostInput,
     CostKind,
+    CostNature,
     add_cost,
     check_cost_input,
 )
@@ -57,8 +60,17 @@ COST_COLUMNS: dict[str, list[str]] = {
     "party": ["Tiers", "Fournisseur", "Financeur"],
     "reference": ["Référence", "Reference", "N° de pièce"],
     "attachment": ["Pièce jointe", "Justificatif"],
+    "posting": ["Type de charge", "Comptabilisation"],
+    "supplier_code": ["Code fournisseur"],
 }
-OPTIONAL_COLUMNS = frozenset({"party", "reference", "attachment"})
+OPTIONAL_COLUMNS = frozenset({"party", "reference", "attachment", "posting", "supplier_code"})
+#: « Type de charge »: how a cost is posted (README « Ledger »); empty: a supplier invoice.
+_NATURES = {
+    "paie": CostNature.PAYROLL, "payroll": CostNature.PAYROLL, "salaire": CostNature.PAYROLL,
+    "fournisseur": CostNature.SUPPLIER_INVOICE, "facturefournisseur": CostNature.SUPPLIER_INVOICE,
+    "supplierinvoice": CostNature.SUPPLIER_INVOICE, "autre": CostNature.OTHER,
+    "other": CostNature.OTHER,
+}
 
 _KINDS = {
     "cost": CostKind.COST, "costs": CostKind.COST, "charge": CostKind.COST,
@@ -70,6 +82,15 @@ _FIELD_COLUMN = {
     "amount": "amount", "account": "account", "label": "label", "party": "party",
     "reference": "reference", "attachment_name": "attachment",
 }
+
+
+def parse_nature(value: object) -> CostNature:
+    text = normalize_header(str(value or "")).replace(" ", "")
+    if not text:
+        return CostNature.SUPPLIER_INVOICE
+    if text not in _NATURES:
+        raise InvalidValue(f"Type de charge « {value} » inconnu : paie, fournisseur ou autre.")
+    return _NATURES[text]
 
 
 class InvalidKind(InvalidValue):
@@ -154,7 +175,9 @@ def check_costs(session: Session, table: Table) -> list[CostRow]:
                 if start <= day <= end:
                     errors.add(row.line, label("date"), locked_message(day, period_label))
                     break
-        if day is None or kind is None or amount is None or service is None:
+        nature = errors.parse(row.line, label("posting"), parse_nature,
+                              row.get(columns.get("posting")))  # fmt: skip
+        if day is None or kind is None or amount is None or service is None or nature is None:
             continue
         account = row[columns["account"]].strip() or DEFAULT_ACCOUNT.get(kind, "")
         data = CostInput(
@@ -167,6 +190,9 @@ def check_costs(session: Session, table: Table) -> list[CostRow]:
             party=row.get(columns.get("party")).strip(),
             reference=row.get(columns.get("reference")).strip(),
             attachment_name=row.get(columns.get("attachment")).strip(),
+            nature=nature if kind is CostKind.COST else CostNature.SUPPLIER_INVOICE,
+            supplier_code=row.get(columns.get("supplier_code")).strip().upper()
+            if nature is CostNature.SUPPLIER_INVOICE else "",
         )
         problems = check_cost_input(data)
         for field, message in problems:

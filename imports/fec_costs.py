@@ -1,24 +1,32 @@
-"""The carrier's costs from its FEC: lines of class 6 (and 7 for subsidies) mapped to services.
+"""The carrier's costs from its FEC: every line kept, or listed with its total.
 
-The admin says which lines feed which shared service, by account (``64*`` → the development
-officer, ``6226`` → accounting) or by analytic code (an extra column after the 18, e.g.
-« CodeAnalytique »); the rules are saved (``FecCostRule``) and applied again next time. For each
-entry, the lines of one account mapped to one service are summed: a cost for a debit, a subsidy
-for a credit on a class 7 account; the supplier is read from the entry's 40x line.
+Each line of the file ends in exactly one of three places (invariant 11, DESIGN §5 « Books an
+accountant signs »):
 
-Invariants (as every importer): the file is read and checked entirely first (``read_fec``:
-unbalanced or malformed files are refused with every error by line); a cost dated in a closed
-period refuses the whole file; importing the same file twice adds nothing (each cost keeps a
-fingerprint of its entry, account and amount in ``import_key``), and a later FEC of the same
-year adds only the new entries. Lines no rule maps are listed, not imported.
+* **imported** — a class 6 (or 7) line a rule maps to a service (:mod:`imports.fec_rules`):
+  per entry, the lines of one account and service are summed into one cost (subsidy for
+  class 7), **debits minus credits**: a credit (reversal EX*/INV*, refund, payroll
+  correction) reduces the service's costs, a net credit is a negative cost; the account is
+  mapped to the carrier's chart (:mod:`accounting.ledger.mapping`); the cost keeps the file's
+  journal and its entry's counterpart account;
+* **counterpart** — the balance-sheet lines (classes 1-5) of an entry that has imported lines;
+* **left aside** — class 6/7 lines no rule maps, and the lines of entries that import nothing
+  (bank, sales, opening balances): listed per account with their debit and credit; the import
+  refuses unless nothing is left aside or the user confirms (``accept_unmapped``).
+
+Refused with every error by line, nothing written: a malformed or unbalanced file
+(``read_fec``), a file over :data:`MAX_FEC_BYTES`, a date outside the fiscal year (of the
+file name, else the carrier's year of the first line), an account the chart does not know, a
+cost in a closed period, a file already imported. A later FEC of the same year adds only its
+new entries (each cost keeps a fingerprint of its entry, account and amount: ``import_key``).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
+import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -28,12 +36,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
-from accounting.costs import MODELS, CostInput, CostKind, add_cost, check_cost_input
+from accounting.costs import MODELS, CostInput, CostKind, CostNature, add_cost, check_cost_input
 from accounting.db import transaction_lock
-from accounting.fec import FecRow
-from accounting.fec_check import FecIssue
+from accounting.fec import FecRow, fiscal_year_start, parse_fec_filename
+from accounting.fec_check import FecIssue, _gc_paused
+from accounting.ledger.chart import SUSPENSE
 from accounting.ledger.errors import MappingError
-from accounting.ledger.models import FecCostRule
+from accounting.ledger.fiscal_year import carrier_start_month, fiscal_year_bounds, fiscal_year_of
+from accounting.ledger.mapping import mapper, unknown_accounts
 from accounting.ledger.posting import sealed_in_one_batch
 from accounting.money import ZERO
 from accounting.org import Service
@@ -45,49 +55,53 @@ from accounting.periods import (
     locked_ranges,
 )
 from imports.errors import ImportRefused, RowError
-from imports.fec import read_fec
+from imports.fec import FecFile, read_fec
+from imports.fec_rules import (  # noqa: F401 - the rules' names, as callers import them here
+    ACCOUNT,
+    ANALYTIC,
+    ANALYTIC_NAMES,
+    Rule,
+    make_rule,
+    ordered,
+    parse_rule,
+    save_rules,
+    saved_rules,
+)
 from imports.members import ImportResult
 
-ACCOUNT, ANALYTIC = "account", "analytic"
-#: Names of an extra column that holds analytic codes (lower case, without accents).
-ANALYTIC_NAMES = ("analytique", "codeanalytique", "code analytique", "analytic", "section",
-                  "axe", "axe1", "axe analytique", "codeana", "ana")  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """``kind`` account (``pattern`` on CompteNum, ``*`` wildcard) or analytic (a code)."""
-
-    kind: str
-    pattern: str
-    service_id: int
-
-    def matches(self, account: str, analytic: str) -> bool:
-        if self.kind == ANALYTIC:
-            return bool(analytic) and analytic.upper() == self.pattern.upper()
-        return fnmatch.fnmatchcase(account.upper(), self.pattern.upper())
+#: The largest FEC read (1 GiB: a million lines is about 200 MB); refused before reading.
+MAX_FEC_BYTES = 1 << 30
+UNMAPPED, BALANCE_SHEET = "unmapped", "balance_sheet"
+_CODE = re.compile(r"[^A-Z0-9]")
 
 
 @dataclass(frozen=True, slots=True)
 class PlannedCost:
-    """A cost or subsidy the import would add (``already``: imported before, skipped)."""
+    """A cost or subsidy the import would add (``already``: imported before, skipped);
+    ``debit`` and ``credit``: the file's lines behind it."""
 
     line: int
     data: CostInput
     service_code: str
     import_key: str
     already: bool
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    entry: str = ""
 
 
 @dataclass(frozen=True, slots=True)
-class Unmapped:
-    """Class 6 / 7 lines of one account no rule maps (shown so the admin can map them)."""
+class LeftAside:
+    """The lines of one account the import leaves aside: ``unmapped`` (class 6/7, no rule)
+    or ``balance_sheet`` (an entry that imports nothing)."""
 
     account: str
     label: str
     lines: int
     debit: Decimal
     credit: Decimal
+    reason: str
+    first_line: int
 
 
 @dataclass
@@ -95,94 +109,58 @@ class FecCostPreview:
     """What importing the file would do; nothing is written."""
 
     costs: list[PlannedCost] = field(default_factory=list)
-    unmapped: list[Unmapped] = field(default_factory=list)
-    #: Entries whose mapped lines net to the wrong side (a refund larger than the cost).
-    skipped: list[RowError] = field(default_factory=list)
+    left_aside: list[LeftAside] = field(default_factory=list)
     warnings: list[FecIssue] = field(default_factory=list)
     analytic_column: str | None = None
     extra_columns: tuple[str, ...] = ()
+    fiscal_year: tuple[date, date] | None = None
+    file_debit: Decimal = ZERO
+    file_credit: Decimal = ZERO
 
     @property
     def new(self) -> list[PlannedCost]:
         return [cost for cost in self.costs if not cost.already]
 
+    @property
+    def unmapped(self) -> list[LeftAside]:
+        return [item for item in self.left_aside if item.reason == UNMAPPED]
+
+    @property
+    def left_aside_debit(self) -> Decimal:
+        return sum((item.debit for item in self.left_aside), ZERO)
+
+    @property
+    def left_aside_credit(self) -> Decimal:
+        return sum((item.credit for item in self.left_aside), ZERO)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Lines are left aside: the import goes on only if the user confirms."""
+        return bool(self.left_aside_debit or self.left_aside_credit)
+
     def totals_by_service(self) -> dict[str, dict[str, Decimal]]:
-        """Σ of the new costs and subsidies per service code."""
-        totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        """Per service code, of the new costs and subsidies: the file's debits and credits
+        behind them, and what the service's pool changes by (``net``: costs − subsidies)."""
+        totals: dict[str, dict[str, Decimal]] = defaultdict(
+            lambda: {"debit": ZERO, "credit": ZERO, "net": ZERO}
+        )
         for cost in self.new:
-            totals[cost.service_code][cost.data.kind.value] += cost.data.amount
-        return {code: dict(kinds) for code, kinds in sorted(totals.items())}
+            found = totals[cost.service_code]
+            found["debit"] += cost.debit
+            found["credit"] += cost.credit
+            sign = 1 if cost.data.kind is CostKind.COST else -1
+            found["net"] += sign * cost.data.amount
+        return {code: found for code, found in sorted(totals.items())}
+
+    def net_by_account(self) -> dict[str, Decimal]:
+        """Debit minus credit of the imported lines per account of the carrier's chart."""
+        net: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for cost in self.costs:
+            net[cost.data.account] += cost.debit - cost.credit
+        return dict(net)
 
 
-# ------------------------------------------------------------------ rules
-
-
-def parse_rule(session: Session, text: str) -> Rule:
-    """``64*=DEV`` (account pattern) or ``analytique:ACP=COMPTA`` (analytic code) -> Rule."""
-    left, sep, service_code = text.partition("=")
-    if not sep or not left.strip() or not service_code.strip():
-        raise MappingError(
-            f"Règle « {text} » illisible : écrivez 64*=CODE_SERVICE ou analytique:CODE=SERVICE."
-        )
-    kind, pattern = ACCOUNT, left.strip()
-    for prefix in ("analytique:", "analytic:"):
-        if pattern.lower().startswith(prefix):
-            kind, pattern = ANALYTIC, pattern[len(prefix):].strip()
-    return make_rule(session, kind, pattern, service_code.strip())
-
-
-def make_rule(session: Session, kind: str, pattern: str, service_code: str) -> Rule:
-    service = session.scalars(select(Service).where(Service.code == service_code)).one_or_none()
-    if service is None:
-        known = ", ".join(session.scalars(select(Service.code).order_by(Service.code)))
-        raise MappingError(f"Service « {service_code} » inconnu (codes des services : {known}).")
-    pattern = pattern.strip()
-    if kind not in (ACCOUNT, ANALYTIC) or not pattern or len(pattern) > 50:
-        raise MappingError(f"Règle « {pattern} » refusée.")
-    if kind == ACCOUNT and not pattern[:1].isdigit():
-        raise MappingError(
-            f"Motif de compte « {pattern} » refusé : il commence par un chiffre (ex. 64*, 6226)."
-        )
-    return Rule(kind, pattern, service.id)
-
-
-def saved_rules(session: Session) -> list[Rule]:
-    rows = session.scalars(select(FecCostRule).order_by(FecCostRule.position, FecCostRule.id))
-    return [Rule(row.kind, row.pattern, row.service_id) for row in rows]
-
-
-def save_rules(session: Session, rules: Sequence[Rule]) -> None:
-    """Keep ``rules`` for next time: the same (kind, pattern) is updated, others added, rules no
-    longer given are removed (each change audited by the session hook). Flushes."""
-    existing = {(row.kind, row.pattern): row for row in session.scalars(select(FecCostRule))}
-    wanted = {(rule.kind, rule.pattern) for rule in rules}
-    for key, row in existing.items():
-        if key not in wanted:
-            session.delete(row)
-    for position, rule in enumerate(rules):
-        row = existing.get((rule.kind, rule.pattern))
-        if row is None:
-            session.add(FecCostRule(kind=rule.kind, pattern=rule.pattern,
-                                    service_id=rule.service_id, position=position))  # fmt: skip
-        else:
-            row.service_id, row.position = rule.service_id, position
-    session.flush()
-
-
-def ordered(rules: Iterable[Rule]) -> list[Rule]:
-    """Analytic codes first, then account patterns from the most specific (longest fixed
-    prefix) to the broadest; the given order breaks ties."""
-    indexed = list(enumerate(rules))
-
-    def key(item: tuple[int, Rule]) -> tuple[int, int, int]:
-        position, rule = item
-        fixed = len(rule.pattern.split("*")[0].split("?")[0])
-        return (0 if rule.kind == ANALYTIC else 1, -fixed, position)
-
-    return [rule for _, rule in sorted(indexed, key=key)]
-
-
-# ------------------------------------------------------------------ preview and import
+# ------------------------------------------------------------------ preview
 
 
 def _analytic_column(extra: tuple[str, ...], wanted: str | None) -> int | None:
@@ -211,153 +189,301 @@ def _closed(session: Session) -> list[tuple[date, date, str]]:
     return [(period.start, period.end, period.label) for period in rows]
 
 
+def check_size(path: str | Path) -> None:
+    """Refuse a file over :data:`MAX_FEC_BYTES` before reading it."""
+    size = Path(path).stat().st_size
+    if size > MAX_FEC_BYTES:
+        raise ImportRefused([RowError(None, None, (
+            f"Fichier de {size / (1 << 30):.1f} Go : un FEC importé fait au plus "
+            f"{MAX_FEC_BYTES >> 30} Go ; découpez-le par période. Rien n'a été importé."
+        ))])  # fmt: skip
+
+
+def _fiscal_year(session: Session, path: str | Path, rows: list[FecRow]) -> tuple[date, date]:
+    """The year the file covers: the closing date of its name, else the carrier's fiscal
+    year of its first line."""
+    name = parse_fec_filename(path)
+    if name is not None and name.closing_date is not None:
+        return fiscal_year_start(name.closing_date), name.closing_date
+    start_month = carrier_start_month(session)
+    first = rows[0].ecriture_date if rows else date.today()
+    return fiscal_year_bounds(fiscal_year_of(first, start_month), start_month)
+
+
+def _outside_year(rows: list[FecRow], start: date, end: date) -> list[RowError]:
+    return [
+        RowError(row.line, "EcritureDate", (
+            f"EcritureDate {row.ecriture_date:%d/%m/%Y} hors de l'exercice du "
+            f"{start:%d/%m/%Y} au {end:%d/%m/%Y}."
+        ))
+        for row in rows if not start <= row.ecriture_date <= end
+    ]  # fmt: skip
+
+
+def _counterpart(sheet: list[FecRow], canonical: object, credit_side: bool) -> str:
+    """The balance-sheet account on the other side of the costs in their entry (a third
+    party: 401 + its auxiliary code), or the suspense account 471000 when there are several
+    (a payroll entry's 421, 431 and 437) or none."""
+    found = set()
+    for row in sheet:
+        if (row.credit > row.debit) != credit_side:
+            continue
+        account = canonical(row.compte_num)  # type: ignore[operator]
+        aux = _CODE.sub("", row.comp_aux_num.upper())[:17]
+        found.add(account[:3] + aux if aux and account[:1] == "4" else account)
+    return found.pop() if len(found) == 1 else SUSPENSE
+
+
+def _entries_with_costs(
+    rows: list[FecRow], left: _LeftAside, rule_for: Callable[[FecRow], Rule | None]
+) -> dict[tuple[str, str], list]:
+    """The rows of the entries that have a class 6 or 7 line a rule maps, by entry; the lines
+    of the other entries go straight to ``left`` (left aside: class 6/7 as unmapped, the others
+    as balance sheet). Two plain passes: most entries of a year (sales, bank) import nothing,
+    and this is the loop over every line."""
+    with_costs = {(row.journal_code, row.ecriture_num) for row in rows
+                  if row.compte_num[:1] in "67" and rule_for(row) is not None}  # fmt: skip
+    entries: dict[tuple[str, str], list[FecRow]] = defaultdict(list)
+    stats = left.stats
+    for row in rows:
+        key = (row.journal_code, row.ecriture_num)
+        if key in with_costs:
+            entries[key].append(row)
+            continue
+        where = (row.compte_num, UNMAPPED if row.compte_num[:1] in "67" else BALANCE_SHEET)
+        found = stats.get(where)
+        if found is None:
+            stats[where] = [row.compte_lib, 1, row.debit, row.credit, row.line]
+        else:
+            found[1] += 1
+            found[2] += row.debit
+            found[3] += row.credit
+    return entries
+
+
+class _LeftAside:
+    """Accumulates the lines left aside, per account and reason."""
+
+    def __init__(self) -> None:
+        self.stats: dict[tuple[str, str], list] = {}
+
+    def add(self, row: FecRow, reason: str) -> None:
+        stats = self.stats.get((row.compte_num, reason))
+        if stats is None:
+            stats = self.stats[(row.compte_num, reason)] = [row.compte_lib, 0, ZERO, ZERO, row.line]
+        stats[1] += 1
+        stats[2] += row.debit
+        stats[3] += row.credit
+        stats[4] = min(stats[4], row.line)
+
+    def items(self) -> list[LeftAside]:
+        return [
+            LeftAside(account, label, count, debit, credit, reason, first)
+            for (account, reason), (label, count, debit, credit, first) in sorted(
+                self.stats.items(), key=lambda item: (item[0][1] != UNMAPPED, item[0][0]))
+        ]  # fmt: skip
+
+
 def preview_fec_costs(
     session: Session, path: str | Path, rules: Sequence[Rule] | None = None, *,
     analytic_column: str | None = None,
 ) -> FecCostPreview:  # fmt: skip
     """Read the FEC at ``path`` and say what importing it with ``rules`` (default: the saved
-    ones) would add. Raises ``ImportRefused`` (every error by line) for a malformed or
-    unbalanced file, a line that would make a bad cost, or a cost in a closed period."""
+    ones) would add, and what it leaves aside. Raises ``ImportRefused`` (every error by line)
+    on bad input (see the module docstring); nothing is written."""
     rules = ordered(saved_rules(session) if rules is None else rules)
     if not rules:
         raise MappingError(
             "Aucune règle d'affectation : indiquez quels comptes (ex. 64* → chargé de "
             "développement) ou quels codes analytiques vont à quel service."
         )
+    check_size(path)
     fec = read_fec(path)
-    preview = FecCostPreview(warnings=fec.warnings, extra_columns=fec.extra_columns)
+    with _gc_paused():  # a million rows held: the collector would walk them again and again
+        return _preview(session, path, fec, rules, analytic_column)
+
+
+def _preview(
+    session: Session, path: str | Path, fec: FecFile, rules: list[Rule],
+    analytic_column: str | None,
+) -> FecCostPreview:  # fmt: skip
+    preview = FecCostPreview(warnings=fec.warnings, extra_columns=fec.extra_columns,
+                             file_debit=fec.total_debit, file_credit=fec.total_credit)  # fmt: skip
     column = _analytic_column(fec.extra_columns, analytic_column)
     preview.analytic_column = fec.extra_columns[column] if column is not None else None
-    codes = {service.id: service.code for service in session.scalars(select(Service))}
+    start, end = preview.fiscal_year = _fiscal_year(session, path, fec.rows)
+    errors = _outside_year(fec.rows, start, end)
+    saved = mapper(session)
+    mapped: dict[str, str] = {}
 
-    # Group the lines of each entry: suppliers (40x) and the mapped class 6/7 lines.
-    entries: dict[tuple[str, str], list[FecRow]] = defaultdict(list)
-    for row in fec.rows:
-        entries[(row.journal_code, row.ecriture_num)].append(row)
-    unmapped: dict[str, list] = {}
-    errors: list[RowError] = []
-    closed = _closed(session)
-    locked = locked_ranges(session)  # invoiced periods (DESIGN §4)
-    seen: Counter[str] = Counter()
+    def canonical(number: str) -> str:
+        found = mapped.get(number)
+        if found is None:
+            found = mapped[number] = saved(number)
+        return found
+
+    rule_of: dict[tuple[str, str], Rule | None] = {}
+
+    def rule_for(row: FecRow) -> Rule | None:
+        key = (row.compte_num, row.extra[column] if column is not None else "")
+        found = rule_of.get(key, False)
+        if found is False:
+            found = rule_of[key] = next((r for r in rules if r.matches(*key)), None)
+        return found  # type: ignore[return-value]
+
+    left = _LeftAside()
+    entries = _entries_with_costs(fec.rows, left, rule_for)
+    planned: list[tuple[list[FecRow], str, int, str, str]] = []
     for rows in entries.values():
+        groups: dict[tuple[str, int], list[FecRow]] = defaultdict(list)
+        sheet: list[FecRow] = []
+        for row in rows:
+            if row.compte_num[:1] not in "67":
+                sheet.append(row)
+                continue
+            rule = rule_for(row)
+            if rule is None:
+                left.add(row, UNMAPPED)
+            else:
+                groups[(canonical(row.compte_num), rule.service_id)].append(row)
+        if not groups:
+            for row in sheet:
+                left.add(row, BALANCE_SHEET)
+            continue
         party = next((r.comp_aux_lib or r.compte_lib for r in rows
                       if r.compte_num.startswith("40")), "")  # fmt: skip
-        groups = _mapped_groups(rows, rules, column, unmapped)
         for (account, service_id), lines in groups.items():
-            planned = _planned_cost(preview, errors, closed, account, service_id, lines, party)
-            if planned is not None:
-                data, first, kind, amount = planned
-                for start, end, label in locked:  # invoiced periods (DESIGN §4)
-                    if start <= data.day <= end:
-                        errors.append(RowError(
-                            first.line, "EcritureDate", locked_message(data.day, label)
-                        ))  # fmt: skip
-                        break
-                probe = fingerprint(first, account, kind.value, amount, 0)
-                key = fingerprint(first, account, kind.value, amount, seen[probe])
-                seen[probe] += 1
-                preview.costs.append(PlannedCost(first.line, data, codes[service_id], key, False))
+            debit_side = sum((r.debit - r.credit for r in lines), ZERO) > ZERO
+            counterpart = _counterpart(sheet, canonical, credit_side=debit_side)
+            planned.append((lines, account, service_id, counterpart, party))
+    preview.left_aside = left.items()
+    errors += _plan_costs(session, preview, planned)
     if errors:
-        raise ImportRefused(errors)
-    preview.unmapped = [
-        Unmapped(account, label, count, debit, credit)
-        for account, (label, count, debit, credit) in sorted(unmapped.items())
-    ]
-    existing = _existing_keys(session, [cost.import_key for cost in preview.costs])
+        raise ImportRefused(sorted(errors, key=RowError.sort_key))
+    existing = _existing_keys(session, start, end)
     preview.costs = [
-        PlannedCost(c.line, c.data, c.service_code, c.import_key, c.import_key in existing)
+        PlannedCost(c.line, c.data, c.service_code, c.import_key, c.import_key in existing,
+                    c.debit, c.credit, c.entry)
         for c in preview.costs
-    ]
+    ]  # fmt: skip
     return preview
 
 
-def _mapped_groups(
-    rows: list[FecRow], rules: Sequence[Rule], column: int | None, unmapped: dict[str, list]
-) -> dict[tuple[str, int], list[FecRow]]:
-    """An entry's class 6/7 lines grouped by (account, service of the first rule that maps
-    them); the lines no rule maps are counted in ``unmapped`` per account."""
-    groups: dict[tuple[str, int], list[FecRow]] = defaultdict(list)
-    for row in rows:
-        if row.compte_num[:1] not in "67":
-            continue
-        analytic = row.extra[column] if column is not None else ""
-        rule = next((r for r in rules if r.matches(row.compte_num, analytic)), None)
-        if rule is None:
-            stats = unmapped.setdefault(row.compte_num, [row.compte_lib, 0, ZERO, ZERO])
-            stats[1] += 1
-            stats[2] += row.debit
-            stats[3] += row.credit
-            continue
-        groups[(row.compte_num, rule.service_id)].append(row)
-    return groups
-
-
-def _planned_cost(
-    preview: FecCostPreview,
-    errors: list[RowError],
-    closed: list[tuple[date, date, str]],
-    account: str,
-    service_id: int,
-    lines: list[FecRow],
-    party: str,
-) -> tuple[CostInput, FecRow, CostKind, Decimal] | None:
-    """The cost or subsidy of one group (its net amount), its problems added to ``errors``;
-    None when the net is not positive (said in ``preview.skipped``)."""
-    first = lines[0]
-    net = sum((r.debit - r.credit for r in lines), ZERO)
-    kind = CostKind.COST if account.startswith("6") else CostKind.SUBSIDY
-    amount = net if kind is CostKind.COST else -net
-    if amount <= ZERO:
-        what = "un avoir plus grand que la charge" if kind is CostKind.COST else (
-            "un débit plus grand que la subvention")  # fmt: skip
-        preview.skipped.append(RowError(
-            first.line, "CompteNum",
-            f"Écriture {first.journal_code}/{first.ecriture_num}, compte {account} : "
-            f"{what} ({amount} €) ; non importé.",
+def _plan_costs(
+    session: Session, preview: FecCostPreview,
+    planned: list[tuple[list[FecRow], str, int, str, str]],
+) -> list[RowError]:  # fmt: skip
+    """Turn each (lines, account, service, counterpart, party) into a ``PlannedCost``; return
+    the errors (bad cost, closed period, account unknown to the chart)."""
+    codes = {service.id: service.code for service in session.scalars(select(Service))}
+    closed = _closed(session)
+    locked = locked_ranges(session)  # invoiced periods (DESIGN §4)
+    unknown = unknown_accounts(session, {p[1] for p in planned})
+    seen: Counter[str] = Counter()
+    errors: list[RowError] = []
+    for lines, account, service_id, counterpart, party in planned:
+        first = lines[0]
+        debit = sum((r.debit for r in lines), ZERO)
+        credit = sum((r.credit for r in lines), ZERO)
+        if debit == credit:
+            continue  # the lines cancel out inside the entry: nothing changes the costs
+        kind = CostKind.COST if account.startswith("6") else CostKind.SUBSIDY
+        amount = debit - credit if kind is CostKind.COST else credit - debit
+        journal = _CODE.sub("", first.journal_code.upper())[:10] or "HA"
+        data = CostInput(
+            kind=kind, service_id=service_id, day=first.ecriture_date, amount=amount,
+            account=account, label=(first.ecriture_lib or first.compte_lib)[:300],
+            party=party[:200], reference=first.piece_ref[:100], nature=CostNature.FEC,
+            journal_code=journal, counterpart=counterpart,
+        )  # fmt: skip
+        for problem, message in check_cost_input(data):
+            errors.append(RowError(first.line, _COLUMN.get(problem, problem), message))
+        if account in unknown:
+            errors.append(RowError(first.line, "CompteNum", (
+                f"Compte {account} inconnu du plan comptable de la structure : ajoutez-le "
+                "(Comptabilité › Plan comptable) ou une correspondance de comptes."
+            )))  # fmt: skip
+        for period_start, period_end, label in closed:
+            if period_start <= data.day <= period_end:
+                errors.append(RowError(first.line, "EcritureDate", (
+                    f"La période {label} est clôturée : le {data.day:%d/%m/%Y} est en "
+                    "lecture seule."
+                )))  # fmt: skip
+                break
+        for start, end, label in locked:
+            if start <= data.day <= end:
+                errors.append(RowError(first.line, "EcritureDate", locked_message(data.day, label)))
+                break
+        probe = fingerprint(first, account, kind.value, amount, 0)
+        occurrence = seen[probe]
+        key = fingerprint(first, account, kind.value, amount, occurrence) if occurrence else probe
+        seen[probe] = occurrence + 1
+        preview.costs.append(PlannedCost(
+            first.line, data, codes[service_id], key, False, debit, credit,
+            f"{first.journal_code}/{first.ecriture_num}",
         ))  # fmt: skip
-        return None
-    data = CostInput(
-        kind=kind, service_id=service_id, day=first.ecriture_date, amount=amount,
-        account=account, label=(first.ecriture_lib or first.compte_lib)[:300],
-        party=party[:200], reference=first.piece_ref[:100],
-    )  # fmt: skip
-    for problem, message in check_cost_input(data):
-        errors.append(RowError(first.line, _COLUMN.get(problem, problem), message))
-    for start, end, label in closed:
-        if start <= data.day <= end:
-            errors.append(RowError(
-                first.line, "EcritureDate",
-                f"La période {label} est clôturée : le {data.day:%d/%m/%Y} est en "
-                "lecture seule.",
-            ))  # fmt: skip
-            break
-    return data, first, kind, amount
+    return errors
 
 
 _COLUMN = {"amount": "Debit", "account": "CompteNum", "label": "EcritureLib",
            "party": "CompAuxLib", "reference": "PieceRef"}  # fmt: skip
 
 
-def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+def _existing_keys(session: Session, start: date, end: date) -> set[str]:
+    """The fingerprints of the costs and subsidies already imported for the fiscal year (one
+    query per table: a fingerprint holds its line's date, so only that year can match)."""
     found: set[str] = set()
     for model in MODELS.values():
-        for start in range(0, len(keys), 500):
-            found.update(session.scalars(
-                select(model.import_key).where(model.import_key.in_(keys[start : start + 500]))
-            ))  # fmt: skip
+        found.update(session.scalars(
+            select(model.import_key).where(model.import_key.is_not(None),
+                                           model.day >= start, model.day <= end)
+        ))  # fmt: skip
     return found
+
+
+# ------------------------------------------------------------------ import
+
+
+def _refusals(preview: FecCostPreview, accept_unmapped: bool) -> list[RowError]:
+    """A file already imported; lines left aside without the user's confirmation."""
+    if preview.costs and not preview.new:
+        first = preview.costs[0]
+        return [RowError(first.line, "EcritureNum", (
+            f"Fichier déjà importé : l'écriture {first.entry} et les "
+            f"{len(preview.costs) - 1} autre(s) imputation(s) sont déjà dans les charges ; "
+            "rien n'a été écrit."
+        ))]  # fmt: skip
+    if accept_unmapped or not preview.needs_confirmation:
+        return []
+    why = {UNMAPPED: "aucune règle ne l'affecte à un service",
+           BALANCE_SHEET: "compte de bilan d'une écriture sans charge importée"}  # fmt: skip
+    return [
+        RowError(item.first_line, "CompteNum", (
+            f"Compte {item.account} ({item.label}) laissé de côté : {why[item.reason]} — "
+            f"{item.lines} ligne(s), débit {item.debit} €, crédit {item.credit} €. Total "
+            f"laissé de côté : débit {preview.left_aside_debit} €, crédit "
+            f"{preview.left_aside_credit} € ; confirmez (--accept-unmapped) ou ajoutez une "
+            "règle."
+        ))
+        for item in preview.left_aside
+    ]  # fmt: skip
 
 
 def import_fec_costs(
     session: Session, path: str | Path, rules: Sequence[Rule] | None = None, *,
     analytic_column: str | None = None, save: bool = True, user_id: int | None = None,
+    accept_unmapped: bool = False,
 ) -> tuple[ImportResult, FecCostPreview]:  # fmt: skip
-    """Add the costs and subsidies of the carrier's FEC at ``path`` (all-or-nothing; what was
-    imported before is skipped); ``rules`` given are saved for next time when ``save``.
-    Each cost posts its journal entry. Flushes; the caller commits."""
+    """Add the costs and subsidies of the carrier's FEC at ``path`` (all-or-nothing);
+    ``rules`` given are saved for next time when ``save``. Refused when lines are left aside
+    unless ``accept_unmapped``, and when the file was imported already. Each cost posts its
+    journal entry. Flushes; the caller commits."""
     # One import at a time: the same file sent twice at once is added once.
     transaction_lock(session, "mutualise:import:costs")
     preview = preview_fec_costs(session, path, rules, analytic_column=analytic_column)
+    refused = _refusals(preview, accept_unmapped)
+    if refused:
+        raise ImportRefused(refused)
     if rules is not None and save:
         save_rules(session, list(rules))
     added = Counter[str]()
@@ -367,11 +493,12 @@ def import_fec_costs(
             added[cost.data.kind.value] += 1
     created = sum(added.values())
     result = ImportResult(created=created, unchanged=len(preview.costs) - created)
-    if result.changed:
-        record_audit(
-            session, "import", "costs",
-            after={"file": Path(path).name, "source": "fec", "costs": added["cost"],
-                   "subsidies": added["subsidy"], "skipped": result.unchanged},
-        )  # fmt: skip
-        session.flush()
+    record_audit(
+        session, "import", "costs",
+        after={"file": Path(path).name, "source": "fec", "costs": added["cost"],
+               "subsidies": added["subsidy"], "skipped": result.unchanged,
+               "left_aside_debit": str(preview.left_aside_debit),
+               "left_aside_credit": str(preview.left_aside_credit)},
+    )  # fmt: skip
+    session.flush()
     return result, preview

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from accounting.cost_models import Cost, Subsidy
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
 from accounting.invoicing.models import Invoice, Payment
+from accounting.ledger.cost_posting import post_cost
 from accounting.ledger.models import JournalEntry
 from accounting.ledger.posting import (
     is_live,
-    post_cost,
     post_invoice,
     post_payment,
     sealed_in_one_batch,

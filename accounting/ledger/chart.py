@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from accounting.audit import record_audit, record_audits
 from accounting.ledger.errors import InvalidAccount
 from accounting.ledger.models import Account, Journal
+from accounting.ledger.pcg import PCG_INCOME_STATEMENT
 from accounting.org import Carrier, Member, Service
 
 #: The journals of the carrier's books. AN (à-nouveaux) only appears in the FEC, where the
@@ -29,6 +30,7 @@ DEFAULT_JOURNALS: dict[str, str] = {
     "BQ": "Banque",
     "HA": "Achats",
     "OD": "Opérations diverses",
+    "PA": "Paie",
 }
 OPENING_JOURNAL = ("AN", "À nouveaux")
 
@@ -39,6 +41,15 @@ BANK = "512000"
 VAT_COLLECTED = "445710"
 VAT_DEDUCTIBLE = "445660"
 SUBSIDIES_RECEIVABLE = "441000"
+#: Payroll: net pay owed to the staff, and the social bodies (URSSAF; the others).
+WAGES_PAYABLE = "421000"
+SOCIAL_SECURITY = "431000"
+OTHER_SOCIAL_BODIES = "437000"
+#: Cut-off: services of the year to invoice (4181 + member code) and their VAT.
+INVOICES_TO_ISSUE = "4181"
+VAT_TO_INVOICE = "445870"
+#: Imported entries whose counterpart is not one account.
+SUSPENSE = "471000"
 RETAINED_EARNINGS = "110000"
 DEFAULT_SUBSIDY = "740000"
 
@@ -53,17 +64,31 @@ PCG_LABELS: dict[str, str] = {
     "4": "Tiers",
     "401": "Fournisseurs",
     "411": "Clients",
+    "418": "Clients – produits non encore facturés",
+    "4181": "Clients – factures à établir",
     "421": "Personnel – rémunérations dues",
+    "43": "Sécurité sociale et autres organismes sociaux",
     "431": "Sécurité sociale",
+    "437": "Autres organismes sociaux",
     "441": "État – subventions à recevoir",
     "4456": "TVA déductible",
     "44566": "TVA déductible sur autres biens et services",
     "4457": "TVA collectée",
     "445710": "TVA collectée",
+    "44587": "Taxes sur le chiffre d'affaires sur factures à établir",
+    "47": "Comptes transitoires ou d'attente",
+    "471": "Compte d'attente",
     "5": "Financier",
     "512": "Banque",
     "530": "Caisse",
     "6": "Charges",
+    "60": "Achats",
+    "61": "Services extérieurs",
+    "62": "Autres services extérieurs",
+    "64": "Charges de personnel",
+    "65": "Autres charges de gestion courante",
+    "67": "Charges exceptionnelles",
+    "69": "Impôts sur les bénéfices",
     "601": "Achats stockés – matières premières",
     "604": "Achats d'études et prestations de services",
     "606": "Achats non stockés",
@@ -99,6 +124,11 @@ PCG_LABELS: dict[str, str] = {
     "66": "Charges financières",
     "68": "Dotations aux amortissements et provisions",
     "7": "Produits",
+    "70": "Ventes de produits fabriqués, prestations de services, marchandises",
+    "76": "Produits financiers",
+    "77": "Produits exceptionnels",
+    "78": "Reprises sur amortissements et provisions",
+    "79": "Transferts de charges",
     "706": "Prestations de services",
     "708": "Produits des activités annexes",
     "7084": "Mise à disposition de personnel facturée",
@@ -107,11 +137,16 @@ PCG_LABELS: dict[str, str] = {
     "75": "Autres produits de gestion courante",
 }
 
+for _number, _label in PCG_INCOME_STATEMENT.items():
+    PCG_LABELS.setdefault(_number, _label)
+PCG_LABELS.update({"42": "Personnel et comptes rattachés",
+                   "428": "Personnel – charges à payer et produits à recevoir"})  # fmt: skip
+
 #: The accounts a new installation starts with (the 411 of each member come when needed).
 DEFAULT_ACCOUNTS: tuple[str, ...] = (
     SUPPLIERS, BANK, VAT_COLLECTED, VAT_DEDUCTIBLE, SUBSIDIES_RECEIVABLE, "706000", "708400",
     "708800", DEFAULT_SUBSIDY, "606400", "613200", "616000", "622600", "625100", "626000",
-    "627000", "641100", "645100", "651000",
+    "627000", "641100", "645100", "651000", WAGES_PAYABLE, SOCIAL_SECURITY, OTHER_SOCIAL_BODIES,
 )  # fmt: skip
 
 _NUMBER = re.compile(r"^[0-9]{3}[0-9A-Za-z_.-]{0,17}$")

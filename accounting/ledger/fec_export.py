@@ -8,7 +8,8 @@ the opening entry (journal AN, dated the first day of the fiscal year: the balan
 balance-sheet accounts, classes 1 to 5, at the end of the previous years, the result of those
 years on 110 or 119), then every entry of the fiscal year in validation order with its own
 number — continuous in each journal and calendar year (``VT2026-000001``...). The member is the
-auxiliary account (``CompAuxNum`` its code, ``CompAuxLib`` its name) of its 411 lines. Lines
+auxiliary account (``CompAuxNum`` its code, ``CompAuxLib`` its name) of its 411 lines; a
+lettered line carries its letter and date (``EcritureLet``, ``DateLet``). Lines
 are streamed from the database into :func:`accounting.fec.write_fec`: a million lines never sit
 in memory.
 """
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 from accounting.fec import FecError, FecLine, fec_filename, fec_texts, write_fec_rows
 from accounting.ledger.chart import OPENING_JOURNAL
 from accounting.ledger.fiscal_year import carrier_start_month, fiscal_year_bounds, fiscal_year_name
-from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
+from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine, LineLetter
 from accounting.ledger.opening import carried_forward
 from accounting.money import ZERO
 from accounting.org import Carrier, Member
@@ -87,12 +88,13 @@ def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Se
             day(JournalEntry.entry_date), JournalLine.account, Account.label, Member.code,
             Member.name, JournalEntry.piece_ref, day(JournalEntry.piece_date), JournalLine.label,
             money(JournalLine.debit), money(JournalLine.credit),
-            day(JournalEntry.validated_at),
+            day(JournalEntry.validated_at), LineLetter.code, day(LineLetter.lettered_on),
         )
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
         .join(Journal, Journal.code == JournalEntry.journal_code)
         .join(Account, Account.number == JournalLine.account)
         .outerjoin(Member, Member.id == JournalLine.member_id)
+        .outerjoin(LineLetter, LineLetter.line_id == JournalLine.id)
         .where(in_year)
         .order_by(JournalEntry.id, JournalLine.position)
         .execution_options(yield_per=batch)
@@ -115,11 +117,12 @@ def fec_rows(session: Session, year: int, *, batch: int = 20_000) -> Iterator[Se
 
     for (journal, journal_label, entry_year, number, entry_date, account, account_label,
          member_code, member_name, piece_ref, piece_date, label, debit, credit,
-         validated) in session.connection().execute(query):  # fmt: skip
+         validated, letter, lettered_on) in session.connection().execute(query):  # fmt: skip
         yield (
             journal, journal_label, f"{journal}{entry_year}-{number:06d}", text_of(entry_date),
             account, account_label, member_code or "", member_name or "", piece_ref,
-            text_of(piece_date), label, amounts(debit), amounts(credit), "", "",
+            text_of(piece_date), label, amounts(debit), amounts(credit), letter or "",
+            text_of(lettered_on) if lettered_on else "",
             text_of(validated[:10] if sqlite else validated), "", "",
         )  # fmt: skip
 

@@ -219,6 +219,44 @@ class FecCostRule(Base):
     )
 
 
+class AccountMapping(Base):
+    """How an account of another chart becomes one of the carrier's (PCG): an ``exact``
+    account (``60640000`` -> ``606400``) or every account under a ``prefix`` (``6064`` ->
+    ``606400``). Saved by the admin, applied to every FEC import and every cost entered
+    (:mod:`accounting.ledger.mapping`); the exact rule wins, then the longest prefix."""
+
+    __tablename__ = "account_mappings"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``exact`` or ``prefix``.
+    kind: Mapped[str] = mapped_column(String(10), default="prefix")
+    source: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (
+        UniqueConstraint("kind", "source"),
+        CheckConstraint("kind IN ('exact', 'prefix')", name="kind"),
+    )
+
+
+class LineLetter(Base):
+    """The lettering of a journal line (``EcritureLet`` and ``DateLet`` of the FEC): lines of
+    one account whose amounts cancel out share a code. A line stays immutable; its letter is a
+    row of its own, written when a payment settles an invoice (:mod:`accounting.ledger.
+    lettering`)."""
+
+    __tablename__ = "line_letters"
+
+    line_id: Mapped[int] = mapped_column(ForeignKey("journal_lines.id"), primary_key=True)
+    account: Mapped[str] = mapped_column(String(20))
+    #: « A », « B » … « Z », « AA »: unique per account.
+    code: Mapped[str] = mapped_column(String(10))
+    lettered_on: Mapped[date]
+
+    __table_args__ = (Index("ix_line_letters_account_code", "account", "code"),)
+
+
 # ------------------------------------------------------------------ immutability in the ORM
 
 

@@ -4,10 +4,9 @@
   (incl. tax) against the services' revenue accounts (706 / 708x, excl. tax) and 445710 (VAT);
   a credit note is the same entry reversed.
 * :func:`post_payment` — bank journal BQ: 512 against 411 + member code.
-* :func:`post_cost` — purchases journal HA: the cost's 6xx account against 401 (a subsidy goes
-  to OD: 441 against its 74x account); :func:`repost_cost` and :func:`unpost_cost` follow a
-  cost changed or deleted while its period is open, by a reversing entry (and a new one).
-  :mod:`accounting.costs` calls them after saving; the ledger reads ``accounting.cost_models``.
+* costs and subsidies: :mod:`accounting.ledger.cost_posting` (payroll PA, supplier invoice HA,
+  paid directly BQ, imported in the file's journal, subsidy OD, and their payments in BQ);
+  :mod:`accounting.costs` calls it after saving; the ledger reads ``accounting.cost_models``.
 * :func:`post_entry` — the one door: checks the lines (pure :func:`check_lines`), takes the
   next number of the journal's series under a lock, writes entry and lines, audits, seals the
   entry with its lines in the hash chain (``accounting.seal``). :func:`post_issued` does the
@@ -38,8 +37,6 @@ from accounting.audit import actor_label, record_audit, record_audits
 from accounting.db import lock_counter_row, utcnow
 from accounting.ledger.chart import (
     BANK,
-    SUBSIDIES_RECEIVABLE,
-    SUPPLIERS,
     VAT_COLLECTED,
     ensure_account,
     ensure_accounts,
@@ -50,12 +47,11 @@ from accounting.ledger.chart import (
 from accounting.ledger.errors import AlreadyPosted, InvalidLine, LedgerError, UnbalancedEntry
 from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence, entry_reference
 from accounting.money import ZERO, is_cents
-from accounting.org import Member, Service
+from accounting.org import Member
 from accounting.periods import ensure_open
 from accounting.seal import lock_chain, seal_record, seal_records
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
-    from accounting.cost_models import Cost, Subsidy
     from accounting.invoicing.models import Invoice, Payment
 
 
@@ -478,48 +474,6 @@ def post_payment(session: Session, payment: Payment) -> JournalEntry:
     )
 
 
-# ------------------------------------------------------------------ costs and subsidies
-
-
-def _cost_source(line: Cost | Subsidy) -> str:
-    return "subsidy" if line.kind == "subsidy" else "cost"
-
-
-def _cost_lines(line: Cost | Subsidy, service: Service | None) -> tuple[str, list[LineSpec]]:
-    name = service.name if service is not None else ""
-    text = f"{line.label} – {name}" if name else line.label
-    if line.kind == "subsidy":
-        return "OD", [
-            LineSpec(SUBSIDIES_RECEIVABLE, debit=line.amount, label=text),
-            LineSpec(line.account, credit=line.amount, label=text, service_id=line.service_id),
-        ]
-    supplier = f"{text} – {line.party}" if line.party else text
-    return "HA", [
-        LineSpec(line.account, debit=line.amount, label=text, service_id=line.service_id),
-        LineSpec(SUPPLIERS, credit=line.amount, label=supplier),
-    ]
-
-
-def post_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
-    """The entry of a cost (HA: 6xx against 401) or a subsidy (OD: 441 against 74x)."""
-    source_type = _cost_source(line)
-    what = f"{'La subvention' if source_type == 'subsidy' else 'La charge'} n° {line.id}"
-    _refuse_if_posted(session, source_type, line.id, what)
-    service = session.get(Service, line.service_id)
-    journal, lines = _cost_lines(line, service)
-    return post_entry(
-        session,
-        journal=journal,
-        entry_date=line.day,
-        label=lines[0].label,
-        piece_ref=line.reference or f"{source_type.upper()}-{line.id}",
-        piece_date=line.day,
-        lines=lines,
-        source_type=source_type,
-        source_id=line.id,
-    )
-
-
 def reverse_entry(
     session: Session, entry: JournalEntry, *, reason: str, entry_date: date | None = None
 ) -> JournalEntry:
@@ -543,29 +497,6 @@ def reverse_entry(
         source_id=entry.source_id,
         reverses_id=entry.id,
     )
-
-
-def repost_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
-    """After a cost or subsidy changed: reverse its live entry and post it again as it is now
-    (nothing is written when what the entry says did not change)."""
-    live = _live_entries(session, _cost_source(line), line.id)
-    journal, lines = _cost_lines(line, session.get(Service, line.service_id))
-    wanted = [(s.account, s.debit, s.credit, s.service_id, s.label) for s in lines]
-    if len(live) == 1:
-        entry = live[0]
-        have = [(x.account, x.debit, x.credit, x.service_id, x.label) for x in entry.lines]
-        if have == wanted and entry.entry_date == line.day and entry.journal_code == journal:
-            return entry
-    unpost_cost(session, line, reason="charge modifiée")
-    return post_cost(session, line)
-
-
-def unpost_cost(
-    session: Session, line: Cost | Subsidy, *, reason: str = "charge supprimée"
-) -> None:
-    """Before a cost or subsidy is deleted: reverse its live entry (if it has one)."""
-    for entry in _live_entries(session, _cost_source(line), line.id):
-        reverse_entry(session, entry, reason=reason)
 
 
 def _is_reversed(session: Session, entry_id: int) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accounting.db import Money
 from accounting.invoicing.models import money_sum
+from accounting.ledger.mapping import Mapper, mapper
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
 from accounting.ledger.opening import opening_balances, opening_labels
 from accounting.money import ZERO
@@ -246,7 +247,23 @@ def trial_balance(session: Session, start: date | None, end: date | None) -> lis
     missing = [account for account in openings if account not in rows]
     for account, label in opening_labels(session, missing).items():
         rows[account] = BalanceRow(account, label, ZERO, ZERO, openings[account])
-    return [rows[account] for account in sorted(rows)]
+    return _merged(rows, mapper(session))
+
+
+def _merged(rows: dict[str, BalanceRow], canonical: Mapper) -> list[BalanceRow]:
+    """One row per account of the carrier's chart: ``6064`` and ``606400`` (books posted
+    before the mapping, or under an older rule) are one account (:mod:`.mapping`)."""
+    merged: dict[str, BalanceRow] = {}
+    for account in sorted(rows):
+        row, target = rows[account], canonical(account)
+        found = merged.get(target)
+        if found is None:
+            merged[target] = BalanceRow(target, row.label, row.debit, row.credit, row.opening)
+        else:
+            label = row.label if account == target else found.label
+            merged[target] = BalanceRow(target, label, found.debit + row.debit,
+                                        found.credit + row.credit, found.opening + row.opening)
+    return [merged[account] for account in sorted(merged)]
 
 
 def totals(rows: list[BalanceRow]) -> BalanceTotals:

@@ -25,6 +25,22 @@ class CostForm(FlaskForm):
     party = StringField("Fournisseur ou financeur", validators=[Length(max=200)])
     reference = StringField("Référence", validators=[Length(max=100)])
     attachment_name = StringField("Pièce justificative (nom)", validators=[Length(max=200)])
+    #: How the cost is posted (a subsidy ignores it): the accountant says which kind it is.
+    nature = SelectField("Type de charge", choices=[
+        SelectChoice("", "— choisir —"),
+        SelectChoice("payroll", "Paie : salaires et charges sociales (journal PA)"),
+        SelectChoice("supplier_invoice", "Facture fournisseur (journal HA, 401 + code)"),
+        SelectChoice("other", "Autre : payé directement en banque (journal BQ)"),
+    ], validators=[Optional()])  # fmt: skip
+    supplier_code = StringField("Code fournisseur", validators=[Length(max=16)])
+    net_pay = StringField("Net à payer au salarié (€)", validators=[Length(max=30)])
+    social_account = SelectField("Organisme social", choices=[
+        SelectChoice("431000", "URSSAF (431)"),
+        SelectChoice("437000", "Autres organismes sociaux (437)"),
+    ], validators=[Optional()])  # fmt: skip
+    paid_on = DateField("Payé le (fournisseur, salaire net) ou reçu le (subvention)",
+                        validators=[Optional()])  # fmt: skip
+    social_paid_on = DateField("Cotisations payées le", validators=[Optional()])
 
 
 class ImportForm(FlaskForm):

@@ -17,11 +17,13 @@ from accounting.costs import (
     CostError,
     CostInput,
     CostKind,
+    CostNature,
     Subsidy,
     add_cost,
     check_cost_input,
     delete_cost,
     get_line,
+    supplier_code_of,
     update_cost,
 )
 from accounting.money import MoneyError, parse_amount
@@ -101,15 +103,39 @@ def _cost_input(form: CostForm) -> CostInput | None:
     except (MoneyError, TypeError):
         form.amount.errors.append("Montant illisible : écrivez par exemple 1 234,56.")
         return None
+    kind = CostKind(form.kind.data)
+    nature = CostNature.SUPPLIER_INVOICE
+    if kind is CostKind.COST and form.nature.data == CostNature.FEC.value:
+        nature = CostNature.FEC
+    elif kind is CostKind.COST:
+        if not form.nature.data:
+            form.nature.errors.append("Dites de quoi il s'agit : paie, facture fournisseur ou "
+                                      "autre (payé directement).")  # fmt: skip
+            return None
+        nature = CostNature(form.nature.data)
+    net_pay = None
+    if nature is CostNature.PAYROLL and (form.net_pay.data or "").strip():
+        try:
+            net_pay = parse_amount(form.net_pay.data or "")
+        except (MoneyError, TypeError):
+            form.net_pay.errors.append("Net à payer illisible : écrivez par exemple 1 900,00.")
+            return None
+    supplier = (form.supplier_code.data or "").strip().upper()
+    if nature is CostNature.SUPPLIER_INVOICE and not supplier and form.party.data:
+        supplier = supplier_code_of(form.party.data)
     data = CostInput(
-        kind=CostKind(form.kind.data), service_id=form.service_id.data, day=form.day.data,
+        kind=kind, service_id=form.service_id.data, day=form.day.data,
         amount=amount, account=form.account.data or "", label=form.label.data or "",
         party=form.party.data or "", reference=form.reference.data or "",
-        attachment_name=form.attachment_name.data or "",
-    )
+        attachment_name=form.attachment_name.data or "", nature=nature,
+        supplier_code=supplier if nature is CostNature.SUPPLIER_INVOICE else "",
+        net_pay=net_pay, social_account=form.social_account.data or "",
+        paid_on=form.paid_on.data,
+        social_paid_on=form.social_paid_on.data if nature is CostNature.PAYROLL else None,
+    )  # fmt: skip
     problems = check_cost_input(data)
     for name, message in problems:
-        getattr(form, name).errors.append(message)
+        getattr(form, name if hasattr(form, name) else "amount").errors.append(message)
     return None if problems else data
 
 
@@ -146,7 +172,10 @@ def cost_edit(kind: str, line_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.kind.data = kind
         form.amount.data = f"{line.amount}".replace(".", ",")
+        form.net_pay.data = f"{line.net_pay}".replace(".", ",") if line.net_pay else ""
     form.kind.choices = [SelectChoice(kind, line.kind.label)]
+    if line.nature == CostNature.FEC.value:  # imported: keeps the file's journal and counterpart
+        form.nature.choices = [SelectChoice("fec", CostNature.FEC.label)]
     if form.validate_on_submit() and (data := _cost_input(form)) is not None:
         try:
             update_cost(db, line, data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounting.costs import Cost, CostInput, CostKind, Subsidy, add_cost
+from accounting.costs import Cost, CostInput, CostKind, CostNature, Subsidy, add_cost
+from accounting.fec import add_months
 from accounting.org import Member, Service, User
 from app.configuration import apply_configuration, load_configuration, service_sections
 from app.demo import DEMO_MEMBER, DemoReport, ensure_activities, ensure_demo_users
@@ -280,21 +281,31 @@ def generate_work(session: Session, year: int, seed: int, staff: dict[str, User]
 
 # ------------------------------------------------------------------------------ costs
 
-#: (service, day of month, amount, account, label, party), every month.
+#: (service, day of month, amount, account, label, party, how it is posted), every month.
+#: How: ("payroll", net pay, social body) — journal PA, net paid on the last working day,
+#: contributions on the 15th of the next month; ("supplier", code, days to pay) — journal HA
+#: against 401 + code, paid that many days later; ("other",) — paid directly (BQ).
 MONTHLY_COSTS = [
-    ("COMPTA", 28, "2450.00", "641100", "Salaire brut – comptable mutualisé", "Val Horizon"),
-    ("COMPTA", 28, "1078.00", "645100", "Charges sociales – comptable mutualisé", "URSSAF"),
-    ("COMPTA", 1, "89.00", "651100", "Abonnement logiciel de comptabilité", "Éditeur"),
+    ("COMPTA", 28, "2450.00", "641100", "Salaire brut – comptable mutualisé", "Val Horizon",
+     ("payroll", "1911.00", "431000")),
+    ("COMPTA", 28, "1078.00", "645100", "Charges sociales – comptable mutualisé", "URSSAF",
+     ("payroll", None, "431000")),
+    ("COMPTA", 1, "89.00", "651100", "Abonnement logiciel de comptabilité", "Éditeur",
+     ("supplier", "EDITEUR", 10)),
     ("DEVELOPPEMENT", 28, "2700.00", "641100", "Salaire brut – chargé de développement",
-     "Val Horizon"),
+     "Val Horizon", ("payroll", "2106.00", "431000")),
     ("DEVELOPPEMENT", 28, "1188.00", "645100", "Charges sociales – chargé de développement",
-     "URSSAF"),
-    ("DEVELOPPEMENT", 1, "39.90", "626000", "Téléphone mobile", "Opérateur"),
-    ("FRAIS", 1, "650.00", "613200", "Loyer des bureaux – Trévoux", "Commune de Trévoux"),
-    ("FRAIS", 28, "900.00", "621400", "Temps de coordination mis à disposition", "Val Horizon"),
-    ("FRAIS", 28, "12.50", "627000", "Frais bancaires", "Crédit Coopératif"),
+     "URSSAF", ("payroll", None, "431000")),
+    ("DEVELOPPEMENT", 1, "39.90", "626000", "Téléphone mobile", "Opérateur",
+     ("supplier", "OPERATEUR", 15)),
+    ("FRAIS", 1, "650.00", "613200", "Loyer des bureaux – Trévoux", "Commune de Trévoux",
+     ("supplier", "TREVOUX", 5)),
+    ("FRAIS", 28, "900.00", "641100", "Salaire – temps de coordination du pôle", "Val Horizon",
+     ("payroll", "702.00", "431000")),
+    ("FRAIS", 28, "12.50", "627000", "Frais bancaires", "Crédit Coopératif", ("other",)),
 ]  # fmt: skip
-#: (service, month, day, amount, label, funder) of the year's subsidies (account 744000).
+#: (service, month, day, amount, label, funder) of the year's subsidies (account 744000),
+#: each received 45 days later.
 SUBSIDIES = [
     ("DEVELOPPEMENT", 3, 15, "6000.00",
      "Contrat de développement durable Rhône-Alpes (CDDRA Dombes Saône)", "Région Rhône-Alpes"),
@@ -307,34 +318,47 @@ SUBSIDIES = [
     ("FRAIS", 9, 15, "2500.00", "Soutien à la réflexion collective du pôle",
      "Communauté de communes Saône-Vallée"),
 ]  # fmt: skip
-CostLine = tuple[CostKind, str, date, str, str, str, str]
+CostLine = tuple[CostKind, str, date, str, str, str, str, tuple[Any, ...]]
 
 
 def _cost_lines(year: int, seed: int) -> Iterator[CostLine]:
-    """(kind, service, day, amount, account, label, party) of the year, month by month."""
+    """(kind, service, day, amount, account, label, party, how) of the year, month by month."""
     rng = random.Random(f"costs-{seed}-{year}")
     for month in range(1, 13):
-        for service, day, amount, account, label, party in MONTHLY_COSTS:
-            yield CostKind.COST, service, date(year, month, day), amount, account, label, party
+        for service, day, amount, account, label, party, how in MONTHLY_COSTS:
+            yield (CostKind.COST, service, date(year, month, day), amount, account, label, party,
+                   how)  # fmt: skip
         end = date(year, month, 28)
         travel = str(Decimal(rng.randint(8000, 26000)).scaleb(-2))
         label = "Déplacements sur le territoire Dombes – Val de Saône"
-        yield CostKind.COST, "DEVELOPPEMENT", end, travel, "625100", label, "Notes de frais"
+        yield (CostKind.COST, "DEVELOPPEMENT", end, travel, "625100", label, "Notes de frais",
+               ("other",))  # fmt: skip
         supplies = str(Decimal(rng.randint(2000, 9000)).scaleb(-2))
-        yield CostKind.COST, "FRAIS", end, supplies, "606400", "Fournitures de bureau", "Papeterie"
+        yield (CostKind.COST, "FRAIS", end, supplies, "606400", "Fournitures de bureau",
+               "Papeterie", ("supplier", "PAPETERIE", 30))  # fmt: skip
         if month in (1, 4, 7, 10):
-            label = "Assurance multirisque (trimestre)"
-            yield (
-                CostKind.COST,
-                "FRAIS",
-                date(year, month, 1),
-                "210.00",
-                "616000",
-                label,
-                "Assureur",
-            )
+            yield (CostKind.COST, "FRAIS", date(year, month, 1), "210.00", "616000",
+                   "Assurance multirisque (trimestre)", "Assureur", ("supplier", "ASSUREUR", 20))
     for service, month, day, amount, label, funder in SUBSIDIES:
-        yield CostKind.SUBSIDY, service, date(year, month, day), amount, "744000", label, funder
+        yield (CostKind.SUBSIDY, service, date(year, month, day), amount, "744000", label, funder,
+               ("received", 45))  # fmt: skip
+
+
+def _posting(day: date, how: tuple[Any, ...]) -> dict[str, Any]:
+    """The CostInput fields that say how a demo cost is posted and paid."""
+    if how[0] == "payroll":
+        _, net, body = how
+        social = add_months(day.replace(day=15), 1)
+        return {"nature": CostNature.PAYROLL, "net_pay": Decimal(net) if net else None,
+                "social_account": body, "paid_on": day if net else None,
+                "social_paid_on": social}  # fmt: skip
+    if how[0] == "supplier":
+        _, code, days = how
+        return {"nature": CostNature.SUPPLIER_INVOICE, "supplier_code": code,
+                "paid_on": day + timedelta(days=days)}  # fmt: skip
+    if how[0] == "received":
+        return {"paid_on": day + timedelta(days=how[1])}
+    return {"nature": CostNature.OTHER}
 
 
 def generate_costs(session: Session, year: int, seed: int, user: User) -> tuple[int, int]:
@@ -347,12 +371,13 @@ def generate_costs(session: Session, year: int, seed: int, user: User) -> tuple[
         return 0, 0
     services = {s.code: s.id for s in session.scalars(select(Service))}
     counts = {CostKind.COST: 0, CostKind.SUBSIDY: 0}
-    for number, (kind, service, day, amount, account, label, party) in enumerate(
+    for number, (kind, service, day, amount, account, label, party, how) in enumerate(
         _cost_lines(year, seed), start=1
     ):
         data = CostInput(
             kind=kind, service_id=services[service], day=day, amount=Decimal(amount),
             account=account, label=label, party=party, reference=f"DEMO-{year}-{number:04d}",
+            **_posting(day, how),
         )  # fmt: skip
         add_cost(session, data, user_id=user.id, import_key=f"{prefix}{number:05d}")
         counts[kind] += 1

@@ -34,7 +34,6 @@ from accounting.invoicing.errors import InvoicingError
 from accounting.invoicing.locks import is_invoiced
 from accounting.invoicing.models import Invoice, Payment, PaymentAllocation, VatRegimeRule
 from accounting.invoicing.payments import (
-    apply_member_credit,
     member_balances,
     overdue_invoices,
 )
@@ -47,6 +46,7 @@ from accounting.invoicing.services import (
     prepare_invoices,
     set_vat_regime,
 )
+from accounting.ledger.lettering import unlettered_balances
 from accounting.money import parse_amount
 from accounting.org import Member, Role, Service
 from accounting.periods import Period, PeriodError, parse_period_code
@@ -55,7 +55,13 @@ from app.access import ensure_member, member_scope, roles_required
 from app.database import get_db
 from app.invoices.blueprint import bp
 from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
-from app.invoices.usecases import credit_invoice, import_statement, issue_period, pay
+from app.invoices.usecases import (
+    credit_invoice,
+    import_statement,
+    issue_period,
+    pay,
+    use_member_credit,
+)
 from app.params import MAX_ID, parse_id, parse_page
 from app.uploads import TABULAR, PendingUploads, receive_upload
 from imports.errors import ImportRefused
@@ -489,8 +495,10 @@ def import_confirm() -> ResponseReturnValue:
 @bp.route("/soldes")
 @roles_required(*CASHIERS)
 def balances() -> ResponseReturnValue:
-    rows = member_balances(get_db())
-    return render_template("invoices/balances.html", balances=rows)
+    db = get_db()
+    rows = member_balances(db)
+    return render_template("invoices/balances.html", balances=rows,
+                           unlettered=unlettered_balances(db))  # fmt: skip
 
 
 @bp.route("/soldes/<int:member_id>/imputer", methods=["POST"])
@@ -500,7 +508,7 @@ def apply_credit(member_id: int) -> ResponseReturnValue:
     member = db.get(Member, member_id)
     if member is None:
         abort(404)
-    made = apply_member_credit(db, member)
+    made = use_member_credit(db, member)
     db.commit()
     if made:
         flash(f"Crédit de {member.code} imputé sur {len(made)} facture(s).", "success")

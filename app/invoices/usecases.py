@@ -14,15 +14,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accounting.invoicing.dating import check_issue_date
-from accounting.invoicing.models import Invoice, Payment
-from accounting.invoicing.payments import record_payment
+from accounting.invoicing.models import Invoice, Payment, PaymentAllocation
+from accounting.invoicing.payments import apply_member_credit, record_payment
 from accounting.invoicing.services import create_credit_note, issue_invoices
+from accounting.ledger.lettering import letter_accounts
 from accounting.ledger.posting import (
     post_credit_note,
     post_issued,
     post_payment,
     sealed_in_one_batch,
 )
+from accounting.org import Member
 from accounting.periods import Period
 from imports.payments import PaymentPreview, import_payments
 
@@ -54,6 +56,7 @@ def credit_invoice(
         issued_by=issued_by,
     )
     post_credit_note(session, note)  # its reversing sales journal (VT) entry
+    letter_accounts(session, [note.member_id])  # an invoice cancelled by its note: lettered
     return note
 
 
@@ -61,7 +64,16 @@ def pay(session: Session, **kwargs: Any) -> Payment:
     """Record a payment (and post its bank entry); see ``record_payment`` for the arguments."""
     payment = record_payment(session, **kwargs)
     post_payment(session, payment)  # its bank journal (BQ) entry
+    letter_accounts(session, [payment.member_id])  # settled invoices and payments lettered
     return payment
+
+
+def use_member_credit(session: Session, member: Member) -> list[PaymentAllocation]:
+    """Settle open invoices with the member's credit on account (and letter what is
+    settled)."""
+    made = apply_member_credit(session, member)
+    letter_accounts(session, [member.id])
+    return made
 
 
 def import_statement(
@@ -72,4 +84,5 @@ def import_statement(
     with sealed_in_one_batch(session):  # their seals in one batch (hash chain)
         for payment in preview.recorded:
             post_payment(session, payment)  # the bank journal (BQ) entry of each payment
+    letter_accounts(session, {payment.member_id for payment in preview.recorded})
     return preview

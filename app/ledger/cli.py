@@ -3,15 +3,16 @@
 ``mutualise check-fec FILE`` (every issue, line by line; exit 1 when the file has errors),
 ``mutualise export fec YEAR -o DIR``, ``mutualise export ledger --from D --to D -o FILE.xlsx``,
 ``mutualise export member-entries CODE --from D --to D -o FILE.xlsx|FILE.txt``,
-``mutualise import fec FILE [--map 64*=DEV ...] [--dry-run]`` (the carrier's costs),
-``mutualise ledger post-missing``. Domain refusals (French) go to standard error with exit
-status 1, and nothing is committed.
+``mutualise import fec FILE [--map 64*=DEV ...] [--accept-unmapped] [--dry-run]`` (the
+carrier's costs), ``mutualise ledger post-missing | letter | cut-off YEAR``. Domain refusals
+(French) go to standard error with exit status 1, and nothing is committed.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -32,11 +33,16 @@ DOMAIN_ERRORS = (LedgerError, FecError, PeriodError, CostError, ImportRefused)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--start", callback=iso_date, help="First day of the fiscal year (YYYY-MM-DD).")
 @click.option("--end", callback=iso_date, help="Closing day (default: from the file name).")
-def check_fec_command(path: Path, start: date | None, end: date | None) -> None:
-    """Check a FEC against the norm: every issue, line by line (exit 1 on errors)."""
+@click.option("--cash-basis", is_flag=True, default=None,
+              help="A BNC / cash-basis file (ValidDate may be empty); by default, a header "
+                   "with DateRglt, ModeRglt, NatOp or IdClient says so.")  # fmt: skip
+def check_fec_command(path: Path, start: date | None, end: date | None,
+                      cash_basis: bool | None) -> None:  # fmt: skip
+    """Check a FEC against the norm: every issue, line by line (exit 1 on errors). Any mix
+    of CR / LF line ends is read."""
     from accounting.fec_check import scan_fec
 
-    scan = scan_fec(path, start=start, end=end)
+    scan = scan_fec(path, start=start, end=end, cash_basis=cash_basis or None)
     for issue in scan.issues:
         click.echo(str(issue))
     errors, warnings = len(scan.errors), len(scan.warnings)
@@ -108,19 +114,39 @@ def export_member_entries(member_code: str, start: date, end: date, output: Path
             count = write_fec(lines, handle)
     click.echo(f"{count} line(s) for {member.code} written to {output}.")
 
+def _print_fec_preview(preview: Any) -> None:
+    """Per service: the file's debits and credits imported and the net change of its pool;
+    then the lines left aside per account, with their total."""
+    click.echo("service: debit / credit imported -> net (costs - subsidies)")
+    for code, found in preview.totals_by_service().items():
+        click.echo(f"  {code}: debit {euros(found['debit'])} / credit {euros(found['credit'])}"
+                   f" -> net {euros(found['net'])}")  # fmt: skip
+    for item in preview.left_aside:
+        why = "not mapped" if item.reason == "unmapped" else "balance sheet"
+        click.echo(f"  left aside ({why}): {item.account} {item.label} — {item.lines} line(s) "
+                   f"from line {item.first_line}, debit {euros(item.debit)}, credit "
+                   f"{euros(item.credit)}")  # fmt: skip
+    if preview.left_aside:
+        click.echo(f"Left aside in total: debit {euros(preview.left_aside_debit)}, credit "
+                   f"{euros(preview.left_aside_credit)}.")  # fmt: skip
+
+
 @click.command("fec")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--map", "rules", multiple=True, metavar="RULE",
               help="64*=SERVICE or analytique:CODE=SERVICE; may be repeated; saved for "
                    "next time (without --map: the saved rules).")  # fmt: skip
 @click.option("--analytic-column", help="The extra column holding analytic codes.")
-@click.option("--dry-run", is_flag=True, help="Show what would be imported, change nothing.")
+@click.option("--accept-unmapped", is_flag=True,
+              help="Import even though lines are left aside (listed with their total).")
+@click.option("--dry-run", is_flag=True,
+              help="Print the per-service totals that would be imported; change nothing.")
 @user_option()
 @with_appcontext
 def import_fec_command(path: Path, rules: tuple[str, ...], analytic_column: str | None,
-                       dry_run: bool, user_email: str) -> None:  # fmt: skip
-    """Import the carrier's costs from its FEC (all-or-nothing; same file twice adds
-    nothing)."""
+                       accept_unmapped: bool, dry_run: bool, user_email: str) -> None:  # fmt: skip
+    """Import the carrier's costs from its FEC: every line imported, used as a counterpart,
+    or listed as left aside (all-or-nothing; the same file twice is refused)."""
     from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
 
     db, _ = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="import costs")
@@ -129,28 +155,21 @@ def import_fec_command(path: Path, rules: tuple[str, ...], analytic_column: str 
         if dry_run:
             preview = preview_fec_costs(db, path, parsed, analytic_column=analytic_column)
         else:
-            result, preview = import_fec_costs(db, path, parsed,
-                                               analytic_column=analytic_column)  # fmt: skip
+            result, preview = import_fec_costs(
+                db, path, parsed, analytic_column=analytic_column,
+                accept_unmapped=accept_unmapped,
+            )  # fmt: skip
     except DOMAIN_ERRORS as error:
         fail(str(error))
-    for code, kinds in preview.totals_by_service().items():
-        parts = ", ".join(f"{kind} {euros(amount)}" for kind, amount in kinds.items())
-        click.echo(f"  {code}: {parts}")
-    for unmapped in preview.unmapped:
-        click.echo(f"  not mapped: {unmapped.account} {unmapped.label} ({unmapped.lines} "
-                   f"line(s), debit {euros(unmapped.debit)})")  # fmt: skip
-    for skipped in preview.skipped:
-        click.echo(f"  skipped: {skipped}")
+    _print_fec_preview(preview)
     if dry_run:
         db.rollback()
         click.echo(f"Dry run: {len(preview.new)} cost(s) would be added, "
                    f"{len(preview.costs) - len(preview.new)} already imported.")  # fmt: skip
         return
     db.commit()
-    if result.changed:
-        click.echo(f"{result.created} cost(s) added, {result.unchanged} already imported.")
-    else:
-        click.echo(f"Nothing to add: the {result.total} cost(s) were already imported.")
+    click.echo(f"{result.created} cost(s) added, {result.unchanged} already imported.")
+
 
 @click.group("ledger")
 def ledger_group() -> None:
@@ -170,3 +189,69 @@ def post_missing_command(user_email: str) -> None:
         fail(str(error))
     db.commit()
     click.echo(f"{count} entr(y/ies) posted.")
+
+
+@ledger_group.command("letter")
+@user_option()
+@with_appcontext
+def letter_command(user_email: str) -> None:
+    """Letter the members' 411 lines of every settled invoice (its payments and credit
+    notes): EcritureLet and DateLet of the FEC."""
+    from accounting.ledger.lettering import letter_accounts
+
+    db, _ = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="letter the books")
+    count = letter_accounts(db)
+    db.commit()
+    click.echo(f"{count} line(s) lettered.")
+
+
+@ledger_group.command("cut-off")
+@click.argument("year", type=int)
+@user_option()
+@with_appcontext
+def cutoff_command(year: int, user_email: str) -> None:
+    """Year-end cut-off of fiscal YEAR: accrue (4181 + member / 706x, 445870) the services
+    of the year not invoiced by its closing day, reversed on the next day."""
+    from accounting.ledger.cutoff import post_cutoff
+
+    db, user = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="post the cut-off")
+    try:
+        report = post_cutoff(db, year, user=user.email)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    db.commit()
+    for (member, service), amount in report.accrued.items():
+        click.echo(f"  {member} / {service}: {euros(amount)} to invoice")
+    for label in report.straddling:
+        click.echo(f"  not accrued: the period {label} straddles the closing day")
+    click.echo(f"Cut-off {year} at {report.end:%Y-%m-%d}: {euros(report.total)} excl. tax "
+               f"accrued in total, {len(report.entries)} entr(y/ies) posted.")
+
+
+@ledger_group.command("reconcile")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tolerance", type=click.IntRange(0, 31), default=5, show_default=True,
+              help="Days between the statement's date and the entry's.")
+@with_appcontext
+def reconcile_command(path: Path, tolerance: int) -> None:
+    """Reconcile a bank statement (CSV/XLSX: Date, Montant or Débit/Crédit, Libellé) with the
+    bank journal (512): matched lines counted, the others listed (exit 1 when any is left)."""
+    from accounting.ledger.bank import reconcile
+    from imports.bank_statement import read_statement
+
+    db = cli_session()
+    try:
+        found = reconcile(db, read_statement(path), tolerance=tolerance)
+    except DOMAIN_ERRORS as error:
+        fail(str(error))
+    for line in found.statement_only:
+        click.echo(f"  on the statement only: {line.day:%Y-%m-%d} {euros(line.amount)} "
+                   f"{line.label} ({line.ref})")  # fmt: skip
+    for line in found.books_only:
+        click.echo(f"  in the books only: {line.day:%Y-%m-%d} {euros(line.amount)} {line.label}"
+                   f" ({line.ref})")  # fmt: skip
+    click.echo(f"{len(found.matched)} line(s) matched, {len(found.statement_only)} on the "
+               f"statement only, {len(found.books_only)} in the books only; difference "
+               f"{euros(found.difference)}.")  # fmt: skip
+    if not found.reconciled:
+        raise SystemExit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 REQUIRED = "Champ obligatoire."
@@ -30,6 +30,9 @@ class RulesForm(FlaskForm):
         validators=[Length(max=5000)],
         description="64* = DEV (les comptes qui commencent par 64 vont au service DEV), "
         "6226 = COMPTA, analytique:ACP = COMPTA (le code analytique ACP).",
+    )
+    accept_unmapped = BooleanField(
+        "J'ai vu les lignes laissées de côté et leur total : importer quand même"
     )
     analytic_column = StringField("Colonne des codes analytiques", validators=[Optional(),
                                                                                Length(max=100)])

@@ -412,7 +412,8 @@ def import_fec_confirm() -> ResponseReturnValue:
         rules = _parse_rules(form.rules.data or "")
         result, _ = import_fec_costs(db, path, rules or None,
                                      analytic_column=form.analytic_column.data or None,
-                                     user_id=current_user.id)  # fmt: skip
+                                     user_id=current_user.id,
+                                     accept_unmapped=bool(form.accept_unmapped.data))  # fmt: skip
     except (FecRefused, ImportRefused, LedgerError, CostError, PeriodError) as error:
         db.rollback()
         flash(str(error), "error")

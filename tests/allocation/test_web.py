@@ -43,6 +43,7 @@ def test_a_cost_entered_on_screen_is_stored_and_audited(client, login_as, db, cl
     response = client.post("/repartition/charges/nouvelle", data={
         "kind": "cost", "service_id": cluster["compta"].id, "day": "2026-01-20",
         "amount": "1 234,56", "account": "606400", "label": "Papier", "party": "Bureau",
+        "nature": "supplier_invoice",
     })
     assert response.status_code == 302
     assert count_costs(db) == before + 1
@@ -72,7 +73,7 @@ def test_closed_periods_refuse_changes_through_the_ui(client, login_as, db, clus
     before = count_costs(db)
     response = client.post("/repartition/charges/nouvelle", data={
         "kind": "cost", "service_id": cluster["compta"].id, "day": "2026-01-20",
-        "amount": "10", "account": "606400", "label": "Papier",
+        "amount": "10", "account": "606400", "label": "Papier", "nature": "other",
     }, follow_redirects=True)
     assert "La période janvier 2026 est clôturée" in page(response)
     assert count_costs(db) == before
@@ -226,3 +227,56 @@ def test_the_explanation_shows_fractional_part_pools(client, login_as, db, clust
     html = page(client.get(f"/repartition/{run.id}/COMPTA/C"))
     assert "4 000,0025 €" in html  # the pool of the equal part, exactly
     assert "1 333,334167 €" in html  # C's equal part: 4 000,0025 / 3
+
+
+def test_a_cost_says_what_it_is_and_is_posted_accordingly(client, login_as, db, cluster):
+    from accounting.ledger.models import JournalEntry
+
+    login_as(C)
+    base = {"kind": "cost", "service_id": cluster["compta"].id, "day": "2026-01-28",
+            "amount": "2 450,00", "account": "641100", "label": "Salaire janvier"}
+    html = page(client.post("/repartition/charges/nouvelle", data=base))
+    assert "Dites de quoi il" in html
+    response = client.post("/repartition/charges/nouvelle", data={
+        **base, "nature": "payroll", "net_pay": "1 900,00", "social_account": "431000",
+        "paid_on": "2026-01-30", "social_paid_on": "2026-02-15"})
+    assert response.status_code == 302
+    line = db.scalars(select(Cost).where(Cost.label == "Salaire janvier")).one()
+    entries = db.scalars(select(JournalEntry).where(JournalEntry.source_id == line.id,
+                                                    JournalEntry.source_type.like("cost%"))
+                         .order_by(JournalEntry.id)).all()  # fmt: skip
+    assert [(e.journal_code, [(x.account, x.debit, x.credit) for x in e.lines])
+            for e in entries] == [
+        ("PA", [("641100", D("2450.00"), D("0")), ("421000", D("0"), D("1900.00")),
+                ("431000", D("0"), D("550.00"))]),
+        ("BQ", [("421000", D("1900.00"), D("0")), ("512000", D("0"), D("1900.00"))]),
+        ("BQ", [("431000", D("550.00"), D("0")), ("512000", D("0"), D("550.00"))]),
+    ]  # fmt: skip
+    client.post("/repartition/charges/nouvelle", data={
+        **base, "account": "613200", "label": "Loyer", "party": "Commune de Trévoux",
+        "nature": "supplier_invoice"})
+    rent = db.scalars(select(Cost).where(Cost.label == "Loyer")).one()
+    (entry,) = db.scalars(select(JournalEntry).where(JournalEntry.source_id == rent.id,
+                                                     JournalEntry.source_type == "cost"))
+    assert entry.journal_code == "HA" and entry.lines[1].account == "401COMMUNEDETREVOUX"
+
+
+def test_an_imported_cost_edited_on_screen_keeps_its_journal(client, login_as, db, cluster):
+    from accounting.costs import CostInput, CostKind, CostNature, add_cost
+    from accounting.ledger.models import JournalEntry
+
+    line = add_cost(db, CostInput(CostKind.COST, cluster["compta"].id, date(2026, 1, 15),
+                                  D("-80.00"), "606400", "Avoir papier", nature=CostNature.FEC,
+                                  journal_code="INV", counterpart="401F1"))  # fmt: skip
+    db.commit()
+    login_as(C)
+    response = client.post(f"/repartition/charges/cost/{line.id}", data={
+        "kind": "cost", "service_id": cluster["compta"].id, "day": "2026-01-16",
+        "amount": "-80,00", "account": "606400", "label": "Avoir papier", "nature": "fec"})
+    assert response.status_code == 302, page(response)
+    db.refresh(line)
+    assert (line.day, line.journal_code, line.counterpart) == (date(2026, 1, 16), "INV", "401F1")
+    live = db.scalars(select(JournalEntry).where(JournalEntry.source_type == "cost",
+                                                 JournalEntry.source_id == line.id)
+                      .order_by(JournalEntry.id)).all()  # fmt: skip
+    assert [e.journal_code for e in live] == ["INV", "INV", "INV"]  # posted, reversed, again

@@ -85,6 +85,12 @@ def _entry(db: Session, world: World, which: str) -> int:
 
 #: URL parameter -> its value, from the world (``which`` is "own" or "other" for the values
 #: that belong to a member; the others ignore it). Add a line when a new parameter appears.
+def _mapping(db: Session) -> int:
+    from accounting.ledger.mapping import save_mapping
+
+    return save_mapping(db, "prefix", "6063", "606400").id
+
+
 PARAMS: dict[str, Callable[[Session, World, str], Any]] = {
     "member_id": lambda db, w, which: w.member(which).id,
     "member_code": lambda db, w, which: w.member(which).code,
@@ -106,6 +112,7 @@ PARAMS: dict[str, Callable[[Session, World, str], Any]] = {
     "year": lambda db, w, which: w.cluster.past.start.year,
     "valid_from": lambda db, w, which: db.scalars(
         select(AllocationKey.valid_from).order_by(AllocationKey.valid_from)).first().isoformat(),
+    "mapping_id": lambda db, w, which: _mapping(db),
 }
 #: Values that differ for one endpoint ((endpoint, parameter) -> value).
 ENDPOINT_PARAMS: dict[tuple[str, str], Any] = {

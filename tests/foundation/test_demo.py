@@ -28,6 +28,8 @@ from app.demo.cluster import _entries
 from app.migrate import upgrade
 from timesheets.models import Activity, UnitType, WorkEntry
 
+D = Decimal
+
 #: What the seed document gives, member by member (None: not given, so missing).
 DOCUMENT_FIGURES = {
     "AIDVS": (Decimal("170000.00"), Decimal("6.000"), None, 7),
@@ -144,6 +146,32 @@ def test_the_demo_has_three_quarters_allocated_invoiced_and_partly_paid_and_q4_l
     sources = dict(db.execute(select(JournalEntry.source_type, func.count())
                               .group_by(JournalEntry.source_type)).tuples().all())
     assert (sources["invoice"], sources["payment"]) == (26, 25)
+
+
+def test_the_demo_year_is_posted_as_an_accountant_would(runner, db) -> None:
+    from accounting.ledger.reports import trial_balance
+
+    runner.invoke(cli, ["demo"])
+    journals = set(db.scalars(select(JournalEntry.journal_code).distinct()))
+    assert journals == {"PA", "HA", "BQ", "VT", "OD"}
+    year = {row.account: row for row in trial_balance(db, date(2025, 1, 1), date(2025, 12, 31))}
+    assert "401000" not in year  # every supplier has its account, 401 + code
+    assert year["421000"].balance == D("0")  # net pay paid on the day of the payroll
+    # December's contributions are paid on 15 January: (2 450 − 1 911) + 1 078 + (2 700 −
+    # 2 106) + 1 188 + (900 − 702) are owed to the URSSAF at the closing.
+    assert year["431000"].balance == D("-3597.00")
+    # Everything paid in the end: suppliers, social bodies, subsidies received.
+    books = {row.account: row.balance for row in trial_balance(db, None, None)}
+    for account, balance in books.items():
+        if account[:3] in ("401", "421", "431", "441"):
+            assert balance == D("0"), account
+    # Lettering: every member's fully paid invoices are lettered, what is left is owed.
+    from accounting.invoicing.payments import member_balances
+    from accounting.ledger.lettering import unlettered_balances
+
+    owed = {b.member_id: b.balance for b in member_balances(db, today=date(2025, 12, 1))
+            if b.balance}  # fmt: skip
+    assert unlettered_balances(db) == owed and len(owed) == 2
 
 
 def test_the_demo_year_of_work_is_plausible(runner, db) -> None:

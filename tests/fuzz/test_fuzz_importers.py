@@ -180,7 +180,7 @@ def _importers(db: Session, cluster: Any) -> dict[str, Callable[[bytes, str], An
     def fec_costs(data: bytes, name: str) -> Any:
         path = folder / name
         path.write_bytes(data)
-        return import_fec_costs(db, path, rules, save=False)
+        return import_fec_costs(db, path, rules, save=False, accept_unmapped=True)
 
     return {
         "fec_costs": fec_costs,

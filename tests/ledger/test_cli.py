@@ -88,14 +88,23 @@ def test_import_fec_maps_saves_and_is_idempotent(runner, db, make_service):
     dry = runner.invoke(cli, ["import", "fec", sample, "--map", "606*=COMPTA", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "Dry run: 1 cost(s) would be added, 0 already imported." in dry.output
-    assert "not mapped: 60400000 Achats de prestations (1 line(s), debit 92,00)" in dry.output
+    assert "  COMPTA: debit 100,00 / credit 0,00 -> net 100,00" in dry.output
+    assert ("left aside (not mapped): 60400000 Achats de prestations — 1 line(s) from line 10, "
+            "debit 92,00, credit 0,00") in dry.output
     assert db.scalar(select(func.count()).select_from(Cost)) == 0
+    refused = runner.invoke(cli, ["import", "fec", sample, "--map", "606*=COMPTA",
+                                  "--map", "604*=DEV"])  # fmt: skip
+    assert refused.exit_code == 1
+    assert "Ligne 8, colonne « CompteNum » : Compte 51200000 (Banque) laissé de côté" in (
+        refused.output)
     first = runner.invoke(cli, ["import", "fec", sample, "--map", "606*=COMPTA",
-                                "--map", "604*=DEV"])  # fmt: skip
+                                "--map", "604*=DEV", "--accept-unmapped"])  # fmt: skip
     assert first.exit_code == 0, first.output
     assert "2 cost(s) added, 0 already imported." in first.output
-    again = runner.invoke(cli, ["import", "fec", sample])  # the saved rules
-    assert "Nothing to add: the 2 cost(s) were already imported." in again.output
+    assert "Left aside in total: debit 2 400,00, credit 2 400,00." in first.output
+    again = runner.invoke(cli, ["import", "fec", sample, "--accept-unmapped"])  # saved rules
+    assert again.exit_code == 1
+    assert "Fichier déjà importé" in again.output
     assert db.scalar(select(func.count()).select_from(JournalEntry)) == 2
 
 

@@ -153,9 +153,16 @@ def test_importing_a_fec_previews_then_adds_costs_once(client, login_as, db, mak
         "fichier": token, "regles": "606* = COMPTA\n604* = DEV"}))  # fmt: skip
     assert "2 nouvelle(s) ligne(s)" in html
     assert "Fournisseur Beta" in html
+    # The sales and bank entries import nothing: listed with their total, confirmed by a box.
+    assert "Total laissé de côté" in html and 'name="accept_unmapped"' in html
     assert db.scalar(select(func.count()).select_from(Cost)) == 0
-    done = client.post("/comptabilite/import-fec/confirmer", data={
-        "fichier": token, "rules": "606* = COMPTA\n604* = DEV", "analytic_column": ""})  # fmt: skip
+    form = {"fichier": token, "rules": "606* = COMPTA\n604* = DEV", "analytic_column": ""}
+    refused = client.post("/comptabilite/import-fec/confirmer", data=form)
+    assert refused.status_code == 302
+    assert db.scalar(select(func.count()).select_from(Cost)) == 0
+    assert "laissé de côté" in text(client.get(refused.headers["Location"]))
+    done = client.post("/comptabilite/import-fec/confirmer", data={**form,
+                                                                  "accept_unmapped": "y"})
     assert done.status_code == 302
     assert db.scalar(select(func.count()).select_from(Cost)) == 2
     assert db.scalar(select(func.count()).select_from(FecCostRule)) == 2
@@ -243,3 +250,28 @@ def test_issuing_through_the_screen_posts_the_entries(client, login_as, db, bill
     assert len(invoices) == 3
     assert db.scalar(select(func.count()).select_from(JournalEntry)
                      .where(JournalEntry.source_type == "invoice")) == 3  # fmt: skip
+
+
+def test_the_admin_edits_the_account_mapping_and_others_only_see_it(client, login_as, db):
+    from accounting.ledger.models import AccountMapping
+
+    login_as(A)
+    done = client.post("/comptabilite/correspondances",
+                       data={"kind": "prefix", "source": "6063", "target": "606400"})
+    assert done.status_code == 302
+    html = text(client.get("/comptabilite/correspondances"))
+    assert "6063…" in html and "606400" in html
+    bad = text(client.post("/comptabilite/correspondances",
+                           data={"kind": "exact", "source": "60A", "target": "606400"}))
+    assert "Compte source « 60A » refusé" in bad
+    (row,) = db.scalars(select(AccountMapping)).all()
+    assert client.post(f"/comptabilite/correspondances/{row.id}/supprimer").status_code == 302
+    assert db.scalars(select(AccountMapping)).all() == []
+
+
+def test_an_accountant_reads_the_mapping_but_does_not_edit_it(client, login_as, db):
+    login_as(C)
+    assert client.get("/comptabilite/correspondances").status_code == 200
+    refused = client.post("/comptabilite/correspondances",
+                          data={"kind": "prefix", "source": "6063", "target": "606400"})
+    assert refused.status_code == 403

@@ -129,7 +129,8 @@ def test_the_fec_import_of_costs_seals_each_entry(db: Session, make_service) -> 
     make_service("COMPTA", name="Comptabilité / gestion")
     make_service("DEV", name="Chargé de développement")
     result, _ = import_fec_costs(db, FEC, [parse_rule(db, "606*=COMPTA"),
-                                           parse_rule(db, "604*=DEV")])  # fmt: skip
+                                           parse_rule(db, "604*=DEV")],
+                                 accept_unmapped=True)  # fmt: skip
     assert result.created == 2
     assert len(_sealed_entries(db)) == 2
     assert set(_sealed_entries(db)) == _entry_ids(db)

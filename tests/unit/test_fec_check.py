@@ -297,3 +297,34 @@ def test_a_latin9_file_is_read_in_latin9(tmp_path) -> None:
 
 def test_every_rule_has_a_severity_and_a_french_title() -> None:
     assert all(severity in (ERROR, WARNING) and title for severity, title in RULES.values())
+
+
+@pytest.mark.parametrize("ending", ["\r\r\n", "\r", "\r\n"])
+def test_any_line_end_leaves_no_carriage_return_in_the_last_field(tmp_path, ending) -> None:
+    # CR CR LF (a CR LF file written again in text mode on Windows), old Mac CR alone.
+    rows = [VALID_ROWS[0][:-1] + "1200,00|EUR", *VALID_ROWS[1:]]
+    scan = scan_fec(write(tmp_path, rows, sep="\t", ending=ending), collect_rows=True)
+    assert scan.issues == []
+    assert scan.rows[0].idevise == "EUR" and scan.rows[-1].idevise == ""
+
+
+def test_mixed_line_ends_in_one_file(tmp_path) -> None:
+    path = tmp_path / NAME
+    ends = ["\r\n", "\n", "\r\r\n", "\r", "\n", "\r\n", "\r\r\n", "\n"]
+    lines = ["|".join(FEC_COLUMNS), *VALID_ROWS]
+    path.write_bytes("".join(f"{line}{end}" for line, end in zip(lines, ends, strict=True))
+                     .replace("|", "\t").encode())  # fmt: skip
+    scan = scan_fec(path)
+    assert scan.issues == [] and scan.line_count == 7
+
+
+def test_a_cash_basis_file_may_leave_valid_date_empty(tmp_path) -> None:
+    # BNC « recettes-dépenses »: the cash-basis columns, no validation date (Test Compta Demat
+    # accepts it); the same empty ValidDate in an ordinary file stays an error.
+    rows = [row.rsplit("|", 3)[0] + "|||" for row in VALID_ROWS]  # ValidDate emptied
+    header = "|".join([*FEC_COLUMNS, "DateRglt", "ModeRglt", "NatOp", "IdClient"])
+    bnc = [row + "|20250120|VIR|Honoraires|" for row in rows]
+    assert check_fec(write(tmp_path, bnc, header=header)) == []
+    plain = found(check_fec(write(tmp_path, rows)))
+    assert plain[0] == (2, "ValidDate", "mandatory", ERROR) and len(plain) == 7
+    assert check_fec(write(tmp_path, rows), cash_basis=True) == []
