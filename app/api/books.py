@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -19,7 +18,7 @@ from accounting.org import Member
 from app.api import access
 from app.api.paging import cursor_values, page
 from app.api.problems import ApiProblem
-from app.api.schemas import Money, PageQuerySchema, StrictSchema, page_of
+from app.api.schemas import Blueprint, Money, PageQuerySchema, StrictSchema, page_of
 from app.database import get_db
 
 blp = Blueprint(

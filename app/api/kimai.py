@@ -15,14 +15,13 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
 from accounting.org import Member, Service
 from app.api import access
 from app.api.problems import ApiProblem
-from app.api.schemas import StrictSchema, Text
+from app.api.schemas import Blueprint, StrictSchema, Text
 from app.api.work import refusals
 from app.database import get_db
 from app.params import MAX_ID

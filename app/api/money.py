@@ -7,7 +7,6 @@ import io
 from typing import Any
 
 from flask import send_file
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -23,7 +22,7 @@ from accounting.workbooks.invoice import invoice_bytes
 from app.api import access
 from app.api.paging import cursor_values, page
 from app.api.problems import ApiProblem
-from app.api.schemas import Id, Money, PageQuerySchema, StrictSchema, page_of
+from app.api.schemas import Blueprint, Id, Money, PageQuerySchema, StrictSchema, page_of
 from app.database import get_db
 from app.params import MAX_ID
 

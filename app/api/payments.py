@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,7 +17,7 @@ from accounting.periods import PeriodError
 from app.api import access
 from app.api.paging import cursor_values, page
 from app.api.problems import ApiProblem
-from app.api.schemas import Id, Money, PageQuerySchema, StrictSchema, Text, page_of
+from app.api.schemas import Blueprint, Id, Money, PageQuerySchema, StrictSchema, Text, page_of
 from app.database import get_db
 from app.invoices.usecases import pay
 from app.params import MAX_ID

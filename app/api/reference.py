@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
@@ -14,7 +13,7 @@ from accounting.org import Member, Service
 from app.api import access
 from app.api.paging import cursor_values, page
 from app.api.problems import ApiProblem
-from app.api.schemas import Id, PageQuerySchema, StrictSchema, page_of
+from app.api.schemas import Blueprint, Id, PageQuerySchema, StrictSchema, page_of
 from app.database import get_db
 from app.params import MAX_ID
 from timesheets.models import Activity, UnitType

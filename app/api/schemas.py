@@ -131,3 +131,23 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     """A page schema: ``{"items": [...], "next_cursor": ...}``."""
     return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema),
                                                            required=True)})
+
+
+# ---------------------------------------------------------------- the blueprints' base
+
+from flask_smorest import Blueprint as _SmorestBlueprint  # noqa: E402
+from webargs.flaskparser import FlaskParser  # noqa: E402
+
+
+class StrictParser(FlaskParser):
+    """webargs ignores unknown query parameters by default: ours refuses them (422 naming the
+    parameter), like unknown body fields: a mistyped filter is not silently ignored."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {
+        "json": None, "form": None, "json_or_form": None, "query": None, "path": None,
+        "headers": ma.EXCLUDE, "cookies": ma.EXCLUDE, "files": ma.EXCLUDE,
+    }
+
+
+class Blueprint(_SmorestBlueprint):
+    ARGUMENTS_PARSER = StrictParser()

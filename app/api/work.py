@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Response, json
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import and_, or_, select
 
@@ -20,7 +19,15 @@ from accounting.org import Member, Service
 from app.api import access
 from app.api.paging import cursor_values
 from app.api.problems import ApiProblem
-from app.api.schemas import Id, PageQuerySchema, StrictSchema, Text, encode_cursor, page_of
+from app.api.schemas import (
+    Blueprint,
+    Id,
+    PageQuerySchema,
+    StrictSchema,
+    Text,
+    encode_cursor,
+    page_of,
+)
 from app.database import get_db
 from app.params import MAX_ID
 from timesheets import services as ts
