@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from app.access import roles_required
@@ -20,7 +21,10 @@ from app.database import get_db
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/compte/jetons")
 
-DURATIONS = [(30, "30 jours"), (90, "90 jours"), (180, "180 jours"), (365, "1 an")]
+DURATIONS = [
+    SelectChoice(30, "30 jours"), SelectChoice(90, "90 jours"), SelectChoice(180, "180 jours"),
+    SelectChoice(365, "1 an"),
+]
 
 
 class TokenForm(FlaskForm):

@@ -56,7 +56,7 @@ def _seed(conn) -> None:  # type: ignore[no-untyped-def]
 def test_the_chain_is_the_one_the_areas_were_given() -> None:
     assert CHAIN == [
         "0001_foundation", "0002_timesheets", "0003_allocation", "0004_invoices",
-        "0005_ledger", "0006_hardening", "0007_fiscal_year",
+        "0005_ledger", "0006_hardening", "0007_fiscal_year", "0012_api_tokens",
     ]
 
 
