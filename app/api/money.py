@@ -22,7 +22,7 @@ from accounting.workbooks.invoice import invoice_bytes
 from app.api import access
 from app.api.paging import cursor_values, page
 from app.api.problems import ApiProblem
-from app.api.schemas import Blueprint, Id, Money, PageQuerySchema, StrictSchema, page_of
+from app.api.schemas import Blueprint, Money, PageQuerySchema, QueryId, StrictSchema, page_of
 from app.database import get_db
 from app.params import MAX_ID
 
@@ -79,8 +79,8 @@ class RunLineSchema(StrictSchema):
 
 
 class RunLineQuerySchema(PageQuerySchema):
-    member_id = Id()
-    service_id = Id()
+    member_id = QueryId()
+    service_id = QueryId()
 
 
 RunPage = page_of(RunSchema, "RunPageSchema")
@@ -232,14 +232,14 @@ class InvoiceSchema(StrictSchema):
 class InvoiceQuerySchema(PageQuerySchema):
     kind = fields.String(validate=validate.OneOf([k.value for k in InvoiceKind]))
     status = fields.String(validate=validate.OneOf([s.value for s in InvoiceStatus]))
-    member_id = Id()
+    member_id = QueryId()
     period = fields.String(validate=validate.Length(max=20),
                            metadata={"description": "Période : 2026-03, 2026-T1 ou 2026"})
 
 
 class CreditNoteQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf([s.value for s in InvoiceStatus]))
-    member_id = Id()
+    member_id = QueryId()
 
 
 InvoicePage = page_of(InvoiceSchema, "InvoicePageSchema")

@@ -17,7 +17,16 @@ from accounting.periods import PeriodError
 from app.api import access
 from app.api.paging import cursor_values, page
 from app.api.problems import ApiProblem
-from app.api.schemas import Blueprint, Id, Money, PageQuerySchema, StrictSchema, Text, page_of
+from app.api.schemas import (
+    Blueprint,
+    Id,
+    Money,
+    PageQuerySchema,
+    QueryId,
+    StrictSchema,
+    Text,
+    page_of,
+)
 from app.database import get_db
 from app.invoices.usecases import pay
 from app.params import MAX_ID
@@ -65,7 +74,7 @@ class PaymentInputSchema(StrictSchema):
 
 
 class PaymentQuerySchema(PageQuerySchema):
-    member_id = Id()
+    member_id = QueryId()
 
 
 PaymentPage = page_of(PaymentSchema, "PaymentPageSchema")

@@ -13,7 +13,7 @@ from accounting.org import Member, Service
 from app.api import access
 from app.api.paging import cursor_values, page
 from app.api.problems import ApiProblem
-from app.api.schemas import Blueprint, Id, PageQuerySchema, StrictSchema, page_of
+from app.api.schemas import Blueprint, PageQuerySchema, QueryId, StrictSchema, page_of
 from app.database import get_db
 from app.params import MAX_ID
 from timesheets.models import Activity, UnitType
@@ -78,7 +78,7 @@ class MemberQuerySchema(PageQuerySchema):
 
 
 class KeyQuerySchema(StrictSchema):
-    service_id = Id()
+    service_id = QueryId()
 
 
 MemberPage = page_of(MemberSchema, "MemberPageSchema")

@@ -23,8 +23,13 @@ MAX_LIMIT = 1000
 MAX_TEXT = 2000
 
 
-def Id(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
+    """An id: a JSON integer in a body (``strict``), digits in a query string."""
+    return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+def QueryId(**kwargs: Any) -> fields.Integer:
+    return Id(strict=False, **kwargs)
 
 
 def Text(max_length: int = MAX_TEXT, **kwargs: Any) -> fields.String:

@@ -23,6 +23,7 @@ from app.api.schemas import (
     Blueprint,
     Id,
     PageQuerySchema,
+    QueryId,
     StrictSchema,
     Text,
     encode_cursor,
@@ -119,11 +120,11 @@ class BulkSchema(StrictSchema):
 class EntryQuerySchema(PageQuerySchema):
     start = fields.Date(metadata={"description": "Depuis ce jour (inclus)"})
     end = fields.Date(metadata={"description": "Jusqu'à ce jour (inclus)"})
-    member_id = Id()
+    member_id = QueryId()
     common = fields.Boolean(metadata={"description": "true : le travail commun seulement"})
-    staff_id = Id()
-    service_id = Id()
-    activity_id = Id()
+    staff_id = QueryId()
+    service_id = QueryId()
+    activity_id = QueryId()
     status = fields.String(validate=validate.OneOf([s.value for s in EntryStatus]))
 
 

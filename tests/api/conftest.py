@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 from accounting.org import Member, Role
 from app.api.tokens import create_token
 from tests.cluster_data import Cluster, build_cluster
+from timesheets.models import WorkEntry
 
 
 @dataclass
@@ -41,6 +42,12 @@ def api_world(db: Session) -> ApiWorld:
     read_only = create_token(
         db, cluster.users[Role.ADMIN], name="lecture", read_only=True
     ).secret
+    # A draft of the member accountant's own, so that it has one to change and delete.
+    db.add(WorkEntry(
+        staff_id=cluster.users[Role.MEMBER_ACCOUNTANT].id, day=cluster.today, minutes=30,
+        member_id=own.id, service_id=cluster.services["COMPTA"].id,
+        created_by_id=cluster.users[Role.MEMBER_ACCOUNTANT].id,
+    ))
     db.flush()
     return ApiWorld(cluster, own, other, tokens, read_only)
 
