@@ -180,7 +180,9 @@ def list_entries(query: dict[str, Any]) -> Response:
     where = conditions(access.user(), entry_filter)
     if query.get("cursor"):
         day, last = cursor_values(query["cursor"], (date, int))
-        where.append(or_(WorkEntry.day < day, and_(WorkEntry.day == day, WorkEntry.id < last)))
+        # "day <= d" first: a range the day index serves (the OR alone made SQLite scan).
+        where.append(WorkEntry.day <= day)
+        where.append(or_(WorkEntry.day < day, WorkEntry.id < last))
     limit = query["limit"]
     rows = [
         _row(values)
