@@ -103,6 +103,7 @@ _MESSAGES = {
     "Not a valid date.": "Date attendue au format AAAA-MM-JJ.",
     "Not a valid datetime.": "Date et heure attendues au format ISO 8601 (AAAA-MM-JJTHH:MM:SS).",
     "Not a valid number.": "Nombre attendu.",
+    "Not a valid naive datetime.": "Date et heure sans fuseau attendues (AAAA-MM-JJTHH:MM:SS).",
     "Not a valid list.": "Liste attendue.",
     "Not a valid mapping type.": "Objet JSON attendu.",
     "Invalid input type.": "Type de valeur invalide.",
