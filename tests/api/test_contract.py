@@ -46,12 +46,29 @@ def api_schema(app: Flask, api_world: ApiWorld) -> schemathesis.BaseSchema:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+def _negates_our_token(case: schemathesis.Case) -> bool:
+    """Whether the case's negation removes or mangles the Authorization header: the test sends
+    the real token over it, so what reaches the app is no longer that negative case (counting
+    it as "invalid data accepted" would be schemathesis' false positive, seen at 100 examples
+    with an extra query parameter that serialises to nothing beside it)."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    data = meta.phase.data
+    mutations = getattr(data, "mutations", None) or ()
+    names = {str(getattr(data, "parameter", "") or "").lower()}
+    names |= {str(m.parameter or "").lower() for m in mutations
+              if m.parameter_location.value == "header"}
+    return "authorization" in names
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
     suppress_health_check=list(HealthCheck),
 )
 def test_api_matches_its_openapi_document(case: schemathesis.Case, api_world: ApiWorld) -> None:
+    checks = [c for c in CHECKS if c is not negative_data_rejection or not _negates_our_token(case)]
     for role in (Role.ADMIN, Role.MEMBER_ACCOUNTANT):
         token = api_world.tokens[role]
-        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=checks)
