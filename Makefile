@@ -35,7 +35,7 @@ bench: venv
 # Fuzzing at depth (CI runs the same tests with 20 examples per target): about 10 000 cases.
 FUZZ_EXAMPLES ?= 320
 fuzz: venv
-	MUTUALISE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz -q -p no:cacheprovider
+	MUTUALISE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz tests/api/test_contract.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) instance bench/.cache test-output

@@ -46,6 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     _register_error_pages(app)
+    from app import api
+
+    api.init_app(app)  # the JSON API: last, it wraps the error pages for /api/ paths
     return app
 
 

@@ -11,6 +11,7 @@ from accounting.db import Base
 from accounting.invoicing import models as invoicing_models  # noqa: F401
 from accounting.ledger import models as ledger_models  # noqa: F401
 from accounting.seal import Seal  # noqa: F401
+from app.api.tokens import ApiToken  # noqa: F401
 from app.security import RateLimitCounter  # noqa: F401
 from timesheets import models as timesheet_models  # noqa: F401
 
