@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from app.access import roles_required
 from app.database import get_db
 from app.params import bounded_list, parse_id
 from app.timesheets.blueprint import bp
+from app.timesheets.configuration import plain_decimal
 from app.timesheets.routes import (
     LOGGERS,
     A,
@@ -34,7 +36,7 @@ from timesheets import services
 from timesheets.errors import TimesheetError
 from timesheets.listing import choices
 from timesheets.models import Activity
-from timesheets.services import EntryData
+from timesheets.units import UnitsRefused, load_units, save_units
 from timesheets.week import (
     DAYS_FR,
     GridRefused,
@@ -234,7 +236,8 @@ def _copied_fr(count: int) -> str:
 @bp.route("/unites", methods=["GET", "POST"])
 @roles_required(A, C, M)
 def units() -> ResponseReturnValue:
-    """Quantities per unit type per member, for one service and day (accountants)."""
+    """Your quantities per unit type per member, for one service and day (accountants). The
+    grid shows what is stored: saving again changes it, never adds it twice."""
     db = get_db()
     options = choices(db, current_user, active_only=True)
     service_id = parse_id(request.values.get("service"), "service") or (
@@ -242,47 +245,69 @@ def units() -> ResponseReturnValue:
     )
     day = _day(request.values.get("jour"), _today()) or _today()
     unit_types = [(uid, name) for uid, sid, name in options.unit_types if sid == service_id]
-    errors: list[str] = []
+    stored = load_units(db, current_user.id, service_id, day) if service_id else {}
     if request.method == "POST" and service_id:
-        count = 0
-        try:
-            for member_id, _label in options.members:
-                for unit_id, unit_name in unit_types:
-                    text = request.form.get(f"q-{member_id}-{unit_id}", "").strip()
-                    if not text:
-                        continue
-                    try:
-                        quantity = parse_decimal(text, max_places=3, allow_negative=False)
-                    except InvalidValue as error:
-                        errors.append(f"{_label}, {unit_name} : {error.message}")
-                        continue
-                    services.create_entry(
-                        db,
-                        current_user,
-                        EntryData(
-                            day=day,
-                            service_id=service_id,
-                            minutes=0,
-                            member_id=member_id,
-                            unit_type_id=unit_id,
-                            quantity=quantity,
-                            note=request.form.get("commentaire", "")[:2000],
-                        ),
-                    )
-                    count += 1
-            if errors:
-                raise InvalidValue(" ; ".join(errors))
-            db.commit()
-            flash(f"{count} quantité(s) enregistrée(s).", "success")
-            return redirect(url_for(".units", service=service_id, jour=day.isoformat()))
-        except (TimesheetError, InvalidValue) as error:
-            db.rollback()
-            _refused(error)
+        saved = _save_units(db, options.members, unit_types, service_id, day)
+        if saved is not None:
+            return saved
+    values = request.form if request.method == "POST" else {
+        f"q-{member}-{unit}": plain_decimal(cell.quantity)
+        for (member, unit), cell in stored.items()
+    }
+    totals = {
+        uid: sum((c.quantity for (_m, u), c in stored.items() if u == uid), Decimal(0))
+        for uid, _name in unit_types
+    }
     return render_template(
         "timesheets/units.html",
         service_id=service_id,
         day=day,
         unit_types=unit_types,
-        values=request.form,
+        values=values,
+        locked={key for key, cell in stored.items() if cell.locked},
+        totals=totals,
         **_common(),
     )
+
+
+def _save_units(
+    db: Any, members: list[tuple[int, str]], unit_types: list[tuple[int, str]],
+    service_id: int, day: date,
+) -> ResponseReturnValue | None:
+    """Save the posted quantities; the redirect once saved, else None (refusals flashed)."""
+    wanted: dict[tuple[int, int], Decimal | None] = {}
+    errors: list[str] = []
+    for member_id, label in members:
+        for unit_id, unit_name in unit_types:
+            name = f"q-{member_id}-{unit_id}"
+            if name not in request.form:
+                continue
+            text = request.form.get(name, "").strip()
+            try:
+                wanted[(member_id, unit_id)] = (
+                    parse_decimal(text, max_places=3, allow_negative=False) if text else None
+                )
+            except InvalidValue as error:
+                errors.append(f"{label}, {unit_name} : {error.message}")
+    if errors:
+        _refused(InvalidValue(" ; ".join(errors)))
+        return None
+    try:
+        count = save_units(
+            db, current_user, service_id, day, wanted, request.form.get("commentaire", "")[:2000]
+        )
+        db.commit()
+    except UnitsRefused as refused:
+        db.rollback()
+        labels, names = dict(members), dict(unit_types)
+        _refused(InvalidValue(" ; ".join(
+            f"{labels.get(m, m)}, {names.get(u, u)} : {message}"
+            for (m, u), message in refused.errors.items()
+        )))
+        return None
+    if count == 0:
+        flash("Aucune quantité modifiée.", "info")
+    else:
+        flash(f"{count} {'quantité enregistrée' if count == 1 else 'quantités enregistrées'}.",
+              "success")
+    return redirect(url_for(".units", service=service_id, jour=day.isoformat()))
