@@ -309,3 +309,41 @@ def test_week_grid_screenshots(
         screenshot(page, output_dir, f"semaine-{name}")
     finally:
         context.close()
+
+
+def test_units_show_as_saved_and_a_colleagues_entry_opens_read_only(
+    page: Any, require_demo: LiveServer, output_dir: Path
+) -> None:
+    server = require_demo
+    demo_login(page, server, Role.ACCOUNTANT)
+    with server.session() as db:
+        compta = db.scalars(select(Service.id).where(Service.code == "COMPTA")).one()
+    page.goto(server.url(f"/temps/unites?service={compta}&jour={MONDAY.isoformat()}"))
+    rows = page.locator("tbody tr")
+    first = rows.nth(0).locator("input").nth(0)
+    second = rows.nth(1).locator("input").nth(1)
+    first.fill("6")
+    second.fill("2,5")
+    page.get_by_role("button", name="Enregistrer les quantités").click()
+    assert page.locator(".flash-success").inner_text() == "2 quantités enregistrées."
+    # What was saved is shown, with its totals: no empty grid inviting a second entry.
+    assert first.input_value() == "6" and second.input_value() == "2.5"
+    totals = [o.inner_text() for o in page.locator("tfoot output").all()]
+    assert totals == ["6,00", "2,50"] + ["0,00"] * (len(totals) - 2)
+    page.get_by_role("button", name="Enregistrer les quantités").click()
+    assert page.locator(".flash-info").inner_text() == "Aucune quantité modifiée."
+    screenshot(page, output_dir, "unites-enregistrees")
+
+    # A colleague's entry (the development officer's): « Voir », and a form that is read-only.
+    developer = _staff_id(server, Role.DEVELOPER)
+    page.goto(server.url(f"/temps/saisies?intervenant={developer}&du=&au="))
+    links = page.locator("table a[href*='/temps/saisies/']")
+    assert links.count() > 0
+    assert {text.strip() for text in links.all_inner_texts()} == {"Voir"}
+    links.first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Voir une saisie"
+    assert "en lecture seule" in page.locator(".flash-info").inner_text()
+    assert page.locator("#duree").is_disabled() and page.locator("#service").is_disabled()
+    assert page.get_by_role("button", name="Enregistrer").count() == 0
+    assert page.get_by_role("button", name="Supprimer").count() == 0
+    screenshot(page, output_dir, "saisie-collegue")
