@@ -127,8 +127,10 @@ def _save_grid(
     if submit:
         flash(f"{entries_fr(count)} {'soumise' if count == 1 else 'soumises'} pour validation.",
               "success")
-    elif posted.removed and not posted.keys:
-        flash("Ligne retirée.", "success")
+    elif len(posted.removed) == 1:
+        flash("Semaine enregistrée, 1 ligne retirée.", "success")
+    elif posted.removed:
+        flash(f"Semaine enregistrée, {len(posted.removed)} lignes retirées.", "success")
     else:
         flash("Semaine enregistrée.", "success")
     return None

@@ -183,7 +183,7 @@ def test_a_refused_save_keeps_every_row_and_value_and_the_grid_does_not_move(
     row.get_by_role("button", name=re.compile("Retirer")).click()
     assert page.locator("tr.grid-row").count() == 2
     page.get_by_role("button", name="Enregistrer la semaine", exact=True).click()
-    page.locator(".flash-success").wait_for()
+    page.locator(".flash-success", has_text="1 ligne retirée").wait_for()
     with server.session() as db:
         minutes = sorted(
             db.scalars(
@@ -297,12 +297,20 @@ def test_week_grid_screenshots(
     try:
         demo_login(page, server, Role.DEVELOPER)
         page.goto(_week_url(server))
-        typed = (["3h", "2h"], ["1h30", "x"])
-        for member, values in zip(_member_labels(page, 2), typed, strict=True):
+        members = _member_labels(page, 3)
+        typed = (["3h", "2h", "", "1h30"], ["1h30", "2", "1:45"], ["", "4h", "", "", "2,5"])
+        for member, values in zip(members, typed, strict=True):
             page.locator("select[name=nouvelle-adherent]").select_option(label=member)
             page.get_by_role("button", name="Ajouter la ligne").click()
             page.locator("tr.grid-row", has_text=member).wait_for()
             _type_week(page, values)
+        page.get_by_role("button", name="Enregistrer la semaine", exact=True).click()
+        page.locator(".flash-success").wait_for()
+        assert horizontal_overflow(page) == []
+        # The README's picture: the grid saved, a sent-back cell marked.
+        page.locator("#contenu").screenshot(path=str(output_dir / f"grille-{name}.png"))
+        bad = page.locator("tr.grid-row", has_text=members[1]).locator("input.cell").nth(4)
+        bad.fill("x")
         page.get_by_role("button", name="Enregistrer la semaine", exact=True).click()
         page.locator(".error-summary").wait_for()
         assert horizontal_overflow(page) == []
