@@ -81,8 +81,9 @@ def week() -> ResponseReturnValue:
                     ajout=[k.encode() for k in posted.keys if not any(posted.minutes[k.encode()])],
                 )
             )
-    flash("La semaine n'a pas été enregistrée : corrigez les cases signalées, vos saisies "
-          "sont conservées ci-dessous.", "error")
+    if errors:
+        flash("La semaine n'a pas été enregistrée : corrigez les cases signalées, vos saisies "
+              "sont conservées ci-dessous.", "error")
     return _render_week(db, day, staff_id, posted, errors)
 
 

@@ -175,3 +175,23 @@ def test_a_colleagues_entry_opens_read_only_and_its_change_is_refused(client, cl
     assert "Vous ne pouvez modifier que vos propres saisies." in _text(response)
     db.refresh(entry)
     assert entry.minutes == 60
+
+
+def test_submitting_saves_the_grid_first_and_a_bad_cell_submits_nothing(client, cluster, db):
+    _login(client, "compta@test.fr")
+    a = f"{cluster.compta.id}:{cluster.a.id}:"
+    response = client.post(
+        f"/temps/semaine?jour={MONDAY}",
+        data={"ligne": a, f"c-{a}-0": "2", f"c-{a}-1": "2x", "action": "soumettre"},
+    )
+    page = _text(response)
+    assert response.status_code == 200 and "Durée illisible « 2x »" in page
+    assert f'name="c-{a}-0" value="2"' in page
+    assert db.scalar(select(func.count()).select_from(WorkEntry)) == 0
+    response = client.post(
+        f"/temps/semaine?jour={MONDAY}",
+        data={"ligne": a, f"c-{a}-0": "2", f"c-{a}-1": "1h", "action": "soumettre"},
+        follow_redirects=True,
+    )
+    assert "2 saisies soumises pour validation." in _text(response)
+    assert sorted(db.scalars(select(WorkEntry.status))) == ["submitted", "submitted"]
