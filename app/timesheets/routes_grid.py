@@ -254,7 +254,7 @@ def units() -> ResponseReturnValue:
         if saved is not None:
             return saved
     values = request.form if request.method == "POST" else {
-        f"q-{member}-{unit}": plain_decimal(cell.quantity)
+        f"q-{member}-{unit}": plain_decimal(cell.quantity).replace(".", ",")  # French
         for (member, unit), cell in stored.items()
     }
     totals = {

@@ -335,7 +335,7 @@ def test_units_show_as_saved_and_a_colleagues_entry_opens_read_only(
     page.get_by_role("button", name="Enregistrer les quantités").click()
     assert page.locator(".flash-success").inner_text() == "2 quantités enregistrées."
     # What was saved is shown, with its totals: no empty grid inviting a second entry.
-    assert first.input_value() == "6" and second.input_value() == "2.5"
+    assert first.input_value() == "6" and second.input_value() == "2,5"
     totals = [o.inner_text() for o in page.locator("tfoot output").all()]
     assert totals == ["6,00", "2,50"] + ["0,00"] * (len(totals) - 2)
     page.get_by_role("button", name="Enregistrer les quantités").click()

@@ -142,7 +142,7 @@ def test_saved_units_show_as_saved_and_saving_again_adds_nothing(client, cluster
                            follow_redirects=True)
     page = _text(response)
     assert "3 quantités enregistrées." in page
-    assert f'name="{a_booked}" value="12"' in page and f'name="{b_booked}" value="3.5"' in page
+    assert f'name="{a_booked}" value="12"' in page and f'name="{b_booked}" value="3,5"' in page
     assert ">15,50</output>" in page and ">4,00</output>" in page  # totals per unit type
     # The same grid posted again stores nothing twice; a change updates, an empty cell deletes.
     page = _text(client.post(url, data={a_booked: "12", b_booked: "3.5", a_slips: "4"},
