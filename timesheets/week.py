@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -182,11 +183,23 @@ def load_week(session: Session, staff_id: int, day: date) -> Week:
 def usual_service(session: Session, staff_id: int) -> int | None:
     """The service a new row of ``staff_id``'s grid starts with: the service of their most
     recent entry in an active service (a development officer gets the development service,
-    an accountant the accounting one), or None for someone who never logged any work."""
+    an accountant the accounting one); for someone who never logged work, the latest one of
+    the colleagues holding the same roles; None when nobody did."""
+    own = _latest_service(session, WorkEntry.staff_id == staff_id)
+    if own is not None:
+        return own
+    roles = session.scalar(select(User.roles).where(User.id == staff_id))
+    if not roles:
+        return None
+    peers = select(User.id).where(User.roles == roles, User.id != staff_id)
+    return _latest_service(session, WorkEntry.staff_id.in_(peers))
+
+
+def _latest_service(session: Session, condition: Any) -> int | None:
     return session.scalar(
         select(WorkEntry.service_id)
         .join(Service, Service.id == WorkEntry.service_id)
-        .where(WorkEntry.staff_id == staff_id, Service.active.is_(True))
+        .where(condition, Service.active.is_(True))
         .order_by(WorkEntry.day.desc(), WorkEntry.id.desc())
         .limit(1)
     )

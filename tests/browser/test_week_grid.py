@@ -76,6 +76,15 @@ def _type_week(page: Any, values: list[str]) -> None:
         page.keyboard.press("Tab")
 
 
+def _add_rows(page: Any, typed: dict[str, list[str]]) -> None:
+    """Add a row per member in place and type its days."""
+    for member, values in typed.items():
+        page.locator("select[name=nouvelle-adherent]").select_option(label=member)
+        page.get_by_role("button", name="Ajouter la ligne").click()
+        page.locator("tr.grid-row", has_text=member).wait_for()
+        _type_week(page, values)
+
+
 def test_a_week_of_five_members_costs_at_most_25_clicks_and_one_page_load(
     page: Any, require_demo: LiveServer, output_dir: Path
 ) -> None:
@@ -134,11 +143,7 @@ def test_a_refused_save_keeps_every_row_and_value_and_the_grid_does_not_move(
     typed = {
         members[0]: ["2", "", "3h"], members[1]: ["1:15", "abc", ""], members[2]: ["", "", "4"]
     }
-    for member in members:
-        page.locator("select[name=nouvelle-adherent]").select_option(label=member)
-        page.get_by_role("button", name="Ajouter la ligne").click()
-        page.locator("tr.grid-row", has_text=member).wait_for()
-        _type_week(page, typed[member])
+    _add_rows(page, typed)
     header = page.locator("table.week thead th").nth(4).bounding_box()
     page.get_by_role("button", name="Enregistrer la semaine", exact=True).click()
     page.locator(".error-summary").wait_for()
@@ -299,11 +304,7 @@ def test_week_grid_screenshots(
         page.goto(_week_url(server))
         members = _member_labels(page, 3)
         typed = (["3h", "2h", "", "1h30"], ["1h30", "2", "1:45"], ["", "4h", "", "", "2,5"])
-        for member, values in zip(members, typed, strict=True):
-            page.locator("select[name=nouvelle-adherent]").select_option(label=member)
-            page.get_by_role("button", name="Ajouter la ligne").click()
-            page.locator("tr.grid-row", has_text=member).wait_for()
-            _type_week(page, values)
+        _add_rows(page, dict(zip(members, typed, strict=True)))
         page.get_by_role("button", name="Enregistrer la semaine", exact=True).click()
         page.locator(".flash-success").wait_for()
         assert horizontal_overflow(page) == []

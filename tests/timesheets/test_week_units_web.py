@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from accounting.org import Role
 from timesheets import services
 from timesheets.models import WorkEntry
 from timesheets.services import EntryData
@@ -108,13 +109,23 @@ def test_a_removed_row_deletes_its_drafts_and_saving_keeps_empty_added_rows(clie
     assert _rows(page) == [b]  # the empty row added before stays after the save
 
 
-def test_the_usual_service_is_preselected_for_new_rows_and_quick_entry(client, cluster, db):
+def test_the_usual_service_is_preselected_for_new_rows_and_quick_entry(
+    client, cluster, db, make_user
+):
     services.create_entry(db, cluster.developer, EntryData(MONDAY, cluster.dev.id, 60, None))
+    services.create_entry(db, cluster.accountant, EntryData(MONDAY, cluster.compta.id, 60, None))
     db.commit()
     _login(client, "dev@test.fr")
     page = _text(client.get(f"/temps/semaine?jour={MONDAY}"))
     assert f'<option value="{cluster.dev.id}" selected>' in page
     page = _text(client.get("/temps/saisies/nouvelle"))
+    assert f'<option value="{cluster.dev.id}" selected>' in page
+    # A newcomer who never logged work gets the service of the colleagues with their role.
+    make_user(Role.DEVELOPER, email="nouveau@test.fr")
+    db.commit()
+    client.post("/logout")
+    _login(client, "nouveau@test.fr")
+    page = _text(client.get(f"/temps/semaine?jour={MONDAY}"))
     assert f'<option value="{cluster.dev.id}" selected>' in page
 
 
