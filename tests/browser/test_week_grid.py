@@ -273,6 +273,13 @@ def test_a_sent_back_cell_is_marked_with_the_reviewers_comment(
     assert "Renvoyée par la validation (mardi" in note
     assert "« Préciser l'adhérent concerné »" in note
     assert page.locator("td.sent-back .mark").inner_text() == "↩"  # not colour alone
+    # Another service chosen: its activities, and only them, are offered.
+    select_containing(page.locator("select[name=nouvelle-service]"), "COMPTA")
+    offered = [
+        o.inner_text() for o in page.locator("select[name=nouvelle-activite] option").all()
+        if o.is_enabled() and o.get_attribute("value")
+    ]
+    assert offered and all(label.startswith("COMPTA ›") for label in offered)
     screenshot(page, output_dir, "renvoyee")
 
 
