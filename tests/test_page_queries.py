@@ -40,11 +40,15 @@ STAFF_ROLES = {Role.ADMIN, Role.ACCOUNTANT, Role.DEVELOPER, Role.TREASURER}
 STAFF_REFUSED = {"admin.my_figures": 403}
 #: Query strings some pages need to show anything.
 QUERY = {
+    # A new row of the week grid: a service and a member (the member accountant's own).
+    "timesheets.week_row": {"nouvelle-service": "SERVICE", "nouvelle-adherent": "MEMBER"},
     "allocation.key_compare": {"service": "COMPTA", "periode": "PERIOD", "cle": ["equal", "hours"]},
     "allocation.key_compare_xlsx": {
         "service": "COMPTA", "periode": "PERIOD", "cle": ["equal", "hours"],
     },
 }
+#: Query values of QUERY taken from the test's values (an id known only once arranged).
+PLACEHOLDERS = {"PERIOD": "period_code", "SERVICE": "service_id", "MEMBER": "member_id"}
 #: Pages left out, and why.
 SKIPPED = {
     "static": "files, no database",
@@ -116,7 +120,7 @@ def _pages(app: Flask, values: dict[str, Any]) -> list[tuple[str, str]]:
             if args is None:
                 pytest.fail(f"{rule.endpoint} ({rule.rule}): no test value for its arguments; "
                             "add one to _argument_values")
-            query = {k: (values["period_code"] if v == "PERIOD" else v)
+            query = {k: (values[PLACEHOLDERS[v]] if isinstance(v, str) and v in PLACEHOLDERS else v)
                      for k, v in QUERY.get(rule.endpoint, {}).items()}
             pages.append((f"{rule.endpoint} {rule.rule}",
                           url_for(rule.endpoint, **args, **query)))

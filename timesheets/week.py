@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounting.org import User
+from accounting.org import Service, User
 from accounting.periods import Period, PeriodStatus, locked_ranges
 from timesheets.errors import InvalidEntry, TimesheetError
 from timesheets.models import EntryStatus, WorkEntry
@@ -69,6 +70,8 @@ class Cell:
     entry_ids: list[int] = field(default_factory=list)
     #: Not editable in the grid (several entries, not a draft, or a closed period).
     locked: bool = False
+    #: The reviewer's comment of a draft that was sent back ("" otherwise).
+    comment: str = ""
 
 
 @dataclass(slots=True)
@@ -114,7 +117,8 @@ class GridRefused(InvalidEntry):
     def __init__(self, errors: list[CellError]) -> None:
         self.errors = errors
         super().__init__(
-            f"La grille n'a pas été enregistrée : {len(errors)} erreur(s). "
+            f"La grille n'a pas été enregistrée : {len(errors)} "
+            f"{'erreur' if len(errors) == 1 else 'erreurs'}. "
             + " ".join(error.message for error in errors[:3])
         )
 
@@ -149,11 +153,14 @@ def load_week(session: Session, staff_id: int, day: date) -> Week:
             WorkEntry.activity_id,
             WorkEntry.unit_type_id,
             WorkEntry.status,
+            WorkEntry.review_comment,
         ).where(WorkEntry.staff_id == staff_id, WorkEntry.day.between(monday, sunday))
     ).all()
     rows: dict[RowKey, GridRow] = {}
     day_totals = [0] * 7
-    for entry_id, entry_day, minutes, service_id, member_id, activity_id, unit, status in entries:
+    for entry_id, entry_day, minutes, service_id, member_id, activity_id, unit, status, comment in (
+        entries
+    ):
         index = (entry_day - monday).days
         day_totals[index] += minutes
         if unit is not None:
@@ -165,12 +172,39 @@ def load_week(session: Session, staff_id: int, day: date) -> Week:
         cell.entry_ids.append(entry_id)
         if status != EntryStatus.DRAFT or len(cell.entry_ids) > 1:
             cell.locked = True
+        if comment and status == EntryStatus.DRAFT:
+            cell.comment = f"{cell.comment} ; {comment}" if cell.comment else comment
     for row in rows.values():
         for index, is_closed in enumerate(closed):
             if is_closed:
                 row.cells[index].locked = True
     return Week(
         staff_id, monday, sorted(rows.values(), key=lambda r: r.key.sort_key()), day_totals, closed
+    )
+
+
+def usual_service(session: Session, staff_id: int) -> int | None:
+    """The service a new row of ``staff_id``'s grid starts with: the service of their most
+    recent entry in an active service (a development officer gets the development service,
+    an accountant the accounting one); for someone who never logged work, the latest one of
+    the colleagues holding the same roles; None when nobody did."""
+    own = _latest_service(session, WorkEntry.staff_id == staff_id)
+    if own is not None:
+        return own
+    roles = session.scalar(select(User.roles).where(User.id == staff_id))
+    if not roles:
+        return None
+    peers = select(User.id).where(User.roles == roles, User.id != staff_id)
+    return _latest_service(session, WorkEntry.staff_id.in_(peers))
+
+
+def _latest_service(session: Session, condition: Any) -> int | None:
+    return session.scalar(
+        select(WorkEntry.service_id)
+        .join(Service, Service.id == WorkEntry.service_id)
+        .where(condition, Service.active.is_(True))
+        .order_by(WorkEntry.day.desc(), WorkEntry.id.desc())
+        .limit(1)
     )
 
 

@@ -70,6 +70,7 @@ from timesheets.listing import (
 from timesheets.models import EntryStatus
 from timesheets.services import EntryData
 from timesheets.summaries import monthly_summary
+from timesheets.week import usual_service
 
 A, C, M, D, T = (
     Role.ADMIN,
@@ -222,7 +223,18 @@ def _common() -> dict[str, Any]:
         "duration_formats": DURATION_FORMATS,
         "can_common": services.member_scope(current_user, services.LOG_WORK) is None,
         "is_admin": current_user.has_role(A),
+        "can_log": current_user.has_role(*LOGGERS),
     }
+
+
+def may_edit(entry: Any) -> bool:
+    """The page offers to change ``entry`` (a draft of the user's own, or anyone's for the
+    admin); the services refuse the others all the same."""
+    return (
+        entry.status == EntryStatus.DRAFT
+        and current_user.has_role(*LOGGERS)
+        and (entry.staff_id == current_user.id or current_user.has_role(A))
+    )
 
 
 # ---------------------------------------------------------------- list, quick add, edit
@@ -320,12 +332,24 @@ def new_entry() -> ResponseReturnValue:
             _refused(error)
     return render_template(
         "timesheets/entry_form.html",
-        values=form if request.method == "POST" else request.args,
+        values=form if request.method == "POST" else _quick_defaults(db),
         entry=None,
+        editable=True,
         split_lines=SPLIT_LINES,
         today=_today().isoformat(),
         **_common(),
     )
+
+
+def _quick_defaults(db: Any) -> dict[str, str]:
+    """The quick entry's first values: the query string's, the service defaulting to the
+    user's usual one (their latest entry's: the development officer's is not COMPTA)."""
+    values = dict(request.args.items())
+    if not values.get("service"):
+        usual = usual_service(db, current_user.id)
+        if usual is not None:
+            values["service"] = str(usual)
+    return values
 
 
 #: Lines of the split form when the members are too many to list (a member input each).
@@ -394,6 +418,7 @@ def edit_entry(entry_id: int) -> ResponseReturnValue:
         "timesheets/entry_form.html",
         values=values,
         entry=entry,
+        editable=may_edit(entry),
         today=_today().isoformat(),
         **_common(),
     )

@@ -38,7 +38,7 @@ def test_the_development_officer_logs_a_week_in_the_grid_and_submits_it(
     # A line for a member, then a line of common work.
     select_containing(page.locator("select[name=nouvelle-adherent]"), "Serv'emploi")
     select_containing(page.locator("select[name=nouvelle-service]"), "développement")
-    page.get_by_role("button", name="Enregistrer la semaine").click()
+    page.get_by_role("button", name="Ajouter la ligne").click()  # in place, no reload
     page.wait_for_selector("input.cell")
     screenshot(page, output_dir, "1-ligne-ajoutee")
     row = page.locator("tbody tr", has=page.locator("input.cell")).first
@@ -47,16 +47,15 @@ def test_the_development_officer_logs_a_week_in_the_grid_and_submits_it(
     cells.nth(1).fill("2h")
     cells.nth(2).fill("1,5")
     assert row.locator("output").inner_text() == "7 h"  # the row total, computed as typed
-    with page.expect_navigation():  # the answer to this very post
-        page.get_by_role("button", name="Enregistrer la semaine").click()
-    page.wait_for_selector(".flash-success")
+    page.get_by_role("button", name="Enregistrer la semaine", exact=True).click()
+    page.wait_for_selector(".flash-success")  # saved in place (no reload)
 
     page.get_by_role("button", name="Soumettre la semaine").click()
     dialog = page.get_by_role("dialog")
-    assert "Soumettre les saisies en brouillon" in dialog.inner_text()
+    assert "soumettre les saisies en brouillon" in dialog.inner_text()
     with page.expect_navigation():  # the answer to this very post
         dialog.get_by_role("button", name="Soumettre la semaine").click()
-    assert "3 saisie(s) soumise(s)" in page.locator(".flash-success").inner_text()
+    assert "3 saisies soumises" in page.locator(".flash-success").inner_text()
 
     with server.session() as db:
         staff_id = db.scalars(select(User.id).where(User.email == email)).one()

@@ -120,7 +120,7 @@ def test_copy_last_week_adds_its_rows(client, accountant, cluster, db):
         EntryData(MONDAY - timedelta(days=7), cluster.compta.id, 60, cluster.b.id),
     )
     page = _text(client.get(f"/temps/semaine?jour={MONDAY}&copier=1"))
-    assert "1 ligne(s) de la semaine précédente" in page
+    assert "1 ligne de la semaine précédente ajoutée" in page
     assert f'value="{cluster.compta.id}:{cluster.b.id}:"' in page
 
 
@@ -466,7 +466,11 @@ def test_with_many_members_the_week_adds_a_row_for_a_typed_member(
 ):
     response = client.post(
         f"/temps/semaine?jour={MONDAY}",
-        data={"nouvelle-adherent": "B — Bêta", "nouvelle-service": cluster.compta.id},
+        data={
+            "action": "ajouter",
+            "nouvelle-adherent": "B — Bêta",
+            "nouvelle-service": cluster.compta.id,
+        },
         follow_redirects=True,
     )
     page = _text(response)
@@ -475,7 +479,11 @@ def test_with_many_members_the_week_adds_a_row_for_a_typed_member(
     assert "B — Bêta" in page
     response = client.post(
         f"/temps/semaine?jour={MONDAY}",
-        data={"nouvelle-adherent": "Inconnu", "nouvelle-service": cluster.compta.id},
+        data={
+            "action": "ajouter",
+            "nouvelle-adherent": "Inconnu",
+            "nouvelle-service": cluster.compta.id,
+        },
         follow_redirects=True,
     )
     assert "Adhérent inconnu « Inconnu »" in _text(response)
