@@ -17,7 +17,7 @@ from typing import Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from stdnum import iban as std_iban
 from stdnum.eu import vat as std_vat
@@ -25,6 +25,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siren as std_siren
 from stdnum.fr import siret as std_siret
 
+from accounting.addresses import Address, electronic_address, split_address, structured
 from accounting.db import Base, Quantity, utcnow
 
 
@@ -132,7 +133,13 @@ class Carrier(Base):
     #: Short code used for the member-side supplier account (401 + code).
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
+    #: Street lines (a free text with « 01600 Trévoux » at the end is split on assignment).
     address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[Optional[str]] = mapped_column(String(10))
+    city: Mapped[Optional[str]] = mapped_column(String(100))
+    country_code: Mapped[str] = mapped_column(String(2), default="FR", server_default="FR")
+    #: BT-34, ``SCHEME:ID``; empty: ``0225:<SIREN>``.
+    electronic_address: Mapped[Optional[str]] = mapped_column(String(120))
     siren: Mapped[Optional[str]] = mapped_column(String(9))
     siret: Mapped[Optional[str]] = mapped_column(String(14))
     vat_number: Mapped[Optional[str]] = mapped_column(String(20))
@@ -152,6 +159,9 @@ class Carrier(Base):
     #: First month of the fiscal year (1 = January: the calendar year; 9 = September, closing
     #: on 31 August). The ledger's years follow it: see ``accounting.ledger.fiscal_year``.
     fiscal_year_start_month: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Days after the due date when an unpaid invoice gets its first and second reminder.
+    reminder_first_days: Mapped[int] = mapped_column(default=15, server_default="15")
+    reminder_second_days: Mapped[int] = mapped_column(default=30, server_default="30")
     #: The carrier is a member too when it uses the services; it is never invoiced to itself.
     member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id"))
 
@@ -161,6 +171,14 @@ class Carrier(Base):
         CheckConstraint("payment_terms_days BETWEEN 0 AND 60", name="payment_terms"),
         CheckConstraint("fiscal_year_start_month BETWEEN 1 AND 12", name="fiscal_year_start"),
     )
+
+    @property
+    def postal_address(self) -> Address:
+        return structured(self.address, self.postcode, self.city, self.country_code)
+
+    @property
+    def electronic_id(self) -> tuple[str, str] | None:
+        return electronic_address(self.electronic_address, self.siren)
 
 
 class Member(Base):
@@ -176,6 +194,11 @@ class Member(Base):
     siret: Mapped[Optional[str]] = mapped_column(String(14))
     vat_number: Mapped[Optional[str]] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[Optional[str]] = mapped_column(String(10))
+    city: Mapped[Optional[str]] = mapped_column(String(100))
+    country_code: Mapped[str] = mapped_column(String(2), default="FR", server_default="FR")
+    #: BT-49, ``SCHEME:ID``; empty: ``0225:<SIREN>``.
+    electronic_address: Mapped[Optional[str]] = mapped_column(String(120))
     billing_email: Mapped[Optional[str]] = mapped_column(String(200))
     #: First and last day of membership, both inclusive.
     joined_on: Mapped[date]
@@ -193,6 +216,14 @@ class Member(Base):
     def siren(self) -> str | None:
         return self.siret[:9] if self.siret else None
 
+    @property
+    def postal_address(self) -> Address:
+        return structured(self.address, self.postcode, self.city, self.country_code)
+
+    @property
+    def electronic_id(self) -> tuple[str, str] | None:
+        return electronic_address(self.electronic_address, self.siren)
+
     def active_days(self, start: date, end: date) -> int:
         """Days of membership inside [start, end], both inclusive."""
         first = max(start, self.joined_on)
@@ -204,6 +235,22 @@ class Member(Base):
 
     def __repr__(self) -> str:
         return f"<Member {self.code}>"
+
+
+def _split_on_set(target: Carrier | Member, value: str | None, *_: object) -> str | None:
+    """An address typed as one text (form, configuration file, import) whose last lines read
+    « 01600 Trévoux » [« France »] is stored structured: street lines, postcode, city."""
+    found = split_address(value)
+    if found is None:
+        return value
+    target.postcode = found.postcode
+    target.city = found.city
+    target.country_code = found.country_code
+    return found.street
+
+
+event.listen(Carrier.address, "set", _split_on_set, retval=True)
+event.listen(Member.address, "set", _split_on_set, retval=True)
 
 
 class MemberFigures(Base):

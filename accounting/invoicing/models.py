@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
+from accounting.addresses import Address, structured
 from accounting.allocation.models import AllocationLine
 from accounting.db import Base, Money, utcnow
 from accounting.invoicing.amounts import (
@@ -154,6 +155,16 @@ class Invoice(Base):
     carrier_iban: Mapped[Optional[str]] = mapped_column(String(34))
     carrier_bic: Mapped[Optional[str]] = mapped_column(String(11))
     carrier_email: Mapped[Optional[str]] = mapped_column(String(200))
+    # Structured addresses and electronic addresses (migration 0009; NULL on documents issued
+    # before it, whose address text is then split when read: accounting.addresses).
+    customer_postcode: Mapped[Optional[str]] = mapped_column(String(10))
+    customer_city: Mapped[Optional[str]] = mapped_column(String(100))
+    customer_country: Mapped[Optional[str]] = mapped_column(String(2))
+    customer_electronic_address: Mapped[Optional[str]] = mapped_column(String(120))
+    carrier_postcode: Mapped[Optional[str]] = mapped_column(String(10))
+    carrier_city: Mapped[Optional[str]] = mapped_column(String(100))
+    carrier_country: Mapped[Optional[str]] = mapped_column(String(2))
+    carrier_electronic_address: Mapped[Optional[str]] = mapped_column(String(120))
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     late_penalty_rate: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     vat_exemption_mention: Mapped[str] = mapped_column(String(300), default="")
@@ -268,6 +279,20 @@ class Invoice(Base):
             return f"BROUILLON-{self.id}.xlsx"
         prefix = "AVOIR" if self.is_credit_note else "FACTURE"
         return f"{prefix}-{self.number}.xlsx"
+
+    @property
+    def customer_postal(self) -> Address:
+        return structured(self.customer_address, self.customer_postcode, self.customer_city,
+                          self.customer_country)
+
+    @property
+    def carrier_postal(self) -> Address:
+        return structured(self.carrier_address, self.carrier_postcode, self.carrier_city,
+                          self.carrier_country)
+
+    @property
+    def pdf_name(self) -> str:
+        return self.file_name.removesuffix(".xlsx") + ".pdf"
 
     @property
     def vat_totals(self) -> list[VatTotal]:
