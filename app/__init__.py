@@ -12,7 +12,9 @@ from flask import Flask, render_template
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-AREAS = ("auth", "main", "admin", "timesheets", "allocation", "invoices", "ledger")
+AREAS = (
+    "auth", "main", "admin", "timesheets", "allocation", "invoices", "ledger", "delivery",
+)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

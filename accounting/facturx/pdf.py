@@ -15,10 +15,12 @@ as the workbook (:mod:`accounting.workbooks.invoice`), in French (Babel: « 1 23
 from __future__ import annotations
 
 import threading
+import zipfile
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -152,3 +154,19 @@ def facturx_pdf(invoice: Invoice, xml: bytes | None = None) -> bytes:
             "subject": f"{kind} {invoice.number} — {invoice.customer_name}",
         },
     )
+
+
+def write_documents_zip(invoices: Iterable[Invoice], target: IO[bytes]) -> int:
+    """Every document as its workbook (``FACTURE-….xlsx``) and its Factur-X PDF
+    (``FACTURE-….pdf``) side by side in one ZIP, one document at a time (memory stays flat).
+    Both formats are compressed already: stored, not compressed twice."""
+    from accounting.workbooks.invoice import write_invoice
+
+    count = 0
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        for invoice in invoices:
+            with archive.open(invoice.file_name, "w") as member:
+                write_invoice(invoice, member)
+            archive.writestr(invoice.pdf_name, facturx_pdf(invoice))
+            count += 1
+    return count

@@ -3,7 +3,7 @@
 ``mutualise invoices issue PERIOD [--date D]`` (prepares the drafts from the approved
 allocation when there are none, issues them and prints the numbers), ``mutualise invoices credit
 NUMBER [--amount A] --reason TEXT [--date D]``, ``mutualise export invoices PERIOD -o FILE.zip``
-and ``mutualise import payments FILE [--dry-run]``. There is no command to edit or delete an
+(workbooks and Factur-X PDFs) and ``mutualise import payments FILE [--dry-run]``. There is no command to edit or delete an
 issued document. Domain refusals (French) go to standard error with exit status 1, and nothing
 is committed then.
 """
@@ -110,8 +110,9 @@ def credit_command(
               type=click.Path(dir_okay=False, path_type=Path), help="The .zip to write.")
 @with_appcontext
 def export_invoices(period_code: str, output: Path) -> None:
-    """Write every issued invoice and credit note of PERIOD (.xlsx) into one ZIP."""
-    from accounting.workbooks.invoice import write_invoices_zip
+    """Write every issued invoice and credit note of PERIOD into one ZIP: each as its workbook
+    (.xlsx) and its Factur-X PDF (.pdf, PDF/A-3 with the EN 16931 XML)."""
+    from accounting.facturx.pdf import write_documents_zip
 
     db = cli_session()
     period = period_by_code(db, period_code)
@@ -124,7 +125,7 @@ def export_invoices(period_code: str, output: Path) -> None:
     if not documents:
         fail(f"Aucune facture émise pour {period.label}.")
     with output.open("wb") as out:
-        count = write_invoices_zip(documents, out)
+        count = write_documents_zip(documents, out)
     db.rollback()
     click.echo(f"{output} written ({count} document(s)).")
 

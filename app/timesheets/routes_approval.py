@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.access import roles_required
 from app.database import get_db
+from app.delivery.notices import notify_sent_back
 from app.params import parse_id, parse_ids, parse_page
 from app.timesheets.blueprint import bp
 from app.timesheets.routes import APPROVERS, _common, _day, _month_bounds, _refused, _today
@@ -42,6 +43,11 @@ def approvals() -> ResponseReturnValue:
                     db, current_user, ids, request.form.get("commentaire", "")
                 )
                 message = f"{count} saisie(s) renvoyée(s) à leur auteur."
+                db.commit()
+                notified = notify_sent_back(
+                    db, ids, request.form.get("commentaire", "").strip(), current_user.name
+                )
+                message += f" Auteurs prévenus par courriel : {notified}."
             elif action == "valider-mois":
                 count = services.approve_month(
                     db,
