@@ -118,10 +118,13 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def validate_country(value: str | None) -> str:
-    """An ISO 3166-1 alpha-2 code (« FR »); empty means France."""
+    """An ISO 3166-1 alpha-2 code (« FR »; « France », « Belgique »… are read too); empty means
+    France."""
     text = (value or "").strip().upper()
     if not text:
         return "FR"
+    if _plain(text) in COUNTRY_NAMES:
+        return COUNTRY_NAMES[_plain(text)]
     if not _COUNTRY.match(text):
         raise ValueError(f"code pays « {value} » invalide : deux lettres (FR, BE…).")
     return text
@@ -137,3 +140,21 @@ def validate_postcode(value: str | None) -> str | None:
     if not _POSTCODE.match(text):
         raise ValueError(f"code postal « {value} » invalide.")
     return text
+
+
+def expand_address(values: dict[str, object]) -> dict[str, object]:
+    """Field values with a one-text ``address`` whose last lines read « 01600 Trévoux » split
+    into ``address`` (street lines), ``postcode``, ``city`` and ``country_code`` — fields given
+    explicitly (not empty) win. An import or a configuration file compared field by field with what is
+    stored then sees no change when the same address comes again."""
+    text = values.get("address")
+    found = split_address(text) if isinstance(text, str) else None
+    if found is None:
+        return dict(values)
+    out = dict(values)
+    out["address"] = found.street
+    for key, value in (("postcode", found.postcode), ("city", found.city),
+                       ("country_code", found.country_code)):
+        if not out.get(key) or (key == "country_code" and "postcode" not in values):
+            out[key] = value
+    return out

@@ -29,6 +29,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounting.addresses import expand_address, validate_country, validate_postcode
 from accounting.audit import record_audit
 from accounting.db import transaction_lock
 from accounting.org import Member, OrgError, validate_siret, validate_vat_number
@@ -44,6 +45,10 @@ MEMBER_COLUMNS: dict[str, list[str]] = {
     "siret": ["SIRET", "N° SIRET"],
     "vat_number": ["N° TVA", "Numéro de TVA", "TVA intracommunautaire"],
     "address": ["Adresse"],
+    "postcode": ["Code postal", "CP"],
+    "city": ["Ville", "Commune"],
+    "country_code": ["Pays", "Code pays"],
+    "electronic_address": ["Adresse électronique", "Adresse de facturation électronique"],
     "billing_email": ["Email de facturation", "E-mail de facturation", "Courriel de facturation"],
     "joined_on": ["Date d'adhésion", "Adhésion"],
     "left_on": ["Date de sortie", "Sortie"],
@@ -163,6 +168,16 @@ def parse_member_value(field: str, value: object) -> Any:
         return clean_text(value, limit=100)
     if field == "address":
         return clean_text(value, limit=2000)
+    if field in ("postcode", "country_code"):
+        check = validate_postcode if field == "postcode" else validate_country
+        try:
+            return check(_optional(value))
+        except ValueError as error:
+            raise InvalidMemberValue(str(error)) from None
+    if field == "city":
+        return clean_text(value, limit=100) or None
+    if field == "electronic_address":
+        return clean_text(value, limit=120) or None
     if field == "siret":
         return _identifier(validate_siret, value)
     if field == "vat_number":
@@ -289,6 +304,7 @@ def apply_member_values(session: Session, member: Member | None, values: Mapping
 
     Returns ``"created"``, ``"updated"`` or ``"unchanged"``; never flushes.
     """
+    values = expand_address(dict(values))
     if member is None:
         fields = {k: v for k, v in values.items() if k in MEMBER_FIELDS}
         fields.setdefault("legal_form", "")

@@ -114,8 +114,8 @@ def parsed(form: FlaskForm, *names: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ members
 
 MEMBER_FORM_FIELDS = (
-    "code", "name", "legal_form", "siret", "vat_number", "address", "billing_email",
-    "joined_on", "left_on",
+    "code", "name", "legal_form", "siret", "vat_number", "address", "postcode", "city",
+    "country_code", "electronic_address", "billing_email", "joined_on", "left_on",
 )  # fmt: skip
 
 
@@ -127,7 +127,15 @@ class MemberForm(FrenchForm):
     )
     siret = StringField("SIRET", validators=[_member("siret")], render_kw={"inputmode": "numeric"})
     vat_number = StringField("N° de TVA intracommunautaire", validators=[_member("vat_number")])
-    address = TextAreaField("Adresse", validators=[_member("address")], render_kw={"rows": 3})
+    address = TextAreaField("Adresse (rue, lieu-dit)", validators=[_member("address")],
+                            render_kw={"rows": 3})
+    postcode = StringField("Code postal", validators=[_member("postcode")])
+    city = StringField("Ville", validators=[_member("city")])
+    country_code = StringField("Pays (code ISO)", validators=[_member("country_code")],
+                               default="FR", render_kw={"maxlength": 2})
+    electronic_address = StringField(
+        "Adresse électronique de facturation", validators=[_member("electronic_address")]
+    )
     billing_email = EmailField("E-mail de facturation", validators=[_member("billing_email")])
     joined_on = StringField(
         "Date d'adhésion", validators=[_member("joined_on")], render_kw={"type": "date"}
@@ -185,7 +193,7 @@ class ConfigurationForm(FrenchForm):
 # ------------------------------------------------------------------------------ carrier
 
 CARRIER_FORM_FIELDS = (
-    "code", "name", "address", "siren", "siret", "vat_number", "iban", "bic", "email",
+    "code", "name", "address", "postcode", "city", "country_code", "electronic_address", "siren", "siret", "vat_number", "iban", "bic", "email",
     "vat_regime", "vat_exemption_mention", "payment_terms_days", "late_penalty_rate",
     "fiscal_year_start_month",
 )  # fmt: skip
@@ -206,7 +214,15 @@ def _bic(value: str | None) -> str | None:
 class CarrierForm(FrenchForm):
     code = _code_text()
     name = StringField("Nom", validators=[_text(200, required="Nom manquant.")])
-    address = TextAreaField("Adresse", validators=[_text(2000)], render_kw={"rows": 3})
+    address = TextAreaField("Adresse (rue, lieu-dit)", validators=[_text(2000)],
+                            render_kw={"rows": 3})
+    postcode = StringField("Code postal", validators=[_member("postcode")])
+    city = StringField("Ville", validators=[_member("city")])
+    country_code = StringField("Pays (code ISO)", validators=[_member("country_code")],
+                               default="FR", render_kw={"maxlength": 2})
+    electronic_address = StringField(
+        "Adresse électronique de facturation", validators=[_member("electronic_address")]
+    )
     siren = StringField("SIREN", validators=[Parsed(_optional(validate_siren))])
     siret = StringField("SIRET", validators=[Parsed(_optional(validate_siret))])
     vat_number = StringField(

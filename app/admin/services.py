@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from accounting.addresses import expand_address
 from accounting.audit import AuditEvent, record_audit
 from accounting.db import Base
 from accounting.org import Carrier, Member, MemberFigures, Role, Service, User
@@ -159,6 +160,7 @@ def save_carrier(session: Session, values: Mapping[str, Any]) -> Carrier:
     member_id = values.get("member_id")
     if member_id is not None and session.get(Member, member_id) is None:
         raise AdminError("Adhérent inconnu.", "member")
+    values = expand_address(dict(values))
     carrier = the_carrier(session)
     if carrier is None:
         carrier = Carrier(**values)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounting.addresses import expand_address, validate_country, validate_postcode
 from accounting.ledger.fiscal_year import parse_start_month
 from accounting.org import (
     Carrier,
@@ -31,13 +32,17 @@ from app.configuration.fields import (
     text_field,
     wrap,
 )
-from imports.members import normalize_code, parse_email
+from imports.members import clean_text, normalize_code, parse_email
 from imports.parsing import parse_int
 
 #: The carrier's keys and their parsers (``member`` names the member that is the carrier).
 CARRIER_FIELDS: dict[str, Callable[[Any], Any]] = {
     **CODE_AND_NAME,
     "address": text_field(2000),
+    "postcode": wrap(lambda v: validate_postcode(None if v is None else str(v))),
+    "city": wrap(lambda v: clean_text(v, limit=100) or None),
+    "country_code": wrap(lambda v: validate_country(None if v is None else str(v))),
+    "electronic_address": wrap(lambda v: clean_text(v, limit=120) or None),
     "siren": wrap(optional_field(validate_siren)),
     "siret": wrap(optional_field(validate_siret)),
     "vat_number": wrap(optional_field(validate_vat_number)),
@@ -82,7 +87,7 @@ def validate_carrier(
 
 
 def apply_carrier(session: Session, values: dict[str, Any], members: dict[str, Member]) -> None:
-    fields = dict(values)
+    fields = expand_address(dict(values))
     if "member" in fields:
         code = fields.pop("member")
         if code is None:

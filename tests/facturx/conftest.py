@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import importlib.util
 import os
 import socket
@@ -88,7 +89,9 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 Message accepted"
 
     def to(self, address: str) -> list[Message]:

@@ -114,6 +114,7 @@ PARAMS: dict[str, Callable[[Session, World, str], Any]] = {
         select(AllocationKey.valid_from).order_by(AllocationKey.valid_from)).first().isoformat(),
     "mapping_id": lambda db, w, which: _mapping(db),
     "token_id": lambda db, w, which: 1,
+    "token": lambda db, w, which: "jeton-inconnu",
 }
 #: Values that differ for one endpoint ((endpoint, parameter) -> value).
 ENDPOINT_PARAMS: dict[tuple[str, str], Any] = {

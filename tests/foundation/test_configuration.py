@@ -75,7 +75,8 @@ def test_a_file_sets_up_carrier_members_figures_and_services(db) -> None:
     # carrier 1 + members 2 + figures 1 + services 2, one audit event each.
     assert result.changes == 6
     carrier = db.scalars(select(Carrier)).one()
-    assert carrier.address == "1 place du Pôle\n01600 Trévoux"
+    assert (carrier.address, carrier.postcode, carrier.city, carrier.country_code) == (
+        "1 place du Pôle", "01600", "Trévoux", "FR")
     assert carrier.payment_terms_days == 45
     assert carrier.late_penalty_rate == Decimal("12.35")  # exact: never through a float
     assert carrier.member.code == "PORTEUR"
