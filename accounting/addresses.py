@@ -144,9 +144,9 @@ def validate_postcode(value: str | None) -> str | None:
 
 def expand_address(values: dict[str, object]) -> dict[str, object]:
     """Field values with a one-text ``address`` whose last lines read « 01600 Trévoux » split
-    into ``address`` (street lines), ``postcode``, ``city`` and ``country_code`` — fields given
-    explicitly (not empty) win. An import or a configuration file compared field by field with what is
-    stored then sees no change when the same address comes again."""
+    into ``address`` (street lines), ``postcode``, ``city`` and ``country_code`` — fields
+    given explicitly (not empty) win. An import or a configuration file compared field by
+    field with what is stored then sees no change when the same address comes again."""
     text = values.get("address")
     found = split_address(text) if isinstance(text, str) else None
     if found is None:

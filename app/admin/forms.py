@@ -193,7 +193,8 @@ class ConfigurationForm(FrenchForm):
 # ------------------------------------------------------------------------------ carrier
 
 CARRIER_FORM_FIELDS = (
-    "code", "name", "address", "postcode", "city", "country_code", "electronic_address", "siren", "siret", "vat_number", "iban", "bic", "email",
+    "code", "name", "address", "postcode", "city", "country_code", "electronic_address",
+    "siren", "siret", "vat_number", "iban", "bic", "email",
     "vat_regime", "vat_exemption_mention", "payment_terms_days", "late_penalty_rate",
     "fiscal_year_start_month",
 )  # fmt: skip
