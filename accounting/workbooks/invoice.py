@@ -196,10 +196,6 @@ def _page_setup(sheet: Worksheet, title: str) -> None:
     sheet.sheet_view.showGridLines = False
 
 
-def _address_lines(text: str) -> int:
-    return max(1, len([line for line in (text or "").splitlines() if line.strip()]))
-
-
 def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     ws = workbook.active
     credit = invoice.is_credit_note
@@ -226,7 +222,7 @@ def _issuer_block(s: _Sheet, invoice: Invoice, title: str) -> None:
     s.text("A", invoice.carrier_name, font=_NAME)
     s.text("D", title, font=_TITLE, merge_to="F", align=_TITLE_RIGHT)
     issuer = [
-        invoice.carrier_address,
+        "\n".join(invoice.carrier_postal.text_lines()),
         f"SIREN : {invoice.carrier_siren or '—'} — SIRET : {invoice.carrier_siret or '—'}",
         f"N° TVA intracommunautaire : {invoice.carrier_vat_number or '—'}",
         f"IBAN : {invoice.carrier_iban or '—'}"
@@ -245,7 +241,7 @@ def _issuer_block(s: _Sheet, invoice: Invoice, title: str) -> None:
         if label:
             s.text("D", label, font=_BOLD, align=_RIGHT, row=offset)
             s.text("E", value, merge_to="F", row=offset)
-    ws.row_dimensions[2].height = 15 * _address_lines(invoice.carrier_address)
+    ws.row_dimensions[2].height = 15 * max(1, len(invoice.carrier_postal.text_lines()))
     s.row = 2 + len(issuer) + 1
 
 
@@ -257,7 +253,7 @@ def _customer_block(s: _Sheet, invoice: Invoice) -> None:
     s.text("D", "Client", font=_BOLD, merge_to="F")
     customer = [
         invoice.customer_name,
-        invoice.customer_address,
+        "\n".join(invoice.customer_postal.text_lines()),
         f"SIREN : {invoice.customer_siren or '—'}",
         f"SIRET : {invoice.customer_siret or '—'}",
         f"N° TVA : {invoice.customer_vat_number}" if invoice.customer_vat_number else "",
@@ -265,7 +261,7 @@ def _customer_block(s: _Sheet, invoice: Invoice) -> None:
     for offset, value in enumerate(customer, start=1):
         s.text("D", value, font=_BOLD if offset == 1 else None, merge_to="F", row=top + offset)
         _style(_at(ws, "D", top + offset), fill=_BOX_FILL)
-    ws.row_dimensions[top + 2].height = 15 * _address_lines(invoice.customer_address)
+    ws.row_dimensions[top + 2].height = 15 * max(1, len(invoice.customer_postal.text_lines()))
     s.text("A", f"Nature de l'opération : {OPERATION_NATURE.lower()}", font=_BOLD, row=top)
     s.text("A", "Refacturation à prix coûtant de la quote-part des services mutualisés du pôle "
            f"(période du {_date(invoice.service_start)} au {_date(invoice.service_end)}).",

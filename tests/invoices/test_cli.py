@@ -45,7 +45,8 @@ def test_credit_full_and_partial(runner, db, billing):
 
 def test_there_is_no_command_to_edit_or_delete_an_invoice(runner):
     group = cli.commands["invoices"]
-    assert sorted(group.commands) == ["credit", "issue"]
+    # send and remind (issue 18) e-mail documents; none edits or deletes one.
+    assert sorted(group.commands) == ["credit", "issue", "remind", "send"]
 
 
 def test_export_invoices_writes_a_zip(runner, db, billing, tmp_path):
@@ -54,8 +55,12 @@ def test_export_invoices_writes_a_zip(runner, db, billing, tmp_path):
     result = runner.invoke(cli, ["export", "invoices", "2026-01", "-o", str(target)])
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(target) as archive:
+        # Each workbook with its Factur-X PDF beside it (issue 18).
         assert archive.namelist() == [
-            "FACTURE-2026-0001.xlsx", "FACTURE-2026-0002.xlsx", "FACTURE-2026-0003.xlsx"]
+            "FACTURE-2026-0001.xlsx", "FACTURE-2026-0001.pdf",
+            "FACTURE-2026-0002.xlsx", "FACTURE-2026-0002.pdf",
+            "FACTURE-2026-0003.xlsx", "FACTURE-2026-0003.pdf"]
+        assert archive.read("FACTURE-2026-0002.pdf").startswith(b"%PDF-")
 
 
 def test_import_payments_dry_run_then_for_real_then_again(runner, db, billing, tmp_path):
