@@ -27,7 +27,7 @@ SAME_ANSWER = ("Si cette adresse correspond à un compte, un courriel vient de l
 
 def _rate_limited() -> bool:
     limiter = current_app.extensions.get("mutualise.limiter")
-    if limiter is None:
+    if limiter is None or not limiter.enabled:
         return False
     item = parse(current_app.config.get("RATELIMIT_PASSWORD_RESET", "5 per 15 minutes"))
     return not limiter.limiter.hit(item, "password-reset", get_remote_address())
