@@ -10,6 +10,7 @@ PORT ?= 5000
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	sh .ci/system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -150,3 +150,16 @@ def test_an_exempt_carrier_without_vat_number_issues_documents_that_fail_br_e_02
     invoice = issue_invoices(db, billing.period, issue_date=date(2026, 2, 5), issued_by="test")[0]
     broken = failures(facturx_xml(invoice))
     assert any(rule.startswith("BR-E-02") for rule in broken), broken
+
+
+def test_many_documents_are_drawn_in_worker_processes_in_order(db, billing, monkeypatch) -> None:
+    from accounting.facturx import pdf as renderer
+
+    prepare_invoices(db, billing.period)
+    issued = issue_invoices(db, billing.period, issue_date=date(2026, 2, 5), issued_by="test")
+    monkeypatch.setattr(renderer, "PARALLEL_FROM", 2)
+    drawn = list(renderer.facturx_pdfs(issued, workers=2))
+    assert [invoice.number for invoice, _ in drawn] == [i.number for i in issued]
+    for invoice, pdf in drawn:
+        _, xml = get_xml_from_pdf(pdf, check_xsd=True)
+        assert xml == facturx_xml(invoice)
