@@ -7,8 +7,9 @@ Target (issue 18): rendering (WeasyPrint, PDF/A-3b) and embedding the EN 16931 X
 with its XSD check) for 1 000 invoices in at most 60 s, memory flat. The documents go through
 ``facturx_pdfs`` as ``mutualise export invoices`` does (layout in one process per CPU).
 Printed: the total, the time per document and per step (HTML, layout to PDF, XML,
-embedding) on the first 20, the process's resident memory after 10 %, 50 % and 100 % of the documents (flat: the later figures
-do not grow with the count), and the machine's load average (the machine is shared).
+embedding) on the first 20, the process's resident memory after 10 %, 50 % and 100 % of the
+documents (flat: the later figures do not grow with the count), and the machine's load
+average (the machine is shared).
 
 Baseline: the bare libraries on the same page — WeasyPrint laying out a minimal HTML page of
 the same text size, and factur-x embedding the same XML.
