@@ -217,3 +217,25 @@ def test_reminders_are_sent_once_each_with_the_penalties(db, billing, smtp, runn
     assert "3 reminder(s) sent." in result.output
     second = smtp.to("compta-a@adherent.example")[-1]
     assert second["Subject"].startswith("Seconde relance")
+
+
+def test_the_admin_sets_the_reminder_schedule_and_a_wrong_one_is_refused(
+    db, billing, client, login_as
+) -> None:
+    login_as(Role.ADMIN)
+    data = {"action": "schedule", "schedule-first_days": "10", "schedule-second_days": "25"}
+    assert client.post("/factures/relances", data=data).status_code == 302
+    db.refresh(billing.carrier)
+    assert (billing.carrier.reminder_first_days, billing.carrier.reminder_second_days) == (10, 25)
+    wrong = {"action": "schedule", "schedule-first_days": "20", "schedule-second_days": "5"}
+    page = client.post("/factures/relances", data=wrong).get_data(as_text=True)
+    assert "La seconde relance vient après la première." in page
+    db.refresh(billing.carrier)
+    assert billing.carrier.reminder_second_days == 25
+
+
+def test_only_the_admin_changes_the_schedule(db, billing, client, login_as) -> None:
+    login_as(Role.TREASURER)
+    data = {"action": "schedule", "schedule-first_days": "10", "schedule-second_days": "25"}
+    assert client.post("/factures/relances", data=data).status_code == 403
+    assert billing.carrier.reminder_first_days == 15
