@@ -19,7 +19,6 @@ from accounting.facturx.pdf import facturx_pdf
 from accounting.invoicing.delivery import Delivery, late_charges, validate_schedule
 from accounting.invoicing.models import Invoice
 from accounting.invoicing.payments import overdue_invoices
-from accounting.invoicing.services import get_carrier
 from accounting.org import Carrier, Member, Role
 from accounting.periods import Period
 from app.access import ensure_member, roles_required
@@ -104,7 +103,11 @@ def send() -> ResponseReturnValue:
 @roles_required(*SENDERS)
 def reminders() -> ResponseReturnValue:
     db = get_db()
-    carrier = get_carrier(db)
+    carrier = db.scalars(select(Carrier).order_by(Carrier.id).limit(1)).first()
+    if carrier is None:
+        flash("Créez d'abord la structure porteuse (Administration) : elle porte le "
+              "calendrier des relances.", "info")
+        return redirect(url_for("invoices.overdue"))
     today = date.today()
     schedule = ScheduleForm(prefix="schedule", first_days=carrier.reminder_first_days,
                             second_days=carrier.reminder_second_days)
