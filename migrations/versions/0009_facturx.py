@@ -1,7 +1,7 @@
 """facturx: structured addresses, electronic addresses, the send log, reminders, password reset.
 
 Revision ID: 0009_facturx
-Revises: 0007_fiscal_year
+Revises: 0012_api_tokens (given 0007_fiscal_year; re-chained after the merged 0010-0012)
 
 Existing addresses (one free text) are split into street lines, postcode, city and country
 when their last lines read « 01600 Trévoux » [« France »]; those that cannot be split keep
@@ -18,7 +18,7 @@ import accounting.db
 from accounting.addresses import split_address
 
 revision = "0009_facturx"
-down_revision = "0007_fiscal_year"
+down_revision = "0012_api_tokens"
 branch_labels = None
 depends_on = None
 
@@ -35,6 +35,7 @@ _BEFORE = [
     "carrier_vat_number", "carrier_iban", "carrier_bic", "carrier_email", "payment_terms_days",
     "late_penalty_rate", "vat_exemption_mention", "total_excl_tax", "total_vat",
     "total_incl_tax", "amount_paid", "amount_credited", "created_at", "issued_at", "issued_by",
+    "corrects_id",
 ]
 _NEW_INVOICE_COLUMNS = [f"{p}_{c}" for p in ("customer", "carrier") for c in _PARTY_COLUMNS]
 
