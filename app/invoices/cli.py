@@ -3,9 +3,9 @@
 ``mutualise invoices issue PERIOD [--date D]`` (prepares the drafts from the approved
 allocation when there are none, issues them and prints the numbers), ``mutualise invoices credit
 NUMBER [--amount A] --reason TEXT [--date D]``, ``mutualise export invoices PERIOD -o FILE.zip``
-(workbooks and Factur-X PDFs) and ``mutualise import payments FILE [--dry-run]``. There is no command to edit or delete an
-issued document. Domain refusals (French) go to standard error with exit status 1, and nothing
-is committed then.
+(workbooks and Factur-X PDFs) and ``mutualise import payments FILE [--dry-run]``. There is
+no command to edit or delete an issued document. Domain refusals (French) go to standard
+error with exit status 1, and nothing is committed then.
 """
 
 from __future__ import annotations
