@@ -2,8 +2,7 @@
 and the reminders by e-mail (with their log), the addresses to complete, password reset by
 e-mail. Use cases in :mod:`app.delivery.usecases`; SMTP in :mod:`app.mail`."""
 
-from flask import Blueprint
+from app.delivery import reset_routes, routes  # noqa: F401
+from app.delivery.blueprint import bp
 
-bp = Blueprint("delivery", __name__)
-
-from app.delivery import reset_routes, routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -15,7 +15,7 @@ from limits import parse
 
 from app.access import public
 from app.database import get_db
-from app.delivery import bp
+from app.delivery.blueprint import bp
 from app.delivery.forms import ForgotForm, ResetForm
 from app.delivery.notices import mail_quietly
 from app.password_reset import request_reset, use_token, valid_token

@@ -23,7 +23,7 @@ from accounting.org import Carrier, Member, Role
 from accounting.periods import Period
 from app.access import ensure_member, roles_required
 from app.database import get_db
-from app.delivery import bp
+from app.delivery.blueprint import bp
 from app.delivery.forms import RemindForm, ScheduleForm, SendForm
 from app.delivery.usecases import period_documents, send_documents, send_reminders, sent_purposes
 from app.mail import settings_from_env

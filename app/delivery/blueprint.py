@@ -1,0 +1,5 @@
+"""The blueprint of the delivery area (its routes attach themselves to it)."""
+
+from flask import Blueprint
+
+bp = Blueprint("delivery", __name__)
