@@ -230,6 +230,10 @@ def test_a_member_accountant_sees_only_their_row_of_approved_runs(
     approve(db, run)
     html = page(client.get(f"/repartition/{run.id}"))
     assert "5 333,33" in html and "3 333,34" not in html and "7 333,33" not in html
+    # Its own share, never the cluster's total under it.
+    matrix = html[html.index('id="matrice"'):]
+    assert "Ma part de chaque service" in html
+    assert "<tfoot>" not in matrix[: matrix.index("</table>")]
     assert client.get(f"/repartition/{run.id}/COMPTA/B").status_code == 200
     assert client.get(f"/repartition/{run.id}/COMPTA/A").status_code == 404
     assert client.get("/repartition/apercu?periode=2026-01").status_code == 403
