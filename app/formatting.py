@@ -18,6 +18,8 @@ from babel.dates import format_datetime
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 
+from accounting.allocation.keys import key_text_fr
+
 LOCALE = "fr_FR"
 #: Parsed once: Babel would parse the locale name again on every call.
 _FR = Locale.parse(LOCALE)
@@ -87,3 +89,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(date_fr)
     app.add_template_filter(hours)
     app.add_template_filter(decimal_hours)
+    app.add_template_filter(key_text_fr, "key_fr")

@@ -16,8 +16,9 @@ real-world quirks are handled once, here:
   before anything is inflated (zip bombs); typed cells become strings the parsers of
   :mod:`imports.parsing` read back exactly (dates ``2026-03-05``, durations ``1:30``,
   numbers without float noise);
-- line numbers are those the user sees: the record number of a CSV as a spreadsheet shows it
-  (header = 1; a quoted field spanning several lines is one record), the row number of a sheet.
+- line numbers are those the user sees: the physical line of a CSV where a record starts, as a
+  text editor shows it (header = 1; a quoted field spanning three lines counts three), the row
+  number of a sheet.
 
 Invariants: every problem is an :class:`~imports.errors.ImportRefused` with French messages;
 nothing here touches the database.
@@ -35,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import python_calamine
 
@@ -314,20 +315,21 @@ def _read_csv(data: bytes, name: str, encoding: str | None = None) -> Table:
     return _build_table(records, name, "csv", encoding=encoding, separator=separator)
 
 
-def _numbered(reader: Iterable[list[str]], name: str) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) per record; the line is the record number, as a spreadsheet shows it."""
-    line = 0
+def _numbered(reader: Any, name: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) per record; the line is the physical line where the record starts, as
+    a text editor shows it (a quoted field spanning three lines makes the next record start
+    three lines further)."""
     iterator = iter(reader)
     while True:
+        line = reader.line_num + 1
         try:
             cells = next(iterator)
         except StopIteration:
             return
         except csv.Error as error:
             raise UnreadableFile(
-                RowError(line + 1, None, f"CSV mal formé ({_csv_reason(error)}).")
+                RowError(line, None, f"CSV mal formé ({_csv_reason(error)}).")
             ) from None
-        line += 1
         yield line, cells
 
 

@@ -223,3 +223,68 @@ def test_every_download_button_of_a_dashboard_downloads_a_file(
             assert response.status_code == 200, href
             assert not response.mimetype.startswith("text/html"), href
             assert response.headers.get("Content-Disposition", "").startswith("attachment"), href
+
+
+# ------------------------------------------------------------- the member portal (issue 17)
+
+
+def test_the_member_portal_shows_the_months_of_its_figures_not_only_the_last_twelve(
+    db: Session,
+) -> None:
+    from datetime import date
+
+    # today 20/05/2026: the past quarter is Q4 2025, invoiced on 01/01/2026, members 1 and 2
+    # paid on 05/01/2026 (tests/cluster_data.py).
+    cluster = build_cluster(db, members=4, today=date(2026, 5, 20))
+    first, third = cluster.members[0].id, cluster.members[2].id
+    # Looked at long after (like the demo, dated 2025, opened today): the board still ends at
+    # the member's latest figure, the payment of January 2026.
+    board = member_board(db, first, date(2027, 12, 1))
+    assert (board.span.start, board.span.end) == (date(2025, 2, 1), date(2026, 1, 31))
+    assert board.span.label == "février 2025 – janvier 2026"
+    assert board.years == [2026, 2025]
+    assert board.allocated == SHARE  # its own share, not the cluster's 4 × SHARE
+    assert [(d.kind, d.total_incl_tax) for d in board.documents] == [("invoice", SHARE)]
+    assert [(p.paid_on, p.amount, p.method) for p in board.payments] == [
+        (date(2026, 1, 5), SHARE, "Virement")
+    ]
+    assert (board.invoiced, board.paid, board.due) == (SHARE, SHARE, Decimal("0.00"))
+
+    unpaid = member_board(db, third, date(2027, 12, 1))
+    assert unpaid.payments == [] and unpaid.paid == Decimal("0")
+    assert (unpaid.due, unpaid.overdue) == (SHARE, SHARE)  # due on 31/01/2026
+
+
+def test_the_member_portal_period_selector(db: Session) -> None:
+    from datetime import date
+
+    cluster = build_cluster(db, members=4, today=date(2026, 5, 20))
+    first = cluster.members[0].id
+    quarter = member_board(db, first, date(2026, 5, 20), "2025-10", "2025-12")
+    assert quarter.span.label == "octobre 2025 – décembre 2025"
+    assert quarter.allocated == SHARE and quarter.documents == [] and quarter.payments == []
+    later = member_board(db, first, date(2026, 5, 20), "2026-02", "2026-12")
+    assert (later.allocated, later.documents, later.payments) == (Decimal("0"), [], [])
+    # Reversed, or only a start: put right, twelve months from the start.
+    assert member_board(db, first, date(2026, 5, 20), "2025-12", "2025-10").span == quarter.span
+    alone = member_board(db, first, date(2026, 5, 20), "2025-03", None)
+    assert (alone.span.start, alone.span.end) == (date(2025, 3, 1), date(2026, 2, 28))
+    garbage = member_board(db, first, date(2026, 5, 20), "2025-13", "n'importe")
+    assert garbage.span.end == date(2026, 1, 31)
+
+
+def test_the_member_portal_page_with_a_chosen_year(client: FlaskClient, db: Session) -> None:
+    from datetime import date
+
+    cluster = build_cluster(db, members=4, today=date(2026, 5, 20))
+    db.commit()
+    login(client, cluster, Role.MEMBER_ACCOUNTANT)
+    html = unescape(client.get("/accueil?du=2025-01&au=2025-12").get_data(as_text=True))
+    html = html.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Adhérent 1 — janvier 2025 – décembre 2025" in html
+    assert 'value="2025-01"' in html and 'value="2025-12"' in html
+    assert "Ma part répartie" in html and "1 600,00 €" in html
+    assert "Aucune facture ni avoir émis sur janvier 2025 – décembre 2025." in html
+    assert "6 400,00" not in html  # the cluster's total never shows
+    html = unescape(client.get("/accueil?du=2026-01&au=2026-01").get_data(as_text=True))
+    assert "Virement" in html and 'id="mem-documents"' in html

@@ -35,6 +35,8 @@ from accounting.allocation.keys import (
     KeyPart,
     describe_key_fr,
     format_key,
+    format_key_fr,
+    key_text_fr,
     parse_key,
 )
 
@@ -62,6 +64,8 @@ __all__ = [
     "allocate",
     "describe_key_fr",
     "format_key",
+    "format_key_fr",
+    "key_text_fr",
     "largest_remainder",
     "parse_key",
     "round_to_cents",

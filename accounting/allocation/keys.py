@@ -30,6 +30,7 @@ from fractions import Fraction
 from typing import Any
 
 from accounting.allocation.errors import InvalidFixedPercentages, InvalidKey, KeySyntaxError
+from accounting.allocation.key_words import BASES_SHOWN, Folded
 
 HUNDRED = Decimal(100)
 _NBSP = "\u00a0"
@@ -180,7 +181,10 @@ class Key:
 
 # --------------------------------------------------------------------------- parsing
 
-_BASIS_WORDS = [b.value for b in BasisName]
+_BASIS_WORDS = [
+    "part égale", "heures", "unités", "chiffre d'affaires", "effectif", "pourcentages fixes",
+    *(b.value for b in BasisName),
+]
 
 
 class _Parser:
@@ -189,6 +193,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.words = Folded(text)
 
     def fail(self, message: str, position: int | None = None) -> KeySyntaxError:
         return KeySyntaxError(message, self.pos if position is None else position, self.text)
@@ -246,29 +251,30 @@ class _Parser:
         return value, start
 
     def basis(self) -> Basis:
+        """A basis in French or English words, after an optional connector (« au prorata
+        des heures », « à parts égales », ``hours``)."""
         self.skip_spaces()
-        word, start = self.word()
-        if not word:
-            raise self.fail(
-                f"Base attendue (equal, hours, units, revenue, headcount ou fixed(...)), "
-                f"trouvé {self.shown()}."
-            )
-        name = word.lower()
-        if name not in _BASIS_WORDS:
-            close = difflib.get_close_matches(name, _BASIS_WORDS, n=1)
+        start = self.pos
+        self.pos = self.words.connector(self.pos)
+        self.skip_spaces()
+        found = self.words.basis(self.pos)
+        if found is None:
+            word, word_start = self.word()
+            self.pos = word_start
+            if not word:
+                raise self.fail(f"Base attendue ({BASES_SHOWN}), trouvé {self.shown()}.")
+            close = difflib.get_close_matches(word.lower(), _BASIS_WORDS, n=1)
             hint = f" Vouliez-vous dire « {close[0]} » ?" if close else ""
-            raise self.fail(
-                f"Base inconnue « {word} » : attendu equal, hours, units, revenue, headcount "
-                f"ou fixed(...).{hint}",
-                start,
-            )
+            raise self.fail(f"Base inconnue « {word} » : attendu {BASES_SHOWN}.{hint}")
+        words_start = self.pos
+        name, self.pos = found
         if name != BasisName.FIXED:
             return Basis(BasisName(name))
-        return self.fixed_body(start)
+        return self.fixed_body(start, self.text[words_start : self.pos])
 
-    def fixed_body(self, start: int) -> Basis:
+    def fixed_body(self, start: int, written: str) -> Basis:
         self.skip_spaces()
-        self.expect("(", "« ( » après fixed")
+        self.expect("(", f"« ( » après {written}")
         entries: list[tuple[str, Decimal]] = []
         seen: set[str] = set()
         while True:
@@ -324,7 +330,8 @@ class _Parser:
         self.skip_spaces()
         if not self.peek():
             raise self.fail(
-                "La clé est vide : écrivez par exemple « hours » ou « 25% equal + 75% hours »."
+                "La clé est vide : écrivez par exemple « heures » ou "
+                "« 25 % part égale + 75 % heures »."
             )
         parts = [self.part()]
         while True:
@@ -338,14 +345,19 @@ class _Parser:
         if self.peek() == ",":
             self.pos += 1
             self.skip_spaces()
-            word, common_pos = self.word()
-            if word.lower() != "common_by":
+            common_pos = self.pos
+            found = self.words.common(self.pos)
+            if found is None:
+                word, _ = self.word()
+                self.pos = common_pos
                 raise self.fail(
-                    f"« common_by= » attendu après la virgule, trouvé « {word or self.peek()} ».",
-                    common_pos,
+                    "« travail commun … » (ou « common_by= ») attendu après la virgule, "
+                    f"trouvé « {word or self.peek()} ».",
                 )
-            self.skip_spaces()
-            self.expect("=", "« = » après common_by")
+            english, self.pos = found
+            if english:
+                self.skip_spaces()
+                self.expect("=", "« = » après common_by")
             common_by = self.basis()
         self.skip_spaces()
         if self.peek():
@@ -363,14 +375,15 @@ class _Parser:
                 if weight is None:
                     raise self.fail(
                         "Chaque part d'une clé composée commence par son pourcentage "
-                        "(par exemple « 25% equal + 75% hours »).",
+                        "(par exemple « 25 % part égale + 75 % heures »).",
                         basis_pos,
                     )
         seen: set[BasisName] = set()
         for _, _, basis, basis_pos in parts:
             if basis.name in seen:
                 raise self.fail(
-                    f"La base « {basis.name} » apparaît deux fois : additionnez ses pourcentages.",
+                    f"La base « {_FR_BASIS[basis.name]} » apparaît deux fois : "
+                    "additionnez ses pourcentages.",
                     basis_pos,
                 )
             seen.add(basis.name)
@@ -382,7 +395,7 @@ class _Parser:
             )
         if common_by is not None and not any(n.measured for n in seen):
             raise self.fail(
-                "common_by dit comment partager le travail commun d'une part hours ou units : "
+                "Le travail commun se partage dans une part heures ou unités : "
                 "cette clé n'en a pas.",
                 common_pos,
             )
@@ -437,6 +450,59 @@ def format_key(key: Key) -> str:
     if key.common_by is not None:
         text += f", common_by={format_basis(key.common_by)}"
     return text
+
+
+#: The French words of each basis in a key's text (they parse back to the basis).
+_FR_BASIS = {
+    BasisName.EQUAL: "part égale",
+    BasisName.HOURS: "heures",
+    BasisName.UNITS: "unités",
+    BasisName.REVENUE: "chiffre d'affaires",
+    BasisName.HEADCOUNT: "effectif",
+    BasisName.FIXED: "pourcentages fixes",
+}
+_FR_COMMON = {
+    BasisName.EQUAL: "à parts égales",
+    BasisName.HOURS: "au prorata des heures",
+    BasisName.UNITS: "au prorata des unités",
+    BasisName.REVENUE: "au prorata du chiffre d'affaires",
+    BasisName.HEADCOUNT: "au prorata de l'effectif",
+    BasisName.FIXED: "selon les pourcentages fixes",
+}
+
+
+def format_basis_fr(basis: Basis, *, common: bool = False) -> str:
+    """One basis in the French words of a key: « heures », « pourcentages fixes (A=50 %,
+    B=50 %) »; ``common``: as the way common work is shared (« à parts égales »)."""
+    text = (_FR_COMMON if common else _FR_BASIS)[basis.name]
+    if basis.name is BasisName.FIXED:
+        inner = ", ".join(f"{code}={format_percent(p)} %" for code, p in basis.fixed)
+        text += f" ({inner})"
+    return text
+
+
+def format_key_fr(key: Key) -> str:
+    """A key as shown to people: « 20 % part égale + 80 % unités, travail commun à parts
+    égales » (parses back to an equal key; the stored text stays ``format_key``'s)."""
+    if len(key.parts) == 1:
+        text = format_basis_fr(key.parts[0].basis)
+    else:
+        text = " + ".join(
+            f"{format_percent(p.weight)} % {format_basis_fr(p.basis)}" for p in key.parts
+        )
+    if key.common_by is not None:
+        text += f", travail commun {format_basis_fr(key.common_by, common=True)}"
+    return text
+
+
+def key_text_fr(text: str | None) -> str:
+    """A stored key text in French words (the text as is when it does not parse)."""
+    if not text:
+        return ""
+    try:
+        return format_key_fr(parse_key(text))
+    except (KeySyntaxError, InvalidKey):
+        return text
 
 
 # --------------------------------------------------------------------------- French words

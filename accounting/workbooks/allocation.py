@@ -42,6 +42,7 @@ from accounting.allocation.keys import (
     describe_key_fr,
     format_basis_value_fr,
     format_percent,
+    key_text_fr,
 )
 from accounting.allocation.runs import KeyComparison, PeriodAllocation, ServiceAllocation
 from accounting.costs import Cost, lines_between
@@ -312,7 +313,7 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
     sheet.widths([12, 30, 10, 40, *([18] * k), 12, 20, 14, 16])
     sheet.ws.freeze_panes = "C11"  # the table's header is row 10 (asserted below)
     sheet.append([sheet.cell(f"{item.service.name} — {result.period_label}", font=_TITLE)])
-    sheet.append([sheet.cell("Clé", bold=True), sheet.cell(item.key_text)])
+    sheet.append([sheet.cell("Clé", bold=True), sheet.cell(key_text_fr(item.key_text))])
     sheet.append([sheet.cell("En clair", bold=True), sheet.cell(describe_key_fr(allocation.key))])
     sheet.append([])
     costs_row = sheet.append([sheet.cell("Charges", bold=True), sheet.cell(item.costs, MONEY)])
@@ -504,7 +505,8 @@ def write_key_comparison_workbook(comparison: KeyComparison, out: str | Path | I
     sheet.append([sheet.cell(f"{item.service.name} — {result.period_label} : comparaison des clés",
                              font=_TITLE)])
     sheet.append([sheet.cell("Montant à répartir", bold=True), sheet.cell(item.pool, MONEY)])
-    sheet.append([sheet.cell("Clés", bold=True), *[sheet.cell(c.text) for c in candidates]])
+    sheet.append([sheet.cell("Clés", bold=True),
+                  *[sheet.cell(key_text_fr(c.text)) for c in candidates]])
     sheet.append([sheet.cell("En clair", bold=True), *[
         sheet.cell(describe_key_fr(c.key) if c.key else str(c.error or ""), wrap=True)
         for c in candidates

@@ -218,6 +218,7 @@ def run(run_id: int) -> ResponseReturnValue:
         can_approve=current_user.has_role(T) and not frozen,
         can_delete=current_user.has_role(A, T) and not frozen,
         corrections=run_context(db, allocation_run, result),
+        member_view=member_scope() is not None,
         **_matrix_page(result, _scope_code()),
     )
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from accounting.allocation.errors import AllocationError
-from accounting.allocation.keys import describe_key_fr, format_percent, parse_key
+from accounting.allocation.keys import describe_key_fr, format_percent, key_text_fr, parse_key
 from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
 from accounting.allocation.runs import compare_keys, keys_of_service, set_key
 from accounting.allocation.runs.key_versions import delete_key, key_version
@@ -83,7 +83,9 @@ def key_edit(service_code: str) -> ResponseReturnValue:
     form = KeyForm()
     versions = keys_of_service(db, service.id)
     if request.method == "GET":
-        form.text.data = request.args.get("cle") or (versions[-1].text if versions else "hours")
+        form.text.data = request.args.get("cle") or (
+            key_text_fr(versions[-1].text) if versions else "heures"
+        )
         form.valid_from.data = date.today().replace(day=1) + timedelta(days=31)
         form.valid_from.data = form.valid_from.data.replace(day=1)
         with contextlib.suppress(KeyError, ValueError):  # « Corriger »: the version's date

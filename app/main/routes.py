@@ -80,7 +80,9 @@ def home() -> ResponseReturnValue:
         week_day = today if this_month else month_of(day).end
         boards["developer"] = developer_board(db, current_user.id, day, week_day=week_day)
     if Role.MEMBER_ACCOUNTANT in roles and current_user.member_id is not None:
-        boards["member"] = member_board(db, current_user.member_id, today)
+        boards["member"] = member_board(
+            db, current_user.member_id, today, request.args.get("du"), request.args.get("au")
+        )
     return render_template(
         "main/home.html",
         boards=boards,

@@ -2,10 +2,20 @@
 
    fieldset[data-key-builder="INPUT_ID"] holds rows of [data-kb-percent] + [data-kb-basis] and a
    [data-kb-common] select; any change writes the key text into input#INPUT_ID, e.g.
-   "25% equal + 75% hours, common_by=revenue". The text field stays the reference: without
+   "25 % part égale + 75 % heures, travail commun au prorata du chiffre d'affaires" (French words,
+   the way keys are shown; English is accepted too). The text field stays the reference: without
    JavaScript the fieldset stays hidden and people type the key. */
 (function () {
   "use strict";
+
+  var WORDS = {
+    equal: "part égale", hours: "heures", units: "unités", revenue: "chiffre d'affaires",
+    headcount: "effectif"
+  };
+  var COMMON = {
+    equal: "à parts égales", hours: "au prorata des heures", units: "au prorata des unités",
+    revenue: "au prorata du chiffre d'affaires", headcount: "au prorata de l'effectif"
+  };
 
   function compose(builder) {
     var percents = builder.querySelectorAll("[data-kb-percent]");
@@ -20,13 +30,17 @@
     if (!parts.length) return null;
     var text;
     if (parts.length === 1 && (!parts[0].pct || parts[0].pct === "100")) {
-      text = parts[0].basis;
+      text = WORDS[parts[0].basis] || parts[0].basis;
     } else {
-      text = parts.map(function (p) { return (p.pct || "?") + "% " + p.basis; }).join(" + ");
+      text = parts.map(function (p) {
+        return (p.pct || "?") + " % " + (WORDS[p.basis] || p.basis);
+      }).join(" + ");
     }
     var common = builder.querySelector("[data-kb-common]");
     var measured = parts.some(function (p) { return p.basis === "hours" || p.basis === "units"; });
-    if (common && common.value && measured) text += ", common_by=" + common.value;
+    if (common && common.value && measured) {
+      text += ", travail commun " + (COMMON[common.value] || common.value);
+    }
     return text;
   }
 

@@ -30,6 +30,34 @@ def _actor(session, email: str) -> User:  # type: ignore[no-untyped-def]
     return user
 
 
+def _customer_mappings(session, mappings: tuple[str, ...]) -> list[tuple[str, int | None]]:  # type: ignore[no-untyped-def]
+    """``NAME=CODE`` options as (customer name, member id or None for common work)."""
+    from accounting.org import Member
+
+    result: list[tuple[str, int | None]] = []
+    for option in mappings:
+        name, equals, code = option.rpartition("=")
+        name, code = name.strip(), code.strip()
+        if not equals or not name:
+            raise click.BadParameter(f"expected NAME=CODE, got {option!r}", param_hint="--map")
+        if not code:
+            result.append((name, None))
+            continue
+        member = session.scalars(select(Member).where(Member.code == code.upper())).one_or_none()
+        if member is None:
+            raise click.BadParameter(f"no member with the code {code!r}", param_hint="--map")
+        result.append((name, member.id))
+    return result
+
+
+def save_mapping_cli(session, name: str, member_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Remember that the customer ``name`` is this member (None: common work)."""
+    from imports.timesheets import save_mapping
+    from timesheets.models import MappingKind
+
+    save_mapping(session, MappingKind.CUSTOMER, name, member_id)
+
+
 def _reader() -> User:
     """Who an export reads as: the command line reads every member's entries (it runs with
     the database's own access), so an unsaved user with the coordination's scope."""
@@ -59,9 +87,19 @@ def _parse_day(value: str | None, option: str) -> date | None:
     help=f"E-mail of the user the import acts as, recorded as the entries' author and in "
     f"the audit log (or ${USER_ENV}).",
 )
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="NAME=CODE",
+    help="Map a customer (client) name of a Kimai, Toggl, Clockify or Harvest export to a "
+    "member code, saved for later imports; NAME= (no code) maps it to common work. "
+    "Repeatable.",
+)
 @with_appcontext
-def import_timesheets(path: Path, dry_run: bool, email: str) -> None:
-    """Import work entries from our template (CSV/XLSX) or a Kimai export."""
+def import_timesheets(path: Path, dry_run: bool, email: str, mappings: tuple[str, ...]) -> None:
+    """Import work entries from our template (CSV/XLSX) or a Kimai, Toggl Track, Clockify or
+    Harvest export."""
     from imports.errors import ImportRefused
     from imports.tabular import read_table_file
     from imports.timesheets import import_file
@@ -69,9 +107,19 @@ def import_timesheets(path: Path, dry_run: bool, email: str) -> None:
     session = cli_session()
     actor = _actor(session, email)
     try:
+        for name, member_id in _customer_mappings(session, mappings):
+            save_mapping_cli(session, name, member_id)
         table = read_table_file(path)
-        report = import_file(session, actor, table, path.name, dry_run=dry_run)
+        report = import_file(
+            session,
+            actor,
+            table,
+            path.name,
+            dry_run=dry_run,
+            hint='add --map "{name}=CODE" (CODE: a member code; nothing after = for common work)',
+        )
     except ImportRefused as refused:
+        session.rollback()
         fail(str(refused))
     for warning in report.warnings:
         click.echo(f"Warning: {warning}")

@@ -59,6 +59,7 @@ __all__ = [
     "FORMATS",
     "KIMAI",
     "KIMAI_COLUMNS",
+    "MAP_HINT",
     "TEMPLATE",
     "TEMPLATE_COLUMNS",
     "TEMPLATE_HEADERS_EN",
@@ -74,6 +75,9 @@ __all__ = [
     "template_xlsx",
 ]
 
+
+#: Where the screen tells the user to map an unknown name (``{name}``: the name).
+MAP_HINT = "associez-le ci-dessous ou dans l'écran d'import"
 
 #: Fingerprints looked up per query (well under SQLite's and PostgreSQL's parameter limits).
 _KEYS_PER_QUERY = 5000
@@ -117,14 +121,16 @@ def analyse(
     filename: str,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    hint: str = MAP_HINT,
 ) -> ImportReport:
     """Read and check a timesheet file; writes nothing. File-level problems (unreadable,
-    empty, too large, wrong columns) become the report's errors too."""
+    empty, too large, wrong columns) become the report's errors too. ``hint`` ends the error
+    of an unmapped name (where to map it: the import screen, or ``--map`` on the CLI)."""
     report = ImportReport(filename=filename)
     try:
         table = data if isinstance(data, Table) else read_table(data, filename, max_bytes=max_bytes)
         report.rows = len(table.rows)
-        reader = format_of(table.header)
+        reader = format_of(table.header, table.header_line)
         report.format, report.format_label = reader.NAME, reader.LABEL
         refs = References(session)
         out = Lines()
@@ -140,7 +146,7 @@ def analyse(
             lines[0],
             None,
             f"{what} « {item.shown} » non associé à {target} ({lines_text(lines)}) : "
-            "associez-le ci-dessous ou dans l'écran d'import.",
+            f"{hint.format(name=item.shown)}.",
         )
     _fingerprints(session, candidates)
     check_rules(session, actor, refs, candidates, out)
@@ -158,13 +164,14 @@ def import_file(
     *,
     dry_run: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    hint: str = MAP_HINT,
 ) -> ImportReport:
     """Check the file and, when it has no error and this is not a dry run, insert its new
     lines (one bulk insert, one audit event). Raises :class:`ImportRefused` with every error
     otherwise. Flushes; the caller commits."""
     # One import at a time: the same file sent twice at once is added once.
     transaction_lock(session, "mutualise:import:work_entries")
-    report = analyse(session, actor, data, filename, max_bytes=max_bytes)
+    report = analyse(session, actor, data, filename, max_bytes=max_bytes, hint=hint)
     if report.errors:
         raise ImportRefused(report.errors)
     report.dry_run = dry_run

@@ -48,6 +48,7 @@ KIMAI_OPTIONAL = (
     "exported",
 )
 _KIMAI_MARKERS = (
+    {normalize_header(n) for n in ("date", "Datum")},
     {normalize_header(n) for n in ("customer", "Kunde", "Client")},
     {normalize_header(n) for n in ("project", "Projekt", "Projet")},
 )
@@ -56,7 +57,8 @@ _DDE_PREFIX = "' "
 
 
 def matches(names: set[str]) -> bool:
-    """Kimai's export has a customer and a project column (in English, German or French)."""
+    """Kimai's export has a date, a customer and a project column (in English, German or
+    French); the other trackers' exports, which have them too, are tried first."""
     return all(names & marker for marker in _KIMAI_MARKERS)
 
 
@@ -91,7 +93,13 @@ def _columns(table: Table) -> ColumnMap:
 
 def parse(table: Table, refs: References, out: Lines) -> list[Candidate]:
     """Kimai's export, line by line; the totals row of legacy exports is skipped."""
-    cols = _columns(table)
+    return read_columns(table, refs, out, _columns(table))
+
+
+def read_columns(table: Table, refs: References, out: Lines, cols: ColumnMap) -> list[Candidate]:
+    """The lines of a time tracker's export whose columns are mapped to Kimai's canonical
+    names (date, duration or begin/end, email/user/alias, customer, project, activity,
+    description): Kimai's reader, shared by the other trackers' formats (:mod:`.trackers`)."""
     label = cols.label
     staff_column = next((n for n in ("email", "user", "alias") if n in cols), "user")
     out.labels = {
@@ -178,7 +186,7 @@ class _KimaiLines:
         """The member (None: common work) and whether the customer is known."""
         refs = self.refs
         if not customer:
-            self.out.error(line, self.label("customer"), "Client Kimai manquant.")
+            self.out.error(line, self.label("customer"), "Client manquant.")
             return None, True
         key = (MappingKind.CUSTOMER.value, customer)
         if key in refs.mappings:
@@ -195,7 +203,7 @@ class _KimaiLines:
         """The service and whether the project is known."""
         refs = self.refs
         if not project:
-            self.out.error(line, self.label("project"), "Projet Kimai manquant.")
+            self.out.error(line, self.label("project"), "Projet manquant.")
             return None, True
         service_id = refs.mappings.get((MappingKind.PROJECT.value, project))
         if service_id is None:
@@ -307,7 +315,7 @@ def _kimai_user(
         return found[0]
     name = get(row, "user") or get(row, "alias")
     if not name:
-        out.error(line, cols.label("user"), "Utilisateur Kimai manquant.")
+        out.error(line, cols.label("user"), "Utilisateur manquant.")
         return None
     key = (MappingKind.USER.value, name)
     if key in refs.mappings:

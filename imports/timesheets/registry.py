@@ -11,21 +11,38 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import ModuleType
 
+from imports.errors import ImportRefused, RowError
 from imports.tabular import normalize_header
-from imports.timesheets import kimai, template
+from imports.timesheets import clockify, harvest, kimai, template, toggl
 
 FORMATS: tuple[ModuleType, ...] = (
-    kimai,
-    template,  # last: any other header is read as our template (its missing columns reported)
+    toggl,
+    clockify,
+    harvest,
+    kimai,  # after the other trackers: their exports have a date, a client and a project too
+    template,  # last: a header with most of its columns (the missing ones are reported)
 )
 
 
-def format_of(header: Iterable[str]) -> ModuleType:
-    """The module of the first format that recognises ``header``."""
+def format_of(header: Iterable[str], header_line: int = 1) -> ModuleType:
+    """The module of the first format that recognises ``header``; ``ImportRefused`` naming
+    the recognised formats when none does."""
     names = {normalize_header(title) for title in header}
-    return next(module for module in FORMATS if module.matches(names))
+    found = next((module for module in FORMATS if module.matches(names)), None)
+    if found is None:
+        labels = ", ".join(module.LABEL for module in FORMATS)
+        shown = ", ".join(f"« {title} »" for title in list(header)[:6] if title.strip())
+        raise ImportRefused(
+            RowError(
+                header_line,
+                None,
+                f"Format non pris en charge (en-têtes {shown or 'vides'}) : formats reconnus : "
+                f"{labels}.",
+            )
+        )
+    return found
 
 
 def detect_format(header: Iterable[str]) -> str:
-    """The name of the format of a file with this header (``"kimai"``, ``"template"``)."""
+    """The name of the format of a file with this header (``"kimai"``, ``"toggl"``...)."""
     return format_of(header).NAME

@@ -64,9 +64,17 @@ TEMPLATE_HEADERS_EN = [
 ]
 
 
+_REQUIRED = [
+    {normalize_header(alias) for alias in (name, *TEMPLATE_COLUMNS[name])}
+    for name in TEMPLATE_COLUMNS
+    if name not in TEMPLATE_OPTIONAL
+]
+
+
 def matches(names: set[str]) -> bool:
-    """Any header: the template is the format tried last (its missing columns are reported)."""
-    return True
+    """A header with at least three of the template's five required columns (tried last: its
+    missing columns are then reported one by one)."""
+    return sum(1 for aliases in _REQUIRED if names & aliases) >= 3
 
 
 def parse(table: Table, refs: References, out: Lines) -> list[Candidate]:

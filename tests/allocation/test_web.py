@@ -130,6 +130,45 @@ def test_the_key_editor_points_at_the_wrong_character_and_previews(client, login
     assert "3 333,34" in html and "2 666,67" in html and "-666,67" in html
 
 
+def test_the_key_editor_reads_french_previews_without_saving_and_shows_keys_in_french(
+    client, login_as, db, cluster
+):
+    login_as(A)
+    before = db.scalar(select(func.count()).select_from(AllocationKey))
+    # The form's page shows the key in force (stored « 25% equal + 75% hours ») in French.
+    html = page(client.get("/repartition/cles/COMPTA"))
+    assert 'value="25 % part égale + 75 % heures"' in html
+    html = page(client.post("/repartition/cles/COMPTA", data={
+        "text": "Heures", "valid_from": "2026-02-01", "periode": "2026-01", "action": "preview",
+    }))
+    # the same figures as « hours »: A 16 000 × 10/60 = 2 666,67, 666,67 less than today
+    assert "2 666,67" in html and "-666,67" in html
+    assert "Clé proposée : <span class=\"code\">heures</span>" in html
+    assert db.scalar(select(func.count()).select_from(AllocationKey)) == before  # not saved
+    html = page(client.post("/repartition/cles/COMPTA", data={
+        "text": "25 % part égale + 75 % heure", "valid_from": "2026-02-01", "periode": "2026-01",
+        "action": "preview",
+    }))
+    assert "Base inconnue « heure »" not in html  # « heure » is a basis too
+    html = page(client.post("/repartition/cles/COMPTA", data={
+        "text": "25 % part égale + 75 % heurs", "valid_from": "2026-02-01",
+        "periode": "2026-01", "action": "preview",
+    }))
+    assert "Base inconnue « heurs »" in html
+    assert "25 % part égale + 75 % heurs\n                       ^</pre>" in html
+    response = client.post("/repartition/cles/COMPTA", data={
+        "text": "25 % part égale + 75 % heures, travail commun à parts égales",
+        "valid_from": "2026-02-01", "action": "save",
+    })
+    assert response.status_code == 302
+    key = db.scalars(select(AllocationKey).where(AllocationKey.valid_from == date(2026, 2, 1))
+                     ).one()
+    assert key.text == "25% equal + 75% hours, common_by=equal"  # stored canonical
+    html = page(client.get("/repartition/cles"))
+    assert "25 % part égale + 75 % heures, travail commun à parts égales" in html
+    assert "common_by" not in html
+
+
 def test_only_the_admin_saves_a_key(client, login_as, db, cluster):
     login_as(T)
     data = {"text": "hours", "valid_from": "2026-02-01", "action": "save"}
@@ -191,6 +230,10 @@ def test_a_member_accountant_sees_only_their_row_of_approved_runs(
     approve(db, run)
     html = page(client.get(f"/repartition/{run.id}"))
     assert "5 333,33" in html and "3 333,34" not in html and "7 333,33" not in html
+    # Its own share, never the cluster's total under it.
+    matrix = html[html.index('id="matrice"'):]
+    assert "Ma part de chaque service" in html
+    assert "<tfoot>" not in matrix[: matrix.index("</table>")]
     assert client.get(f"/repartition/{run.id}/COMPTA/B").status_code == 200
     assert client.get(f"/repartition/{run.id}/COMPTA/A").status_code == 404
     assert client.get("/repartition/apercu?periode=2026-01").status_code == 403

@@ -79,7 +79,7 @@ def test_the_workbook_has_the_matrix_with_live_totals_and_a_stacked_chart(
 
 def test_a_service_sheet_explains_the_pool_and_every_cent(runner, approved, tmp_path):
     ws = load_workbook(export(runner, tmp_path))["COMPTA"]
-    assert ws["B2"].value == "25% equal + 75% hours"
+    assert ws["B2"].value == "25 % part égale + 75 % heures"  # shown in French
     assert ws["B3"].value == "25 % part égale + 75 % au prorata des heures"
     assert (ws["A5"].value, ws["B5"].value) == ("Charges", 20000)
     assert (ws["A6"].value, ws["B6"].value) == ("Subventions", 4000)

@@ -304,7 +304,7 @@ def test_a_member_accountant_imports_only_their_own_work_for_their_member(db, cl
         (b"Date;Intervenant\n", "entete.csv", "aucune ligne de données"),
         (b"pas un classeur", "faux.xlsx", "n'est pas un vrai fichier Excel"),
         (bytes(range(256)) * 4, "binaire.csv", "contenu binaire"),
-        (b"Date;Qui\n05/03/2026;x\n", "colonnes.csv", "Colonne obligatoire absente"),
+        (b"Date;Qui\n05/03/2026;x\n", "colonnes.csv", "Format non pris en charge"),
     ],
 )
 def test_bad_files_are_refused_with_a_french_message(db, cluster, data, filename, message):

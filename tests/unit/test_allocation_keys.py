@@ -15,6 +15,8 @@ from accounting.allocation import (
     KeySyntaxError,
     describe_key_fr,
     format_key,
+    format_key_fr,
+    key_text_fr,
     parse_key,
 )
 from accounting.allocation.keys import EQUAL, HOURS, REVENUE, UNITS, fixed
@@ -89,7 +91,7 @@ def test_the_canonical_text_normalises_spacing_and_decimal_comma(text, canonical
         ("0% equal + 100% hours", 0, "0 %"),
         ("150% hours", 0, "ne dépasse pas 100 %"),
         ("equal, common_by=revenue", 7, "cette clé n'en a pas"),
-        ("hours, commonby=revenue", 7, "« common_by= » attendu"),
+        ("hours, commonby=revenue", 7, "« travail commun … » (ou « common_by= ») attendu"),
         ("hours, common_by=turnover", 17, "Base inconnue « turnover »"),
         ("hours common_by=revenue", 6, "une part se joint par « + »"),
         ("12,5,3% hours", 4, "« % » attendu après 12,5"),
@@ -143,3 +145,64 @@ def test_describe_key_fr_gives_the_words_of_an_invoice():
 def test_key_values_are_equal_when_their_texts_mean_the_same():
     assert parse_key("25% equal + 75% hours") == parse_key("25,0 % equal + 75.00% hours")
     assert parse_key("units") == Key.single(UNITS)
+
+
+# ------------------------------------------------------------------ French keys (issue 17)
+
+
+@pytest.mark.parametrize(
+    ("french", "english"),
+    [
+        (
+            "20 % part égale + 80 % unités, travail commun à parts égales",
+            "20% equal + 80% units, common_by=equal",
+        ),
+        ("heures", "hours"),
+        ("Chiffre d’affaires", "revenue"),
+        ("effectif", "headcount"),
+        ("au prorata des heures", "hours"),
+        (
+            "30 % part egale + 70 % heures, travail commun au prorata du chiffre d'affaires",
+            "30% equal + 70% hours, common_by=revenue",
+        ),
+        ("50 % effectif + 50 % unités d'œuvre, travail commun au prorata de l'effectif",
+         "50% headcount + 50% units, common_by=headcount"),
+        ("pourcentages fixes (A=12,5 %, B=87,5 %)", "fixed(A=12,5%, B=87,5%)"),
+        ("100 % heures, travail commun selon les pourcentages fixes (A=50 %, B=50 %)",
+         "hours, common_by=fixed(A=50%, B=50%)"),
+    ],
+)
+def test_french_keys_read_as_their_english_canonical_text(french, english):
+    assert format_key(parse_key(french)) == english
+    assert parse_key(english) == parse_key(french)
+
+
+def test_keys_are_shown_in_french_words():
+    key = parse_key("20% equal + 80% units, common_by=equal")
+    assert format_key_fr(key) == "20 % part égale + 80 % unités, travail commun à parts égales"
+    assert format_key_fr(parse_key("fixed(A=12,5%, B=87,5%)")) == (
+        "pourcentages fixes (A=12,5 %, B=87,5 %)"
+    )
+    assert format_key_fr(parse_key("25% revenue + 75% hours, common_by=headcount")) == (
+        "25 % chiffre d'affaires + 75 % heures, travail commun au prorata de l'effectif"
+    )
+    assert key_text_fr("25% equal + 75% hours") == "25 % part égale + 75 % heures"
+    assert key_text_fr("n'importe quoi") == "n'importe quoi"  # shown as stored
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "words"),
+    [
+        ("20 % part + 80 % unités", 5, "Base inconnue « part »"),
+        ("20 % part égale + 80 % unités, travail en commun", 31, "« travail commun … »"),
+        ("part égale, travail commun au prorata des heures", 12, "part heures ou unités"),
+        ("50 % heures + 50 % heures", 19, "« heures » apparaît deux fois"),
+        ("pourcentages fixes A=100 %", 19, "« ( » après pourcentages fixes"),
+        ("60 % heures + 30 % part égale", 14, "totalisent 90 %"),
+    ],
+)
+def test_french_errors_point_at_the_wrong_character(text, position, words):
+    with pytest.raises(KeySyntaxError) as caught:
+        parse_key(text)
+    assert caught.value.position == position
+    assert words in caught.value.message_fr

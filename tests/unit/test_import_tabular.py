@@ -58,7 +58,7 @@ def test_csv_in_each_encoding_and_separator_reads_the_same(encoding, prefix, sho
     assert [list(row.values) for row in table.rows] == ROWS[1:]
 
 
-def test_quoted_fields_keep_separators_quotes_and_newlines_and_lines_count_records():
+def test_quoted_fields_keep_separators_quotes_and_newlines_and_lines_are_physical():
     text = (
         "Date;Durée;Commentaire\n"
         '2026-03-05;1,5;"Bilan; TVA"\n'
@@ -72,8 +72,9 @@ def test_quoted_fields_keep_separators_quotes_and_newlines_and_lines_count_recor
         ("2026-03-06", "2", 'Deux\nlignes "citées"'),
         ("2026-03-07", "1:30", "fin"),
     ]
-    # Record numbers, as a spreadsheet shows them: the blank record is line 4.
-    assert [row.line for row in table.rows] == [2, 3, 5]
+    # Physical lines, as a text editor shows them: the quoted field spans lines 3 and 4, the
+    # blank line is 5, so « fin » is on line 6.
+    assert [row.line for row in table.rows] == [2, 3, 6]
 
 
 def test_short_rows_are_padded_and_cells_stripped():

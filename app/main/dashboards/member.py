@@ -1,8 +1,14 @@
-"""The member accountant's board: their member's allocation over the last twelve months,
-their invoices and what is due."""
+"""The member accountant's board: their own member's figures over a span of months they
+choose (by default the twelve months up to their latest figure, not up to today: a cluster
+may look at a past year), and never the cluster's.
+
+What it holds: their share of each service by period (approved runs), the documents the
+cluster sent them (invoices and credit notes today; calls for funds will join this list as
+another kind of document), the payments they made, and their balance."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,68 +17,180 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from accounting.allocation.models import AllocationLine, AllocationRun, RunStatus
-from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
-from accounting.invoicing.models import Invoice
+from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, PaymentMethod
+from accounting.invoicing.models import Invoice, Payment
 from accounting.money import ZERO
 from accounting.org import Member, Service
-from accounting.periods import Period
-from app.main.dashboards.common import LIST_LIMIT, UNPAID, months_back, period_label
+from accounting.periods import MONTHS_FR, Period
+from app.main.dashboards.common import UNPAID, month_of, months_back, period_label
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+#: Documents listed at most on the board (the invoices page has them all).
+DOCUMENTS_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class MemberSpan:
+    """The months the board shows, both inclusive (``start`` is a 1st, ``end`` a last day)."""
+
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        """« janvier 2025 – décembre 2025 », « mars 2025 » for one month."""
+        first = f"{MONTHS_FR[self.start.month - 1]} {self.start.year}"
+        last = f"{MONTHS_FR[self.end.month - 1]} {self.end.year}"
+        return first if first == last else f"{first} – {last}"
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    paid_on: date
+    amount: Decimal
+    method: str
+    reference: str
 
 
 @dataclass
 class MemberBoard:
     member: Member
-    since: date
+    span: MemberSpan
+    #: Years with a figure of the member (allocation, document or payment), newest first.
+    years: list[int]
     services: list[tuple[str, str]]
     #: (period label, amounts per service code), oldest first.
     months: list[tuple[str, dict[str, Decimal]]]
-    invoices: list[Invoice]
+    #: Invoices and credit notes issued in the span, newest first.
+    documents: list[Invoice]
+    payments: list[PaymentRow]
+    #: Over every document ever issued, whatever the span: what is left to pay.
     due: Decimal
     overdue: Decimal
     next_due: date | None
 
     @property
+    def since(self) -> date:
+        return self.span.start
+
+    @property
+    def invoices(self) -> list[Invoice]:
+        return self.documents
+
+    @property
     def allocated(self) -> Decimal:
+        """The member's own share over the span (never the cluster's total)."""
         return sum((sum(a.values(), ZERO) for _, a in self.months), ZERO)
 
+    @property
+    def invoiced(self) -> Decimal:
+        """Invoices minus credit notes issued in the span (incl. tax)."""
+        return sum(
+            (
+                -d.total_incl_tax if d.kind == InvoiceKind.CREDIT_NOTE.value else d.total_incl_tax
+                for d in self.documents
+            ),
+            ZERO,
+        )
 
-def member_board(db: Session, member_id: int, today: date) -> MemberBoard:
-    """One member's approved allocations over the last twelve months (by period and service),
-    their latest issued invoices and credit notes, and what they owe."""
-    member = db.get(Member, member_id)
-    assert member is not None
-    since = months_back(today, 11)
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments), ZERO)
+
+
+def _month(text: str | None) -> date | None:
+    match = _MONTH.match(text or "")
+    if match and 1 <= int(match[2]) <= 12 and 2000 <= int(match[1]) <= 2100:
+        return date(int(match[1]), int(match[2]), 1)
+    return None
+
+
+def _latest_day(db: Session, member_id: int) -> date | None:
+    """The latest day the member has a figure: an approved share, a document, a payment."""
+    shared = db.scalar(
+        select(func.max(Period.start))
+        .join(AllocationRun, AllocationRun.period_id == Period.id)
+        .join(AllocationLine, AllocationLine.run_id == AllocationRun.id)
+        .where(
+            AllocationLine.member_id == member_id,
+            AllocationRun.status == RunStatus.APPROVED.value,
+        )
+    )
+    issued = db.scalar(
+        select(func.max(Invoice.issue_date)).where(
+            Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value
+        )
+    )
+    paid = db.scalar(select(func.max(Payment.paid_on)).where(Payment.member_id == member_id))
+    days = [d for d in (shared, issued, paid) if d is not None]
+    return max(days) if days else None
+
+
+def choose_span(
+    db: Session, member_id: int, today: date, start: str | None = None, end: str | None = None
+) -> MemberSpan:
+    """The months asked for (``du``/``au``, ``2025-01``), else the twelve months up to the
+    member's latest figure (or today, without any); a reversed span is put right."""
+    first, last = _month(start), _month(end)
+    if last is None:
+        latest = _latest_day(db, member_id) or today
+        last = min(latest, today).replace(day=1) if first is None else months_back(first, -11)
+    if first is None:
+        first = months_back(last, 11)
+    if first > last:
+        first, last = last, first
+    return MemberSpan(first, month_of(last).end)
+
+
+def _years(db: Session, member_id: int) -> list[int]:
+    starts = db.scalars(
+        select(Period.start)
+        .join(AllocationRun, AllocationRun.period_id == Period.id)
+        .join(AllocationLine, AllocationLine.run_id == AllocationRun.id)
+        .where(
+            AllocationLine.member_id == member_id,
+            AllocationRun.status == RunStatus.APPROVED.value,
+        )
+        .distinct()
+    )
+    issued = db.scalars(
+        select(Invoice.issue_date).where(
+            Invoice.member_id == member_id, Invoice.issue_date.is_not(None)
+        )
+    )
+    return sorted({d.year for d in [*starts, *issued]}, reverse=True)
+
+
+def _shares(
+    db: Session, member_id: int, span: MemberSpan
+) -> tuple[list[tuple[str, str]], list[tuple[str, dict[str, Decimal]]]]:
     rows = db.execute(
-        select(Period.kind, Period.start, Service.code, Service.name,
-               func.sum(AllocationLine.amount))
+        select(
+            Period.kind, Period.start, Service.code, Service.name, func.sum(AllocationLine.amount)
+        )
         .join(AllocationRun, AllocationRun.id == AllocationLine.run_id)
         .join(Period, Period.id == AllocationRun.period_id)
         .join(Service, Service.id == AllocationLine.service_id)
         .where(
             AllocationLine.member_id == member_id,
             AllocationRun.status == RunStatus.APPROVED.value,
-            Period.start >= since,
-            Period.start <= today,
+            Period.start >= span.start,
+            Period.start <= span.end,
         )
         .group_by(Period.kind, Period.start, Service.code, Service.name)
         .order_by(Period.start, Period.kind)
     ).all()
     services: dict[str, str] = {}
     months: dict[tuple[date, str], dict[str, Decimal]] = {}
-    labels: dict[tuple[date, str], str] = {}
     for kind, start, s_code, s_name, amount in rows:
         services[s_code] = s_name
         months.setdefault((start, kind), {})[s_code] = amount or ZERO
-        labels[(start, kind)] = period_label(kind, start)
+    return sorted(services.items()), [
+        (period_label(kind, start), months[(start, kind)]) for start, kind in sorted(months)
+    ]
 
-    invoices = list(
-        db.scalars(
-            select(Invoice)
-            .where(Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value)
-            .order_by(Invoice.issue_date.desc(), Invoice.number.desc())
-            .limit(LIST_LIMIT)
-        )
-    )
+
+def _balance(db: Session, member_id: int, today: date) -> tuple[Decimal, Decimal, date | None]:
     outstanding = Invoice.total_incl_tax - Invoice.amount_paid - Invoice.amount_credited
     due, overdue, next_due = db.execute(
         select(
@@ -85,13 +203,56 @@ def member_board(db: Session, member_id: int, today: date) -> MemberBoard:
             Invoice.status.in_(UNPAID),
         )
     ).one()
+    return due or ZERO, overdue or ZERO, next_due
+
+
+def member_board(
+    db: Session,
+    member_id: int,
+    today: date,
+    start: str | None = None,
+    end: str | None = None,
+) -> MemberBoard:
+    """One member's own figures over the months asked for (see :func:`choose_span`)."""
+    member = db.get(Member, member_id)
+    assert member is not None
+    span = choose_span(db, member_id, today, start, end)
+    services, months = _shares(db, member_id, span)
+    documents = list(
+        db.scalars(
+            select(Invoice)
+            .where(
+                Invoice.member_id == member_id,
+                Invoice.status != InvoiceStatus.DRAFT.value,
+                Invoice.issue_date >= span.start,
+                Invoice.issue_date <= span.end,
+            )
+            .order_by(Invoice.issue_date.desc(), Invoice.number.desc())
+            .limit(DOCUMENTS_LIMIT)
+        )
+    )
+    payments = [
+        PaymentRow(p.paid_on, p.amount, PaymentMethod(p.method).label, p.reference)
+        for p in db.scalars(
+            select(Payment)
+            .where(
+                Payment.member_id == member_id,
+                Payment.paid_on >= span.start,
+                Payment.paid_on <= span.end,
+            )
+            .order_by(Payment.paid_on.desc(), Payment.id.desc())
+        )
+    ]
+    due, overdue, next_due = _balance(db, member_id, today)
     return MemberBoard(
         member=member,
-        since=since,
-        services=sorted(services.items()),
-        months=[(labels[k], months[k]) for k in sorted(months)],
-        invoices=invoices,
-        due=due or ZERO,
-        overdue=overdue or ZERO,
+        span=span,
+        years=_years(db, member_id),
+        services=services,
+        months=months,
+        documents=documents,
+        payments=payments,
+        due=due,
+        overdue=overdue,
         next_due=next_due,
     )
