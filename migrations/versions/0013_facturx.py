@@ -1,6 +1,6 @@
 """facturx: structured addresses, electronic addresses, the send log, reminders, password reset.
 
-Revision ID: 0009_facturx
+Revision ID: 0013_facturx
 Revises: 0012_api_tokens (given 0007_fiscal_year; re-chained after the merged 0010-0012)
 
 Existing addresses (one free text) are split into street lines, postcode, city and country
@@ -17,7 +17,7 @@ from alembic import op
 import accounting.db
 from accounting.addresses import split_address
 
-revision = "0009_facturx"
+revision = "0013_facturx"
 down_revision = "0012_api_tokens"
 branch_labels = None
 depends_on = None
