@@ -18,6 +18,8 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 
+from accounting.wording import plural_words
+
 LOCALE = "fr_FR"
 #: Parsed once: Babel would parse the locale name again on every call.
 _FR = Locale.parse(LOCALE)
@@ -104,14 +106,8 @@ def plural(count: int | None, singular: str, plural_form: str | None = None) -> 
     ``plural_form`` when adding an « s » is wrong (« travail » / « travaux »). Words of several
     parts are written whole: ``plural(n, "quantité enregistrée", "quantités enregistrées")``."""
     count = count or 0
-    word = singular if abs(count) < 2 else (plural_form or _plural_words(singular))
+    word = singular if abs(count) < 2 else (plural_form or plural_words(singular))
     return f"{number(count, 0)} {word}"
-
-
-def _plural_words(singular: str) -> str:
-    """Each word takes an « s » unless it ends in s, x or z (« mois », « prix »)."""
-    return " ".join(w if w.endswith(("s", "x", "z")) or not w[-1:].isalpha() else w + "s"
-                    for w in singular.split(" "))
 
 
 def init_app(app: Flask) -> None:
