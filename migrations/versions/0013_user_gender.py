@@ -1,7 +1,7 @@
 """user gender: an optional civility, so that titles agree (« Chargée de développement »).
 
 Revision ID: 0013_user_gender
-Revises: 0007_fiscal_year
+Revises: 0010_corrections
 
 Existing users get none: their titles stay as they were.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_user_gender"
-down_revision = "0007_fiscal_year"
+down_revision = "0010_corrections"
 branch_labels = None
 depends_on = None
 
