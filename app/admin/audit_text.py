@@ -37,6 +37,7 @@ OBJECT_LABELS = {
     "accounts": "Compte", "credit_notes": "Avoir", "payment_allocations": "Lettrage",
     "journals": "Journal", "import_mappings": "Correspondance d'import",
     "vat_regime_rules": "Régime de TVA", "fec_cost_rules": "Règle d'import FEC",
+    "period_corrections": "Correction de période", "sessions": "Session",
 }  # fmt: skip
 
 FIELD_LABELS = {
@@ -85,6 +86,11 @@ FIELD_LABELS = {
     "invoice_id": "Facture", "paid_on": "Payé le", "method": "Mode de paiement",
     "source": "Source", "external": "Nom d'origine", "target_id": "Cible",
     "pattern": "Motif reconnu", "position": "Ordre",
+    # corrections of an invoiced period
+    "replaces_id": "Remplace la répartition", "replace_reason": "Motif du remplacement",
+    "replaced_at": "Remplacée le", "work_override": "Temps non validés acceptés (motif)",
+    "corrects_id": "Corrige la facture", "opened_at": "Rouverte le",
+    "opened_by_id": "Rouverte par",
 }  # fmt: skip
 
 #: Words of the stored values, per field (the states: one word per state across the app).
