@@ -25,6 +25,9 @@ ACTION_LABELS = {
     "password_change": "Changement de mot de passe", "password_reset": "Mot de passe réinitialisé",
     "login": "Connexion", "lock": "Compte verrouillé", "approve": "Validation",
     "issue": "Émission", "close": "Clôture", "post": "Écriture passée", "reopen": "Réouverture",
+    "store": "Enregistrement", "prepare": "Préparation", "approve_month": "Validation du mois",
+    "credit": "Avoir", "replace": "Remplacement", "override": "Dérogation",
+    "submit": "Soumission", "send_back": "Renvoi", "logout_everywhere": "Déconnexion partout",
 }  # fmt: skip
 
 OBJECT_LABELS = {
@@ -149,6 +152,8 @@ def value_text(name: str, value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{field_label(k)} : {value_text(k, v)}" for k, v in value.items())
     words = VALUE_LABELS.get(name)
+    if name == "roles" and isinstance(value, str):  # stored as « admin treasurer »
+        return ", ".join(VALUE_LABELS["roles"].get(r, r) for r in value.split()) or "—"
     if words is not None and str(value) in words:
         return words[str(value)]
     if name == "minutes" and isinstance(value, int):

@@ -68,6 +68,7 @@ def test_values_in_words() -> None:
     assert audit_text.value_text("roles", ["developer", "treasurer"]) == (
         "chargé de développement, trésorier"
     )
+    assert audit_text.value_text("roles", "admin treasurer") == "administrateur, trésorier"
     assert audit_text.value_text("member_id", None) == "—"
     assert audit_text.field_label("last_login_at") == "Dernière connexion"
 
