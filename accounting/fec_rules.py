@@ -27,6 +27,7 @@ from accounting.fec import (
     parse_fec_amount,
     parse_fec_date,
 )
+from accounting.wording import plural
 
 ERROR = "error"
 WARNING = "warning"
@@ -493,7 +494,7 @@ def check_file_balance(p: LinePass) -> None:
     Norm: A47 A-1 LPF (the whole accounting of the year, balanced) / BOI-CF-IOR-60-40-20."""
     if p.entries and p.total_debit != p.total_credit:
         unreadable = p.unreadable
-        note = f" (hors {unreadable} ligne(s) au montant illisible)" if unreadable else ""
+        note = f" (hors {plural(unreadable, 'ligne')} au montant illisible)" if unreadable else ""
         p.issue(p.tail, None, None, "file_balance",
                 f"Total débit {format_cents(p.total_debit)} différent du total crédit "
                 f"{format_cents(p.total_credit)}, "

@@ -55,6 +55,22 @@ class Role(enum.StrEnum):
 #: developer) is narrowed to the member accountant's member.
 CLUSTER_WIDE_ROLES = frozenset({Role.ADMIN, Role.ACCOUNTANT, Role.TREASURER})
 
+class Gender(enum.StrEnum):
+    """The optional civility of a user: the words of their titles agree with it."""
+
+    FEMALE = "female"
+    MALE = "male"
+
+
+#: Titles of a woman (the default ones are those of a man or of an unknown civility).
+FEMININE_ROLE_LABELS = {
+    "admin": "Coordination (administratrice)",
+    "accountant": "Comptable mutualisée",
+    "member_accountant": "Comptable d'un adhérent",
+    "developer": "Chargée de développement",
+    "treasurer": "Trésorière",
+}
+
 ROLE_LABELS = {
     Role.ADMIN: "Coordination (administrateur)",
     Role.ACCOUNTANT: "Comptable mutualisé",
@@ -315,7 +331,9 @@ class User(Base):
     __tablename__ = "users"
     __audited__ = True
     #: Never copy the password hash into the audit log.
-    __audit_exclude__ = frozenset({"password_hash"})
+    #: The login bookkeeping is not a change of the user: a login is its own audit event
+    #: (« Connexion », recorded by the login page).
+    __audit_exclude__ = frozenset({"password_hash", "last_login_at", "failed_logins"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(200), unique=True)
@@ -330,8 +348,20 @@ class User(Base):
     last_login_at: Mapped[Optional[datetime]]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[Optional[datetime]]
+    #: Optional civility (:class:`Gender` value): « Chargée » or « Chargé de développement ».
+    gender: Mapped[Optional[str]] = mapped_column(String(10))
 
     member: Mapped[Optional[Member]] = relationship()
+
+    def role_title(self, role: Role) -> str:
+        """The title of ``role`` in words that agree with the user's civility."""
+        if self.gender == Gender.FEMALE.value:
+            return FEMININE_ROLE_LABELS[role.value]
+        return role.label
+
+    @property
+    def role_titles(self) -> list[str]:
+        return [self.role_title(role) for role in sorted(self.role_set)]
 
     # Flask-Login's user protocol, written out so that the domain needs no Flask import.
     is_authenticated = True

@@ -20,7 +20,7 @@ AREAS = (
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app import access, database, formatting
     from app import config as app_config
-    from app.nav import visible_nav
+    from app.nav import visible_menu, visible_nav
 
     app = Flask(__name__, instance_path=str(app_config.instance_path()))
     app.config.from_mapping(app_config.from_environment() if not _complete(config) else {})
@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
     app.jinja_env.globals["nav_items"] = visible_nav
+    app.jinja_env.globals["nav_menu"] = visible_menu
     from app import security
 
     security.init_app(app)  # headers, login throttling, session expiry, proxy (after blueprints)

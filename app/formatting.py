@@ -14,11 +14,12 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 
 from accounting.allocation.keys import key_text_fr
+from accounting.wording import plural_words
 
 LOCALE = "fr_FR"
 #: Parsed once: Babel would parse the locale name again on every call.
@@ -67,6 +68,24 @@ def date_fr(value: date | datetime | None) -> str:
     return f"{value:%d/%m/%Y}"
 
 
+def percent(value: Decimal | int | None, places: int = 4) -> str:
+    """« 10 % », « 16,1486 % »: up to ``places`` decimals, the useless zeros dropped (the
+    exact share stays readable where a treasurer checks it, « 10,0000 % » becomes « 10 % »)."""
+    if value is None:
+        return "—"
+    text = number(value, places)
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return f"{text}\u00a0%"
+
+
+def month_fr(value: date | datetime | None) -> str:
+    """« novembre 2026 » (a month in words, never « 11/2026 »)."""
+    if value is None:
+        return ""
+    return format_date(value, "LLLL yyyy", locale=_FR)
+
+
 def hours(minutes: int | None) -> str:
     """Minutes as « 1 h 30 »."""
     if minutes is None:
@@ -83,7 +102,19 @@ def decimal_hours(minutes: int | None) -> str:
     return number(Decimal(minutes) / 60, 2)
 
 
+def plural(count: int | None, singular: str, plural_form: str | None = None) -> str:
+    """« 1 événement », « 3 événements », « 0 saisie » (French: 0 and 1 take the singular);
+    ``plural_form`` when adding an « s » is wrong (« travail » / « travaux »). Words of several
+    parts are written whole: ``plural(n, "quantité enregistrée", "quantités enregistrées")``."""
+    count = count or 0
+    word = singular if abs(count) < 2 else (plural_form or plural_words(singular))
+    return f"{number(count, 0)} {word}"
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(plural)
+    app.add_template_filter(month_fr)
+    app.add_template_filter(percent)
     app.add_template_filter(money)
     app.add_template_filter(number)
     app.add_template_filter(date_fr)

@@ -1,4 +1,12 @@
-"""The navigation, filtered by role and by the endpoints that exist."""
+"""The navigation, filtered by role and by the endpoints that exist, in groups.
+
+The menu bar holds single links and groups (« Temps », « Répartition », « Facturation »,
+« Pilotage »): a group is a ``<details>`` whose ``<summary>`` opens the list of its links, so it
+works with the keyboard (Enter / Space on the summary) and without JavaScript; app.js only closes
+the other open groups and closes one on Escape. A group with a single visible link (a member
+accountant's « Répartitions ») is shown as that link. Grouping keeps the bar on one line at
+1280 px for the longest menus (admin, treasurer).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +31,22 @@ class NavItem:
     label: str
     endpoint: str
     roles: frozenset[Role]
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    items: tuple[NavItem, ...]
+
+
+#: The groups, by the endpoints of their items (the others are single links).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "Temps": ("timesheets.week", "timesheets.entries", "timesheets.approvals"),
+    "Répartition": ("allocation.costs", "allocation.keys", "allocation.periods",
+                    "allocation.runs"),
+    "Facturation": ("invoices.index", "invoices.payments"),
+    "Pilotage": ("admin.figures", "admin.audit"),
+}
 
 
 NAV: list[NavItem] = [
@@ -53,3 +77,20 @@ def visible_nav() -> list[NavItem]:
         for item in NAV
         if item.endpoint in views and current_user.has_role(*item.roles)
     ]
+
+
+def visible_menu() -> list[NavItem | NavGroup]:
+    """The visible items in menu order, grouped (a group of one item is that item)."""
+    items = visible_nav()
+    group_of = {endpoint: label for label, endpoints in GROUPS.items() for endpoint in endpoints}
+    menu: list[NavItem | NavGroup] = []
+    done: set[str] = set()
+    for item in items:
+        label = group_of.get(item.endpoint)
+        if label is None:
+            menu.append(item)
+        elif label not in done:
+            done.add(label)
+            members = tuple(i for i in items if group_of.get(i.endpoint) == label)
+            menu.append(members[0] if len(members) == 1 else NavGroup(label, members))
+    return menu

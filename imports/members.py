@@ -33,6 +33,7 @@ from accounting.addresses import expand_address, validate_country, validate_post
 from accounting.audit import record_audit
 from accounting.db import transaction_lock
 from accounting.org import Member, OrgError, validate_siret, validate_vat_number
+from accounting.wording import plural
 from imports.errors import ErrorList, InvalidValue
 from imports.parsing import parse_date
 from imports.tabular import ColumnMap, Row, Table, map_columns
@@ -86,8 +87,8 @@ class ImportResult:
         if not self.changed:
             return f"Rien à modifier : les {self.total} {noun} du fichier sont déjà à jour."
         return (
-            f"{self.created} créé(s), {self.updated} modifié(s), {self.unchanged} inchangé(s) "
-            f"sur {self.total} {noun}."
+            f"{plural(self.created, 'créé')}, {plural(self.updated, 'modifié')}, "
+            f"{plural(self.unchanged, 'inchangé')} sur {self.total} {noun}."
         )
 
     def summary_en(self, noun: str) -> str:

@@ -19,11 +19,12 @@ from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell, WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from accounting.workbooks.cells import put_text, safe_text, starts_formula, text_cell
+from accounting.workbooks.printing import row_height, set_row_height, setup_page
 from timesheets.listing import COMMON_LABEL
 from timesheets.summaries import Summary
 
@@ -42,7 +43,12 @@ HEADERS = [
     "Commentaire",
     "Statut",
 ]
-WIDTHS = [11, 24, 28, 12, 30, 10, 24, 9, 9, 20, 10, 40, 10]
+#: A landscape A4 at about 75 %: the long texts wrap (see _WRAPPED) rather than widen; codes
+#: and e-mail addresses do not wrap and get their width.
+WIDTHS = [10.5, 16, 30, 12, 18, 15, 18, 7, 8, 15, 9, 22, 10]
+#: The text columns (0-based) whose long values wrap, their row made as tall as they need.
+_WRAPPED = (1, 4, 6, 9, 11)
+_WRAP = Alignment(wrap_text=True, vertical="bottom")
 _TEXT_COLUMNS = (1, 2, 3, 4, 5, 6, 9, 11, 12)
 _BOLD = Font(bold=True)
 _GREY = PatternFill("solid", fgColor="DDDDDD")
@@ -68,8 +74,35 @@ def _text(cell: WriteOnlyCell, value: Any) -> Any:
 
 
 def _header(sheet: Any, titles: list[str]) -> list[WriteOnlyCell]:
-    """A bold header row on grey for a write-only sheet."""
-    return [text_cell(sheet, title, font=_BOLD, fill=_GREY) for title in titles]
+    """A bold, wrapped header row on grey for a write-only sheet."""
+    return [text_cell(sheet, title, font=_BOLD, fill=_GREY, alignment=_WRAP) for title in titles]
+
+
+class _Wrapper:
+    """Long texts of the wrapped columns: a wrapped cell (built only for them, short texts stay
+    plain strings) and the height of the row that holds them."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.cells = {}
+        for index in _WRAPPED:
+            cell = WriteOnlyCell(sheet)
+            cell.alignment = _WRAP
+            self.cells[index] = cell
+
+    def wrap(self, out: list[Any]) -> float | None:
+        """Wrap the long texts of ``out`` in place; the row's height, or None (one line)."""
+        long = []
+        for index in _WRAPPED:
+            value = out[index]
+            text = value.value if isinstance(value, Cell) else value
+            if isinstance(text, str) and len(text) > WIDTHS[index] - 2:
+                cell = self.cells[index]
+                put_text(cell, text)
+                out[index] = cell
+                long.append((text, WIDTHS[index]))
+        if not long:
+            return None
+        return row_height([t for t, _ in long], [w for _, w in long])
 
 
 def _style_header(row: Iterable[Any]) -> None:
@@ -94,7 +127,10 @@ def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes])
     for index, width in enumerate(WIDTHS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    setup_page(sheet, title_rows=1)
+    set_row_height(sheet, 1, row_height(HEADERS, WIDTHS, bold=True))
     sheet.append(_header(sheet, HEADERS))
+    wrapper = _Wrapper(sheet)
 
     day_cell = WriteOnlyCell(sheet)
     day_cell.number_format = "DD/MM/YYYY"
@@ -122,8 +158,9 @@ def write_entries_xlsx(rows: Iterable[tuple[Any, ...]], target: str | IO[bytes])
             out.append(None)
         out.append(_text(text_cells[11], note) if note else None)
         out.append(_text(text_cells[12], status))
-        sheet.append(out)
         count += 1
+        set_row_height(sheet, count + 1, wrapper.wrap(out))
+        sheet.append(out)
 
     last = count + 1
     totals: list[Any] = [text_cell(sheet, "Total", font=_BOLD), None, None, None, None, None, None]
@@ -238,8 +275,9 @@ def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
         sheet.cell(line, 7, row.units).number_format = "#,##0.###"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:G{sheet.max_row}"
-    for letter, width in zip("ABCDEFG", (9, 10, 13, 32, 9, 9, 16), strict=True):
+    for letter, width in zip("ABCDEFG", (9, 14, 13, 32, 9, 9, 16), strict=True):
         sheet.column_dimensions[letter].width = width
+    setup_page(sheet, title_rows=1)
 
     common = workbook.create_sheet("Travail commun")
     common.append(
@@ -270,6 +308,12 @@ def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
         for column in (3, 4):
             common.cell(common.max_row, column).number_format = "0.00"
     common.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFG", (9, 14, 11, 11, 12, 11, 11), strict=True):
+        common.column_dimensions[letter].width = width
+    for cell in common[1]:
+        cell.alignment = _WRAP
+    common.row_dimensions[1].height = 30
+    setup_page(common, title_rows=1)
     workbook.save(target)
 
 

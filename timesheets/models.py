@@ -27,7 +27,7 @@ class EntryStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"draft": "Brouillon", "submitted": "Soumis", "approved": "Validé"}[self.value]
+        return {"draft": "Brouillon", "submitted": "Soumise", "approved": "Validée"}[self.value]
 
 
 class Activity(Base):

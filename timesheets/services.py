@@ -33,6 +33,7 @@ from accounting.allocation.engine import largest_remainder
 from accounting.audit import record_audit
 from accounting.org import Member, Role, Service, User
 from accounting.periods import PeriodClosed, ensure_writable
+from accounting.wording import plural
 from timesheets.errors import (
     DayOverLimit,
     EntryInClosedPeriod,
@@ -498,8 +499,9 @@ def approve_entries(session: Session, actor: User, ids: Iterable[int]) -> int:
     drafts = [entry for entry in entries if entry.status == EntryStatus.DRAFT]
     if drafts:
         raise InvalidEntry(
-            f"{len(drafts)} saisie(s) encore en brouillon : elles doivent d'abord être "
-            "soumises par leur auteur."
+            f"{plural(len(drafts), 'saisie')} encore en brouillon : "
+            + ("elle doit d'abord être soumise par son auteur." if len(drafts) < 2
+               else "elles doivent d'abord être soumises par leur auteur.")
         )
     return _approve(session, actor, entries)
 

@@ -33,7 +33,6 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from accounting.allocation.engine import MemberShare, PartShare, to_decimal
@@ -47,6 +46,12 @@ from accounting.allocation.keys import (
 from accounting.allocation.runs import KeyComparison, PeriodAllocation, ServiceAllocation
 from accounting.costs import Cost, lines_between
 from accounting.workbooks.cells import starts_formula, text_cell
+from accounting.workbooks.printing import (
+    fit_widths,
+    row_height,
+    set_row_height,
+    setup_page,
+)
 
 MONEY = '#,##0.00 "€"'
 EXACT = '#,##0.000000 "€"'
@@ -59,7 +64,7 @@ _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 _TOTAL_BORDER = Border(top=Side(style="thin"))
-_WRAP = Alignment(wrap_text=True, vertical="top")
+_WRAP = Alignment(wrap_text=True, vertical="bottom")
 
 SUMMARY = "Synthèse"
 CHARGES = "Charges"
@@ -113,6 +118,7 @@ class _Sheet:
         self.ws = wb.create_sheet(title)
         self.rows = 0
         self.cells = 0
+        self.column_widths: list[float] = []
         self._styles: dict[tuple[Any, ...], Any] = {}
         # sheet properties and views are written before the first row in write-only mode
         self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
@@ -162,28 +168,37 @@ class _Sheet:
             cell._style = self._style(key)
         return cell
 
-    def append(self, values: Iterable[Any]) -> int:
+    def append(self, values: Iterable[Any], height: float | None = None) -> int:
         row = list(values)
+        set_row_height(self.ws, self.rows + 1, height)
         self.ws.append(row)
         self.rows += 1
         self.cells += len(row)
         return self.rows
 
     def header(self, titles: Sequence[str]) -> int:
-        return self.append(self.cell(t, bold=True, fill=_HEADER_FILL, wrap=True) for t in titles)
+        """The table's header: bold, wrapped, as tall as its longest title needs."""
+        height = row_height(titles, self.column_widths, bold=True)
+        return self.append(
+            (self.cell(t, bold=True, fill=_HEADER_FILL, wrap=True) for t in titles), height
+        )
+
+    def label_row(self, label: str, *values: Any) -> int:
+        """A bold label in column A (wrapped, the row as tall as it needs) and its values."""
+        height = row_height([label], self.column_widths[:1], bold=True)
+        return self.append([self.cell(label, bold=True, wrap=True), *values], height)
 
     def widths(self, widths: Sequence[float]) -> None:
+        self.column_widths = list(widths)
         for index, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
 
+    def fit(self, headers: Sequence[str], rows: Iterable[Sequence[Any]], **limits: Any) -> None:
+        """Column widths measured on the header words and the rows (see printing.fit_widths)."""
+        self.widths(fit_widths(headers, rows, **limits))
+
     def print_setup(self, title_row: int | None = None) -> None:
-        ws = self.ws
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        if title_row:
-            ws.print_title_rows = f"{title_row}:{title_row}"
+        setup_page(self.ws, title_rows=title_row)
 
 
 def _money(value: Decimal | Fraction) -> Decimal:
@@ -218,15 +233,20 @@ def _summary(wb: Workbook, result: PeriodAllocation, status: str) -> int:
     sheet = _Sheet(wb, SUMMARY)
     services = [s for s in result.services if s.allocation is not None]
     n = len(services)
-    sheet.widths([12, 34, *([16] * n), 18])
+    amounts = result.amounts()
+    members = result.member_by_code
+    titles = ["Code", "Adhérent", *[s.service.name for s in services], "Total"]
+    sheet.fit(titles, (
+        [code, members[code].name, *[row.get(s.service.code, 0) for s in services],
+         result.total]
+        for code, row in amounts.items()
+    ), minimum=10, maximum=[14, 40, *([16] * n), 18])
     sheet.ws.freeze_panes = "C5"  # before any row: write-only sheets write their view first
     sheet.append([sheet.cell(f"Répartition — {result.period_label}", font=_TITLE)])
     sheet.append([sheet.cell(status)])
     sheet.append([])
-    header_row = sheet.header(["Code", "Adhérent", *[s.service.name for s in services], "Total"])
+    header_row = sheet.header(titles)
     assert header_row == 4, "the frozen panes above assume the header on row 4"
-    amounts = result.amounts()
-    members = result.member_by_code
     first = header_row + 1
     for code, row in amounts.items():
         r = sheet.rows + 1
@@ -249,7 +269,7 @@ def _summary(wb: Workbook, result: PeriodAllocation, status: str) -> int:
     sheet.append([])
     sheet.append([sheet.cell("Contrôle : total réparti", bold=True), None,
                   sheet.formula(f"={_col(3 + n)}{total_row}", MONEY)])
-    sheet.append([sheet.cell("Montant attendu (somme des montants à répartir)"), None,
+    sheet.append([sheet.cell("Montant attendu (à répartir)"), None,
                   sheet.cell(result.total, MONEY)])
     sheet.ws.auto_filter.ref = f"A{header_row}:{_col(3 + n)}{last}"
     sheet.print_setup(header_row)
@@ -297,6 +317,14 @@ def _basis_text(share: MemberShare, totals: dict[Any, str]) -> str:
     return " ; ".join(texts)
 
 
+def _part_cells(sheet: _Sheet, share: MemberShare, spans: list[dict[str, Any]]) -> list[Any]:
+    """The exact amount of each part of the key, or of each key period when the key changed
+    inside the period (DESIGN §4)."""
+    if spans:
+        return [sheet.cell(Decimal(s["amounts"].get(share.code, "0")), MONEY) for s in spans]
+    return [sheet.cell(p.exact_decimal(6), EXACT) for p in share.parts]
+
+
 def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocation,
                    title: str) -> int:
     sheet = _Sheet(wb, title)
@@ -310,45 +338,54 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
     else:
         part_titles = [_part_title(p) for p in shares[0].parts] if shares else []
     k = len(part_titles)
-    sheet.widths([12, 30, 10, 40, *([18] * k), 12, 20, 14, 16])
+    titles = [
+        "Code", "Adhérent", "Jours d'adhésion", "Base (adhérent sur total)",
+        *[f"Montant exact — {t}" for t in part_titles],
+        "Part %", "Montant exact", "Arrondi", "Montant",
+    ]
+    members = result.member_by_code
+    totals: dict[Any, str] = {}
+    bases = {s.code: _basis_text(s, totals) for s in shares}
+    sheet.fit(titles, [
+        *([sh.code, members[sh.code].name, sh.active_days, bases[sh.code],
+           *[c.value for c in _part_cells(sheet, sh, spans)], 100, sh.exact_decimal,
+           0.000001, sh.amount]
+          for sh in shares),
+    ], places=[0, 0, 0, 0, *([6] * k), 4, 6, 6, 2],
+        maximum=[12, 28, 10, 40, *([16] * k), 11, 16, 13, 15])
     sheet.ws.freeze_panes = "C11"  # the table's header is row 10 (asserted below)
     sheet.append([sheet.cell(f"{item.service.name} — {result.period_label}", font=_TITLE)])
     sheet.append([sheet.cell("Clé", bold=True), sheet.cell(key_text_fr(item.key_text))])
     sheet.append([sheet.cell("En clair", bold=True), sheet.cell(describe_key_fr(allocation.key))])
     sheet.append([])
-    costs_row = sheet.append([sheet.cell("Charges", bold=True), sheet.cell(item.costs, MONEY)])
-    sheet.append([sheet.cell("Subventions", bold=True), sheet.cell(item.subsidies, MONEY)])
+    costs_row = sheet.label_row("Charges", sheet.cell(item.costs, MONEY))
+    sheet.label_row("Subventions", sheet.cell(item.subsidies, MONEY))
     overheads_text = item.overheads_share.describe_fr() if item.overheads_share else ""
-    sheet.append([sheet.cell("Frais de structure", bold=True), sheet.cell(item.overheads, MONEY),
-                  sheet.cell(overheads_text)])
-    pool_row = sheet.append([
-        sheet.cell("Montant à répartir", bold=True),
+    sheet.label_row("Frais de structure", sheet.cell(item.overheads, MONEY),
+                    sheet.cell(overheads_text))
+    pool_row = sheet.label_row(
+        "Montant à répartir",
         sheet.formula(f"=B{costs_row}-B{costs_row + 1}+B{costs_row + 2}", MONEY, bold=True),
-    ])
+    )
     sheet.append([])
-    header_row = sheet.header([
-        "Code", "Adhérent", "Jours d'adhésion", "Base (adhérent sur total)",
-        *[f"Montant exact — {t}" for t in part_titles],
-        "Part %", "Montant exact", "Arrondi", "Montant",
-    ])
+    header_row = sheet.header(titles)
     assert header_row == 10
-    members = result.member_by_code
     first = header_row + 1
     pool = allocation.pool
-    totals: dict[Any, str] = {}
     eight = Decimal("1e-8")
+    base_width = sheet.column_widths[3]
     for share in shares:
         exact = share.exact_decimal
+        base = bases[share.code]
         sheet.append([
             sheet.cell(share.code), sheet.cell(members[share.code].name),
-            sheet.cell(share.active_days, INTEGER), sheet.cell(_basis_text(share, totals)),
-            *([sheet.cell(Decimal(s["amounts"].get(share.code, "0")), MONEY) for s in spans]
-              if spans else [sheet.cell(p.exact_decimal(6), EXACT) for p in share.parts]),
+            sheet.cell(share.active_days, INTEGER), sheet.cell(base, wrap=True),
+            *_part_cells(sheet, share, spans),
             sheet.cell((exact / pool).quantize(eight) if pool else Decimal(0), PERCENT),
             sheet.cell(exact, EXACT),
             sheet.cell(share.amount - exact, EXACT),
             sheet.cell(share.amount, MONEY),
-        ])
+        ], row_height([base], [base_width]))
     last = max(sheet.rows, first)
     total_row = sheet.rows + 1
     amount_col = 8 + k
@@ -390,17 +427,21 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
 
 def _charges_sheet(wb: Workbook, charges: Sequence[ChargeRow]) -> int:
     sheet = _Sheet(wb, CHARGES)
-    sheet.widths([12, 14, 12, 11, 40, 26, 16, 15, 18])
+    titles = ["Date", "Service", "Nature", "Compte", "Libellé", "Tiers", "Référence",
+              "Montant", "Effet sur le montant à répartir"]
+    sheet.fit(titles, ([r.day, r.service, r.kind, r.account, r.label, r.party, r.reference,
+                        r.amount, r.effect] for r in charges),
+              minimum=8, maximum=[12, 16, 12, 11, 40, 26, 18, 16, 16])
     sheet.ws.freeze_panes = "A2"
-    sheet.header(["Date", "Service", "Nature", "Compte", "Libellé", "Tiers", "Référence",
-                  "Montant", "Effet sur le montant à répartir"])
+    sheet.header(titles)
+    widths = sheet.column_widths
     for row in charges:
         sheet.append([
             sheet.cell(row.day, DATE), sheet.cell(row.service), sheet.cell(row.kind),
-            sheet.cell(row.account), sheet.cell(row.label), sheet.cell(row.party),
-            sheet.cell(row.reference), sheet.cell(row.amount, MONEY),
-            sheet.cell(row.effect, MONEY),
-        ])
+            sheet.cell(row.account), sheet.cell(row.label, wrap=True),
+            sheet.cell(row.party, wrap=True), sheet.cell(row.reference, wrap=True),
+            sheet.cell(row.amount, MONEY), sheet.cell(row.effect, MONEY),
+        ], row_height([row.label, row.party, row.reference], widths[4:7]))
     last = max(sheet.rows, 2)
     sheet.append([
         sheet.cell("Total", bold=True, border=_TOTAL_BORDER),
@@ -414,10 +455,14 @@ def _charges_sheet(wb: Workbook, charges: Sequence[ChargeRow]) -> int:
 
 def _time_sheet(wb: Workbook, result: PeriodAllocation) -> int:
     sheet = _Sheet(wb, TIME)
-    sheet.widths([12, 30, 14, 12, 12, 12])
-    sheet.ws.freeze_panes = "A2"
-    sheet.header(["Code", "Adhérent", "Service", "Minutes", "Heures", "Unités d'œuvre"])
     members = result.member_by_code
+    titles = ["Code", "Adhérent", "Service", "Minutes", "Heures", "Unités d'œuvre"]
+    sheet.fit(titles, [["Travail commun", "Travail commun"],
+                       *([code, m.name] for code, m in members.items()),
+                       *([None, None, s.service.code] for s in result.services)],
+              minimum=12, maximum=[14, 40, 24, 12, 12, 12])
+    sheet.ws.freeze_panes = "A2"
+    sheet.header(titles)
     for item in result.services:
         inputs = item.inputs
         spans = inputs.get("key_periods") or []
@@ -507,10 +552,10 @@ def write_key_comparison_workbook(comparison: KeyComparison, out: str | Path | I
     sheet.append([sheet.cell("Montant à répartir", bold=True), sheet.cell(item.pool, MONEY)])
     sheet.append([sheet.cell("Clés", bold=True),
                   *[sheet.cell(key_text_fr(c.text)) for c in candidates]])
-    sheet.append([sheet.cell("En clair", bold=True), *[
-        sheet.cell(describe_key_fr(c.key) if c.key else str(c.error or ""), wrap=True)
-        for c in candidates
-    ]])
+    plain = [describe_key_fr(c.key) if c.key else str(c.error or "") for c in candidates]
+    sheet.append([sheet.cell("En clair", bold=True),
+                  *[sheet.cell(text, wrap=True) for text in plain]],
+                 row_height(plain, sheet.column_widths[1:]))
     header = sheet.header([
         "Code", "Adhérent", *[f"Clé {i + 1}" for i in range(n)],
         *[f"Écart clé {i + 1} − clé 1" for i in range(1, n)],

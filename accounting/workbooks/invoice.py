@@ -37,6 +37,7 @@ from accounting.invoicing.amounts import (
 from accounting.invoicing.models import Invoice, InvoiceLine
 from accounting.org import VatRegime
 from accounting.workbooks.cells import put_text
+from accounting.workbooks.printing import FOOTER, lines_needed
 
 EUR = '#,##0.00\\ "€";-#,##0.00\\ "€"'
 PERCENT = '0.00\\ "%"'
@@ -191,7 +192,7 @@ def _page_setup(sheet: Worksheet, title: str) -> None:
     sheet.page_margins.left = sheet.page_margins.right = 0.5
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     sheet.print_options.horizontalCentered = True
-    sheet.oddFooter.center.text = f"{title} — page &P / &N"
+    sheet.oddFooter.center.text = f"{title} — {FOOTER}"
     sheet.oddFooter.center.size = 8
     sheet.sheet_view.showGridLines = False
 
@@ -343,7 +344,7 @@ def _vat_and_totals(s: _Sheet, invoice: Invoice) -> None:
 
 def _line_row(s: _Sheet, line: InvoiceLine) -> None:
     s.text("A", line.designation)
-    s.ws.row_dimensions[s.row].height = 15 * max(1, len(line.designation) // 60 + 1)
+    s.ws.row_dimensions[s.row].height = 15 * lines_needed(line.designation, _WIDTHS["A"])
     s.number("B", 1, fmt="0")
     s.number("C", line.amount_excl_tax)
     s.number("D", line.vat_rate, fmt=PERCENT)
@@ -409,8 +410,7 @@ def _mentions(invoice: Invoice) -> list[tuple[str, int]]:
 
 def _annex_sheet(workbook: Workbook, invoice: Invoice) -> None:
     ws = workbook.create_sheet("Annexe")
-    widths = {"A": 34, "B": 16, "C": 16, "D": 10, "E": 16, "F": 16}
-    for column, width in widths.items():
+    for column, width in _ANNEX_WIDTHS.items():
         ws.column_dimensions[column].width = width
     s = _Sheet(ws)
     kind = "l'avoir" if invoice.is_credit_note else "la facture"
@@ -426,10 +426,16 @@ def _annex_sheet(workbook: Workbook, invoice: Invoice) -> None:
         _annex_block(s, line, invoice)
 
 
+#: The annex's columns: wide enough for « 70 % — au prorata des heures » and 1 234,567890 €.
+_ANNEX_WIDTHS = {"A": 36, "B": 14, "C": 14, "D": 11, "E": 15, "F": 17}
+
+
 def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
     basis = line.basis or {}
     ws = s.ws
-    s.paragraph(line.designation, font=_BOLD, lines=2)
+    full = sum(_ANNEX_WIDTHS.values())
+    s.paragraph(line.designation, font=_BOLD, lines=lines_needed(line.designation, full,
+                                                                  bold=True))
     if not basis:
         s.paragraph("Ligne sans répartition associée.", font=_MUTED)
         s.row += 1
@@ -444,8 +450,11 @@ def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
         s.text("A", label, merge_to="D")
         s.number("E", Decimal(value) if value is not None else None)
         s.row += 1
+    key = basis.get("key_fr", basis.get("key", ""))
     s.text("A", "Clé de répartition", merge_to="B")
-    s.text("C", basis.get("key_fr", basis.get("key", "")), merge_to="F")
+    s.text("C", key, merge_to="F")
+    key_width = sum(_ANNEX_WIDTHS[c] for c in "CDEF")
+    ws.row_dimensions[s.row].height = 15 * lines_needed(key, key_width)
     s.row += 1
     headers = ["Partie de la clé", "Valeur de l'adhérent", "Total", "Part",
                "Montant partagé", "Montant exact"]
@@ -460,6 +469,11 @@ def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
         if part.get("common"):
             label += " (travail commun)"
         s.text("A", label)
+        ws.row_dimensions[s.row].height = 15 * max(
+            lines_needed(label, _ANNEX_WIDTHS["A"]),
+            *(lines_needed(part.get(k, ""), _ANNEX_WIDTHS[c]) for k, c in
+              (("value", "B"), ("total", "C"))),
+        )
         s.text("B", part.get("value", ""), align=_RIGHT)
         s.text("C", part.get("total", ""), align=_RIGHT)
         s.number("D", Decimal(part.get("share_percent", "0")), fmt='0.0000\\ "%"')

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.orm import Session
 
@@ -47,11 +47,13 @@ from accounting.ledger.reports import (
 )
 from accounting.money import ZERO
 from accounting.workbooks.cells import starts_formula, text_cell
+from accounting.workbooks.printing import row_height, set_row_height, setup_page
 
 AMOUNT = "#,##0.00"
 DATE = "DD/MM/YYYY"
 _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+_WRAP = Alignment(wrap_text=True, vertical="bottom")
 
 JOURNAL = "Journal"
 GENERAL_LEDGER = "Grand livre"
@@ -75,18 +77,41 @@ class LedgerWorkbookSummary:
     accounts: int
 
 
+class _Page:
+    """A write-only sheet laid out for print: its column widths, the text columns that wrap,
+    and the number of rows written (a wrapped row's height is set before the row is)."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet, widths: Sequence[float],
+                 wrapped: Sequence[int] = ()) -> None:  # fmt: skip
+        self.sheet = sheet
+        self.widths = list(widths)
+        self.wrapped = set(wrapped)
+        self.rows = 0
+
+    def append(self, row: list[Any], height: float | None = None) -> None:
+        self.rows += 1
+        set_row_height(self.sheet, self.rows, height)
+        self.sheet.append(row)
+
+    def blank(self) -> None:
+        self.append([])
+
+
 class _Rows:
     """Appends rows to a write-only sheet with per-column formats through template cells.
 
-    ``formats`` gives, per column, a number format (dates, amounts) or None (plain value).
+    ``formats`` gives, per column, a number format (dates, amounts) or None (plain value); the
+    page's wrapped columns wrap, and a row whose text needs more lines gets their height.
     """
 
-    def __init__(self, sheet: WriteOnlyWorksheet, formats: Sequence[str | None],
+    def __init__(self, page: _Page, formats: Sequence[str | None],
                  bold: bool = False) -> None:  # fmt: skip
-        self.sheet = sheet
+        self.page = page
+        sheet = page.sheet
         self.templates: list[WriteOnlyCell | None] = []
-        for number_format in formats:
-            if number_format is None and not bold:
+        self.wrapped = {i for i in page.wrapped if i < len(formats)}
+        for index, number_format in enumerate(formats):
+            if number_format is None and not bold and index not in self.wrapped:
                 self.templates.append(None)
                 continue
             cell = WriteOnlyCell(sheet)
@@ -94,39 +119,57 @@ class _Rows:
                 cell.number_format = number_format
             if bold:
                 cell.font = _BOLD
+            if index in self.wrapped:
+                cell.alignment = _WRAP
             self.templates.append(cell)
 
-    def append(self, values: Iterable[Any]) -> None:
+    def _height(self, values: Sequence[Any]) -> float | None:
+        widths = self.page.widths
+        long = [(values[i], widths[i]) for i in self.wrapped if i < len(values)
+                and isinstance(values[i], str) and len(values[i]) > widths[i] - 2]
+        if not long:
+            return None
+        return row_height([v for v, _ in long], [w for _, w in long])
+
+    def append(self, values: Sequence[Any]) -> None:
         row: list[Any] = []
+        sheet = self.page.sheet
         for template, value in zip(self.templates, values, strict=False):
             if isinstance(value, str) and starts_formula(value):
                 bold = template is not None and template.font.b
-                row.append(text_cell(self.sheet, value, **({"font": _BOLD} if bold else {})))
+                row.append(text_cell(sheet, value, **({"font": _BOLD} if bold else {})))
             elif template is None or value is None:
                 row.append(value)
             else:
                 template.value = value
                 row.append(template)
-        self.sheet.append(row)
+        self.page.append(row, self._height(values))
 
 
-def _header(sheet: WriteOnlyWorksheet, names: Sequence[str], widths: Sequence[int]) -> None:
+def _header(sheet: WriteOnlyWorksheet, names: Sequence[str], widths: Sequence[float],
+            wrapped: Sequence[int] = ()) -> _Page:  # fmt: skip
+    """Widths, print setup (A4 landscape, fit to width, header row on every page), the frozen
+    and wrapped header row; returns the page to write the rows on."""
     for index, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     sheet.freeze_panes = "A2"
+    setup_page(sheet, title_rows=1)
+    page = _Page(sheet, widths, wrapped)
     cells = []
     for name in names:
         cell = WriteOnlyCell(sheet, value=name)
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
+        cell.alignment = _WRAP
         cells.append(cell)
-    sheet.append(cells)
+    page.append(cells, row_height(list(names), widths, bold=True))
+    return page
 
 
 def _journal_sheet(workbook: Workbook, rows: Iterable[LedgerRow]) -> tuple[int, Decimal, Decimal]:
     sheet = workbook.create_sheet(JOURNAL)
-    _header(sheet, JOURNAL_HEADER, (11, 8, 16, 14, 12, 30, 10, 50, 14, 14))
-    lines = _Rows(sheet, (DATE, None, None, None, None, None, None, None, AMOUNT, AMOUNT))
+    page = _header(sheet, JOURNAL_HEADER, (11, 8, 14, 17, 10, 24, 10, 36, 13, 13), (5, 7))
+    lines = _Rows(page, (DATE, None, None, None, None, None, None, None, AMOUNT, AMOUNT))
     debit = credit = ZERO
     count = 0
     for row in rows:
@@ -136,8 +179,8 @@ def _journal_sheet(workbook: Workbook, rows: Iterable[LedgerRow]) -> tuple[int, 
         debit += row.debit
         credit += row.credit
         count += 1
-    total = _Rows(sheet, (None,) * 8 + (AMOUNT, AMOUNT), bold=True)
-    sheet.append([])
+    total = _Rows(page, (None,) * 8 + (AMOUNT, AMOUNT), bold=True)
+    page.blank()
     total.append(("Total", None, None, None, None, None, None,
                   "Débit = crédit" if debit == credit else "ÉCART", debit, credit))  # fmt: skip
     return count, debit, credit
@@ -150,9 +193,9 @@ def _ledger_sheet(
     """``openings``: every account's opening balance; ``labels``: those of the accounts with
     an opening balance and no line in the range (they get their block too, as on screen)."""
     sheet = workbook.create_sheet(GENERAL_LEDGER)
-    _header(sheet, LEDGER_HEADER, (11, 8, 16, 14, 50, 14, 14, 14))
-    lines = _Rows(sheet, (DATE, None, None, None, None, AMOUNT, AMOUNT, AMOUNT))
-    bold = _Rows(sheet, (None, None, None, None, None, AMOUNT, AMOUNT, AMOUNT), bold=True)
+    page = _header(sheet, LEDGER_HEADER, (11, 8, 14, 17, 50, 13, 13, 14), (4,))
+    lines = _Rows(page, (DATE, None, None, None, None, AMOUNT, AMOUNT, AMOUNT))
+    bold = _Rows(page, (None, None, None, None, None, AMOUNT, AMOUNT, AMOUNT), bold=True)
     total_debit = total_credit = ZERO
     current: str | None = None
     debit = credit = balance = ZERO
@@ -169,7 +212,7 @@ def _ledger_sheet(
 
     def close_account() -> None:
         bold.append((None, None, None, None, f"Total {current}", debit, credit, balance))
-        sheet.append([])
+        page.blank()
 
     def unmoved_before(account: str | None) -> None:
         """The blocks of the accounts only opened, up to ``account`` (all without one)."""
@@ -202,14 +245,14 @@ def _ledger_sheet(
 
 def _balance_sheet(workbook: Workbook, rows: list[BalanceRow]) -> int:
     sheet = workbook.create_sheet(BALANCE)
-    _header(sheet, BALANCE_HEADER, (12, 40, 16, 16, 16, 16, 16, 16))
-    lines = _Rows(sheet, (None, None) + (AMOUNT,) * 6)
+    page = _header(sheet, BALANCE_HEADER, (12, 40, 14, 14, 14, 14, 14, 14), (1,))
+    lines = _Rows(page, (None, None) + (AMOUNT,) * 6)
     for row in rows:
         lines.append((row.account, row.label, row.opening_debit, row.opening_credit, row.debit,
                       row.credit, row.debit_balance, row.credit_balance))  # fmt: skip
-    sheet.append([])
+    page.blank()
     total = totals(rows)
-    _Rows(sheet, (None, None) + (AMOUNT,) * 6, bold=True).append(
+    _Rows(page, (None, None) + (AMOUNT,) * 6, bold=True).append(
         ("Total", "Débit = crédit" if total.balanced else "ÉCART", total.opening_debit,
          total.opening_credit, total.debit, total.credit, total.debit_balance,
          total.credit_balance)
@@ -253,8 +296,8 @@ def write_member_workbook(lines: Iterable[FecLine], target: str | Path | IO[byte
     sheet « Écritures » with the totals; returns the line count."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Écritures")
-    _header(sheet, MEMBER_HEADER, (11, 8, 12, 12, 36, 14, 60, 14, 14))
-    rows = _Rows(sheet, (DATE, None, None, None, None, None, None, AMOUNT, AMOUNT))
+    page = _header(sheet, MEMBER_HEADER, (11, 8, 17, 10, 28, 12, 40, 13, 13), (4, 6))
+    rows = _Rows(page, (DATE, None, None, None, None, None, None, AMOUNT, AMOUNT))
     debit = credit = ZERO
     count = 0
     for line in lines:
@@ -264,8 +307,8 @@ def write_member_workbook(lines: Iterable[FecLine], target: str | Path | IO[byte
         debit += line.debit
         credit += line.credit
         count += 1
-    sheet.append([])
-    _Rows(sheet, (None,) * 7 + (AMOUNT, AMOUNT), bold=True).append(
+    page.blank()
+    _Rows(page, (None,) * 7 + (AMOUNT, AMOUNT), bold=True).append(
         ("Total", None, None, None, None, None,
          "Débit = crédit" if debit == credit else "ÉCART", debit, credit)
     )  # fmt: skip

@@ -322,6 +322,12 @@ class UserForm(FrenchForm):
         validators=[Parsed(lambda v: parse_email(v) or _missing("Adresse e-mail manquante."))],
     )
     name = StringField("Nom", validators=[_text(200, required="Nom manquant.")])
+    gender = SelectField(
+        "Civilité (facultative : accorde les titres, « Chargée de développement »)",
+        choices=[SelectChoice("", "— non précisée —"), SelectChoice("female", "Madame"),
+                 SelectChoice("male", "Monsieur")],
+        default="", validate_choice=False,  # checked by save_user, in French
+    )
     roles = MultiCheckboxField("Rôles", choices=[SelectChoice(r.value, r.label) for r in Role])
     member = SelectField(
         "Adhérent (pour un comptable d'adhérent)", coerce=str, validate_choice=False

@@ -19,6 +19,8 @@ from sqlalchemy import func, or_, select
 from accounting.audit import AuditEvent
 from accounting.org import Member, MemberFigures, Role, Service, User
 from app.access import ensure_member, roles_required
+from app.admin import audit_text
+from app.admin.audit_text import ACTION_LABELS, OBJECT_LABELS
 from app.admin.blueprint import bp
 from app.admin.forms import (
     CARRIER_FORM_FIELDS,
@@ -57,6 +59,7 @@ from app.configuration import (
     export_configuration,
 )
 from app.database import get_db
+from app.formatting import plural
 from app.params import parse_page
 from app.uploads import TABULAR, YAML_FILES, chosen_encoding, receive_upload
 from imports.errors import ImportRefused
@@ -453,6 +456,7 @@ def _user_form(user: User | None) -> UserForm:
         data = {
             "email": user.email, "name": user.name, "roles": [r.value for r in user.role_set],
             "member": str(user.member_id or ""), "active": user.active,
+            "gender": user.gender or "",
         }  # fmt: skip
     form = UserForm(data=data)
     members = db.execute(select(Member.id, Member.code, Member.name).order_by(Member.code)).all()
@@ -469,6 +473,7 @@ def _save_user(form: UserForm, user: User | None) -> User | None:
             roles={Role(r) for r in form.roles.data or []},
             member_id=_int_or_none(form.member.data),
             active=bool(form.active.data), password=form.password.data or None,
+            gender=form.gender.data or None,
         )  # fmt: skip
     except AdminError as error:
         _refused(db, form, error)
@@ -498,22 +503,6 @@ def user_edit(user_id: int) -> ResponseReturnValue:
 
 # ------------------------------------------------------------------------------ audit log
 
-ACTION_LABELS = {
-    "create": "Création", "update": "Modification", "delete": "Suppression",
-    "import": "Import", "setup": "Configuration", "generate": "Génération (démo)",
-    "password_change": "Changement de mot de passe", "password_reset": "Mot de passe réinitialisé",
-    "login": "Connexion", "approve": "Validation", "issue": "Émission", "close": "Clôture",
-    "post": "Écriture passée", "reopen": "Réouverture",
-}  # fmt: skip
-OBJECT_LABELS = {
-    "members": "Adhérent", "member_figures": "Chiffres d'adhérent", "services": "Service",
-    "users": "Utilisateur", "carriers": "Structure porteuse", "work_entries": "Saisie de temps",
-    "activities": "Activité", "unit_types": "Unité d'œuvre", "costs": "Charge",
-    "subsidies": "Subvention", "periods": "Période", "configuration": "Configuration",
-    "allocation_keys": "Clé de répartition", "allocation_runs": "Répartition",
-    "invoices": "Facture", "payments": "Paiement", "journal_entries": "Écriture",
-    "accounts": "Compte", "credit_notes": "Avoir",
-}  # fmt: skip
 OBJECT_LINKS = {
     "members": ("admin.member_edit", "member_id"),
     "services": ("admin.service_edit", "service_id"),
@@ -550,7 +539,7 @@ def audit() -> ResponseReturnValue:
     return render_template(
         "admin/audit.html", rows=rows, total=total, page=page, pages=_pages(total, size),
         args=audit_filter.args(), filter=audit_filter, choices=audit_choices(db),
-        actions=ACTION_LABELS, objects=OBJECT_LABELS, links=OBJECT_LINKS,
+        actions=ACTION_LABELS, objects=OBJECT_LABELS, links=OBJECT_LINKS, text=audit_text,
     )  # fmt: skip
 
 
@@ -575,7 +564,8 @@ def configuration() -> ResponseReturnValue:
         else:
             db.commit()
             if result.changed:
-                flash(f"Configuration appliquée : {result.changes} modification(s).", "success")
+                flash(f"Configuration appliquée : {plural(result.changes, 'modification')}.",
+                      "success")
             else:
                 flash("Rien à modifier : cette configuration est déjà appliquée.", "info")
             return redirect(url_for("admin.configuration"))

@@ -207,6 +207,7 @@ def save_user(
     member_id: int | None,
     active: bool,
     password: str | None,
+    gender: str | None = None,
 ) -> User:
     """Create or change a user. A member accountant needs a member; nobody else has one (they
     see every member anyway). An admin cannot remove their own admin role nor deactivate
@@ -250,6 +251,10 @@ def save_user(
         user.member_id = member_id
     if user.active != active:
         user.active = active
+    if gender not in (None, "female", "male"):
+        raise AdminError("Civilité inconnue : choisissez Madame, Monsieur ou rien.", "gender")
+    if user.gender != gender:
+        user.gender = gender
     session.flush()
     if password:
         user.set_password(password)

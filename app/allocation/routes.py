@@ -194,7 +194,9 @@ def store() -> ResponseReturnValue:
         return redirect(url_for(".preview", periode=request.form.get("periode"),
                                 service=request.form.get("service") or None))
     db.commit()
-    flash(f"Répartition n° {run.id} enregistrée : le trésorier peut l'approuver.", "success")
+    who = ("vous pouvez l'approuver" if current_user.has_role(Role.TREASURER)
+           else "le trésorier peut l'approuver")
+    flash(f"Répartition n° {run.id} enregistrée : {who}.", "success")
     return redirect(url_for(".run", run_id=run.id))
 
 

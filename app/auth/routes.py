@@ -46,6 +46,7 @@ def login() -> ResponseReturnValue:
         user.last_login_at = utcnow()
         # Not yet current_user: name the user for the audit of this commit explicitly.
         db.info["actor"] = lambda: (user.id, user.email)
+        record_audit(db, "login", "users", user.id)
         db.commit()
         next_page = _safe_next(request.args.get("next"))
         web_sessions.begin(user)  # a new cookie, CSRF secret and server-side session

@@ -37,18 +37,21 @@ class DemoUser:
     password: str
     #: What this user logs work on in the demo (the staff), for the generator.
     staff_role: str | None = None
+    #: Civility (accounting.org.Gender value): the titles agree (« Chargée de développement »).
+    gender: str | None = None
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("coordination@valhorizon.example", "Claire Dumas", Role.ADMIN,
-             "demo-pilotage-2025", "admin"),
+             "demo-pilotage-2025", "admin", "female"),
     DemoUser("comptable@valhorizon.example", "Julien Perrin", Role.ACCOUNTANT,
-             "demo-ecritures-2025", "accountant"),
+             "demo-ecritures-2025", "accountant", "male"),
     DemoUser("developpement@valhorizon.example", "Sophie Bernard", Role.DEVELOPER,
-             "demo-prospection-2025", "developer"),
-    DemoUser("tresorier@valhorizon.example", "Marc Lefèvre", Role.TREASURER, "demo-budget-2025"),
+             "demo-prospection-2025", "developer", "female"),
+    DemoUser("tresorier@valhorizon.example", "Marc Lefèvre", Role.TREASURER, "demo-budget-2025",
+             None, "male"),
     DemoUser("comptable@servemploi.example", "Nadia Roux", Role.MEMBER_ACCOUNTANT,
-             "demo-bilan-2025"),
+             "demo-bilan-2025", None, "female"),
 )  # fmt: skip
 #: The member the demo member accountant works for (the first member in a generated cluster).
 DEMO_MEMBER = "SERVEMPLOI"
@@ -100,7 +103,7 @@ def ensure_demo_users(
         user = session.scalars(select(User).where(User.email == demo.email)).one_or_none()
         created = user is None
         if user is None:
-            user = User(email=demo.email, name=demo.name)
+            user = User(email=demo.email, name=demo.name, gender=demo.gender)
             user.role_set = {demo.role}
             if demo.role is Role.MEMBER_ACCOUNTANT:
                 user.member_id = member.id

@@ -53,6 +53,7 @@ from accounting.periods import Period, PeriodError, parse_period_code
 from accounting.workbooks.invoice import invoice_bytes, write_invoices_zip
 from app.access import ensure_member, member_scope, roles_required
 from app.database import get_db
+from app.formatting import plural
 from app.invoices.blueprint import bp
 from app.invoices.forms import CreditNoteForm, ImportForm, IssueForm, PaymentForm, VatRuleForm
 from app.invoices.usecases import (
@@ -267,14 +268,15 @@ def issue() -> ResponseReturnValue:
             if action == "preparer":
                 drafts = prepare_invoices(db, period)
                 db.commit()
-                flash(f"{len(drafts)} brouillon(s) préparé(s) pour {period.label} : "
+                flash(f"{plural(len(drafts), 'brouillon préparé')} pour {period.label} : "
                       "vérifiez-les puis émettez.", "success")
             elif action == "emettre" and form.validate():
                 issued = issue_period(db, period, issue_date=form.issue_date.data,
                                       issued_by=_who(), confirm_year=form.confirm_year.data)
                 db.commit()
                 notes = sum(1 for i in issued if i.is_credit_note)
-                flash(f"{len(issued) - notes} facture(s) et {notes} avoir(s) émis : "
+                flash(f"{plural(len(issued) - notes, 'facture')} et {plural(notes, 'avoir')} "
+                      "émis : "
                       f"{_numbers([i.number for i in issued])}.", "success")
                 return redirect(url_for(".index", periode=period.code))
             elif action == "emettre":
@@ -511,7 +513,7 @@ def apply_credit(member_id: int) -> ResponseReturnValue:
     made = use_member_credit(db, member)
     db.commit()
     if made:
-        flash(f"Crédit de {member.code} imputé sur {len(made)} facture(s).", "success")
+        flash(f"Crédit de {member.code} imputé sur {plural(len(made), 'facture')}.", "success")
     else:
         flash(f"Rien à imputer pour {member.code} : pas de crédit ou pas de facture ouverte.",
               "info")

@@ -63,6 +63,7 @@ from accounting.workbooks.ledger import (
 from app.access import authorize, ensure_member, member_scope, roles_required
 from app.database import get_db
 from app.downloads import send_written
+from app.formatting import plural
 from app.ledger.blueprint import bp
 from app.ledger.forms import AccountForm, LabelForm, RulesForm, UploadForm
 from app.params import parse_id, parse_page
@@ -155,7 +156,7 @@ def catch_up() -> ResponseReturnValue:
         flash(str(error), "error")
     else:
         db.commit()
-        flash(f"{count} écriture(s) passée(s) pour les documents qui n'en avaient pas.",
+        flash(f"{plural(count, 'écriture passée')} pour les documents qui n'en avaient pas.",
               "success")  # fmt: skip
     return redirect(url_for(".journal"))
 
@@ -493,7 +494,8 @@ def accounts_seed() -> ResponseReturnValue:
     db = get_db()
     created = seed_chart(db, db.scalars(select(Service)))
     db.commit()
-    flash(f"{created} compte(s) du plan par défaut ajouté(s) ; les intitulés existants sont "
+    flash(f"{plural(created, 'compte')} du plan par défaut "
+          f"{'ajouté' if created < 2 else 'ajoutés'} ; les intitulés existants sont "
           "gardés.", "success")  # fmt: skip
     return redirect(url_for(".accounts"))
 

@@ -483,6 +483,33 @@
     });
   }
 
+  /* The grouped menus (<details> in the navigation): one open at a time, Escape or a click
+     elsewhere closes it. Without JavaScript they still open and close on their own. */
+  function wireMenuGroups() {
+    var groups = doc.querySelectorAll(".navgroup details");
+    if (!groups.length || doc.body.dataset.menuGroups) return;
+    doc.body.dataset.menuGroups = "1";
+    groups.forEach(function (group) {
+      group.addEventListener("toggle", function () {
+        if (!group.open) return;
+        groups.forEach(function (other) { if (other !== group) other.open = false; });
+      });
+    });
+    doc.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      groups.forEach(function (group) {
+        if (!group.open) return;
+        group.open = false;
+        if (group.contains(doc.activeElement)) group.querySelector("summary").focus();
+      });
+    });
+    doc.addEventListener("click", function (event) {
+      groups.forEach(function (group) {
+        if (group.open && !group.contains(event.target)) group.open = false;
+      });
+    });
+  }
+
   function init(root) {
     root = root || doc;
     wireAutosubmit(root);
@@ -508,5 +535,6 @@
   };
 
   wireMenu();
+  wireMenuGroups();
   init(doc);
 })();

@@ -74,6 +74,13 @@
       var exact = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR" });
       return { tick: function (v) { return money.format(v); }, exact: function (v) { return exact.format(v); } };
     }
+    if (unit === "h") {  // decimal hours read as « 1 h 30 », never « 1,5 h »
+      var clock = function (v) {
+        var total = Math.round(Math.abs(v) * 60), h = Math.floor(total / 60), m = total % 60;
+        return (v < 0 ? "-" : "") + h + "\u00a0h" + (m ? "\u00a0" + (m < 10 ? "0" : "") + m : "");
+      };
+      return { tick: clock, exact: clock };
+    }
     var num = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
     var suffix = unit ? "\u00a0" + unit : "";
     return {

@@ -11,6 +11,7 @@ from flask_login import current_user
 from app.access import roles_required
 from app.database import get_db
 from app.delivery.notices import notify_sent_back
+from app.formatting import month_fr, plural
 from app.params import parse_id, parse_ids, parse_page
 from app.timesheets.blueprint import bp
 from app.timesheets.routes import APPROVERS, _common, _day, _month_bounds, _refused, _today
@@ -37,12 +38,13 @@ def approvals() -> ResponseReturnValue:
         try:
             if action == "valider":
                 count = services.approve_entries(db, current_user, ids)
-                message = f"{count} saisie(s) validée(s)."
+                message = plural(count, "saisie validée", "saisies validées") + "."
             elif action == "renvoyer":
                 count = services.send_back(
                     db, current_user, ids, request.form.get("commentaire", "")
                 )
-                message = f"{count} saisie(s) renvoyée(s) à leur auteur."
+                message = (plural(count, "saisie renvoyée", "saisies renvoyées")
+                           + (" à son auteur." if count < 2 else " à leur auteur."))
                 db.commit()
                 notified = notify_sent_back(
                     db, ids, request.form.get("commentaire", "").strip(), current_user.name
@@ -56,7 +58,9 @@ def approvals() -> ResponseReturnValue:
                     month.month,
                     staff_id=parse_id(request.form.get("intervenant"), "intervenant"),
                 )
-                message = f"{count} saisie(s) soumise(s) de {month:%m/%Y} validée(s)."
+                message = (plural(count, "saisie soumise", "saisies soumises")
+                           + f" de {month_fr(month)} "
+                           + ("validée." if count < 2 else "validées."))
             else:
                 abort(400)
             db.commit()

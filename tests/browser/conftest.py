@@ -304,6 +304,16 @@ def logout(page: Any) -> None:
     page.wait_for_url(re.compile(r"/login"))
 
 
+def nav_click(page: Any, name: str) -> None:
+    """Follow the navigation link ``name``, opening its group (a ``<details>`` menu) first
+    when it is in one, as a user does."""
+    link = page.locator("#mainnav").get_by_role("link", name=name, exact=True)
+    if not link.is_visible():  # in a closed group: hidden links are found by CSS, not by role
+        anchor = page.locator(f"a:text-is({name!r})")
+        page.locator("#mainnav details").filter(has=anchor).locator("summary").click()
+    link.click()
+
+
 def select_containing(select: Any, text: str) -> str:
     """Choose the first option of a <select> whose label contains ``text``; returns its label."""
     for option in select.locator("option").all():

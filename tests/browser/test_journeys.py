@@ -17,6 +17,7 @@ from accounting.org import Role, User
 from tests.browser.conftest import (
     LiveServer,
     demo_login,
+    nav_click,
     require_endpoints,
     screenshot,
     select_containing,
@@ -79,7 +80,7 @@ def test_an_accountant_imports_a_file_with_an_error_reads_it_fixes_it_and_import
     server = require_demo
     require_endpoints(server, "timesheets.import_upload", "timesheets.import_template")
     email, _ = demo_login(page, server, Role.ACCOUNTANT)
-    page.get_by_role("link", name="Saisie des temps").click()
+    nav_click(page, "Saisie des temps")
     page.locator("nav.subnav").get_by_role("link", name="Importer").click()
     page.wait_for_url(re.compile(r"/temps/import"))
 
@@ -166,7 +167,7 @@ def test_the_admin_sets_a_key_previews_and_stores_the_quarter_allocation(
     demo_login(page, server, Role.ADMIN)
 
     def set_key(service_name: str, text: str) -> None:
-        page.get_by_role("link", name="Clés", exact=True).first.click()
+        nav_click(page, "Clés")
         row = page.locator("#cles tbody tr", has_text=service_name)
         row.get_by_role("link").click()
         page.get_by_label("Clé", exact=True).fill(text)
@@ -197,7 +198,7 @@ def test_the_admin_sets_a_key_previews_and_stores_the_quarter_allocation(
     for name in missing:  # the demo may leave a service without a key: the admin sets it too
         set_key(name, "30% equal + 70% hours, common_by=equal")
 
-    page.get_by_role("link", name="Répartitions", exact=True).first.click()
+    nav_click(page, "Répartitions")
     page.get_by_label("Période").fill(quarter)
     page.get_by_role("button", name="Calculer").click()
     page.wait_for_url(re.compile(r"/repartition/apercu"))
@@ -313,7 +314,7 @@ def test_the_treasurer_approves_the_run_the_invoices_are_issued_and_the_files_ad
                     if r[0] and str(r[0]).startswith("Montant attendu"))
     assert amounts == run_total == Decimal(str(expected[2]))
 
-    page.get_by_role("link", name="Factures", exact=True).first.click()
+    nav_click(page, "Factures")
     with page.expect_download() as download:
         page.get_by_label(f"Télécharger FACTURE-{number}.xlsx").click()
     invoice_path = output_dir / download.value.suggested_filename
@@ -364,7 +365,7 @@ def test_a_member_accountant_sees_only_their_invoices_and_is_refused_the_others(
     assert not [r.name for r in others if r.name in home]
     assert not [r.number for r in others if r.number in home]
 
-    page.get_by_role("link", name="Factures", exact=True).first.click()
+    nav_click(page, "Factures")
     listed = page.locator("main table tbody tr")
     assert listed.count() == own_count  # theirs only: this quarter's and the demo's
     assert own[0].number in listed.first.inner_text()

@@ -39,13 +39,13 @@ def test_the_accountant_prepares_then_issues_a_period(client, login_as, db, bill
     response = client.post("/factures/emettre?periode=2026-01", data={"action": "preparer"})
     assert response.status_code == 302
     text = page(client.get("/factures/emettre?periode=2026-01"))
-    assert "3 document(s)" in text and "Émettre 3 document(s)" in text
+    assert "3 documents" in text and "Émettre 3 documents" in text
     assert "data-confirm" in text
     response = client.post("/factures/emettre?periode=2026-01",
                            data={"action": "emettre", "issue_date": "2026-02-05"},
                            follow_redirects=True)
     text = page(response)
-    assert "3 facture(s) et 0 avoir(s) émis : 2026-0001, 2026-0002, 2026-0003." in text
+    assert "3 factures et 0 avoir émis : 2026-0001, 2026-0002, 2026-0003." in text
     assert db.scalars(select(Invoice.number).order_by(Invoice.number)).all() == [
         "2026-0001", "2026-0002", "2026-0003"]
 

@@ -139,7 +139,7 @@ def test_an_uploaded_fec_is_checked_line_by_line(client, login_as) -> None:
         "document": (io.BytesIO(data), "987654321FEC20251231-broken.txt")},
         content_type="multipart/form-data"))  # fmt: skip
     assert "Non conforme" in html
-    assert "12 erreur(s), 5 avertissement(s)" in html
+    assert "12 erreurs, 5 avertissements" in html
     assert "Debit « 100.00 » n&#39;est pas un montant valide" in html
 
 
@@ -151,7 +151,7 @@ def test_importing_a_fec_previews_then_adds_costs_once(client, login_as, db, mak
     token = upload(client, data, "porteuse.txt")
     html = text(client.get("/comptabilite/import-fec", query_string={
         "fichier": token, "regles": "606* = COMPTA\n604* = DEV"}))  # fmt: skip
-    assert "2 nouvelle(s) ligne(s)" in html
+    assert "2 nouvelles lignes" in html
     assert "Fournisseur Beta" in html
     # The sales and bank entries import nothing: listed with their total, confirmed by a box.
     assert "Total laissé de côté" in html and 'name="accept_unmapped"' in html
@@ -170,7 +170,7 @@ def test_importing_a_fec_previews_then_adds_costs_once(client, login_as, db, mak
     token = upload(client, data, "porteuse.txt")
     html = text(client.get("/comptabilite/import-fec", query_string={"fichier": token}))
     assert "606* = COMPTA" in html
-    assert "0 nouvelle(s) ligne(s) ; 2 déjà importée(s)." in html
+    assert "0 nouvelle ligne ; 2 déjà importées." in html
 
 
 def test_a_broken_fec_import_shows_every_error(client, login_as, make_service) -> None:

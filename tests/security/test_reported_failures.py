@@ -114,7 +114,7 @@ def test_the_explanation_names_only_the_member_of_the_member_accountant(
     response = client.get(f"/repartition/{waiting.id}/COMPTA/{second.code}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "il restait 1 centime(s)" in page
+    assert "il restait 1 centime " in page
     assert first.code not in page and third.code not in page
     assert first.name not in page and third.name not in page
     assert "1 autre adhérent" in page

@@ -281,7 +281,7 @@ def test_the_treasurer_approves_and_sends_back(client, cluster, db):
         data={"mois": "2026-03", "action": "valider", "saisie": entry.id},
         follow_redirects=True,
     )
-    assert "1 saisie(s) validée(s)." in _text(response)
+    assert "1 saisie validée." in _text(response)
     db.refresh(entry)
     assert entry.status == EntryStatus.APPROVED
     response = client.post(
@@ -562,6 +562,6 @@ def test_an_empty_month_offers_the_month_of_the_latest_entry(client, accountant,
     client.post("/logout")
     _login(client, "admin@test.fr")
     page = _text(client.get("/temps/validation?mois=2026-03&statut=draft"))
-    assert "aller à 12/2025" in page
+    assert "aller à décembre 2025" in page
     page = _text(client.get("/temps/synthese?du=2026-01-01&au=2026-03-31"))
     assert "du=2025-01-01&amp;au=2025-12-31" in page

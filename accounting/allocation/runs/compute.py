@@ -35,6 +35,7 @@ from accounting.allocation.runs.results import (
 from accounting.costs import CostKind, totals_by_service
 from accounting.org import Member, MemberFigures, Service
 from accounting.periods import Period
+from accounting.wording import plural
 
 
 def _services(session: Session, with_activity: Iterable[int]) -> list[ServiceRef]:
@@ -94,8 +95,9 @@ def compute_period(
     )
     if work.unapproved:
         result.warnings.append(
-            f"{work.unapproved} saisie(s) de temps de la période ne sont pas encore validées : "
-            "elles sont comptées."
+            f"{plural(work.unapproved, 'saisie')} de temps de la période "
+            + ("n'est pas encore validée : elle est comptée." if work.unapproved < 2
+               else "ne sont pas encore validées : elles sont comptées.")
         )
     overheads = _overheads_service(services, service_code, result)
     direct = [s for s in services if not s.overheads_by]
