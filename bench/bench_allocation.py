@@ -175,7 +175,8 @@ def _peak_mb() -> float:
 def _ours(queue: multiprocessing.Queue, path: Path) -> None:  # type: ignore[type-arg]
     from accounting.allocation.runs import compute_period
     from accounting.periods import get_or_create_period
-    from accounting.workbooks.allocation import charges_for, write_allocation_workbook
+    from accounting.workbooks.allocation import write_allocation_workbook
+    from accounting.workbooks.charges import charges_for
     from app.allocation.services import work_totals
 
     db = session(path)

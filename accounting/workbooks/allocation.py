@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from copy import copy
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -33,7 +32,6 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
-from sqlalchemy.orm import Session
 
 from accounting.allocation.engine import MemberShare, PartShare, to_decimal
 from accounting.allocation.keys import (
@@ -44,8 +42,8 @@ from accounting.allocation.keys import (
     key_text_fr,
 )
 from accounting.allocation.runs import KeyComparison, PeriodAllocation, ServiceAllocation
-from accounting.costs import Cost, lines_between
 from accounting.workbooks.cells import starts_formula, text_cell
+from accounting.workbooks.charges import ChargeRow
 from accounting.workbooks.printing import (
     fit_widths,
     row_height,
@@ -69,43 +67,6 @@ _WRAP = Alignment(wrap_text=True, vertical="bottom")
 SUMMARY = "Synthèse"
 CHARGES = "Charges"
 TIME = "Temps"
-
-
-@dataclass(frozen=True)
-class ChargeRow:
-    """One cost or subsidy as the « Charges » sheet lists it."""
-
-    day: date
-    service: str
-    kind: str  #: « Charge » or « Subvention »
-    account: str
-    label: str
-    party: str
-    reference: str
-    amount: Decimal
-
-    @property
-    def effect(self) -> Decimal:
-        """Its effect on the pool: + for a cost, − for a subsidy."""
-        return self.amount if self.kind == "Charge" else -self.amount
-
-
-def charges_for(session: Session, result: PeriodAllocation) -> list[ChargeRow]:
-    """The costs and subsidies of the services in ``result`` (overheads included)."""
-    codes = {s.service.id: s.service.code for s in result.services}
-    if result.overheads is not None:
-        codes[result.overheads.service.id] = result.overheads.service.code
-    rows = []
-    for line in lines_between(session, result.start, result.end):
-        if line.service_id not in codes:
-            continue
-        rows.append(ChargeRow(
-            line.day, codes[line.service_id],
-            "Charge" if isinstance(line, Cost) else "Subvention",
-            line.account, line.label, line.party, line.reference, line.amount,
-        ))
-    rows.sort(key=lambda r: (r.day, r.service, r.kind))
-    return rows
 
 
 # --------------------------------------------------------------------------- cells
@@ -354,20 +315,7 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
     ], places=[0, 0, 0, 0, *([6] * k), 4, 6, 6, 2],
         maximum=[12, 28, 10, 40, *([16] * k), 11, 16, 13, 15])
     sheet.ws.freeze_panes = "C11"  # the table's header is row 10 (asserted below)
-    sheet.append([sheet.cell(f"{item.service.name} — {result.period_label}", font=_TITLE)])
-    sheet.append([sheet.cell("Clé", bold=True), sheet.cell(key_text_fr(item.key_text))])
-    sheet.append([sheet.cell("En clair", bold=True), sheet.cell(describe_key_fr(allocation.key))])
-    sheet.append([])
-    costs_row = sheet.label_row("Charges", sheet.cell(item.costs, MONEY))
-    sheet.label_row("Subventions", sheet.cell(item.subsidies, MONEY))
-    overheads_text = item.overheads_share.describe_fr() if item.overheads_share else ""
-    sheet.label_row("Frais de structure", sheet.cell(item.overheads, MONEY),
-                    sheet.cell(overheads_text))
-    pool_row = sheet.label_row(
-        "Montant à répartir",
-        sheet.formula(f"=B{costs_row}-B{costs_row + 1}+B{costs_row + 2}", MONEY, bold=True),
-    )
-    sheet.append([])
+    pool_row = _pool_block(sheet, result, item)
     header_row = sheet.header(titles)
     assert header_row == 10
     first = header_row + 1
@@ -387,6 +335,43 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
             sheet.cell(share.amount, MONEY),
         ], row_height([base], [base_width]))
     last = max(sheet.rows, first)
+    amount_col = 8 + k
+    _total_rows(sheet, first, last, k, pool_row)
+    if allocation.excluded:
+        sheet.append([])
+        sheet.append([sheet.cell("Sans jour d'adhésion sur la période (non répartis)"),
+                      sheet.cell(", ".join(allocation.excluded))])
+    if spans:
+        _key_periods_table(sheet, spans)
+    sheet.ws.auto_filter.ref = f"A{header_row}:{_col(amount_col)}{last}"
+    sheet.print_setup(header_row)
+    return sheet.cells
+
+
+def _pool_block(sheet: _Sheet, result: PeriodAllocation, item: ServiceAllocation) -> int:
+    """Rows 1-9: the title, the key, the charges, subsidies and overheads, and the pool as a
+    live formula; returns the pool's row."""
+    assert item.allocation is not None
+    sheet.append([sheet.cell(f"{item.service.name} — {result.period_label}", font=_TITLE)])
+    sheet.append([sheet.cell("Clé", bold=True), sheet.cell(key_text_fr(item.key_text))])
+    sheet.append([sheet.cell("En clair", bold=True),
+                  sheet.cell(describe_key_fr(item.allocation.key))])
+    sheet.append([])
+    costs_row = sheet.label_row("Charges", sheet.cell(item.costs, MONEY))
+    sheet.label_row("Subventions", sheet.cell(item.subsidies, MONEY))
+    overheads_text = item.overheads_share.describe_fr() if item.overheads_share else ""
+    sheet.label_row("Frais de structure", sheet.cell(item.overheads, MONEY),
+                    sheet.cell(overheads_text))
+    pool_row = sheet.label_row(
+        "Montant à répartir",
+        sheet.formula(f"=B{costs_row}-B{costs_row + 1}+B{costs_row + 2}", MONEY, bold=True),
+    )
+    sheet.append([])
+    return pool_row
+
+
+def _total_rows(sheet: _Sheet, first: int, last: int, k: int, pool_row: int) -> None:
+    """The column totals (live SUMs) and the gap with the pool, which must read zero."""
     total_row = sheet.rows + 1
     amount_col = 8 + k
     sheet.append([
@@ -404,25 +389,21 @@ def _service_sheet(wb: Workbook, result: PeriodAllocation, item: ServiceAllocati
         None, *([None] * (amount_col - 5)),
         sheet.formula(f"={_col(amount_col)}{total_row}-B{pool_row}", MONEY, bold=True),
     ])
-    if allocation.excluded:
-        sheet.append([])
-        sheet.append([sheet.cell("Sans jour d'adhésion sur la période (non répartis)"),
-                      sheet.cell(", ".join(allocation.excluded))])
-    if spans:
-        sheet.append([])
-        sheet.append([sheet.cell("Périodes de clé : chacune répartie exactement, les montants "
-                                 "additionnés", bold=True)])
-        for span in spans:
-            sheet.append([
-                sheet.cell(f"du {_day(span['start'])} au {_day(span['end'])}"),
-                sheet.cell(span["key"]), sheet.cell(Decimal(span["costs"]), MONEY),
-                sheet.cell(Decimal(span["subsidies"]), MONEY),
-                sheet.cell(Decimal(span["overheads"]), MONEY),
-                sheet.cell(Decimal(span["pool"]), MONEY),
-            ])
-    sheet.ws.auto_filter.ref = f"A{header_row}:{_col(amount_col)}{last}"
-    sheet.print_setup(header_row)
-    return sheet.cells
+
+
+def _key_periods_table(sheet: _Sheet, spans: list[dict[str, Any]]) -> None:
+    """A key changed inside the period: each key period's own pool (DESIGN §4)."""
+    sheet.append([])
+    sheet.append([sheet.cell("Périodes de clé : chacune répartie exactement, les montants "
+                             "additionnés", bold=True)])
+    for span in spans:
+        sheet.append([
+            sheet.cell(f"du {_day(span['start'])} au {_day(span['end'])}"),
+            sheet.cell(span["key"]), sheet.cell(Decimal(span["costs"]), MONEY),
+            sheet.cell(Decimal(span["subsidies"]), MONEY),
+            sheet.cell(Decimal(span["overheads"]), MONEY),
+            sheet.cell(Decimal(span["pool"]), MONEY),
+        ])
 
 
 def _charges_sheet(wb: Workbook, charges: Sequence[ChargeRow]) -> int:

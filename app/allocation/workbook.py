@@ -12,7 +12,8 @@ from accounting.allocation.models import AllocationRun, RunStatus
 from accounting.allocation.runs import PeriodAllocation, load_run
 from accounting.org import Carrier
 from accounting.periods import Period
-from accounting.workbooks.allocation import charges_for, write_allocation_workbook
+from accounting.workbooks.allocation import write_allocation_workbook
+from accounting.workbooks.charges import charges_for
 from app.allocation.services import allocate_period
 from app.formatting import date_fr
 
