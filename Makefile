@@ -22,6 +22,8 @@ run: venv
 	$(BIN)/mutualise serve --host $(HOST) --port $(PORT)
 
 test: venv
+	@# axe-core for the accessibility checks of the browser tests (skipped, saying why, without npm)
+	@if command -v npm >/dev/null 2>&1 && [ ! -d node_modules/axe-core ]; then npm ci --no-audit --no-fund --silent; fi
 	$(BIN)/pytest
 
 test-fast: venv
