@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from facturx import get_xml_from_pdf
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -265,6 +266,28 @@ def test_amounts_are_strings_with_two_decimals(call, api_world) -> None:
     balance = call("GET", "/api/v1/ledger/trial-balance?start=2000-01-01&end=2100-12-31").json
     assert balance["totals"]["balanced"] is True
     assert balance["totals"]["debit"] == balance["totals"]["credit"]
+
+
+def test_an_invoice_pdf_is_its_factur_x_document_for_its_readers_only(call, api_world) -> None:
+    own = next(i for i in api_world.cluster.invoices if i.member_id == api_world.own.id)
+    other = next(i for i in api_world.cluster.invoices if i.member_id == api_world.other.id)
+    for role in (Role.ADMIN, Role.MEMBER_ACCOUNTANT):
+        response = call("GET", f"/api/v1/invoices/{own.id}/pdf", role)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.headers["Content-Disposition"] == (
+            f"attachment; filename=FACTURE-{own.number}.pdf")
+        pdf = response.get_data()
+        assert pdf.startswith(b"%PDF")
+        name, xml = get_xml_from_pdf(pdf, check_xsd=False)
+        assert name == "factur-x.xml"
+        assert f"<ram:ID>{own.number}</ram:ID>".encode() in xml
+    # another member's invoice: 404 for the member accountant, as its workbook and the page
+    for suffix in ("pdf", "xlsx"):
+        hidden = call("GET", f"/api/v1/invoices/{other.id}/{suffix}", Role.MEMBER_ACCOUNTANT)
+        assert hidden.status_code == 404 and hidden.mimetype == PROBLEM
+    assert call("GET", f"/api/v1/invoices/{own.id}/pdf", Role.DEVELOPER).status_code == 403
+    assert call("GET", f"/api/v1/invoices/{own.id}/pdf", None).status_code == 401
+    assert call("GET", "/api/v1/invoices/999999/pdf").status_code == 404
 
 
 def test_the_rate_limit_answers_429_per_token(
