@@ -36,6 +36,9 @@ blp = Blueprint(
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
+#: A file's body in the document (a view returning a Response may give its schema as a dict):
+#: without a schema flask-smorest would leave out the content type.
+FILE = {"type": "string", "format": "binary"}
 RUN_PATH = f"/allocation-runs/<int(min=1, max={MAX_ID}):run_id>"
 INVOICE_PATH = f"/invoices/<int(min=1, max={MAX_ID}):invoice_id>"
 
@@ -343,7 +346,7 @@ def invoice(invoice_id: int) -> dict[str, Any]:
 
 @blp.route(INVOICE_PATH + "/xlsx")
 @access.allow(*access.INVOICE_READERS)
-@blp.response(200, content_type=XLSX, description="Le classeur Excel du document émis")
+@blp.response(200, FILE, content_type=XLSX, description="Le classeur Excel du document émis")
 def invoice_xlsx(invoice_id: int) -> Any:
     """Le document émis en classeur Excel (FACTURE-2026-0001.xlsx, AVOIR-…) ; un brouillon
     n'a pas de document (404)."""
@@ -354,7 +357,7 @@ def invoice_xlsx(invoice_id: int) -> Any:
 
 @blp.route(INVOICE_PATH + "/pdf")
 @access.allow(*access.INVOICE_READERS)
-@blp.response(200, content_type=PDF, description="Le PDF Factur-X du document émis")
+@blp.response(200, FILE, content_type=PDF, description="Le PDF Factur-X du document émis")
 def invoice_pdf(invoice_id: int) -> Any:
     """Le document émis en PDF Factur-X (PDF/A-3 avec son XML EN 16931 joint :
     FACTURE-2026-0001.pdf, AVOIR-…) ; un brouillon n'a pas de document (404)."""

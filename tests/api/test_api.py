@@ -316,6 +316,13 @@ def test_the_documentation_is_served_from_our_origin(client) -> None:
     spec = client.get("/api/v1/openapi.json")
     assert spec.status_code == 200 and spec.json["openapi"] == "3.1.0"
     assert "appels de fonds" in spec.json["info"]["description"]
+    assert "PDF" not in spec.json["info"]["description"]  # no longer "not available"
+    for suffix, media in (
+        ("pdf", "application/pdf"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ):
+        ok = spec.json["paths"][f"/api/v1/invoices/{{invoice_id}}/{suffix}"]["get"]["responses"]
+        assert list(ok["200"]["content"]) == [media]
     page = client.get("/api/v1/docs")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<script>" not in html and "http" not in html
