@@ -51,7 +51,7 @@ précédente. Débit limité par jeton (429 au-delà). Chaque écriture est insc
 d'audit au nom de l'utilisateur du jeton.
 
 **Pas encore disponibles** : les appels de fonds (ils n'existent pas encore dans
-l'application) ; les factures au format PDF (seul le classeur XLSX est servi).
+l'application).
 """
 
 

@@ -51,6 +51,7 @@ MIRRORS = (
     (WORK_LOGGERS, "timesheets.new_entry"),
     (RUN_READERS, "allocation.runs"),
     (INVOICE_READERS, "invoices.index"),
+    (INVOICE_READERS, "delivery.pdf"),  # the PDF download of the invoice page
     (CASHIERS, "invoices.payments"),
     (CASHIERS, "invoices.new_payment"),
     (LEDGER_READERS, "ledger.journal"),

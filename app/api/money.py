@@ -1,5 +1,5 @@
-"""Allocation runs with their explanation, invoices and credit notes with their Excel file,
-(payments: :mod:`app.api.payments`)."""
+"""Allocation runs with their explanation, invoices and credit notes with their Excel file and
+their Factur-X PDF (payments: :mod:`app.api.payments`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from accounting.allocation.keys import describe_key_fr, parse_key
 from accounting.allocation.models import AllocationLine, AllocationRun, RunStatus
 from accounting.allocation.runs import line_share
+from accounting.facturx.pdf import facturx_pdf
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
 from accounting.invoicing.models import Invoice
 from accounting.org import Member, Service
@@ -29,10 +30,15 @@ from app.params import MAX_ID
 blp = Blueprint(
     "api_money", __name__, url_prefix="/api/v1",
     description="Répartitions (avec l'explication de chaque centime), factures et avoirs "
-    "(et leur classeur Excel), paiements. Les appels de fonds n'existent pas encore.",
+    "(leur classeur Excel et leur PDF Factur-X), paiements. Les appels de fonds n'existent "
+    "pas encore.",
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+#: A file's body in the document (a view returning a Response may give its schema as a dict):
+#: without a schema flask-smorest would leave out the content type.
+FILE = {"type": "string", "format": "binary"}
 RUN_PATH = f"/allocation-runs/<int(min=1, max={MAX_ID}):run_id>"
 INVOICE_PATH = f"/invoices/<int(min=1, max={MAX_ID}):invoice_id>"
 
@@ -322,6 +328,14 @@ def _invoice(invoice_id: int) -> Invoice:
     return invoice
 
 
+def _issued(invoice_id: int) -> Invoice:
+    """The visible invoice, when issued: a draft has no document yet (404)."""
+    found = _invoice(invoice_id)
+    if found.is_draft:
+        raise ApiProblem(404, "Un brouillon n'a pas encore de document.")
+    return found
+
+
 @blp.route(INVOICE_PATH)
 @access.allow(*access.INVOICE_READERS)
 @blp.response(200, InvoiceSchema)
@@ -332,13 +346,22 @@ def invoice(invoice_id: int) -> dict[str, Any]:
 
 @blp.route(INVOICE_PATH + "/xlsx")
 @access.allow(*access.INVOICE_READERS)
-@blp.response(200, content_type=XLSX, description="Le classeur Excel du document émis")
+@blp.response(200, FILE, content_type=XLSX, description="Le classeur Excel du document émis")
 def invoice_xlsx(invoice_id: int) -> Any:
     """Le document émis en classeur Excel (FACTURE-2026-0001.xlsx, AVOIR-…) ; un brouillon
     n'a pas de document (404)."""
-    found = _invoice(invoice_id)
-    if found.is_draft:
-        raise ApiProblem(404, "Un brouillon n'a pas encore de document.")
+    found = _issued(invoice_id)
     return send_file(io.BytesIO(invoice_bytes(found)), mimetype=XLSX, as_attachment=True,
                      download_name=found.file_name)
+
+
+@blp.route(INVOICE_PATH + "/pdf")
+@access.allow(*access.INVOICE_READERS)
+@blp.response(200, FILE, content_type=PDF, description="Le PDF Factur-X du document émis")
+def invoice_pdf(invoice_id: int) -> Any:
+    """Le document émis en PDF Factur-X (PDF/A-3 avec son XML EN 16931 joint :
+    FACTURE-2026-0001.pdf, AVOIR-…) ; un brouillon n'a pas de document (404)."""
+    found = _issued(invoice_id)
+    return send_file(io.BytesIO(facturx_pdf(found)), mimetype=PDF, as_attachment=True,
+                     download_name=found.pdf_name)
 

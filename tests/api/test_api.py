@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from facturx import get_xml_from_pdf
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -267,6 +268,28 @@ def test_amounts_are_strings_with_two_decimals(call, api_world) -> None:
     assert balance["totals"]["debit"] == balance["totals"]["credit"]
 
 
+def test_an_invoice_pdf_is_its_factur_x_document_for_its_readers_only(call, api_world) -> None:
+    own = next(i for i in api_world.cluster.invoices if i.member_id == api_world.own.id)
+    other = next(i for i in api_world.cluster.invoices if i.member_id == api_world.other.id)
+    for role in (Role.ADMIN, Role.MEMBER_ACCOUNTANT):
+        response = call("GET", f"/api/v1/invoices/{own.id}/pdf", role)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.headers["Content-Disposition"] == (
+            f"attachment; filename=FACTURE-{own.number}.pdf")
+        pdf = response.get_data()
+        assert pdf.startswith(b"%PDF")
+        name, xml = get_xml_from_pdf(pdf, check_xsd=False)
+        assert name == "factur-x.xml"
+        assert f"<ram:ID>{own.number}</ram:ID>".encode() in xml
+    # another member's invoice: 404 for the member accountant, as its workbook and the page
+    for suffix in ("pdf", "xlsx"):
+        hidden = call("GET", f"/api/v1/invoices/{other.id}/{suffix}", Role.MEMBER_ACCOUNTANT)
+        assert hidden.status_code == 404 and hidden.mimetype == PROBLEM
+    assert call("GET", f"/api/v1/invoices/{own.id}/pdf", Role.DEVELOPER).status_code == 403
+    assert call("GET", f"/api/v1/invoices/{own.id}/pdf", None).status_code == 401
+    assert call("GET", "/api/v1/invoices/999999/pdf").status_code == 404
+
+
 def test_the_rate_limit_answers_429_per_token(
     database_url, engine, db, api_world, connection
 ) -> None:
@@ -293,6 +316,13 @@ def test_the_documentation_is_served_from_our_origin(client) -> None:
     spec = client.get("/api/v1/openapi.json")
     assert spec.status_code == 200 and spec.json["openapi"] == "3.1.0"
     assert "appels de fonds" in spec.json["info"]["description"]
+    assert "PDF" not in spec.json["info"]["description"]  # no longer "not available"
+    for suffix, media in (
+        ("pdf", "application/pdf"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ):
+        ok = spec.json["paths"][f"/api/v1/invoices/{{invoice_id}}/{suffix}"]["get"]["responses"]
+        assert list(ok["200"]["content"]) == [media]
     page = client.get("/api/v1/docs")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<script>" not in html and "http" not in html

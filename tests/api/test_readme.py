@@ -2,7 +2,7 @@
 executed line by line by ``bash`` with the real ``curl`` against the app served on 127.0.0.1
 (a fresh database, migrated, with ``mutualise demo``), ``$MUTUALISE`` and ``$TOKEN`` set to
 the server and an admin's token. Each call must answer 2xx (the status a line announces in its
-trailing comment, when it does), and the downloaded invoice must be a workbook."""
+trailing comment, when it does), and the downloaded invoice must be a workbook and a PDF."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def served(fresh_db_url: str) -> Iterator[LiveServer]:
 def test_the_readme_has_examples_of_each_area() -> None:
     joined = "\n".join(curl_lines())
     for path in ("/me", "/members", "/work-entries", "/work-entries/bulk", "/timesheets",
-                 "/allocation-runs", "/invoices", "/xlsx", "/payments", "/trial-balance"):
+                 "/allocation-runs", "/invoices", "/xlsx", "/pdf", "/payments", "/trial-balance"):
         assert f"/api/v1{path}" in joined or path in joined, path
 
 
@@ -69,3 +69,4 @@ def test_the_readme_curl_examples_run(served: LiveServer, tmp_path: Path) -> Non
         if expected:
             assert status == int(expected[1]), line
     assert (tmp_path / "facture.xlsx").read_bytes()[:2] == b"PK"
+    assert (tmp_path / "facture.pdf").read_bytes()[:5] == b"%PDF-"
