@@ -54,6 +54,7 @@ SKIPPED = {
     "static": "files, no database",
     "auth.login": "anonymous page, no data",
     "main.index": "a redirect",
+    "delivery.reset": "anonymous page behind an e-mailed single-use token (tests/facturx)",
 }
 
 

@@ -31,6 +31,8 @@ ACTION_LABELS = {
 }  # fmt: skip
 
 OBJECT_LABELS = {
+    "account_mappings": "Correspondance de comptes",
+    "api_tokens": "Jeton d'API",
     "members": "Adhérent", "member_figures": "Chiffres d'adhérent", "services": "Service",
     "users": "Utilisateur", "carriers": "Structure porteuse", "work_entries": "Saisie de temps",
     "activities": "Activité", "unit_types": "Unité d'œuvre", "costs": "Charge",
@@ -44,6 +46,26 @@ OBJECT_LABELS = {
 }  # fmt: skip
 
 FIELD_LABELS = {
+    # the books (issue 15): cost kinds, payroll, suppliers, account mapping
+    "target": "Compte cible", "counterpart": "Contrepartie", "journal_code": "Journal",
+    "nature": "Type de charge", "net_pay": "Salaire net", "social_account": "Compte social",
+    "social_paid_on": "Cotisations payées le", "supplier_code": "Code fournisseur",
+    # addresses frozen on an issued document
+    "carrier_city": "Ville de la structure", "carrier_country": "Pays de la structure",
+    "carrier_postcode": "Code postal de la structure",
+    "carrier_electronic_address": "Adresse électronique de la structure",
+    "customer_city": "Ville du client", "customer_country": "Pays du client",
+    "customer_postcode": "Code postal du client",
+    "customer_electronic_address": "Adresse électronique du client",
+    "user_id": "Utilisateur",
+    # structured addresses, reminders (Factur-X and delivery), API tokens
+    "postcode": "Code postal", "city": "Ville", "country_code": "Pays",
+    "electronic_address": "Adresse électronique (facturation)",
+    "reminder_first_days": "Première relance (jours après l'échéance)",
+    "reminder_second_days": "Seconde relance (jours après l'échéance)",
+    "token_hash": "Empreinte du jeton", "prefix": "Début du jeton", "read_only": "Lecture seule",
+    "expires_at": "Expire le", "last_used_at": "Dernière utilisation",
+    "revoked_at": "Révoqué le",
     # people and members
     "id": "Identifiant", "code": "Code", "name": "Nom", "email": "Adresse e-mail",
     "roles": "Rôles", "active": "Actif", "gender": "Civilité", "member_id": "Adhérent",

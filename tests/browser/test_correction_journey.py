@@ -36,6 +36,7 @@ def _add_cost(page: Any, server: LiveServer) -> None:
     page.get_by_label("Montant (€)").fill("900,00")
     page.get_by_label("Compte (PCG)").fill("606400")
     page.get_by_label("Libellé").fill("Licence du logiciel de paie, facture reçue en retard")
+    select_containing(page.get_by_label("Type de charge"), "Autre")
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Enregistrer")).click()
 
