@@ -47,10 +47,10 @@ def test_a_user_creates_uses_and_revokes_a_token(
     assert secret not in page.content()
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Révoquer").click()
-    confirm = page.locator("dialog[open] button", has_text="Révoquer")
-    if confirm.count():
-        confirm.first.click()
-    page.wait_for_load_state()
+    confirm = page.locator("dialog[open] button", has_text="Révoquer").first
+    confirm.wait_for(state="visible")  # the page's own confirmation dialog (app.js)
+    with page.expect_navigation():
+        confirm.click()
     assert "révoqué" in page.content()
     assert page.request.get(server.url("/api/v1/me"), headers=headers).status == 401
 
