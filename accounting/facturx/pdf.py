@@ -1,162 +1,45 @@
-"""The PDF of an issued invoice or credit note: PDF/A-3b drawn by WeasyPrint from HTML, with
-its CII XML embedded as ``factur-x.xml`` by the ``factur-x`` package (Factur-X EN 16931).
+"""The Factur-X PDF of an issued invoice or credit note: its page drawn as PDF/A-3b by fpdf2
+(:mod:`accounting.facturx.drawing`, from :mod:`accounting.facturx.page`), with its CII XML
+embedded as ``factur-x.xml`` by the ``factur-x`` package (Factur-X EN 16931).
 
-Why WeasyPrint: it writes PDF/A-3b itself (output intent, embedded fonts, XMP), lays out
-HTML/CSS (tables that break across pages with their header repeated, page counters) and is a
-Python package (pango from Debian; no office suite started per document). The ``factur-x``
-package then adds the XML with the Factur-X XMP extension and ``AFRelationship=Data``, and
-checks the XML against the Factur-X XSD before embedding it.
+The ``factur-x`` package adds the XML with the Factur-X XMP extension and
+``AFRelationship=Data``, and checks the XML against the Factur-X XSD before embedding it.
 
-The page is drawn from the document's own snapshot, the same data and the same legal mentions
-as the workbook (:mod:`accounting.workbooks.invoice`), in French (Babel: « 1 234,56 € »,
-« 10/04/2025 »), with a unit price column and the annex that explains the allocation.
+Many documents (a period's export) are drawn in worker processes, a few in flight at a time:
+the parent builds each document's page text and XML from the database (a few ms), the workers
+draw and seal (:func:`facturx_pdfs`). Why fpdf2 rather than WeasyPrint: see
+:mod:`accounting.facturx.drawing` and README « Factur-X » (speed).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
-
-from babel.numbers import format_currency, format_decimal
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from accounting.facturx.cii import build_cii
 from accounting.facturx.document import facturx_document
-from accounting.invoicing.amounts import OPERATION_NATURE
-from accounting.invoicing.models import Invoice, InvoiceLine
-from accounting.org import VatRegime
-from accounting.workbooks.invoice import _mentions as workbook_mentions
-
-_ENV = Environment(
-    loader=FileSystemLoader(str(Path(__file__).parent)),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_LOCAL = threading.local()
-
-
-def eur(value: Decimal | None, places: int = 2) -> str:
-    if value is None:
-        return "—"
-    pattern = "#,##0.00\u00a0¤" if places == 2 else "#,##0.000000\u00a0¤"
-    return format_currency(value, "EUR", format=pattern, locale="fr_FR", currency_digits=False)
-
-
-def fr_date(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else "—"
-
-
-def rate(value: Decimal) -> str:
-    return format_decimal(value, format="#,##0.##", locale="fr_FR") + "\u00a0%"
-
-
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None or value == "" else Decimal(str(value))
-
-
-def _annex_block(line: InvoiceLine, credit: bool) -> dict[str, Any]:
-    basis = line.basis or {}
-    block: dict[str, Any] = {"designation": line.designation, "basis": bool(basis)}
-    if not basis:
-        return block
-    block["rows"] = [
-        ("Charges du service sur la période", eur(_decimal(basis.get("costs")))),
-        ("Subventions déduites", eur(_decimal(basis.get("subsidies")))),
-        ("Quote-part des frais de structure", eur(_decimal(basis.get("overheads")))),
-        ("Montant à répartir entre les adhérents", eur(_decimal(basis.get("pool")))),
-    ]
-    block["key"] = basis.get("key_fr", basis.get("key", ""))
-    block["parts"] = [
-        {
-            "label": f"{part.get('weight', '')} % — {part.get('basis', '')}"
-            + (" (travail commun)" if part.get("common") else ""),
-            "value": part.get("value", ""),
-            "total": part.get("total", ""),
-            "share": format_decimal(Decimal(part.get("share_percent", "0")),
-                                    format="0.0000", locale="fr_FR") + "\u00a0%",
-            "pool": eur(Decimal(part.get("pool", "0"))),
-            "exact": eur(Decimal(part.get("exact", "0")), places=6),
-        }
-        for part in basis.get("parts", [])
-    ]
-    block["closing"] = [
-        ("Part exacte de l'adhérent", eur(Decimal(basis.get("exact", "0")), places=6)),
-        ("Arrondi au centime (plus forts restes)", eur(Decimal(basis.get("adjustment", "0")))),
-        ("Montant réparti à l'adhérent", eur(Decimal(basis.get("amount", "0")))),
-    ]
-    if credit:
-        block["closing"].append(("Montant HT crédité par cet avoir", eur(line.amount_excl_tax)))
-    return block
-
-
-def render_html(invoice: Invoice) -> str:
-    if invoice.number is None:
-        raise ValueError("a draft has no document: issue it first")
-    credit = invoice.is_credit_note
-    title = f"{'AVOIR' if credit else 'FACTURE'} N° {invoice.number}"
-    return _ENV.get_template("invoice.html").render(
-        d=invoice,
-        title=title,
-        credit=credit,
-        original=invoice.original if credit else None,
-        nature=OPERATION_NATURE.lower(),
-        carrier_lines=invoice.carrier_postal.text_lines(),
-        customer_lines=invoice.customer_postal.text_lines(),
-        mentions=[text for text, _lines in workbook_mentions(invoice)],
-        annex=[_annex_block(line, credit) for line in invoice.lines],
-        exempt=VatRegime.EXEMPT_261B.value,
-        eur=eur, date=fr_date, rate=rate,
-    )
-
-
-def _font_config() -> Any:
-    """One WeasyPrint font configuration per thread: fonts are looked up once."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    if not hasattr(_LOCAL, "fonts"):
-        _LOCAL.fonts = FontConfiguration()
-    return _LOCAL.fonts
-
-
-def _html_to_pdf(html: str) -> bytes:
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf(
-        pdf_variant="pdf/a-3b", font_config=_font_config(), uncompressed_pdf=False,
-    )
+from accounting.facturx.drawing import draw
+from accounting.facturx.page import page_of
+from accounting.facturx.seal import Job, run_job
+from accounting.invoicing.models import Invoice
 
 
 def render_pdf(invoice: Invoice) -> bytes:
     """The PDF/A-3b page of the document, without the XML."""
-    return _html_to_pdf(render_html(invoice))
+    return draw(page_of(invoice))
 
 
 def facturx_xml(invoice: Invoice) -> bytes:
     return build_cii(facturx_document(invoice))
 
 
-@dataclass(frozen=True)
-class Job:
-    """What drawing and sealing one document needs, as plain picklable data."""
-
-    html: str
-    xml: bytes
-    metadata: dict[str, str]
-
-
 def job(invoice: Invoice, xml: bytes | None = None) -> Job:
     kind = "Avoir" if invoice.is_credit_note else "Facture"
     return Job(
-        html=render_html(invoice),
+        page=page_of(invoice),
         xml=xml if xml is not None else facturx_xml(invoice),
         metadata={
             "author": invoice.carrier_name,
@@ -164,17 +47,6 @@ def job(invoice: Invoice, xml: bytes | None = None) -> Job:
             "title": f"{kind} {invoice.number}",
             "subject": f"{kind} {invoice.number} — {invoice.customer_name}",
         },
-    )
-
-
-def run_job(work: Job) -> bytes:
-    """The Factur-X PDF of a job: the page as PDF/A-3b with the XML embedded (checked against
-    the Factur-X XSD on the way: an invalid XML raises)."""
-    from facturx import generate_from_binary
-
-    return generate_from_binary(
-        _html_to_pdf(work.html), work.xml, flavor="factur-x", level="en16931",
-        check_xsd=True, lang="fr-FR", pdf_metadata=work.metadata,
     )
 
 

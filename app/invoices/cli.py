@@ -15,13 +15,9 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from accounting.invoicing.amounts import InvoiceStatus
 from accounting.invoicing.dating import DateNeedsConfirmation
 from accounting.invoicing.errors import InvoicingError
-from accounting.invoicing.models import Invoice
 from accounting.invoicing.services import draft_invoices, invoice_by_number, prepare_invoices
 from accounting.money import MoneyError, parse_amount
 from accounting.org import Role
@@ -112,20 +108,15 @@ def credit_command(
 def export_invoices(period_code: str, output: Path) -> None:
     """Write every issued invoice and credit note of PERIOD into one ZIP: each as its workbook
     (.xlsx) and its Factur-X PDF (.pdf, PDF/A-3 with the EN 16931 XML)."""
-    from accounting.facturx.pdf import write_documents_zip
+    from app.invoices.usecases import period_documents, write_period_zip
 
     db = cli_session()
     period = period_by_code(db, period_code)
-    documents = db.scalars(
-        select(Invoice)
-        .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
-        .order_by(Invoice.year, Invoice.sequence)
-        .options(selectinload(Invoice.lines), selectinload(Invoice.original))
-    ).all()
+    documents = period_documents(db, period)
     if not documents:
         fail(f"Aucune facture émise pour {period.label}.")
     with output.open("wb") as out:
-        count = write_documents_zip(documents, out)
+        count = write_period_zip(documents, out)
     db.rollback()
     click.echo(f"{output} written ({count} document(s)).")
 

@@ -9,10 +9,13 @@ is a 404 (``ensure_member``). Issued documents have no edit nor delete route at 
 from __future__ import annotations
 
 import io
+import tempfile
+from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 from flask import (
+    Response,
     abort,
     flash,
     redirect,
@@ -50,7 +53,7 @@ from accounting.ledger.lettering import unlettered_balances
 from accounting.money import parse_amount
 from accounting.org import Member, Role, Service
 from accounting.periods import Period, PeriodError, parse_period_code
-from accounting.workbooks.invoice import invoice_bytes, write_invoices_zip
+from accounting.workbooks.invoice import invoice_bytes
 from app.access import ensure_member, member_scope, roles_required
 from app.database import get_db
 from app.formatting import plural
@@ -61,7 +64,9 @@ from app.invoices.usecases import (
     import_statement,
     issue_period,
     pay,
+    period_documents,
     use_member_credit,
+    write_period_zip,
 )
 from app.params import MAX_ID, parse_id, parse_page
 from app.uploads import TABULAR, PendingUploads, receive_upload
@@ -217,15 +222,32 @@ def download(invoice_id: int) -> ResponseReturnValue:
 @roles_required(*CASHIERS)
 def period_zip(code: str) -> ResponseReturnValue:
     period = _period_or_404(code)
-    documents = _period_documents(period)
+    documents = period_documents(get_db(), period)
     if not documents:
         flash(f"Aucune facture émise pour {period.label}.", "info")
         return redirect(url_for(".index", periode=period.code))
-    buffer = io.BytesIO()
-    write_invoices_zip(documents, buffer)
-    buffer.seek(0)
-    return send_file(buffer, mimetype="application/zip", as_attachment=True,
-                     download_name=f"factures-{period.code}.zip")
+    # Workbooks and Factur-X PDFs, as the CLI export; written to a temporary file on disk
+    # (memory stays flat whatever the period's size), then streamed and deleted.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _stream_and_close
+    try:
+        write_period_zip(documents, spool)
+    except BaseException:
+        spool.close()
+        raise
+    size = spool.tell()
+    return Response(_stream_and_close(spool), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="factures-{period.code}.zip"',
+        "Content-Length": str(size),
+    })
+
+
+def _stream_and_close(spool: IO[bytes]) -> Iterator[bytes]:
+    try:
+        spool.seek(0)
+        while chunk := spool.read(1 << 16):
+            yield chunk
+    finally:
+        spool.close()
 
 
 def _period_or_404(code: str) -> Period:
@@ -239,17 +261,6 @@ def _period_or_404(code: str) -> Period:
     if period is None:
         abort(404)
     return period
-
-
-def _period_documents(period: Period) -> list[Invoice]:
-    return list(
-        get_db().scalars(
-            select(Invoice)
-            .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
-            .order_by(Invoice.year, Invoice.sequence)
-            .options(selectinload(Invoice.lines), selectinload(Invoice.original))
-        )
-    )
 
 
 # ---------------------------------------------------------------- issue

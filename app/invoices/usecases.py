@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
+from accounting.invoicing.amounts import InvoiceStatus
 from accounting.invoicing.dating import check_issue_date
 from accounting.invoicing.models import Invoice, Payment, PaymentAllocation
 from accounting.invoicing.payments import apply_member_credit, record_payment
@@ -86,3 +88,23 @@ def import_statement(
             post_payment(session, payment)  # the bank journal (BQ) entry of each payment
     letter_accounts(session, {payment.member_id for payment in preview.recorded})
     return preview
+
+
+def period_documents(session: Session, period: Period) -> list[Invoice]:
+    """The period's issued invoices and credit notes in number order (lines and corrected
+    invoice loaded): what its ZIP holds, on the page and from ``mutualise export invoices``."""
+    return list(session.scalars(
+        select(Invoice)
+        .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
+        .order_by(Invoice.year, Invoice.sequence)
+        .options(selectinload(Invoice.lines), selectinload(Invoice.original))
+    ))
+
+
+def write_period_zip(documents: list[Invoice], target: IO[bytes]) -> int:
+    """The period's ZIP, the same from the page and the command: each document's workbook and
+    its Factur-X PDF side by side (:func:`accounting.facturx.pdf.write_documents_zip`).
+    Returns how many documents it holds."""
+    from accounting.facturx.pdf import write_documents_zip
+
+    return write_documents_zip(documents, target)

@@ -11,8 +11,12 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from facturx import get_xml_from_pdf
+from lxml import etree
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from accounting.facturx.cii import NSMAP
 from accounting.invoicing.models import Invoice, Payment
 from accounting.invoicing.services import issue_invoices, prepare_invoices
 from accounting.org import Role
@@ -90,7 +94,23 @@ def test_the_list_detail_and_download_for_the_treasurer(client, login_as, issued
     response = client.get("/factures/periode/2026-01.zip")
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
-        assert len(archive.namelist()) == 3
+        # Each workbook with its Factur-X PDF beside it, as the CLI export (issue 18).
+        assert archive.namelist() == [
+            "FACTURE-2026-0001.xlsx", "FACTURE-2026-0001.pdf",
+            "FACTURE-2026-0002.xlsx", "FACTURE-2026-0002.pdf",
+            "FACTURE-2026-0003.xlsx", "FACTURE-2026-0003.pdf"]
+        pdf = archive.read("FACTURE-2026-0001.pdf")
+    assert pdf.startswith(b"%PDF-")
+    name, xml = get_xml_from_pdf(pdf, check_xsd=True)  # a Factur-X: the XML inside, valid
+    assert name == "factur-x.xml"
+    root = etree.fromstring(xml)
+    assert root.xpath("//rsm:ExchangedDocument/ram:ID/text()", namespaces=NSMAP) == [
+        "2026-0001"]
+    # A: 3 333,34 € HT + 20 % VAT 666,67 € (DESIGN §4's worked example).
+    assert root.xpath("//ram:GrandTotalAmount/text()", namespaces=NSMAP) == ["4000.01"]
+    xmp = PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"<pdfaid:part>3</pdfaid:part>" in xmp
+    assert b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
 
 
 def _numbers(text: str) -> list[str]:
