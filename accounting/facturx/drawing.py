@@ -73,6 +73,7 @@ LEFT, TOP, BOTTOM = 14.0, 14.0, 16.0
 WIDTH = 210.0 - 2 * LEFT
 PT = 0.3528  # mm per point
 PAD = 1.4
+VALUE_WIDTH = WIDTH - 101.5  # the annex's values, right of their 100 mm labels
 
 LINE_WIDTHS = (58.0, 16.0, 23.0, 23.0, 16.0, 22.0, 24.0)
 LINE_HEAD = ("Désignation", "Quantité", "Prix unitaire HT", "Montant HT", "Taux TVA", "TVA",
@@ -250,12 +251,15 @@ def table(pdf: _Pdf, head: Sequence[str], rows: Sequence[Sequence[str]],
 
 
 def pairs(pdf: _Pdf, rows: Sequence[tuple[str, str]], x: float, label_width: float,
-          value_width: float, size: float, align: str = "L") -> None:
+          value_width: float, size: float) -> None:
+    """Label and value rows; a long value (a key's description) wraps under itself."""
     pdf.use(size)
     for label, value in rows:
         put(pdf, x, pdf.y, label_width, label)
-        put(pdf, x + label_width, pdf.y, value_width, value, align)
-        pdf.y += _lh(size) + 0.4
+        for line in wrap(pdf, value, value_width):
+            put(pdf, x + label_width, pdf.y, value_width, line)
+            pdf.y += _lh(size)
+        pdf.y += 0.4
 
 
 def _header(pdf: _Pdf, page: Page) -> None:
@@ -365,7 +369,11 @@ def _mentions(pdf: _Pdf, page: Page) -> None:
 
 
 def _block_height(pdf: _Pdf, block: AnnexBlock) -> float:
-    height = _lh(9) + 2 + (len(block.rows) + len(block.closing)) * (_lh(8.4) + 0.4) + 4
+    pdf.use(9, bold=True)
+    height = len(wrap(pdf, block.designation, WIDTH)) * _lh(9) + 1.5 + 1 + 1.5 + 6
+    pdf.use(8.4)
+    height += sum(len(wrap(pdf, value, VALUE_WIDTH)) * _lh(8.4) + 0.4
+                  for _label, value in (*block.rows, *block.closing))
     if block.parts:
         height += _row(pdf, PART_HEAD, PART_WIDTHS, "CCCCCC", size=7.4, head=True, measure=True)
         height += sum(_row(pdf, part, PART_WIDTHS, "LRRRRR", size=8, measure=True)
@@ -391,12 +399,12 @@ def _annex(pdf: _Pdf, page: Page) -> None:
             pdf.use(8.6)
             paragraph(pdf, LEFT, WIDTH, "Ligne sans répartition associée.", gap=6)
             continue
-        pairs(pdf, block.rows, LEFT + 1.5, 100, WIDTH - 100, 8.4)
+        pairs(pdf, block.rows, LEFT + 1.5, 100, VALUE_WIDTH, 8.4)
         pdf.y += 1
         if block.parts:
             table(pdf, PART_HEAD, block.parts, PART_WIDTHS, "LRRRRR", 8)
         pdf.y += 1.5
-        pairs(pdf, block.closing, LEFT + 1.5, 100, WIDTH - 100, 8.4)
+        pairs(pdf, block.closing, LEFT + 1.5, 100, VALUE_WIDTH, 8.4)
         pdf.y += 6
 
 
