@@ -19,7 +19,7 @@ from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 
 from accounting.allocation.keys import key_text_fr
-from accounting.wording import plural_words
+from accounting.wording import STATES, plural_words, state_word
 
 LOCALE = "fr_FR"
 #: Parsed once: Babel would parse the locale name again on every call.
@@ -111,7 +111,17 @@ def plural(count: int | None, singular: str, plural_form: str | None = None) -> 
     return f"{number(count, 0)} {word}"
 
 
+def badge_word(kind: str | None, status: str) -> str:
+    """The word of a state badge: of ``kind`` when given, else of the first kind that has the
+    state (entry, invoice, period, run: « approved » alone is a time entry's « Validée »)."""
+    if kind is None:
+        kind = next((k for k in ("entry", "invoice", "period", "run") if status in STATES[k]),
+                    "entry")
+    return state_word(kind, status)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(badge_word, "state_word")
     app.add_template_filter(plural)
     app.add_template_filter(month_fr)
     app.add_template_filter(percent)

@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from accounting.wording import count_en
+
 
 def _warn_unanchored(configured: str | None) -> None:
     """Loudly: without an anchor, a chain cut short or rebuilt with SQL looks intact."""
@@ -49,7 +51,7 @@ def verify(anchor: Path | None) -> None:
         anchor = Path(configured)
     report = verify_chain(cli_session(), anchor=anchor)
     checked = (
-        f"{report.anchored} anchored link(s) in {anchor} still in the chain"
+        f"{count_en(report.anchored, 'anchored link')} in {anchor} still in the chain"
         if anchor is not None
         else "no anchor file checked"
     )
@@ -70,7 +72,7 @@ def verify(anchor: Path | None) -> None:
     for problem in report.problems[1:]:
         click.echo(f"  also {problem}", err=True)
     click.echo(
-        f"{len(report.problems)} problem(s) in {report.seals} seals; head {report.head}.",
+        f"{count_en(len(report.problems), 'problem')} in {report.seals} seals; head {report.head}.",
         err=True,
     )
     if any(p.seq is None and p.object_type == "journal_entries" for p in report.problems):

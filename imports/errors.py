@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from accounting.wording import plural
+
 T = TypeVar("T")
 V = TypeVar("V")
 
@@ -80,7 +82,7 @@ class ImportRefused(Exception):
         lines.extend(f"- {error}" for error in self.errors[:SHOWN_IN_MESSAGE])
         hidden = len(self.errors) - SHOWN_IN_MESSAGE
         if hidden > 0:
-            lines.append(f"… et {hidden} autre(s) erreur(s).")
+            lines.append(f"… et {plural(hidden, 'autre erreur')}.")
         return "\n".join(lines)
 
     @property

@@ -54,6 +54,7 @@ from accounting.periods import (
     locked_message,
     locked_ranges,
 )
+from accounting.wording import plural
 from imports.errors import ImportRefused, RowError
 from imports.fec import FecFile, read_fec
 from imports.fec_rules import (  # noqa: F401 - the rules' names, as callers import them here
@@ -450,7 +451,8 @@ def _refusals(preview: FecCostPreview, accept_unmapped: bool) -> list[RowError]:
         first = preview.costs[0]
         return [RowError(first.line, "EcritureNum", (
             f"Fichier déjà importé : l'écriture {first.entry} et les "
-            f"{len(preview.costs) - 1} autre(s) imputation(s) sont déjà dans les charges ; "
+            f"{plural(len(preview.costs) - 1, 'autre imputation')} "
+            f"{'sont' if len(preview.costs) > 2 else 'est'} déjà dans les charges ; "
             "rien n'a été écrit."
         ))]  # fmt: skip
     if accept_unmapped or not preview.needs_confirmation:
@@ -460,7 +462,7 @@ def _refusals(preview: FecCostPreview, accept_unmapped: bool) -> list[RowError]:
     return [
         RowError(item.first_line, "CompteNum", (
             f"Compte {item.account} ({item.label}) laissé de côté : {why[item.reason]} — "
-            f"{item.lines} ligne(s), débit {item.debit} €, crédit {item.credit} €. Total "
+            f"{plural(item.lines, 'ligne')}, débit {item.debit} €, crédit {item.credit} €. Total "
             f"laissé de côté : débit {preview.left_aside_debit} €, crédit "
             f"{preview.left_aside_credit} € ; confirmez (--accept-unmapped) ou ajoutez une "
             "règle."

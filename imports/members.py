@@ -82,13 +82,20 @@ class ImportResult:
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
 
-    def summary_fr(self, noun: str) -> str:
-        """« 3 adhérents créés, 1 modifié, 6 inchangés » (or that nothing changed)."""
+    def summary_fr(self, noun: str, plural_form: str | None = None, *,
+                   feminine: bool = False) -> str:
+        """« 3 créés, 1 modifié, 6 inchangés sur 10 adhérents » (or that nothing changed):
+        ``noun`` is singular; the participles agree with it (``feminine``) and each count."""
         if not self.changed:
-            return f"Rien à modifier : les {self.total} {noun} du fichier sont déjà à jour."
+            if self.total < 2:
+                return f"Rien à modifier : {plural(self.total, noun)} dans le fichier, déjà à jour."
+            return (f"Rien à modifier : les {plural(self.total, noun, plural_form)} du fichier "
+                    "sont déjà à jour.")
+        e = "e" if feminine else ""
         return (
-            f"{plural(self.created, 'créé')}, {plural(self.updated, 'modifié')}, "
-            f"{plural(self.unchanged, 'inchangé')} sur {self.total} {noun}."
+            f"{plural(self.created, 'créé' + e)}, {plural(self.updated, 'modifié' + e)}, "
+            f"{plural(self.unchanged, 'inchangé' + e)} sur "
+            f"{plural(self.total, noun, plural_form)}."
         )
 
     def summary_en(self, noun: str) -> str:

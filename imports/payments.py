@@ -36,6 +36,7 @@ from accounting.invoicing.models import Invoice, Payment
 from accounting.invoicing.payments import record_payment
 from accounting.org import Member
 from accounting.periods import closed_period_containing
+from accounting.wording import plural
 from imports.errors import ErrorList, ImportRefused, RowError
 from imports.parsing import parse_date, parse_decimal
 from imports.tabular import Table, map_columns, normalize_header, read_table
@@ -97,13 +98,15 @@ class PaymentPreview:
 
     def summary(self) -> str:
         text = (
-            f"{len(self.new)} paiement(s) à enregistrer pour {format_eur(self.total)}"
+            f"{plural(len(self.new), 'paiement')} à enregistrer pour {format_eur(self.total)}"
             if self.new
             else "Aucun nouveau paiement"
         )
         if self.already:
+            already = plural(len(self.already), "ligne déjà importée, ignorée",
+                             "lignes déjà importées, ignorées")
             text += (
-                f" ; {len(self.already)} ligne(s) déjà importée(s), ignorée(s) "
+                f" ; {already} "
                 "(réimporter le même fichier n'ajoute rien)"
             )
         return text + "."

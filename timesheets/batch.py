@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from accounting.org import User
+from accounting.wording import plural
 from timesheets.errors import TimesheetError
 from timesheets.models import EntryStatus, WorkEntry
 from timesheets.services import (
@@ -47,7 +48,8 @@ class BatchRefused(TimesheetError):
 
     def __init__(self, errors: list[tuple[int, str]]) -> None:
         self.errors = sorted(errors)
-        super().__init__(f"{len(self.errors)} ligne(s) refusée(s) : rien n'a été enregistré.")
+        super().__init__(
+            f"{plural(len(self.errors), 'ligne refusée')} : rien n'a été enregistré.")
 
 
 def create_entries(session: Session, actor: User, rows: Sequence[BatchRow]) -> Saved:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounting.db import Base, Quantity, utcnow
 from accounting.org import Member, Service, User
+from accounting.wording import state_word
 
 
 class EntryStatus(enum.StrEnum):
@@ -27,7 +28,7 @@ class EntryStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"draft": "Brouillon", "submitted": "Soumise", "approved": "Validée"}[self.value]
+        return state_word("entry", self.value)
 
 
 class Activity(Base):

@@ -27,6 +27,7 @@ from accounting.audit import record_audit
 from accounting.db import utcnow
 from accounting.money import ZERO
 from accounting.periods import Period
+from accounting.wording import plural
 
 
 class WorkNotValidated(RunError):
@@ -89,9 +90,12 @@ def approve_or_replace(
         raise RunError("Cette répartition est déjà approuvée.")
     work_override = (work_override or "").strip()
     if unvalidated and not work_override:
+        many = unvalidated > 1
         raise WorkNotValidated(
-            f"{unvalidated} saisie(s) de temps de {period.label} ne sont pas validées (brouillon "
-            "ou soumises) : validez-les d'abord, ou écrivez pourquoi approuver quand même."
+            f"{plural(unvalidated, 'saisie')} de temps de {period.label} "
+            + ("ne sont pas validées" if many else "n'est pas validée")
+            + " (brouillon ou soumise) : validez-" + ("les" if many else "la")
+            + " d'abord, ou écrivez pourquoi approuver quand même."
         )
     reason = (reason or "").strip()
     earlier = approved_runs_replaced_by(session, run)

@@ -47,6 +47,7 @@ from accounting.allocation.keys import Key, parse_key
 from accounting.db import Base, utcnow
 from accounting.org import Member, Service
 from accounting.periods import Period
+from accounting.wording import state_word
 
 
 class RunStatus(enum.StrEnum):
@@ -57,9 +58,7 @@ class RunStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"stored": "Enregistrée", "approved": "Approuvée", "replaced": "Remplacée"}[
-            self.value
-        ]
+        return state_word("run", self.value)
 
 
 class AllocationKey(Base):

@@ -23,6 +23,7 @@ from accounting.allocation.engine import largest_remainder
 from accounting.invoicing.errors import CreditNoteRefused, InvoicingError
 from accounting.money import ZERO, cents
 from accounting.org import VatRegime
+from accounting.wording import state_word
 
 K = TypeVar("K", bound=Hashable)
 
@@ -59,13 +60,7 @@ class InvoiceStatus(enum.StrEnum):
         return STATUS_LABELS[self]
 
 
-STATUS_LABELS = {
-    InvoiceStatus.DRAFT: "Brouillon",
-    InvoiceStatus.ISSUED: "Émise",
-    InvoiceStatus.PARTLY_PAID: "Partiellement payée",
-    InvoiceStatus.PAID: "Payée",
-    InvoiceStatus.CANCELLED: "Annulée par avoir",
-}
+STATUS_LABELS = {status: state_word("invoice", status.value) for status in InvoiceStatus}
 
 
 class PaymentMethod(enum.StrEnum):

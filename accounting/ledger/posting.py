@@ -218,9 +218,16 @@ def entries_of(session: Session, source_type: str, source_id: int) -> list[Journ
     )
 
 
+def _already_posted(what: str) -> AlreadyPosted:
+    """« La facture … est déjà comptabilisée », « L'avoir … est déjà comptabilisé »: ``what``
+    starts with its article, which gives the gender."""
+    done = "comptabilisée" if what.startswith("La ") else "comptabilisé"
+    return AlreadyPosted(f"{what} est déjà {done} : une écriture ne se repasse pas.")
+
+
 def _refuse_if_posted(session: Session, source_type: str, source_id: int, what: str) -> None:
     if _live_entries(session, source_type, source_id):
-        raise AlreadyPosted(f"{what} est déjà comptabilisé(e) : une écriture ne se repasse pas.")
+        raise _already_posted(what)
 
 
 # ------------------------------------------------------------------ invoices and credit notes
@@ -338,9 +345,7 @@ def _refuse_unpostable(session: Session, docs: list[Invoice], kinds: dict[int, s
     for doc in docs:
         if (kinds[doc.id], doc.id) in posted:
             what = f"{'L’avoir' if doc.is_credit_note else 'La facture'} {doc.number}"
-            raise AlreadyPosted(
-                f"{what} est déjà comptabilisé(e) : une écriture ne se repasse pas."
-            )
+            raise _already_posted(what)
 
 
 def _planned_entries(docs: list[Invoice], members: dict[int, Member]) -> list[_Planned]:

@@ -17,13 +17,14 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from accounting.wording import STATE_KIND_OF_TABLE, STATES, state_word
 from app.formatting import date_fr, number
 
 ACTION_LABELS = {
     "create": "Création", "update": "Modification", "delete": "Suppression",
     "import": "Import", "setup": "Configuration", "generate": "Génération (démo)",
     "password_change": "Changement de mot de passe", "password_reset": "Mot de passe réinitialisé",
-    "login": "Connexion", "lock": "Compte verrouillé", "approve": "Validation",
+    "login": "Connexion", "lock": "Compte verrouillé", "approve": "Approbation",
     "issue": "Émission", "close": "Clôture", "post": "Écriture passée", "reopen": "Réouverture",
     "store": "Enregistrement", "prepare": "Préparation", "approve_month": "Validation du mois",
     "credit": "Avoir", "replace": "Remplacement", "override": "Dérogation",
@@ -89,7 +90,8 @@ FIELD_LABELS = {
     "import_key": "Clé d'import", "weight": "Pondération",
     # allocation
     "period_id": "Période", "total": "Total", "inputs": "Données de calcul",
-    "approved_at": "Validée le", "approved_by_id": "Validée par", "valid_from": "En vigueur le",
+    "approved_at": "Approuvée le", "approved_by_id": "Approuvée par",
+    "valid_from": "En vigueur le",
     "text": "Clé", "agreed_on": "Convenue le", "agreed_by": "Convenue par", "kind": "Nature",
     "start": "Début", "end": "Fin", "closed_at": "Clôturée le", "closed_by_id": "Clôturée par",
     # costs, invoices, payments, ledger
@@ -118,14 +120,12 @@ FIELD_LABELS = {
     "opened_by_id": "Rouverte par",
 }  # fmt: skip
 
-#: Words of the stored values, per field (the states: one word per state across the app).
+#: Words of the stored values, per field. The states come from the one table
+#: (accounting/wording.py:STATES), of the object's kind (:func:`value_text`'s ``table``); this
+#: merged one is for a table without states of its own (a time entry's « validée » wins).
 VALUE_LABELS: dict[str, dict[str, str]] = {
-    "status": {
-        "draft": "brouillon", "submitted": "soumise", "approved": "validée",
-        "stored": "enregistrée", "issued": "émise", "partly_paid": "partiellement payée",
-        "paid": "payée", "cancelled": "annulée par avoir", "open": "ouverte",
-        "closed": "clôturée",
-    },
+    "status": {status: word for kind in ("run", "period", "invoice", "entry")
+               for status, word in STATES[kind].items()},
     "kind": {
         "invoice": "facture", "credit_note": "avoir", "month": "mois", "quarter": "trimestre",
         "year": "année", "cost": "charge", "subsidy": "subvention",
@@ -162,11 +162,14 @@ def _moment(text: str) -> str | None:
         return None
 
 
-def value_text(name: str, value: Any) -> str:
+def value_text(name: str, value: Any, table: str | None = None) -> str:
     """A stored value as people read it: « — » for nothing, oui / non, dates in French,
-    states in words, durations in hours, amounts with a decimal comma."""
+    states in words (those of the ``table``'s kind of object), durations in hours, amounts
+    with a decimal comma."""
     if value is None or value == "":
         return "—"
+    if name == "status" and table in STATE_KIND_OF_TABLE and isinstance(value, str):
+        return state_word(STATE_KIND_OF_TABLE[table], value, capital=False)
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, list):
@@ -220,11 +223,12 @@ def changes(event: Any) -> list[Change]:
     if is_login(event) or event.action != "update" or not event.after:
         return []
     before = event.before or {}
-    return [Change(field_label(k), value_text(k, before.get(k)), value_text(k, v))
+    table = event.object_type
+    return [Change(field_label(k), value_text(k, before.get(k), table), value_text(k, v, table))
             for k, v in event.after.items()]
 
 
 def values(event: Any) -> list[tuple[str, str]]:
     """The values of a creation, deletion or business event, labelled and in words."""
     data = event.after or event.before or {}
-    return [(field_label(k), value_text(k, v)) for k, v in data.items()]
+    return [(field_label(k), value_text(k, v, event.object_type)) for k, v in data.items()]

@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from accounting.org import Role
+from accounting.wording import count_en
 from app.cli_support import acting_session, cli_session, fail, user_option
 from imports.errors import ImportRefused
 from imports.members import ImportResult
@@ -107,7 +108,7 @@ def setup_command(path: Path | None, export_path: Path | None, user_email: str |
         fail(str(exc))
     session.commit()
     if result.changed:
-        click.echo(f"Configuration applied: {result.changes} change(s).")
+        click.echo(f"Configuration applied: {count_en(result.changes, 'change')}.")
     else:
         click.echo("Nothing to change: this configuration is already applied.")
 
@@ -166,11 +167,13 @@ def demo_command(
     elapsed = perf_counter() - started
     if report.changed:
         click.echo(
-            f"Demo loaded in {elapsed:.1f} s: {report.config_changes} configuration change(s), "
-            f"{report.members} generated member(s), {report.work_entries} work entries, "
-            f"{report.costs} costs, {report.subsidies} subsidies, {report.runs} approved "
-            f"allocation run(s), {report.invoices} invoices, {report.payments} payments, "
-            f"{report.closed_periods} closed period(s)."
+            f"Demo loaded in {elapsed:.1f} s: "
+            f"{count_en(report.config_changes, 'configuration change')}, "
+            f"{count_en(report.members, 'generated member')}, {report.work_entries} work entries, "
+            f"{report.costs} costs, {report.subsidies} subsidies, "
+            f"{count_en(report.runs, 'approved allocation run')}, {report.invoices} invoices, "
+            f"{report.payments} payments, "
+            f"{count_en(report.closed_periods, 'closed period')}."
         )
     else:
         click.echo("Nothing to change: the demo is already loaded.")

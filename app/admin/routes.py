@@ -340,8 +340,9 @@ def figures() -> ResponseReturnValue:
 # ------------------------------------------------------------------------------ imports
 
 IMPORTS = {
-    "adherents": ("Importer des adhérents", MEMBER_COLUMNS, import_members, "adhérents"),
-    "chiffres": ("Importer des chiffres", FIGURE_COLUMNS, import_figures, "lignes de chiffres"),
+    "adherents": ("Importer des adhérents", MEMBER_COLUMNS, import_members, ("adhérent", False)),
+    "chiffres": ("Importer des chiffres", FIGURE_COLUMNS, import_figures,
+                 ("ligne de chiffres", True)),
 }
 
 
@@ -364,7 +365,8 @@ def import_file(kind: str) -> ResponseReturnValue:
             errors = refused.errors
         else:
             db.commit()
-            flash(result.summary_fr(noun), "success" if result.changed else "info")
+            flash(result.summary_fr(noun[0], feminine=noun[1]),
+                  "success" if result.changed else "info")
             return redirect(url_for("admin.members" if kind == "adherents" else "admin.figures"))
     status = 200 if not errors else 422
     page = render_template(

@@ -26,6 +26,7 @@ from accounting.allocation.runs.key_versions import delete_key, key_version
 from accounting.costs import CostError
 from accounting.org import Role, Service
 from accounting.periods import PeriodError, close_period, reopen_period
+from accounting.wording import count_en
 from app.cli_support import (
     acting_session,
     cli_session,
@@ -261,9 +262,11 @@ def import_costs_command(path: Path, user_email: str) -> None:
         fail(str(error))
     db.commit()
     if result.changed:
-        click.echo(f"{result.created} line(s) added, {result.unchanged} already imported.")
+        click.echo(f"{count_en(result.created, 'line')} added, "
+                   f"{result.unchanged} already imported.")
     else:
-        click.echo(f"Nothing to add: the {result.total} line(s) were already imported.")
+        click.echo(f"Nothing to add: {count_en(result.total, 'line')} "
+                   "of the file already imported.")
 
 @click.command("allocation")
 @click.argument("period_code", metavar="PERIOD")

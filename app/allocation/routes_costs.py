@@ -229,7 +229,8 @@ def costs_import() -> ResponseReturnValue:
                 _refused(error)
         else:
             db.commit()
-            flash(result.summary_fr("ligne(s) de charges et subventions"),
+            flash(result.summary_fr("ligne de charges et subventions",
+                                    "lignes de charges et subventions", feminine=True),
                   "success" if result.changed else "info")
             return redirect(url_for(".costs"))
     status = 422 if errors else 200  # a refused file is a 4xx, as on the admin imports

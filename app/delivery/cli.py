@@ -10,6 +10,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from accounting.wording import count_en
 from app.cli_support import cli_session, fail, iso_date, period_by_code
 
 
@@ -49,7 +50,7 @@ def send_command(period_code: str, resend: bool) -> None:
     if not documents:
         fail(f"Aucune facture émise pour {period.label}.")
     report = send_documents(db, settings, documents, sent_by="cli", resend=resend)
-    click.echo(f"{len(report.sent)} document(s) sent for {period.code}.")
+    click.echo(f"{count_en(len(report.sent), 'document')} sent for {period.code}.")
     _print(report)
 
 
@@ -69,7 +70,7 @@ def remind_command(on: date | None) -> None:
         report = send_reminders(db, settings, on=on or date.today(), sent_by="cli")
     except InvoicingError as error:
         fail(str(error))
-    click.echo(f"{len(report.sent)} reminder(s) sent.")
+    click.echo(f"{count_en(len(report.sent), 'reminder')} sent.")
     _print(report)
 
 

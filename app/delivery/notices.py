@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.org import User
+from app.formatting import plural
 from app.mail import MailError, new_message, send, settings_from_env
 
 
@@ -47,12 +48,16 @@ def notify_sent_back(db: Session, entry_ids: Iterable[int], comment: str, by: st
         body = "\n".join([
             f"Bonjour {name},",
             "",
-            f"{by} vous a renvoyé {len(dates)} saisie(s) de temps ({', '.join(dates)}) "
+            f"{by} vous a renvoyé {plural(len(dates), 'saisie')} de temps ({', '.join(dates)}) "
             "pour correction, avec ce commentaire :",
             "",
             comment,
             "",
-            "Elles sont redevenues des brouillons : corrigez-les puis soumettez-les à nouveau.",
+            "Elles sont redevenues des brouillons : corrigez-les puis soumettez-les à nouveau."
+            if len(dates) > 1 else
+            "Elle est redevenue un brouillon : corrigez-la puis soumettez-la à nouveau.",
         ])
-        sent += mail_quietly(email, "Saisies de temps renvoyées pour correction", body)
+        subject = ("Saisies de temps renvoyées" if len(dates) > 1
+                   else "Saisie de temps renvoyée") + " pour correction"
+        sent += mail_quietly(email, subject, body)
     return sent

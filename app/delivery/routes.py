@@ -26,6 +26,7 @@ from app.database import get_db
 from app.delivery.blueprint import bp
 from app.delivery.forms import RemindForm, ScheduleForm, SendForm
 from app.delivery.usecases import period_documents, send_documents, send_reminders, sent_purposes
+from app.formatting import plural
 from app.mail import settings_from_env
 
 A, C, M, T = Role.ADMIN, Role.ACCOUNTANT, Role.MEMBER_ACCOUNTANT, Role.TREASURER
@@ -88,7 +89,7 @@ def send() -> ResponseReturnValue:
         if settings is not None:
             report = send_documents(db, settings, period_documents(db, period),
                                     sent_by=current_user.email, resend=form.resend.data)
-            flash(f"{len(report.sent)} document(s) envoyé(s).",
+            flash(f"{plural(len(report.sent), 'document envoyé')}.",
                   "success" if report.ok else "warning")
     documents = period_documents(db, period) if period is not None else []
     done = sent_purposes(db, [d.id for d in documents])
@@ -131,7 +132,7 @@ def reminders() -> ResponseReturnValue:
         settings = _settings_or_flash()
         if settings is not None:
             report = send_reminders(db, settings, on=today, sent_by=current_user.email)
-            flash(f"{len(report.sent)} relance(s) envoyée(s).",
+            flash(f"{plural(len(report.sent), 'relance envoyée')}.",
                   "success" if report.ok else "warning")
     late = overdue_invoices(db, today=today)
     done = sent_purposes(db, [i.id for i in late])

@@ -22,6 +22,7 @@ from accounting.invoicing.services import draft_invoices, invoice_by_number, pre
 from accounting.money import MoneyError, parse_amount
 from accounting.org import Role
 from accounting.periods import PeriodError
+from accounting.wording import count_en
 from app.cli_support import acting_session, cli_session, fail, iso_date, period_by_code, user_option
 from imports.errors import ImportRefused
 
@@ -69,7 +70,8 @@ def issue_command(
         click.echo(f"{invoice.number}\t{invoice.customer_code}\t{kind}\t"
                    f"{invoice.total_incl_tax}")
     notes = sum(1 for i in issued if i.is_credit_note)
-    click.echo(f"{len(issued) - notes} invoice(s) and {notes} credit note(s) issued for "
+    click.echo(f"{count_en(len(issued) - notes, 'invoice')} and {count_en(notes, 'credit note')} "
+               "issued for "
                f"{period.code}.")
 
 @invoices_group.command("credit")
@@ -118,7 +120,7 @@ def export_invoices(period_code: str, output: Path) -> None:
     with output.open("wb") as out:
         count = write_period_zip(documents, out)
     db.rollback()
-    click.echo(f"{output} written ({count} document(s)).")
+    click.echo(f"{output} written ({count_en(count, 'document')}).")
 
 @click.command("payments")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))

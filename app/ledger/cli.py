@@ -23,6 +23,7 @@ from accounting.fec import FecError
 from accounting.ledger.errors import LedgerError
 from accounting.org import Member, Role
 from accounting.periods import PeriodError
+from accounting.wording import count_en
 from app.cli_support import acting_session, cli_session, euros, fail, iso_date, user_option
 from imports.errors import ImportRefused
 
@@ -47,9 +48,10 @@ def check_fec_command(path: Path, start: date | None, end: date | None,
         click.echo(str(issue))
     errors, warnings = len(scan.errors), len(scan.warnings)
     click.echo(
-        f"{path.name}: {scan.line_count} line(s), {scan.entry_count} entr(y/ies), debit "
-        f"{euros(scan.total_debit)}, credit {euros(scan.total_credit)} — {errors} "
-        f"error(s), {warnings} warning(s)."
+        f"{path.name}: {count_en(scan.line_count, 'line')}, "
+        f"{count_en(scan.entry_count, 'entry', 'entries')}, debit "
+        f"{euros(scan.total_debit)}, credit {euros(scan.total_credit)} — "
+        f"{count_en(errors, 'error')}, {count_en(warnings, 'warning')}."
     )
     if errors:
         raise SystemExit(1)
@@ -70,7 +72,7 @@ def export_fec_command(year: int, directory: Path) -> None:
         path, count = export_fec(cli_session(), year, directory)
     except DOMAIN_ERRORS as error:
         fail(str(error))
-    click.echo(f"{count} line(s) written to {path}.")
+    click.echo(f"{count_en(count, 'line')} written to {path}.")
 
 @click.command("ledger")
 @click.option("--from", "start", callback=iso_date, help="First day (YYYY-MM-DD).")
@@ -84,7 +86,7 @@ def export_ledger_command(start: date | None, end: date | None, output: Path) ->
 
     summary = write_ledger_workbook(cli_session(), start, end, output)
     click.echo(
-        f"{summary.lines} line(s), {summary.accounts} account(s), debit "
+        f"{count_en(summary.lines, 'line')}, {count_en(summary.accounts, 'account')}, debit "
         f"{euros(summary.total_debit)} = credit {euros(summary.total_credit)}: {output}."
     )
 
@@ -112,7 +114,7 @@ def export_member_entries(member_code: str, start: date, end: date, output: Path
     else:
         with open(output, "wb") as handle:
             count = write_fec(lines, handle)
-    click.echo(f"{count} line(s) for {member.code} written to {output}.")
+    click.echo(f"{count_en(count, 'line')} for {member.code} written to {output}.")
 
 def _print_fec_preview(preview: Any) -> None:
     """Per service: the file's debits and credits imported and the net change of its pool;
@@ -123,8 +125,9 @@ def _print_fec_preview(preview: Any) -> None:
                    f" -> net {euros(found['net'])}")  # fmt: skip
     for item in preview.left_aside:
         why = "not mapped" if item.reason == "unmapped" else "balance sheet"
-        click.echo(f"  left aside ({why}): {item.account} {item.label} — {item.lines} line(s) "
-                   f"from line {item.first_line}, debit {euros(item.debit)}, credit "
+        click.echo(f"  left aside ({why}): {item.account} {item.label} — "
+                   f"{count_en(item.lines, 'line')} from line {item.first_line}, "
+                   f"debit {euros(item.debit)}, credit "
                    f"{euros(item.credit)}")  # fmt: skip
     if preview.left_aside:
         click.echo(f"Left aside in total: debit {euros(preview.left_aside_debit)}, credit "
@@ -164,11 +167,11 @@ def import_fec_command(path: Path, rules: tuple[str, ...], analytic_column: str 
     _print_fec_preview(preview)
     if dry_run:
         db.rollback()
-        click.echo(f"Dry run: {len(preview.new)} cost(s) would be added, "
+        click.echo(f"Dry run: {count_en(len(preview.new), 'cost')} would be added, "
                    f"{len(preview.costs) - len(preview.new)} already imported.")  # fmt: skip
         return
     db.commit()
-    click.echo(f"{result.created} cost(s) added, {result.unchanged} already imported.")
+    click.echo(f"{count_en(result.created, 'cost')} added, {result.unchanged} already imported.")
 
 
 @click.group("ledger")
@@ -188,7 +191,7 @@ def post_missing_command(user_email: str) -> None:
     except DOMAIN_ERRORS as error:
         fail(str(error))
     db.commit()
-    click.echo(f"{count} entr(y/ies) posted.")
+    click.echo(f"{count_en(count, 'entry', 'entries')} posted.")
 
 
 @ledger_group.command("letter")
@@ -202,7 +205,7 @@ def letter_command(user_email: str) -> None:
     db, _ = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="letter the books")
     count = letter_accounts(db)
     db.commit()
-    click.echo(f"{count} line(s) lettered.")
+    click.echo(f"{count_en(count, 'line')} lettered.")
 
 
 @ledger_group.command("cut-off")
@@ -225,7 +228,7 @@ def cutoff_command(year: int, user_email: str) -> None:
     for label in report.straddling:
         click.echo(f"  not accrued: the period {label} straddles the closing day")
     click.echo(f"Cut-off {year} at {report.end:%Y-%m-%d}: {euros(report.total)} excl. tax "
-               f"accrued in total, {len(report.entries)} entr(y/ies) posted.")
+               f"accrued in total, {count_en(len(report.entries), 'entry', 'entries')} posted.")
 
 
 @ledger_group.command("reconcile")
@@ -250,8 +253,9 @@ def reconcile_command(path: Path, tolerance: int) -> None:
     for line in found.books_only:
         click.echo(f"  in the books only: {line.day:%Y-%m-%d} {euros(line.amount)} {line.label}"
                    f" ({line.ref})")  # fmt: skip
-    click.echo(f"{len(found.matched)} line(s) matched, {len(found.statement_only)} on the "
-               f"statement only, {len(found.books_only)} in the books only; difference "
+    click.echo(f"{count_en(len(found.matched), 'line')} matched, "
+               f"{len(found.statement_only)} on the statement only, "
+               f"{len(found.books_only)} in the books only; difference "
                f"{euros(found.difference)}.")  # fmt: skip
     if not found.reconciled:
         raise SystemExit(1)

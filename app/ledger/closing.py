@@ -14,6 +14,7 @@ from accounting.periods import PeriodError
 from app.access import roles_required
 from app.database import get_db
 from app.formatting import money as money_fr
+from app.formatting import plural
 from app.ledger.blueprint import bp
 
 
@@ -34,7 +35,8 @@ def cutoff(year: int) -> ResponseReturnValue:
     db.commit()
     if report.entries:
         flash(f"Factures à établir au {report.end:%d/%m/%Y} : {money_fr(report.total)} HT au "
-              f"total, {len(report.entries)} écriture(s) (provision et extourne).", "success")
+              f"total, {plural(len(report.entries), 'écriture')} (provision et extourne).",
+              "success")
     else:
         flash(f"Rien de plus à provisionner au {report.end:%d/%m/%Y}.", "info")
     for label in report.straddling:

@@ -421,7 +421,8 @@ def import_fec_confirm() -> ResponseReturnValue:
         return redirect(back)
     db.commit()
     FEC_UPLOADS.discard(current_user.id, token)
-    flash(result.summary_fr("charge(s) et subvention(s)") + " Les règles sont enregistrées.",
+    flash(result.summary_fr("charge ou subvention", "charges et subventions", feminine=True)
+          + " Les règles sont enregistrées.",
           "success" if result.changed else "info")  # fmt: skip
     return redirect(url_for("allocation.costs"))
 

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from accounting.org import Role, User
+from accounting.wording import count_en
 from app.cli_support import cli_session, fail
 
 #: Environment variable that stands for ``--user`` (scripts, cron).
@@ -127,7 +128,7 @@ def import_timesheets(path: Path, dry_run: bool, email: str, mappings: tuple[str
         session.rollback()
     else:
         session.commit()
-    click.echo(f"{report.format_label}, {report.rows} line(s): {report.summary()}")
+    click.echo(f"{report.format_label}, {count_en(report.rows, 'line')}: {report.summary()}")
 
 @click.command("timesheets")
 @click.option("--from", "start", help="First day (2026-03-01 or 01/03/2026).")

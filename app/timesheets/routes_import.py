@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.access import roles_required
 from app.database import get_db
+from app.formatting import plural
 from app.params import parse_id
 from app.timesheets.blueprint import bp
 from app.timesheets.routes import LOGGERS, READERS, A, _common
@@ -101,7 +102,8 @@ def import_mapping() -> ResponseReturnValue:
             saved += 1
         db.commit()
         flash(
-            f"{saved} correspondance(s) enregistrée(s) : elles serviront aux prochains imports.",
+            f"{plural(saved, 'correspondance enregistrée')} : "
+            f"{'elles serviront' if saved > 1 else 'elle servira'} aux prochains imports.",
             "success",
         )
     except ImportRefused as refused:

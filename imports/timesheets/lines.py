@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from accounting.wording import plural
 from imports.errors import InvalidValue, RowError
 from imports.tabular import ColumnMap, Row
 from timesheets.models import MappingKind
@@ -54,7 +55,7 @@ class Lines:
 def lines_text(lines: list[int]) -> str:
     shown = ", ".join(str(line) for line in lines[:5])
     if len(lines) > 5:
-        shown += f" et {len(lines) - 5} autre(s)"
+        shown += f" et {plural(len(lines) - 5, 'autre')}"
     return ("ligne " if len(lines) == 1 else "lignes ") + shown
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from accounting.wording import plural
 from imports.errors import RowError
 from timesheets.models import MappingKind
 
@@ -95,15 +96,16 @@ class ImportReport:
     def summary(self) -> str:
         """One French sentence for the user."""
         if self.errors:
-            return f"Import refusé : {len(self.errors)} erreur(s), rien n'a été enregistré."
+            return f"Import refusé : {plural(len(self.errors), 'erreur')}, rien n'a été enregistré."
         new, already = len(self.new), self.already
         if new == 0:
-            return (
-                f"Ce fichier a déjà été importé : ses {already} saisie(s) sont déjà "
-                "enregistrées, rien n'a été ajouté."
-            )
-        verb = "seront ajoutées" if self.dry_run else "ajoutées"
-        text = f"{new} saisie(s) {verb}"
+            their = "sa saisie est déjà enregistrée" if already < 2 else (
+                f"ses {plural(already, 'saisie')} sont déjà enregistrées")
+            return f"Ce fichier a déjà été importé : {their}, rien n'a été ajouté."
+        if self.dry_run:
+            text = plural(new, "saisie sera ajoutée", "saisies seront ajoutées")
+        else:
+            text = plural(new, "saisie ajoutée")
         if already:
-            text += f" ; {already} déjà importée(s), ignorée(s)"
+            text += f" ; {plural(already, 'déjà importée, ignorée', 'déjà importées, ignorées')}"
         return text + "."

@@ -105,13 +105,13 @@ def test_importing_costs_twice_adds_nothing_the_second_time(runner, db, cluster,
     costs = db.scalar(select(func.count()).select_from(Cost))
     first = runner.invoke(cli, ["import", "costs", str(path)])
     assert first.exit_code == 0, first.output
-    assert "4 line(s) added, 0 already imported." in first.output
+    assert "4 lines added, 0 already imported." in first.output
     assert db.scalar(select(func.count()).select_from(Cost)) == costs + 3
     grant = db.scalars(select(Subsidy).where(Subsidy.label == "Aide régionale")).one()
     assert (grant.amount, grant.account, grant.day) == (D("500.00"), "740000", date(2026, 1, 4))
     second = runner.invoke(cli, ["import", "costs", str(path)])
     assert second.exit_code == 0
-    assert "Nothing to add: the 4 line(s) were already imported." in second.output
+    assert "Nothing to add: 4 lines of the file already imported." in second.output
     assert db.scalar(select(func.count()).select_from(Cost)) == costs + 3
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from html import unescape
 
 from sqlalchemy import select
 
@@ -71,9 +72,9 @@ def test_negative_totals_and_unvalidated_work_are_shown_before_approving(
     negative = text.split('id="negative-totals"')[1].split("</div>")[0]
     # pool −14 000: equal −3 500 (−1 166,67 each, rounded), hours −10 500: A, B, C all negative
     assert "A :" in negative and "B :" in negative and "C :" in negative
-    assert "1 saisie(s) de temps de la période ne sont pas validées" in text
+    assert "1 saisie de temps de la période n'est pas validée" in text
     text = page(client.post(f"/repartition/{run.id}/approuver", follow_redirects=True))
-    assert "ne sont pas validées (brouillon ou soumises)" in text
+    assert "n'est pas validée (brouillon ou soumise) : validez-la d'abord" in unescape(text)
     text = page(client.post(f"/repartition/{run.id}/approuver",
                             data={"work_override": "Heures confirmées par la coordination"},
                             follow_redirects=True))

@@ -108,7 +108,8 @@ def test_importing_a_costs_file_from_the_screen(client, login_as, db, cluster):
             "15/01/2026;COMPTA;charge;5,50;606400;Encre\n").encode()
     response = client.post("/repartition/charges/import", content_type="multipart/form-data",
                            data={"document": (io.BytesIO(data), "c.csv")}, follow_redirects=True)
-    assert "1 créé, 0 modifié, 0 inchangé" in page(response)
+    assert ("1 créée, 0 modifiée, 0 inchangée sur 1 ligne de charges et subventions."
+            in page(response))
     again = client.post("/repartition/charges/import", content_type="multipart/form-data",
                         data={"document": (io.BytesIO(data), "c.csv")}, follow_redirects=True)
     assert "Rien à modifier" in page(again)

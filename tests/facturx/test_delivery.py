@@ -130,10 +130,10 @@ def test_the_cli_sends_and_says_what_was_not_sent(db, billing, smtp, runner) -> 
     _issue(db, billing)
     result = runner.invoke(cli, ["invoices", "send", "2026-01"])
     assert result.exit_code == 1, result.output
-    assert "2 document(s) sent for 2026-01." in result.output
+    assert "2 documents sent for 2026-01." in result.output
     assert "Sans adresse de facturation : C Entreprise d'insertion Val Saône" in result.output
     again = runner.invoke(cli, ["invoices", "send", "2026-01"])
-    assert "0 document(s) sent" in again.output and "Déjà envoyé" in again.output
+    assert "0 documents sent" in again.output and "Déjà envoyé" in again.output
 
 
 def test_the_cli_refuses_without_smtp_settings(db, billing, runner, monkeypatch) -> None:
@@ -214,7 +214,7 @@ def test_reminders_are_sent_once_each_with_the_penalties(db, billing, smtp, runn
     assert send_reminders(db, settings, on=date(2026, 3, 30), sent_by="t").sent == []
     result = runner.invoke(cli, ["invoices", "remind", "--date", "2026-04-06"])
     assert result.exit_code == 0, result.output
-    assert "3 reminder(s) sent." in result.output
+    assert "3 reminders sent." in result.output
     second = smtp.to("compta-a@adherent.example")[-1]
     assert second["Subject"].startswith("Seconde relance")
 

@@ -493,7 +493,7 @@ def test_members_and_figures_are_imported_through_the_browser(client, db, admin)
     again = _upload(client, "/admin/import/adherents", members, "adherents.csv")
     assert again.status_code == 302
     page = _text(client.get(again.headers["Location"]))
-    assert "Rien à modifier : les 1 adhérents du fichier sont déjà à jour." in page
+    assert "Rien à modifier : 1 adhérent dans le fichier, déjà à jour." in page
     figures = "Adhérent;Année;Chiffre d'affaires\r\nSCOP;2025;150000\r\n".encode()
     assert _upload(client, "/admin/import/chiffres", figures, "chiffres.csv").status_code == 302
     assert db.scalar(select(MemberFigures.revenue)) == Decimal("150000.00")

@@ -350,7 +350,7 @@ def test_cli_setup_applies_then_says_nothing_changed_then_exports(runner, db, tm
     path.write_text(YAML, encoding="utf-8")
     first = runner.invoke(cli, ["setup", str(path)])
     assert first.exit_code == 0, first.output
-    assert "Configuration applied: 6 change(s)." in first.output
+    assert "Configuration applied: 6 changes." in first.output
     second = runner.invoke(cli, ["setup", str(path)])
     assert "Nothing to change: this configuration is already applied." in second.output
     out = tmp_path / "export.yaml"

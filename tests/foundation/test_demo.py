@@ -105,7 +105,7 @@ def test_the_demo_has_three_quarters_allocated_invoiced_and_partly_paid_and_q4_l
 ) -> None:
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
-    assert ("3 approved allocation run(s), 26 invoices, 25 payments, 1 closed period(s)"
+    assert ("3 approved allocation runs, 26 invoices, 25 payments, 1 closed period"
             in result.output)
     periods = {p.code: p for p in db.scalars(select(Period))}
     assert set(periods) == {"2025-T1", "2025-T2", "2025-T3"}  # Q4 and 2026: nothing yet

@@ -73,7 +73,7 @@ def test_the_same_members_file_twice_changes_nothing_and_says_so(db) -> None:
     result = import_members(db, _table(MEMBERS_FR))
     assert result == ImportResult(created=0, updated=0, unchanged=2)
     assert not result.changed
-    assert result.summary_fr("adhérents") == (
+    assert result.summary_fr("adhérent") == (
         "Rien à modifier : les 2 adhérents du fichier sont déjà à jour."
     )
     assert _count(db, Member) == 2

@@ -16,7 +16,7 @@ def test_issue_prints_the_numbers_and_refuses_a_second_time(runner, db, billing)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "2026-0001\tA\tinvoice\t4000.01", "2026-0002\tB\tinvoice\t6400.00",
-        "2026-0003\tC\tinvoice\t8800.00", "3 invoice(s) and 0 credit note(s) issued for 2026-01.",
+        "2026-0003\tC\tinvoice\t8800.00", "3 invoices and 0 credit notes issued for 2026-01.",
     ]
     again = runner.invoke(cli, ["invoices", "issue", "2026-01", "--date", "2026-02-05"])
     assert again.exit_code == 1
@@ -72,7 +72,7 @@ def test_import_payments_dry_run_then_for_real_then_again(runner, db, billing, t
     assert dry.exit_code == 0 and "Dry run" in dry.output
     assert db.scalars(select(Payment)).all() == []
     real = runner.invoke(cli, ["import", "payments", str(statement)])
-    assert real.exit_code == 0 and "1 paiement(s) à enregistrer" in real.output
+    assert real.exit_code == 0 and "1 paiement à enregistrer" in real.output
     again = runner.invoke(cli, ["import", "payments", str(statement)])
     assert "Aucun nouveau paiement" in again.output and "déjà importée" in again.output
     assert [p.amount for p in db.scalars(select(Payment))] == [Decimal("8800.00")]

@@ -78,7 +78,7 @@ def test_approve_replace_and_issue_the_differences_naming_the_user(runner, db, b
     assert db.get(AllocationRun, billing.run.id).status == RunStatus.REPLACED
     notes = runner.invoke(cli, ["invoices", "issue", "2026-01", "--date", "2026-02-20"])
     assert notes.exit_code == 0, notes.output
-    assert notes.output.splitlines()[-1] == "0 invoice(s) and 3 credit note(s) issued for 2026-01."
+    assert notes.output.splitlines()[-1] == "0 invoices and 3 credit notes issued for 2026-01."
     assert "2026-0004\tA\tcredit note\t400.01" in notes.output  # 333,34 + 20 % VAT
 
 

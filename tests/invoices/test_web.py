@@ -244,7 +244,7 @@ def test_the_payments_import_previews_then_confirms(client, login_as, db, issued
         content_type="multipart/form-data")
     assert response.status_code == 302
     text = page(client.get(response.headers["Location"]))
-    assert "1 paiement(s) à enregistrer" in text
+    assert "1 paiement à enregistrer" in text
     assert db.scalars(select(Payment)).all() == []
     token = response.headers["Location"].split("fichier=")[1]
     text = page(client.post("/factures/paiements/import/confirmer", data={"fichier": token},

@@ -153,4 +153,4 @@ def test_a_bank_statement_is_reconciled_against_the_bank_journal(runner, db, yea
     result = runner.invoke(cli, ["ledger", "reconcile", str(statement)])
     assert result.exit_code == 1, result.output
     assert "on the statement only: 2026-11-29 -3,20 COMMISSION CB (ligne 5)" in result.output
-    assert "3 line(s) matched, 1 on the statement only" in result.output
+    assert "3 lines matched, 1 on the statement only" in result.output

@@ -27,24 +27,24 @@ def test_check_fec_lists_every_issue_and_fails_on_errors(runner) -> None:
         "contrôle de Luhn ne correspond pas)."
     )
     assert "ligne 10, colonne EcritureDate : [erreur date]" in result.output
-    assert lines[-1].endswith("12 error(s), 5 warning(s).")
+    assert lines[-1].endswith("12 errors, 5 warnings.")
     assert len(lines) == 18  # 17 issues and the summary
 
 
 def test_check_fec_passes_the_valid_sample(runner) -> None:
     result = runner.invoke(cli, ["check-fec", str(DATA / "123456782FEC20251231.txt")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("0 error(s), 0 warning(s).")
+    assert result.output.strip().endswith("0 errors, 0 warnings.")
 
 
 def test_export_fec_writes_the_legal_name_and_passes_the_check(runner, db, issued, tmp_path):
     result = runner.invoke(cli, ["ledger", "post-missing"])
     assert result.exit_code == 0, result.output
-    assert "3 entr(y/ies) posted." in result.output
+    assert "3 entries posted." in result.output
     result = runner.invoke(cli, ["export", "fec", "2026", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     path = tmp_path / "782899439FEC20261231.txt"
-    assert f"11 line(s) written to {path}." in result.output
+    assert f"11 lines written to {path}." in result.output
     assert check_fec(path) == []
     assert runner.invoke(cli, ["check-fec", str(path)]).exit_code == 0
 
@@ -56,7 +56,7 @@ def test_export_ledger_writes_the_workbook(runner, db, issued, tmp_path):
                                  "2026-12-31", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     # 16 000,00 of salaries + 19 200,01 invoiced incl. tax.
-    assert "11 line(s), 7 account(s), debit 35 200,01 = credit 35 200,01" in result.output
+    assert "11 lines, 7 accounts, debit 35 200,01 = credit 35 200,01" in result.output
     assert load_workbook(out, read_only=True).sheetnames == ["Journal", "Grand livre", "Balance"]
 
 
@@ -87,9 +87,9 @@ def test_import_fec_maps_saves_and_is_idempotent(runner, db, make_service):
     sample = str(DATA / "123456782FEC20251231.txt")
     dry = runner.invoke(cli, ["import", "fec", sample, "--map", "606*=COMPTA", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "Dry run: 1 cost(s) would be added, 0 already imported." in dry.output
+    assert "Dry run: 1 cost would be added, 0 already imported." in dry.output
     assert "  COMPTA: debit 100,00 / credit 0,00 -> net 100,00" in dry.output
-    assert ("left aside (not mapped): 60400000 Achats de prestations — 1 line(s) from line 10, "
+    assert ("left aside (not mapped): 60400000 Achats de prestations — 1 line from line 10, "
             "debit 92,00, credit 0,00") in dry.output
     assert db.scalar(select(func.count()).select_from(Cost)) == 0
     refused = runner.invoke(cli, ["import", "fec", sample, "--map", "606*=COMPTA",
@@ -100,7 +100,7 @@ def test_import_fec_maps_saves_and_is_idempotent(runner, db, make_service):
     first = runner.invoke(cli, ["import", "fec", sample, "--map", "606*=COMPTA",
                                 "--map", "604*=DEV", "--accept-unmapped"])  # fmt: skip
     assert first.exit_code == 0, first.output
-    assert "2 cost(s) added, 0 already imported." in first.output
+    assert "2 costs added, 0 already imported." in first.output
     assert "Left aside in total: debit 2 400,00, credit 2 400,00." in first.output
     again = runner.invoke(cli, ["import", "fec", sample, "--accept-unmapped"])  # saved rules
     assert again.exit_code == 1

@@ -124,7 +124,7 @@ def test_a_crash_while_importing_timesheets_adds_no_entry(
     monkeypatch.undo()
     monkeypatch.setitem(no_propagation.config, "PROPAGATE_EXCEPTIONS", False)
     done = client.post("/temps/import/confirmer", data={"fichier": token}, follow_redirects=True)
-    assert "2 saisie(s) ajoutées." in done.get_data(as_text=True)
+    assert "2 saisies ajoutées." in done.get_data(as_text=True)
     assert sizes(db)["work_entries"] == before["work_entries"] + 2
 
 

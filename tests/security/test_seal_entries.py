@@ -329,7 +329,7 @@ def test_verify_checks_the_anchor_and_appends_the_head_when_clean(
     assert anchor.read_text().split()[:2] == ["8", chain_head(db)[1]]
     result = app.test_cli_runner().invoke(cli, ["verify"])
     assert result.exit_code == 0, result.output
-    assert f"1 anchored link(s) in {anchor} still in the chain" in result.output
+    assert f"1 anchored link in {anchor} still in the chain" in result.output
     assert len(anchor.read_text().splitlines()) == 2
 
     drop_triggers(db, "journal_entries", "journal_lines")

@@ -74,7 +74,7 @@ def test_logging_out_everywhere_ends_every_session_of_the_account(
 ) -> None:
     _user, first, second = two_browsers
     page = first.get("/password").get_data(as_text=True)
-    assert "Se déconnecter partout" in page and "ouvert dans 2 session(s)" in page
+    assert "Se déconnecter partout" in page and "ouvert dans 2 sessions" in page
     response = first.post("/logout/partout")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert first.get("/accueil").status_code == 302

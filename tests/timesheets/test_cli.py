@@ -30,11 +30,11 @@ def test_import_dry_run_then_import_then_again(runner, db, cluster, tmp_path):
     path.write_text(CSV, encoding="utf-8")
     result = runner.invoke(cli, ["import", "timesheets", str(path), "--dry-run", "--user", ADMIN])
     assert result.exit_code == 0, result.output
-    assert "2 saisie(s) seront ajoutées." in result.output
+    assert "2 saisies seront ajoutées." in result.output
     assert _count(db) == 0
     result = runner.invoke(cli, ["import", "timesheets", str(path), "--user", ADMIN])
     assert result.exit_code == 0, result.output
-    assert "2 saisie(s) ajoutées." in result.output
+    assert "2 saisies ajoutées." in result.output
     assert _count(db) == 2
     result = runner.invoke(cli, ["import", "timesheets", str(path), "--user", ADMIN])
     assert "Ce fichier a déjà été importé" in result.output

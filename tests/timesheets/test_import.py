@@ -45,7 +45,7 @@ def test_the_french_template_in_windows_1252_imports_every_line(db, cluster):
         encoding="cp1252",
     )
     report = ts_import.import_file(db, cluster.admin, data, "saisies.csv")
-    assert report.summary() == "3 saisie(s) ajoutées."
+    assert report.summary() == "3 saisies ajoutées."
     rows = db.execute(
         select(
             WorkEntry.day,
@@ -112,7 +112,7 @@ def test_importing_the_same_file_twice_adds_nothing_and_says_so(db, cluster):
     again = ts_import.import_file(db, cluster.admin, data, "a.csv")
     assert again.added == 0
     assert again.summary() == (
-        "Ce fichier a déjà été importé : ses 2 saisie(s) sont déjà enregistrées, rien n'a été "
+        "Ce fichier a déjà été importé : ses 2 saisies sont déjà enregistrées, rien n'a été "
         "ajouté."
     )
     assert _count(db) == 2
@@ -123,7 +123,7 @@ def test_importing_the_same_file_twice_adds_nothing_and_says_so(db, cluster):
     )
     report = ts_import.import_file(db, cluster.admin, longer, "b.csv")
     assert (report.added, report.already) == (1, 2)
-    assert report.summary() == "1 saisie(s) ajoutées ; 2 déjà importée(s), ignorée(s)."
+    assert report.summary() == "1 saisie ajoutée ; 2 déjà importées, ignorées."
 
 
 def test_english_headers_in_an_xlsx_with_typed_cells(db, cluster):
@@ -164,7 +164,7 @@ def test_a_dry_run_writes_nothing(db, cluster):
         "a.csv",
         dry_run=True,
     )
-    assert report.summary() == "1 saisie(s) seront ajoutées."
+    assert report.summary() == "1 saisie sera ajoutée."
     assert _count(db) == 0
 
 

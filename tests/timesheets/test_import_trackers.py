@@ -289,7 +289,7 @@ def test_the_cli_maps_a_customer_with_map_and_remembers_it(runner, db, cluster, 
     assert "ci-dessous" not in result.output
     result = runner.invoke(cli, [*args, "--map", "Client X=a", "--map", "Interne="])
     assert result.exit_code == 0, result.output
-    assert "export Toggl Track, 2 line(s)" in result.output
+    assert "export Toggl Track, 2 lines" in result.output
     assert db.execute(
         select(WorkEntry.member_id, WorkEntry.minutes).order_by(WorkEntry.id)
     ).all() == [(cluster.a.id, 90), (None, 90)]

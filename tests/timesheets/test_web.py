@@ -222,12 +222,12 @@ def test_import_upload_preview_confirm_then_again(client, accountant, cluster, d
     assert response.status_code == 302
     token = re.search(r"fichier=([0-9a-f]{64})", response.location)[1]
     preview = _text(client.get(response.location))
-    assert "1 saisie(s) seront ajoutées." in preview
+    assert "1 saisie sera ajoutée." in preview
     assert _count(db) == 0
     response = client.post(
         "/temps/import/confirmer", data={"fichier": token}, follow_redirects=True
     )
-    assert "1 saisie(s) ajoutées." in _text(response)
+    assert "1 saisie ajoutée." in _text(response)
     assert _count(db) == 1
     response = client.post(
         "/temps/import",

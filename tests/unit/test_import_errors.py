@@ -39,7 +39,7 @@ def test_a_refusal_with_many_errors_shows_twenty_and_counts_the_rest():
     text = str(refused)
     assert "Ligne 21 : x" in text
     assert "Ligne 22 : x" not in text
-    assert text.endswith("… et 10 autre(s) erreur(s).")
+    assert text.endswith("… et 10 autres erreurs.")
     assert len(refused.errors) == 30
 
 
