@@ -2,10 +2,11 @@
 allocation, invoice, ledger and timesheet workbooks converted to PDF by LibreOffice headless,
 and the PDF read back with poppler's ``pdfinfo`` / ``pdftotext``.
 
-What a board meeting needs from the paper: A4 landscape pages (the invoice stays a portrait
-document), every column on the page (fit to width: the last column's header is on every page),
-the header row repeated on every page, « Page n / N » at the bottom, text of a readable size (fit
-to width, never to one page), no wrapped text overlapping the next row, no label cut.
+What a board meeting needs from the paper: A4 landscape pages (the invoice workbook too; the
+document sent to a member is the Factur-X PDF, portrait), every column on the page (fit to
+width: the last column's header is on every page), the header row repeated on every page,
+« Page n / N » at the bottom, text of a readable size (fit to width, never to one page), no
+wrapped text overlapping the next row, no label cut.
 
 The PDFs and a 50-dpi PNG of their first pages are kept in the test's output folder for a person
 to look at.
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.slow
 
 #: A4 in points, landscape (width, height).
 A4_LANDSCAPE = (841.89, 595.30)
-A4_PORTRAIT = (595.30, 841.89)
 
 _WORD = re.compile(
     r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
@@ -212,16 +212,22 @@ def test_the_allocation_workbook_prints_each_sheet_readable_and_uncut(
     assert "Montant attendu (à répartir)" in " ".join(pdf.texts[0].split())
 
 
-def test_the_invoice_prints_on_portrait_pages_with_its_annex_uncut(
+def test_the_invoice_prints_on_landscape_pages_with_its_annex_uncut(
     printed: dict[str, Printed], output_dir: Path,
 ) -> None:
     pdf = printed["invoice"]
     _keep(pdf, output_dir)
     assert pdf.pages == 2  # the document, then its annex
     for number, size in enumerate(pdf.sizes, start=1):
-        assert size == pytest.approx(A4_PORTRAIT, abs=1)
+        assert size == pytest.approx(A4_LANDSCAPE, abs=1)
         assert f"Page {number} / 2" in pdf.texts[number - 1]
-        assert not _overlapping(pdf.words[number - 1]), _overlapping(pdf.words[number - 1])
+        words = pdf.words[number - 1]
+        assert not _overlapping(words), _overlapping(words)
+        # printed at 100 % (the columns fill the landscape width, nothing shrunk): the
+        # portrait document's word boxes were 9.6 points tall
+        assert _median_height(words) >= 9.5, number
+    # the lines' header row whole, on one line (its first and its last column)
+    assert re.search(r"Désignation .*Montant TTC", pdf.texts[0])
     annex = " ".join(pdf.texts[1].split())
     # the key's words are printed whole, wrapped inside the annex's width
     assert "au prorata des heures, travail commun à parts égales" in annex

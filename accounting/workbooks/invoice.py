@@ -61,8 +61,9 @@ _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _TOP = Border(top=Side(style="medium", color="1D2433"))
 
 #: Column widths of the document sheet: A designation, B quantity, C amount excl. tax,
-#: D VAT rate, E VAT, F amount incl. tax (fits A4 portrait at 100 %).
-_WIDTHS = {"A": 52, "B": 9, "C": 14, "D": 9, "E": 12, "F": 14}
+#: D VAT rate, E VAT, F amount incl. tax (fill an A4 landscape page at 100 %: the designations
+#: wrap on fewer lines than in portrait, the type is the same size).
+_WIDTHS = {"A": 88, "B": 10, "C": 15, "D": 10, "E": 13, "F": 15}
 
 
 def _date(value: date | None) -> str:
@@ -184,8 +185,12 @@ class _Sheet:
 
 
 def _page_setup(sheet: Worksheet, title: str) -> None:
+    """A4 landscape like every workbook of the project (printed with the allocation workbook
+    for a board meeting; the document sent to the member is the Factur-X PDF, portrait), fit
+    to width, the document's number and « Page n / N » in the footer (ARCHITECTURE.md, « Print-
+    ready workbooks »)."""
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -427,7 +432,7 @@ def _annex_sheet(workbook: Workbook, invoice: Invoice) -> None:
 
 
 #: The annex's columns: wide enough for « 70 % — au prorata des heures » and 1 234,567890 €.
-_ANNEX_WIDTHS = {"A": 36, "B": 14, "C": 14, "D": 11, "E": 15, "F": 17}
+_ANNEX_WIDTHS = {"A": 56, "B": 19, "C": 19, "D": 13, "E": 19, "F": 21}
 
 
 def _annex_block(s: _Sheet, line: InvoiceLine, invoice: Invoice) -> None:
