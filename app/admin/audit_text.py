@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "store": "Enregistrement", "prepare": "Préparation", "approve_month": "Validation du mois",
     "credit": "Avoir", "replace": "Remplacement", "override": "Dérogation",
     "submit": "Soumission", "send_back": "Renvoi", "logout_everywhere": "Déconnexion partout",
+    "revoke": "Révocation",
 }  # fmt: skip
 
 OBJECT_LABELS = {

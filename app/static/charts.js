@@ -17,11 +17,20 @@
    horizontally (many labels). The canvas is inserted above the table, hidden from screen
    readers: the table stays visible, it is the accessible and copyable form of the chart.
 
+   On a phone (a chart narrower than 480 px) the labels and the legend are shortened with « … »
+   (Chart.js cuts them otherwise: « ECYCLERIE La Recyclerie »); the table below has them whole.
+
    Chart.js (app/static/vendor/chartjs, pinned, see README) is loaded only on pages that
    have such a table. window.MutualiseCharts.draw(table) draws one more (e.g. after an update).
 */
 (function () {
   "use strict";
+
+  /** « RECYCLERIE La Re… »: a text cut to ``max`` characters (phones only). */
+  function shorten(text, max) {
+    text = String(text);
+    return text.length > max ? text.slice(0, max - 1).trimEnd() + "\u2026" : text;
+  }
 
   var PALETTE = [
     "#1f6f5c", "#2b59c3", "#e69f00", "#cc79a7", "#56b4e9", "#d55e00", "#009e73", "#7a5195",
@@ -125,7 +134,25 @@
     var labelAxis = horizontal ? "y" : "x";
     var scales = {};
     scales[valueAxis] = { stacked: stacked, beginAtZero: true, ticks: { callback: fmt.tick } };
-    scales[labelAxis] = { stacked: stacked, ticks: { autoSkip: !horizontal } };
+    var narrow = box.clientWidth < 480;
+    var labelTicks = { autoSkip: !horizontal };
+    if (narrow) {
+      labelTicks.callback = function (value) {
+        return shorten(this.getLabelForValue(value), horizontal ? 16 : 12);
+      };
+    }
+    scales[labelAxis] = { stacked: stacked, ticks: labelTicks };
+    var legendLabels = {};
+    if (narrow) {
+      legendLabels = {
+        boxWidth: 14,
+        generateLabels: function (chart) {
+          var items = window.Chart.defaults.plugins.legend.labels.generateLabels(chart);
+          items.forEach(function (item) { item.text = shorten(item.text, 36); });
+          return items;
+        },
+      };
+    }
     var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     var chart = new window.Chart(canvas, {
       type: "bar",
@@ -146,7 +173,7 @@
         animation: reduced ? false : { duration: 300 },
         scales: scales,
         plugins: {
-          legend: { display: data.series.length > 1, position: "bottom" },
+          legend: { display: data.series.length > 1, position: "bottom", labels: legendLabels },
           title: { display: false },
           tooltip: {
             callbacks: {

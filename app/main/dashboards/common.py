@@ -14,6 +14,7 @@ from sqlalchemy import or_
 from accounting.invoicing.amounts import InvoiceStatus
 from accounting.org import Member
 from accounting.periods import MONTHS_FR, Period
+from app.admin.audit_text import ACTION_LABELS, OBJECT_LABELS
 
 #: Lists on a dashboard are short: the full lists are one click away.
 LIST_LIMIT = 10
@@ -30,22 +31,10 @@ OVERHEADS_WORDS = {
 }
 
 
-#: The audit log in words (actions and tables); an unknown one shows as it is stored.
-AUDIT_ACTIONS = {
-    "create": "Création", "update": "Modification", "delete": "Suppression",
-    "approve": "Approbation", "issue": "Émission", "close": "Clôture", "reopen": "Réouverture",
-    "login": "Connexion", "import": "Import", "generate": "Génération", "lock": "Verrouillage",
-    "password_change": "Changement de mot de passe", "store": "Enregistrement",
-    "submit": "Soumission", "send_back": "Renvoi", "payment": "Paiement", "credit": "Avoir",
-}
-AUDIT_OBJECTS = {
-    "members": "Adhérent", "member_figures": "Chiffres d'adhérent", "users": "Utilisateur",
-    "services": "Service", "carriers": "Structure porteuse", "periods": "Période",
-    "work_entries": "Saisie des temps", "activities": "Activité", "unit_types": "Unité d'œuvre",
-    "allocation_keys": "Clé de répartition", "allocation_runs": "Répartition",
-    "costs": "Charge", "subsidies": "Subvention", "invoices": "Facture",
-    "payments": "Paiement", "journal_entries": "Écriture", "import_mappings": "Correspondance",
-}
+#: The audit log in words (actions and tables): the audit page's own words, so that an event
+#: has one name on the dashboard and in the log; an unknown one shows as it is stored.
+AUDIT_ACTIONS = ACTION_LABELS
+AUDIT_OBJECTS = OBJECT_LABELS
 
 
 def top_members(rows: list[R], weight: Callable[[R], Any], merge: Callable[[list[R]], R]
