@@ -7,8 +7,9 @@ quarter. At both sizes: nothing wider than the window outside a scrolling contai
 screenshot under ``<role>/<size>/<page>.png`` in the test's output folder. On the phone the
 navigation folds behind « Menu »: opening it shows every link inside the window.
 
-The README's two pictures are taken here (``readme/``): the week grid and the member portal,
-first screen at 1280×800; copy them to ``docs/`` when the screens change.
+The README's pictures (``docs/``) come from the tests of those screens: ``grille-*.png`` of
+``test_week_grid.py::test_week_grid_screenshots`` and ``portail-adherent-*.png`` of
+``test_portal_keys.py``.
 """
 
 from __future__ import annotations
@@ -103,15 +104,6 @@ def test_the_daily_screens_fit_a_desktop_and_a_phone(
             target = output_dir / size_name / f"{name}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(target), full_page=True)
-            if role is Role.DEVELOPER and name == "semaine" and size is DESKTOP:
-                _readme_picture(page, output_dir, "week-grid")
-            if role is Role.MEMBER_ACCOUNTANT and name == "accueil" and size is DESKTOP:
-                _readme_picture(page, output_dir, "portail-adherent")
     assert "accueil" in seen and len(seen) >= 3, seen
     assert not problems, "\n".join(f"{k}: {v}" for k, v in sorted(problems.items()))
 
-
-def _readme_picture(page: Any, output_dir: Path, name: str) -> None:
-    folder = output_dir / "readme"
-    folder.mkdir(exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"))
