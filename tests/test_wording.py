@@ -31,16 +31,24 @@ BRACKET_PLURAL = re.compile(r"[A-Za-zÀ-ÿ]\((s|e|es|x|y/ies)\)")
 RAW = re.compile(r"[bBfF]?[rR]")  # a regular expression, not a message
 
 
+#: A JavaScript string literal, double or single quoted (messages shown by the scripts).
+JS_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
 #: A template's expressions and statements are code (``text.event_kind(e)``), not text.
 JINJA_CODE = re.compile(r"{{.*?}}|{%.*?%}", re.DOTALL)
 
 
 def _texts() -> list[tuple[str, str]]:
-    """(where, text) of every template and every Python string literal users may read."""
+    """(where, text) of every template, script and Python string literal users may read."""
     found: list[tuple[str, str]] = []
     for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.html")):
-            found.append((str(path.relative_to(ROOT)), path.read_text(encoding="utf-8")))
+        for pattern in ("*.html", "*.js"):
+            for path in sorted((ROOT / package).rglob(pattern)):
+                if "vendor" in path.parts:  # Chart.js, Swagger UI: not our words
+                    continue
+                text = path.read_text(encoding="utf-8")
+                if path.suffix == ".js":  # a script's messages are its string literals
+                    text = "\n".join(JS_STRING.findall(text))
+                found.append((str(path.relative_to(ROOT)), text))
         for path in sorted((ROOT / package).rglob("*.py")):
             if path.name == "wording.py":  # the table of forbidden words itself
                 continue
@@ -58,6 +66,7 @@ def test_the_grep_sees_the_templates_and_the_messages() -> None:
     wheres = {where.split(":")[0] for where, _ in TEXTS}
     assert "app/templates/_macros.html" in wheres
     assert "imports/timesheets/report.py" in wheres
+    assert "app/static/timesheets.js" in wheres
     assert len(TEXTS) > 5000
 
 
