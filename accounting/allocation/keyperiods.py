@@ -72,11 +72,19 @@ class Span:
         return False
 
 
-@dataclass(frozen=True)
 class KeyPeriodShare(MemberShare):
     """A member's amount summed over the key periods; ``periods`` explains each one."""
 
-    periods: tuple[tuple[date, date, str, MemberShare], ...] = ()
+    __slots__ = ("periods",)
+
+    def __init__(
+        self, *, periods: tuple[tuple[date, date, str, MemberShare], ...] = (), **values: Any
+    ) -> None:
+        super().__init__(**values)
+        self.periods = tuple(periods)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (*super()._key(), self.periods)
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()

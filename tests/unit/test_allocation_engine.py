@@ -1,5 +1,6 @@
 """Worked examples of the allocation engine, every figure computed by hand (DESIGN §4)."""
 
+import gc
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -11,6 +12,7 @@ from accounting.allocation import (
     InvalidFixedPercentages,
     InvalidPool,
     MemberBasis,
+    MemberShare,
     MissingFigures,
     NoBasis,
     ServiceBasis,
@@ -21,6 +23,7 @@ from accounting.allocation import (
     parse_key,
     step_down,
 )
+from accounting.allocation.runs import collector_paused
 
 
 def D(text: str) -> Decimal:
@@ -342,3 +345,35 @@ def test_the_explanation_is_json_safe_and_exact():
     assert (a["floored"], a["adjustment"], a["amount"]) == ("3333.33", "0.01", "3333.34")
     assert a["parts"][1]["share_percent"] == "16.6667"
     assert data["key"] == "25% equal + 75% hours"
+
+
+def test_shares_kept_as_integers_read_the_same_as_shares_built_by_hand():
+    # Pool 100 ; equal over 3 members of 30 days: 33,333… each; the cent left goes to A.
+    result = allocate(D("100.00"), parse_key("equal"), [full("A"), full("B"), full("C")], 30)
+    assert result.amounts == {"A": D("33.34"), "B": D("33.33"), "C": D("33.33")}
+    assert result.total == D("100.00")
+    assert [s.amount for s in result.shares] == [D("33.34"), D("33.33"), D("33.33")]
+    a = result["A"]
+    assert (a.exact, a.floored, a.adjustment) == (Fraction(100, 3), D("33.33"), D("0.01"))
+    assert a.active_fraction == 1 and a.exact_decimal == D("33.333333")
+    (part,) = a.parts
+    assert (part.value, part.total, part.exact) == (1, 3, Fraction(100, 3))
+    again = MemberShare.from_dict(a.to_dict())
+    assert again == a and again.to_dict() == a.to_dict()
+
+
+def test_the_collector_is_paused_during_a_computation_and_restored_after():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer computation is still running
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # disabled by someone else: left alone
+    finally:
+        gc.enable()

@@ -40,27 +40,54 @@ def check_inputs(
         raise InvalidFigure(f"Adhérent présent deux fois : {', '.join(twice)}.", twice)
     problems: list[tuple[str, str]] = []
     for m in members:
-        if not isinstance(m.active_days, int) or not 0 <= m.active_days <= period_days:
-            problems.append(
-                (m.code, f"{m.active_days} jours d'adhésion sur une période de {period_days}")
-            )
-        if not isinstance(m.minutes, int) or m.minutes < 0:
-            problems.append((m.code, f"minutes négatives ou non entières ({m.minutes})"))
-        if Decimal(m.units) < 0:
-            problems.append((m.code, f"unités négatives ({m.units})"))
-        if m.revenue is not None and Decimal(m.revenue) < 0:
-            problems.append((m.code, f"chiffre d'affaires négatif ({m.revenue})"))
-        if m.headcount is not None and Decimal(m.headcount) < 0:
-            problems.append((m.code, f"effectif négatif ({m.headcount})"))
-        if m.active_days == 0 and (m.minutes or Decimal(m.units)):
-            problems.append(
-                (m.code, "du travail saisi alors qu'il n'est pas adhérent sur la période")
-            )
+        if _plainly_valid(m, period_days):
+            continue
+        problems += _member_problems(m, period_days)
     if problems:
         raise InvalidFigure(
             "Données impossibles : " + " ; ".join(f"{c} : {p}" for c, p in problems) + ".",
             sorted({c for c, _ in problems}),
         )
+
+
+def _plainly_valid(m: MemberBasis, period_days: int) -> bool:
+    """The usual member (plain ints and Decimals, nothing negative, no work when inactive),
+    told apart with no conversion: this runs for every member of every service of a period."""
+    days, minutes, units = m.active_days, m.minutes, m.units
+    revenue, headcount = m.revenue, m.headcount
+    return (
+        type(days) is int and 0 <= days <= period_days
+        and type(minutes) is int and minutes >= 0
+        and type(units) in _PLAIN and units >= 0
+        and (days > 0 or not (minutes or units))
+        and (revenue is None or (type(revenue) in _PLAIN and revenue >= 0))
+        and (headcount is None or (type(headcount) in _PLAIN and headcount >= 0))
+    )
+
+
+_PLAIN = (Decimal, int)
+
+
+def _member_problems(m: MemberBasis, period_days: int) -> list[tuple[str, str]]:
+    """Everything wrong with one member's figures, each named (a refusal lists them all)."""
+    problems: list[tuple[str, str]] = []
+    if not isinstance(m.active_days, int) or not 0 <= m.active_days <= period_days:
+        problems.append(
+            (m.code, f"{m.active_days} jours d'adhésion sur une période de {period_days}")
+        )
+    if not isinstance(m.minutes, int) or m.minutes < 0:
+        problems.append((m.code, f"minutes négatives ou non entières ({m.minutes})"))
+    if Decimal(m.units) < 0:
+        problems.append((m.code, f"unités négatives ({m.units})"))
+    if m.revenue is not None and Decimal(m.revenue) < 0:
+        problems.append((m.code, f"chiffre d'affaires négatif ({m.revenue})"))
+    if m.headcount is not None and Decimal(m.headcount) < 0:
+        problems.append((m.code, f"effectif négatif ({m.headcount})"))
+    if m.active_days == 0 and (m.minutes or Decimal(m.units)):
+        problems.append(
+            (m.code, "du travail saisi alors qu'il n'est pas adhérent sur la période")
+        )
+    return problems
 
 
 def used_bases(key: Key, common_minutes: int, common_units: Decimal) -> list[Basis]:

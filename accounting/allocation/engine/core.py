@@ -14,10 +14,15 @@ from decimal import Decimal
 from fractions import Fraction
 
 from accounting.allocation.engine.checks import check_figures, check_inputs, no_basis, used_bases
-from accounting.allocation.engine.explanation import Allocation, Line, MemberShare, PartShare
+from accounting.allocation.engine.explanation import (
+    Allocation,
+    ComputedShares,
+    Line,
+    MemberShare,
+)
 from accounting.allocation.engine.inputs import ZERO, MemberBasis
 from accounting.allocation.engine.proration import Weights, measure_basis, scaled
-from accounting.allocation.engine.rounding import cents_to_decimal, floor_to_cents, pool_fraction
+from accounting.allocation.engine.rounding import floor_to_cents, pool_fraction
 from accounting.allocation.errors import AllocationError, NoBasis
 from accounting.allocation.keys import (
     Basis,
@@ -53,7 +58,7 @@ def allocate(
     check_inputs(members, period_days, common_minutes, common_units)
     active = sorted((m for m in members if m.active_days > 0), key=lambda m: m.code)
     excluded = tuple(sorted(m.code for m in members if m.active_days == 0))
-    shares: tuple[MemberShare, ...] = ()
+    shares: Sequence[MemberShare] = ()
     if not active:
         if pool_f != 0:
             raise NoBasis(
@@ -128,39 +133,26 @@ def _line(
 
 def _member_shares(
     pool_f: Fraction, lines: _Lines, active: Sequence[MemberBasis], period_days: int
-) -> tuple[MemberShare, ...]:
+) -> ComputedShares:
     """Each active member's exact total in integers, floored to the cent, the cents left over
-    to the largest remainders, with its explanation (one ``PartShare`` per line)."""
+    to the largest remainders. The explanation (one ``PartShare`` per line, the exact
+    ``Fraction``) is kept as these integers and built only when read."""
     denominator = 1
     for line, _ in lines:
         denominator = math.lcm(denominator, line.den)
-    factors = [(line.num * (denominator // line.den), weights.w) for line, weights in lines]
-    cents_of = 100
-    exact_x = {
-        m.code: sum(f * w[m.code] for f, w in factors) * cents_of for m in active
-    }  # exact share in cents = exact_x / denominator
+    factors = [(line.num * (denominator // line.den) * 100, weights.w) for line, weights in lines]
+    codes = [m.code for m in active]
+    if len(factors) == 1:
+        factor, w = factors[0]
+        exact_x = {code: factor * w[code] for code in codes}
+    else:
+        exact_x = {code: sum(f * w[code] for f, w in factors) for code in codes}
+    # exact share in cents = exact_x / denominator
     pool_cents = int(pool_f * 100)
     if sum(exact_x.values()) != pool_cents * denominator:  # pragma: no cover - an engine bug
         raise AllocationError("Erreur interne : les parts exactes ne font pas le total.")
     floors, bonus = floor_to_cents(exact_x, denominator, pool_cents)
-    fractions: dict[int, Fraction] = {}
-    shares = []
-    for m in active:
-        code = m.code
-        extra_cent = 1 if code in bonus else 0
-        if m.active_days not in fractions:
-            fractions[m.active_days] = Fraction(m.active_days, period_days)
-        shares.append(MemberShare(
-            code=code,
-            active_days=m.active_days,
-            active_fraction=fractions[m.active_days],
-            parts=tuple(
-                PartShare(line, weights.w[code], weights.figures[code], m.active_days)
-                for line, weights in lines
-            ),
-            exact=Fraction(exact_x[code], denominator * 100),
-            floored=cents_to_decimal(floors[code]),
-            adjustment=cents_to_decimal(extra_cent),
-            amount=cents_to_decimal(floors[code] + extra_cent),
-        ))
-    return tuple(shares)
+    return ComputedShares(
+        [(m.code, m.active_days) for m in active], period_days, lines, exact_x, denominator,
+        floors, bonus,
+    )

@@ -4,14 +4,19 @@ basis, share, exact amount), ``MemberShare`` (a member's total and its rounding)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from accounting.allocation.engine.inputs import ZERO
-from accounting.allocation.engine.rounding import fraction_str, ratio_to_decimal, to_decimal
+from accounting.allocation.engine.rounding import (
+    cents_to_decimal,
+    fraction_str,
+    ratio_to_decimal,
+    to_decimal,
+)
 from accounting.allocation.keys import (
     Basis,
     Key,
@@ -198,18 +203,89 @@ class PartShare:
         )
 
 
-@dataclass(frozen=True)
 class MemberShare:
-    """A member's allocated amount with everything needed to explain it."""
+    """A member's allocated amount with everything needed to explain it.
 
-    code: str
-    active_days: int
-    active_fraction: Fraction
-    parts: tuple[PartShare, ...]
-    exact: Fraction
-    floored: Decimal
-    adjustment: Decimal  #: the cent handed by the largest remainders (0,00 or 0,01)
-    amount: Decimal
+    Built by hand (or read back from storage) from its values; the engine builds it with
+    :meth:`computed` from integers instead, and its ``Fraction`` and ``Decimal`` values and its
+    ``PartShare`` lines are made only when read: a year of 1 000 members × 19 services has
+    19 000 shares, most of them only ever summed (the fixed cost of issue 16).
+    """
+
+    __slots__ = ("_active_fraction", "_amount", "_cents", "_exact", "_lines", "_parts",
+                 "active_days", "code")
+
+    def __init__(
+        self, *, code: str, active_days: int, active_fraction: Fraction,
+        parts: tuple[PartShare, ...], exact: Fraction, floored: Decimal, adjustment: Decimal,
+        amount: Decimal,
+    ) -> None:
+        self.code = code
+        self.active_days = active_days
+        self._active_fraction: Fraction | int = active_fraction
+        self._parts: tuple[PartShare, ...] | None = tuple(parts)
+        self._lines: Sequence[tuple[Line, Any]] = ()
+        self._exact: Fraction | tuple[int, int] = exact
+        #: (floored cents, adjustment cents) when computed, else (floored, adjustment) Decimals
+        self._cents: tuple[Any, Any] = (floored, adjustment)
+        self._amount: Decimal | None = amount
+
+    @classmethod
+    def computed(
+        cls, code: str, active_days: int, period_days: int, lines: Sequence[tuple[Line, Any]],
+        exact_cents: int, denominator: int, floored_cents: int, adjustment_cents: int,
+    ) -> MemberShare:
+        """The engine's share, from integers: ``exact = exact_cents / denominator`` cents;
+        ``lines`` are the engine's ``(Line, Weights)`` pairs, read when ``parts`` is."""
+        share = cls.__new__(cls)
+        share.code = code
+        share.active_days = active_days
+        share._active_fraction = period_days  # the fraction's denominator, built when read
+        share._parts = None
+        share._lines = lines
+        share._exact = (exact_cents, denominator * 100)
+        share._cents = (floored_cents, adjustment_cents)
+        share._amount = None
+        return share
+
+    @property
+    def active_fraction(self) -> Fraction:
+        if isinstance(self._active_fraction, int):
+            self._active_fraction = Fraction(self.active_days, self._active_fraction)
+        return self._active_fraction
+
+    @property
+    def parts(self) -> tuple[PartShare, ...]:
+        if self._parts is None:
+            code, days = self.code, self.active_days
+            self._parts = tuple(
+                PartShare(line, weights.w[code], weights.figures[code], days)
+                for line, weights in self._lines
+            )
+        return self._parts
+
+    @property
+    def exact(self) -> Fraction:
+        if isinstance(self._exact, tuple):
+            self._exact = Fraction(*self._exact)
+        return self._exact
+
+    @property
+    def floored(self) -> Decimal:
+        floored = self._cents[0]
+        return cents_to_decimal(floored) if isinstance(floored, int) else floored
+
+    @property
+    def adjustment(self) -> Decimal:
+        """The cent handed by the largest remainders (0,00 or 0,01)."""
+        adjustment = self._cents[1]
+        return cents_to_decimal(adjustment) if isinstance(adjustment, int) else adjustment
+
+    @property
+    def amount(self) -> Decimal:
+        if self._amount is None:
+            self._amount = cents_to_decimal(self._cents[0] + self._cents[1])
+        return self._amount
 
     @property
     def rounding(self) -> Fraction:
@@ -218,7 +294,21 @@ class MemberShare:
 
     @property
     def exact_decimal(self) -> Decimal:
+        if isinstance(self._exact, tuple):
+            return ratio_to_decimal(*self._exact, 6)
         return to_decimal(self.exact, 6)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.code, self.active_days, self.active_fraction, self.parts, self.exact,
+                self.floored, self.adjustment, self.amount)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MemberShare) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<MemberShare {self.code} {self.amount} (exact {self.exact})>"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,6 +339,79 @@ class MemberShare:
         )
 
 
+class ComputedShares(Sequence[MemberShare]):
+    """The engine's shares of one service, kept as integers: ``MemberShare`` objects are built
+    when the shares are first read (the workbook, a stored run, the explanation page), while
+    the amounts are read straight from the integers.
+
+    Why: a year of 1 000 members × 19 services makes 19 000 shares; built eagerly they were
+    19 000 objects tracked by the garbage collector, enough to trigger a full collection of the
+    whole heap during each allocation — the larger part of its fixed cost (issue 16).
+    """
+
+    __slots__ = (
+        "_active",
+        "_bonus",
+        "_built",
+        "_denominator",
+        "_exact",
+        "_floors",
+        "_lines",
+        "_period_days",
+    )
+
+    def __init__(
+        self, active: Sequence[tuple[str, int]], period_days: int,
+        lines: Sequence[tuple[Line, Any]], exact_cents: Mapping[str, int], denominator: int,
+        floors: Mapping[str, int], bonus: set[str],
+    ) -> None:
+        self._active = active  #: (code, active days), by code
+        self._period_days = period_days
+        self._lines = lines
+        self._exact = exact_cents
+        self._denominator = denominator
+        self._floors = floors
+        self._bonus = bonus
+        self._built: tuple[MemberShare, ...] | None = None
+
+    def _shares(self) -> tuple[MemberShare, ...]:
+        if self._built is None:
+            computed, bonus = MemberShare.computed, self._bonus
+            self._built = tuple(
+                computed(code, days, self._period_days, self._lines, self._exact[code],
+                         self._denominator, self._floors[code], 1 if code in bonus else 0)
+                for code, days in self._active
+            )
+        return self._built
+
+    def amounts(self) -> dict[str, Decimal]:
+        """member code → amount, from the integers (no share built)."""
+        floors, bonus = self._floors, self._bonus
+        return {
+            code: cents_to_decimal(floors[code] + (1 if code in bonus else 0))
+            for code, _ in self._active
+        }
+
+    def __len__(self) -> int:
+        return len(self._active)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._shares()[index]
+
+    def __iter__(self) -> Iterator[MemberShare]:
+        return iter(self._shares())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ComputedShares | tuple):
+            return self._shares() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<ComputedShares of {len(self)} members>"
+
+
 @dataclass(frozen=True)
 class Allocation:
     """The result of ``allocate``: shares sorted by member code, adding up to ``pool``."""
@@ -258,27 +421,32 @@ class Allocation:
     period_days: int
     common_minutes: int
     common_units: Decimal
-    shares: tuple[MemberShare, ...]
+    #: a tuple, or the engine's ``ComputedShares`` (built when read)
+    shares: Sequence[MemberShare]
     #: members with no active day in the period, left out of the allocation
     excluded: tuple[str, ...] = ()
     _by_code: dict[str, MemberShare] = field(default_factory=dict, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self._by_code.update({s.code: s for s in self.shares})
+    def _index(self) -> dict[str, MemberShare]:
+        if not self._by_code:
+            self._by_code.update({s.code: s for s in self.shares})
+        return self._by_code
 
     def __getitem__(self, code: str) -> MemberShare:
-        return self._by_code[code]
+        return self._index()[code]
 
     def get(self, code: str) -> MemberShare | None:
-        return self._by_code.get(code)
+        return self._index().get(code)
 
     @property
     def amounts(self) -> dict[str, Decimal]:
+        if isinstance(self.shares, ComputedShares):
+            return self.shares.amounts()
         return {s.code: s.amount for s in self.shares}
 
     @property
     def total(self) -> Decimal:
-        return sum((s.amount for s in self.shares), ZERO)
+        return sum(self.amounts.values(), ZERO)
 
     def describe_fr(self, code: str) -> str:
         """The words of the key with this member's figures (invoice designation)."""

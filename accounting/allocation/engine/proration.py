@@ -24,20 +24,22 @@ def active_days_between(
     return max(0, (last - first).days + 1)
 
 
-def _figure(basis: Basis, m: MemberBasis) -> Decimal | int:
-    """The member's raw figure for a basis (checked present by ``check_figures``)."""
+def _figures(basis: Basis, active: Sequence[MemberBasis]) -> dict[str, Decimal | int]:
+    """Each member's raw figure for a basis (checked present by ``check_figures``), in one
+    comprehension per basis: this runs for every member of every service of a period."""
     name = basis.name
     if name is BasisName.EQUAL:
-        return 1
+        return {m.code: 1 for m in active}
     if name is BasisName.FIXED:
-        return basis.percentages[m.code]
+        percentages = basis.percentages
+        return {m.code: percentages[m.code] for m in active}
     if name is BasisName.REVENUE:
-        return m.revenue  # type: ignore[return-value]
+        return {m.code: m.revenue for m in active}  # type: ignore[misc]
     if name is BasisName.HEADCOUNT:
-        return m.headcount  # type: ignore[return-value]
+        return {m.code: m.headcount for m in active}  # type: ignore[misc]
     if name is BasisName.HOURS:
-        return m.minutes
-    return m.units
+        return {m.code: m.minutes for m in active}
+    return {m.code: m.units for m in active}
 
 
 def _places(values: Iterable[Decimal | int]) -> int:
@@ -73,14 +75,17 @@ def measure_basis(
     basis: Basis, active: Sequence[MemberBasis], period_days: int, extra: Decimal | int = 0
 ) -> Weights:
     """Integer weights of one basis; ``extra`` (common units) only fixes the scale."""
-    figures = {m.code: _figure(basis, m) for m in active}
+    figures = _figures(basis, active)
     places = _places([*figures.values(), extra])
     unit = 10**places
-    if basis.name.measured:
+    if places == 0 and all(type(f) is int for f in figures.values()):
+        w = dict(figures)  # already integers (equal, hours, whole figures): nothing to scale
+    else:
         w = {code: scaled(f, places) for code, f in figures.items()}
+    if basis.name.measured:
         return Weights(figures, w, unit, places)
-    days = {m.code: m.active_days for m in active}
-    w = {code: scaled(f, places) * days[code] for code, f in figures.items()}
+    for m in active:
+        w[m.code] *= m.active_days
     return Weights(figures, w, unit * period_days, places)
 
 

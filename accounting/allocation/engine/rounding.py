@@ -127,7 +127,15 @@ def floor_to_cents(
     """``round_to_cents`` in integers, for the engine: ``exact[code] / denominator`` cents each,
     adding up to ``total_cents``. Returns the floors (cents) and the codes that get one cent
     more (the largest remainders, ties by code)."""
-    floors = {code: x // denominator for code, x in exact.items()}
+    floors: dict[str, int] = {}
+    ranked: list[tuple[int, str]] = []
+    for code, x in exact.items():
+        floor, remainder = divmod(x, denominator)
+        floors[code] = floor
+        if remainder:
+            ranked.append((-remainder, code))
     left = total_cents - sum(floors.values())
-    ranked = sorted(exact, key=lambda code: (-(exact[code] % denominator), code))
-    return floors, set(ranked[:left])
+    if not left:
+        return floors, set()
+    ranked.sort()  # largest remainder first, ties by code: tuples compare in C, no key function
+    return floors, {code for _, code in ranked[:left]}

@@ -3,10 +3,14 @@ step-down of the overheads, the key in force, the engine — and replaying a sto
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -78,11 +82,52 @@ def _members(
     return refs, bases
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a period is computed.
+
+    Why: a period builds one ``MemberBasis`` per member and service (19 000 at 1 000 members ×
+    19 services); that many new objects trigger a full collection, which walks every object of
+    the process (0.15–0.4 s on the shared machine, more than the engine itself: issue 16). The
+    engine's objects make no reference cycle — reference counting frees them all — and the few
+    cycles of SQLAlchemy's bookkeeping wait for the collector, which runs again, as configured,
+    as soon as the last computation of the process ends (a computation lasts well under a
+    second). Counted, so that threads computing at once do not re-enable it early.
+    """
+    global _gc_pauses
+    with _gc_lock:
+        if _gc_pauses == 0 and not gc.isenabled():
+            paused = False  # disabled by someone else: leave it alone
+        else:
+            paused = True
+            _gc_pauses += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            with _gc_lock:
+                _gc_pauses -= 1
+                if _gc_pauses == 0:
+                    gc.enable()
+
+
 def compute_period(
     session: Session, period: Period, work: WorkTotals, service_code: str | None = None
 ) -> PeriodAllocation:
     """Compute the allocation of ``period`` (every service, or only ``service_code``):
     pools, step-down of the overheads, the key in force, the engine. Nothing is written."""
+    with collector_paused():
+        return _compute(session, period, work, service_code)
+
+
+def _compute(
+    session: Session, period: Period, work: WorkTotals, service_code: str | None
+) -> PeriodAllocation:
     start, end, year = period.start, period.end, period.start.year
     costs = totals_by_service(session, CostKind.COST, start, end)
     subsidies = totals_by_service(session, CostKind.SUBSIDY, start, end)
@@ -108,6 +153,7 @@ def compute_period(
     for key in session.scalars(select(AllocationKey).order_by(AllocationKey.valid_from)):
         versions[key.service_id].append(key)
 
+    work_of = _ByService(work)
     for service in direct:
         if service_code is not None and service.code != service_code:
             continue
@@ -117,7 +163,7 @@ def compute_period(
         if result.overheads is not None and service.code in result.overheads.shares:
             item.overheads_share = result.overheads.shares[service.code]
             item.overheads = item.overheads_share.amount
-        _member_bases(item, members, bases, work)
+        _member_bases(item, members, bases, work_of)
         try:
             item.key = key_for(versions[service.id], service, start, end)
         except NoKey as error:
@@ -178,32 +224,61 @@ def _step_down(
         )
 
 
+class _ByService:
+    """The work totals indexed by service then member, built once per period: reading them by
+    ``(service, member)`` keys built for every member of every service cost more than the
+    allocation itself."""
+
+    def __init__(self, work: WorkTotals) -> None:
+        self.minutes: dict[int, dict[int | None, int]] = defaultdict(dict)
+        self.units: dict[int, dict[int | None, Decimal]] = defaultdict(dict)
+        for (sid, mid), minutes in work.minutes.items():
+            self.minutes[sid][mid] = minutes
+        for (sid, mid), units in work.units.items():
+            self.units[sid][mid] = units
+
+
 def _member_bases(
     item: ServiceAllocation,
     members: Mapping[int, MemberRef],
     bases: Mapping[int, tuple[int, Decimal | None, Decimal | None]],
-    work: WorkTotals,
+    work: _ByService,
 ) -> None:
     """Fill the engine's inputs of one service (every member, active or not)."""
     sid = item.service.id
+    minutes = work.minutes.get(sid, {})
+    units = work.units.get(sid, {})
     item.bases = tuple(
         MemberBasis(
-            ref.code, *bases[member_id],
-            work.minutes.get((sid, member_id), 0), work.units.get((sid, member_id), ZERO),
+            ref.code, *bases[member_id], minutes.get(member_id, 0), units.get(member_id, ZERO)
         )
         for member_id, ref in members.items()
     )
-    item.common_minutes = work.minutes.get((sid, None), 0)
-    item.common_units = work.units.get((sid, None), ZERO)
+    item.common_minutes = minutes.get(None, 0)
+    item.common_units = units.get(None, ZERO)
 
 
 def _allocate_service(item: ServiceAllocation, result: PeriodAllocation) -> None:
     assert item.key is not None
-    item.inputs = {
+    item.inputs_of = partial(_inputs, item, result.days, result.year)
+    try:
+        item.allocation = allocate(
+            item.pool, item.key.key, item.bases, result.days, item.common_minutes,
+            item.common_units, year=result.year,
+        )
+    except AllocationError as error:
+        item.error = error
+        result.errors.append(f"{item.service.name} : {error}")
+
+
+def _inputs(item: ServiceAllocation, days: int, year: int) -> dict[str, Any]:
+    """What is stored with a run to replay the service (built when first read)."""
+    assert item.key is not None
+    return {
         "key": item.key.text,
         "key_valid_from": item.key.valid_from.isoformat(),
-        "period_days": result.days,
-        "year": result.year,
+        "period_days": days,
+        "year": year,
         "common_minutes": item.common_minutes,
         "common_units": str(item.common_units),
         #: code, active days, revenue, headcount, minutes, units (members active or named)
@@ -214,14 +289,6 @@ def _allocate_service(item: ServiceAllocation, result: PeriodAllocation) -> None
         ],
         "overheads": item.overheads_share.to_dict() if item.overheads_share else None,
     }
-    try:
-        item.allocation = allocate(
-            item.pool, item.key.key, item.bases, result.days, item.common_minutes,
-            item.common_units, year=result.year,
-        )
-    except AllocationError as error:
-        item.error = error
-        result.errors.append(f"{item.service.name} : {error}")
 
 
 def _str(value: Decimal | None) -> str | None:

@@ -5,7 +5,7 @@ logged comes in as ``WorkTotals``."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -61,11 +61,29 @@ class ServiceAllocation:
     key: AllocationKey | None = None
     allocation: Allocation | None = None
     error: AllocationError | None = None
-    inputs: dict[str, Any] = field(default_factory=dict)
+    #: what ``inputs`` returns (``None``: built by ``inputs_of`` when first read)
+    stored_inputs: dict[str, Any] | None = None
     #: the engine's inputs (every member), kept to try other keys on the same figures
     bases: tuple[MemberBasis, ...] = ()
     common_minutes: int = 0
     common_units: Decimal = ZERO
+    #: builds ``inputs`` on first read: only a stored run, a workbook or a fingerprint reads
+    #: them, and they list every member of every service (issue 16: built eagerly, they were
+    #: a good part of the engine's fixed cost)
+    inputs_of: Callable[[], dict[str, Any]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs stored with a run: the key, the period, every member's figures."""
+        if self.stored_inputs is None:
+            self.stored_inputs = self.inputs_of() if self.inputs_of is not None else {}
+        return self.stored_inputs
+
+    @inputs.setter
+    def inputs(self, value: dict[str, Any]) -> None:
+        self.stored_inputs = value
 
     @property
     def pool(self) -> Decimal:
@@ -137,8 +155,8 @@ class PeriodAllocation:
         for item in self.services:
             if item.allocation is None:
                 continue
-            for share in item.allocation.shares:
-                matrix[share.code][item.service.code] = share.amount
+            for code, amount in item.allocation.amounts.items():
+                matrix[code][item.service.code] = amount
         return dict(sorted(matrix.items()))
 
     def member_totals(self) -> dict[str, Decimal]:
