@@ -87,8 +87,11 @@ def build_dataset(url: str | None = None) -> None:
         db.info["actor_label"] = "bench"
         load_demo(db, members=1000, last_year=YEAR)
         db.commit()
-    engine.dispose()
     add_keys(target)
+    with engine.connect() as con:  # the planners' statistics (PostgreSQL's were empty)
+        con.exec_driver_sql("ANALYZE")
+        con.commit()
+    engine.dispose()
     if url is None:
         tmp.rename(DB_PATH)
     print(f"dataset built in {time.perf_counter() - start:.0f} s: {url or DB_PATH}", flush=True)

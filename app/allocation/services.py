@@ -23,10 +23,10 @@ from accounting.allocation.models import AllocationKey, AllocationRun
 from accounting.allocation.runs import (
     PeriodAllocation,
     WorkTotals,
-    collector_paused,
     compute_period,
     store_run,
 )
+from accounting.collector import collector_paused
 from accounting.db import Quantity
 from accounting.periods import Period
 from timesheets.models import EntryStatus, UnitType, WorkEntry

@@ -23,7 +23,7 @@ from accounting.allocation import (
     parse_key,
     step_down,
 )
-from accounting.allocation.runs import collector_paused
+from accounting.collector import collector_paused
 
 
 def D(text: str) -> Decimal:

@@ -23,7 +23,7 @@ keys), ``store`` (store, delete, read back), ``approve`` (the treasurer's approv
 
 from accounting.allocation.runs.approve import approve_run, approved_run_services
 from accounting.allocation.runs.compare import Candidate, KeyComparison, compare_keys
-from accounting.allocation.runs.compute import collector_paused, compute_period, replay
+from accounting.allocation.runs.compute import compute_period, replay
 from accounting.allocation.runs.key_versions import key_in_force, keys_of_service, set_key
 from accounting.allocation.runs.results import PeriodAllocation, ServiceAllocation, WorkTotals
 from accounting.allocation.runs.store import (
@@ -37,8 +37,7 @@ from accounting.allocation.runs.store import (
 
 __all__ = [
     "Candidate", "KeyComparison", "PeriodAllocation", "ServiceAllocation", "WorkTotals",
-    "approve_run", "approved_run_services", "collector_paused", "compare_keys",
-    "compute_period", "delete_run",
+    "approve_run", "approved_run_services", "compare_keys", "compute_period", "delete_run",
     "key_in_force", "keys_of_service", "line_share", "load_run", "replay", "run_amounts",
     "run_lines", "set_key", "store_run",
 ]

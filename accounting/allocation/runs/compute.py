@@ -3,11 +3,8 @@ step-down of the overheads, the key in force, the engine — and replaying a sto
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -36,6 +33,7 @@ from accounting.allocation.runs.results import (
     ServiceRef,
     WorkTotals,
 )
+from accounting.collector import collector_paused
 from accounting.costs import CostKind, totals_by_service
 from accounting.org import Member, MemberFigures, Service
 from accounting.periods import Period
@@ -80,40 +78,6 @@ def _members(
         refs[member_id] = MemberRef(member_id, code, name)
         bases[member_id] = (days, revenue, headcount)
     return refs, bases
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a period is computed.
-
-    Why: a period builds one ``MemberBasis`` per member and service (19 000 at 1 000 members ×
-    19 services); that many new objects trigger a full collection, which walks every object of
-    the process (0.15–0.4 s on the shared machine, more than the engine itself: issue 16). The
-    engine's objects make no reference cycle — reference counting frees them all — and the few
-    cycles of SQLAlchemy's bookkeeping wait for the collector, which runs again, as configured,
-    as soon as the last computation of the process ends (a computation lasts well under a
-    second). Counted, so that threads computing at once do not re-enable it early.
-    """
-    global _gc_pauses
-    with _gc_lock:
-        if _gc_pauses == 0 and not gc.isenabled():
-            paused = False  # disabled by someone else: leave it alone
-        else:
-            paused = True
-            _gc_pauses += 1
-            gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            with _gc_lock:
-                _gc_pauses -= 1
-                if _gc_pauses == 0:
-                    gc.enable()
 
 
 def compute_period(
