@@ -18,6 +18,7 @@ from accounting.allocation.engine import (
     Allocation,
     MemberBasis,
     ServiceBasis,
+    ServiceShare,
     allocate,
     step_down,
 )
@@ -224,7 +225,12 @@ def _member_bases(
 
 def _allocate_service(item: ServiceAllocation, result: PeriodAllocation) -> None:
     assert item.key is not None
-    item.inputs_of = partial(_inputs, item, result.days, result.year)
+    # The figures themselves, not ``item``: a partial holding its own item would be a cycle,
+    # kept (with its 1 000 bases) until the garbage collector runs.
+    item.inputs_of = partial(
+        _inputs, item.key.text, item.key.valid_from, item.bases, item.common_minutes,
+        item.common_units, item.overheads_share, result.days, result.year,
+    )
     try:
         item.allocation = allocate(
             item.pool, item.key.key, item.bases, result.days, item.common_minutes,
@@ -235,23 +241,25 @@ def _allocate_service(item: ServiceAllocation, result: PeriodAllocation) -> None
         result.errors.append(f"{item.service.name} : {error}")
 
 
-def _inputs(item: ServiceAllocation, days: int, year: int) -> dict[str, Any]:
+def _inputs(
+    key: str, valid_from: date, bases: tuple[MemberBasis, ...], common_minutes: int,
+    common_units: Decimal, overheads: ServiceShare | None, days: int, year: int,
+) -> dict[str, Any]:
     """What is stored with a run to replay the service (built when first read)."""
-    assert item.key is not None
     return {
-        "key": item.key.text,
-        "key_valid_from": item.key.valid_from.isoformat(),
+        "key": key,
+        "key_valid_from": valid_from.isoformat(),
         "period_days": days,
         "year": year,
-        "common_minutes": item.common_minutes,
-        "common_units": str(item.common_units),
+        "common_minutes": common_minutes,
+        "common_units": str(common_units),
         #: code, active days, revenue, headcount, minutes, units (members active or named)
         "members": [
             [m.code, m.active_days, _str(m.revenue), _str(m.headcount), m.minutes, str(m.units)]
-            for m in item.bases
+            for m in bases
             if m.active_days or m.minutes or m.units
         ],
-        "overheads": item.overheads_share.to_dict() if item.overheads_share else None,
+        "overheads": overheads.to_dict() if overheads else None,
     }
 
 
