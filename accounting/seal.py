@@ -276,7 +276,8 @@ def seal_records(
     session: Session, object_type: str, object_ids: Iterable[Any], action: str
 ) -> list[Seal]:
     """:func:`seal_record` for several records of one act (an issue of many invoices): one
-    lock, one read of the chain's head, one flush."""
+    lock, one read of the chain's head, one multi-row insert. Returns the link when there is
+    one record; the links of many are not read back (an empty list)."""
     if object_type not in SEALABLE:
         raise SealError(f"« {object_type} » n'est pas un enregistrement scellé")
     session.flush()
@@ -286,43 +287,46 @@ def seal_records(
     last = session.scalars(select(Seal).order_by(Seal.seq.desc()).limit(1)).first()
     seq = 0 if last is None else last.seq
     prev = GENESIS if last is None else last.hash
-    links = []
     object_ids = list(object_ids)
-    contents = read_contents(conn, object_type, object_ids)
-    for object_id in object_ids:
-        content = contents.get(str(object_id))
-        if content is None:
-            raise SealError(f"{object_type} {object_id} introuvable : impossible de le sceller")
-        seq += 1
-        body = canonical(content)
-        content_hash = sha256(body)
-        sealed_at = utcnow()
-        object_key = str(object_id)
-        link = Seal(
-            seq=seq,
-            object_type=object_type,
-            object_id=object_key,
-            action=action,
-            label=SEALABLE[object_type].label(content["row"])[:100],
-            sealed_at=sealed_at,
-            content=body,
-            content_hash=content_hash,
-            prev_hash=prev,
-            hash=link_hash(seq, prev, object_type, object_key, action, sealed_at, content_hash),
-        )
-        links.append(link)
-        prev = link.hash
-    if len(links) == 1:
-        session.add_all(links)
-        session.flush()
-        return links
-    # Many links: one multi-row insert (ORM objects are inserted a row at a time on SQLite),
-    # then the links as stored, in chain order.
-    columns = [c.name for c in Seal.__table__.columns if c.name != "id"]
-    conn.execute(insert(Seal.__table__), [{c: getattr(k, c) for c in columns} for k in links])
-    return list(
-        session.scalars(select(Seal).where(Seal.seq > links[0].seq - 1).order_by(Seal.seq))
-    )
+    label_of = SEALABLE[object_type].label
+    links: list[dict[str, Any]] = []
+    # By slices: an import seals 100 000 entries; their contents are read, hashed and written
+    # a slice at a time, so they never all sit in memory.
+    for start in range(0, len(object_ids), _SEAL_SLICE):
+        chunk = object_ids[start : start + _SEAL_SLICE]
+        contents = read_contents(conn, object_type, chunk)
+        links = []
+        for object_id in chunk:
+            content = contents.get(str(object_id))
+            if content is None:
+                raise SealError(f"{object_type} {object_id} introuvable : impossible de le sceller")
+            seq += 1
+            body = canonical(content)
+            content_hash = sha256(body)
+            sealed_at = utcnow()
+            object_key = str(object_id)
+            before, prev = prev, link_hash(
+                seq, prev, object_type, object_key, action, sealed_at, content_hash
+            )
+            links.append({
+                "seq": seq, "object_type": object_type, "object_id": object_key,
+                "action": action, "label": label_of(content["row"])[:100],
+                "sealed_at": sealed_at, "content": body, "content_hash": content_hash,
+                "prev_hash": before, "hash": prev,
+            })  # fmt: skip
+        if len(object_ids) == 1:
+            single = [Seal(**links[0])]
+            session.add_all(single)
+            session.flush()
+            return single
+        # Many links: one multi-row insert per slice (ORM objects are inserted a row at a
+        # time on SQLite); not read back: the chain is in the table.
+        conn.execute(insert(Seal.__table__), links)
+    return []
+
+
+#: Records sealed per slice (read, hashed, inserted together).
+_SEAL_SLICE = 5000
 
 
 # ---------------------------------------------------------------- verification

@@ -36,7 +36,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
-from accounting.costs import MODELS, CostInput, CostKind, CostNature, add_cost, check_cost_input
+from accounting.cost_bulk import add_costs
+from accounting.costs import MODELS, CostInput, CostKind, CostNature, check_cost_input
 from accounting.db import transaction_lock
 from accounting.fec import FecRow, fiscal_year_start, parse_fec_filename
 from accounting.fec_check import FecIssue, _gc_paused
@@ -44,7 +45,6 @@ from accounting.ledger.chart import SUSPENSE
 from accounting.ledger.errors import MappingError
 from accounting.ledger.fiscal_year import carrier_start_month, fiscal_year_bounds, fiscal_year_of
 from accounting.ledger.mapping import mapper, unknown_accounts
-from accounting.ledger.posting import sealed_in_one_batch
 from accounting.money import ZERO
 from accounting.org import Service
 from accounting.periods import (
@@ -488,11 +488,10 @@ def import_fec_costs(
         raise ImportRefused(refused)
     if rules is not None and save:
         save_rules(session, list(rules))
-    added = Counter[str]()
-    with sealed_in_one_batch(session):  # the entries' seals in one batch (hash chain)
-        for cost in preview.new:
-            add_cost(session, cost.data, user_id=user_id, import_key=cost.import_key)
-            added[cost.data.kind.value] += 1
+    # Saved, audited, posted and sealed in multi-row inserts (add_cost, one at a time, took
+    # about 22 ms a cost); the same rows, entries and seals.
+    added = add_costs(session, [(cost.data, cost.import_key) for cost in preview.new],
+                      user_id=user_id)  # fmt: skip
     created = sum(added.values())
     result = ImportResult(created=created, unchanged=len(preview.costs) - created)
     record_audit(

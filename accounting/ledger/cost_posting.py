@@ -9,7 +9,7 @@ never commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +23,11 @@ from accounting.ledger.cost_entries import (
 )
 from accounting.ledger.models import JournalEntry
 from accounting.ledger.posting import (
+    BulkEntry,
     LineSpec,
     _live_entries,
     _refuse_if_posted,
+    post_entries,
     post_entry,
     reverse_entry,
 )
@@ -71,6 +73,20 @@ def post_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
     _refuse_if_posted(session, source_type, line.id, what)
     entries = [_post_planned(session, line, planned) for planned in _planned(session, line)]
     return entries[0]
+
+
+def post_costs(session: Session, lines: Sequence[Any], service_names: dict[int, str]) -> None:
+    """:func:`post_cost` for many lines just inserted (a FEC import), in order: the same
+    entries, numbered in the same order, posted by :func:`post_entries` in a constant number
+    of queries. The lines are new, so none has an entry yet (not looked up)."""
+    planned = [
+        BulkEntry(p.journal, p.entry_date, p.label, p.piece_ref, line.day, p.lines,
+                  p.source_type, line.id)
+        for line in lines
+        for p in plan_cost_entries(line, service_names.get(line.service_id, ""), LineSpec)
+    ]  # fmt: skip
+    if planned:
+        post_entries(session, planned, {})
 
 
 def repost_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:

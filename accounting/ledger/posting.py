@@ -305,10 +305,9 @@ def post_credit_note(session: Session, note: Invoice) -> JournalEntry | None:
 
 def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalEntry]:
     """The entries of documents just issued (what ``issue_invoices`` returns), as
-    :func:`post_invoice` writes them one by one, but in a constant number of queries: one
-    look for entries already posted, one per missing account kind, one lock of each journal
-    series for all the numbers, one flush (issuing 1 000 invoices posted each alone took
-    about 20 queries per invoice)."""
+    :func:`post_invoice` writes them one by one, but in a constant number of queries
+    (:func:`post_entries`; issuing 1 000 invoices posted each alone took about 20 queries per
+    invoice)."""
     docs = list(documents)
     if len(docs) <= 1:
         return [entry for doc in docs if (entry := post_invoice(session, doc)) is not None]
@@ -316,17 +315,14 @@ def post_issued(session: Session, documents: Iterable[Invoice]) -> list[JournalE
     _refuse_unpostable(session, docs, kinds)
     member_ids = {d.member_id for d in docs}
     members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(member_ids)))}
-    planned = _planned_entries(docs, members)
+    planned = [
+        BulkEntry("VT", doc.issue_date, label, doc.number, doc.issue_date, specs, kinds[doc.id],
+                  doc.id, doc.issued_by or None)
+        for doc, specs, label in _planned_entries(docs, members)
+    ]  # fmt: skip
     if not planned:
         return []
-    for day in sorted({doc.issue_date for doc, _, _ in planned}):
-        ensure_open(session, day)
-    ensure_journal(session, "VT")
-    ensure_accounts(session, [s for _, specs, _ in planned for s in specs], members)
-    by_year: dict[int, list[_Planned]] = defaultdict(list)
-    for item in planned:
-        by_year[item[0].issue_date.year].append(item)
-    ids = [e["id"] for e in _insert_issued(session, kinds, by_year)]
+    ids = post_entries(session, planned, members)
     query = select(JournalEntry).where(JournalEntry.id.in_(ids)).order_by(JournalEntry.id)
     return list(session.scalars(query))
 
@@ -367,68 +363,110 @@ def _planned_entries(docs: list[Invoice], members: dict[int, Member]) -> list[_P
     return planned
 
 
-def _insert_issued(
-    session: Session, kinds: dict[int, str], by_year: dict[int, list[_Planned]]
-) -> list[dict[str, Any]]:
-    """Number, insert, audit and seal the entries (the chain and each year's series locked)."""
+# ------------------------------------------------------------------ many entries at once
+
+
+@dataclass(frozen=True, slots=True)
+class BulkEntry:
+    """One entry of :func:`post_entries`: what :func:`post_entry` takes for one."""
+
+    journal: str
+    entry_date: date
+    label: str
+    piece_ref: str
+    piece_date: date
+    specs: list[LineSpec]
+    source_type: str
+    source_id: int | None
+    validated_by: str | None = None
+
+
+def post_entries(
+    session: Session, planned: Sequence[BulkEntry], members: dict[int, Member] | None = None
+) -> list[int]:
+    """Post many entries as :func:`post_entry` posts each — checked, numbered next in their
+    journal and year, audited, sealed — in a constant number of queries: one check per day
+    and journal, one look for the accounts, one lock per series, multi-row inserts of the
+    entries, their lines and audit events, one batch of seals. Returns the entries' ids in
+    the order given (numbered in that order within each journal and year).
+
+    Why: posting an import of 100 000 costs one entry at a time took about 20 ms each."""
+    for item in planned:
+        check_lines(item.specs)
+    for day in sorted({item.entry_date for item in planned}):
+        ensure_open(session, day)
+    for journal in sorted({item.journal for item in planned}):
+        ensure_journal(session, journal)
+    if members is None:
+        wanted = {s.member_id for item in planned for s in item.specs if s.member_id}
+        members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(wanted)))}
+    ensure_accounts(session, (s for item in planned for s in item.specs), members)
+    return _insert_entries(session, planned)
+
+
+def _insert_entries(session: Session, planned: Sequence[BulkEntry]) -> list[int]:
+    """Number, insert, audit and seal the entries (the chain and each series locked)."""
     # Entries and lines through Core in multi-row inserts (ORM objects would be inserted one
     # row at a time on SQLite), their ids read back by their unique (journal, year, number).
     actor = actor_label(session)
     validated_at = utcnow()
-    conn = session.connection()
-    entries: list[dict[str, Any]] = []
     lock_chain(session)  # the chain before the series (the order every act takes them)
-    for year in sorted(by_year):
-        series = lock_journal_series(session, "VT", year)
-        for doc, specs, label in by_year[year]:
-            series.last_number += 1
-            entries.append({
-                "journal_code": "VT", "year": year, "number": series.last_number,
-                "entry_date": doc.issue_date, "label": label[:300], "piece_ref": doc.number[:100],
-                "piece_date": doc.issue_date, "source_type": kinds[doc.id], "source_id": doc.id,
-                "reverses_id": None, "validated_at": validated_at,
-                "validated_by": (doc.issued_by or actor)[:200], "specs": specs,
-            })  # fmt: skip
+    series: dict[tuple[str, int], JournalSequence] = {}
+    for key in sorted({(item.journal, item.entry_date.year) for item in planned}):
+        series[key] = lock_journal_series(session, *key)
+    rows: list[dict[str, Any]] = []
+    for item in planned:
+        counter = series[(item.journal, item.entry_date.year)]
+        counter.last_number += 1
+        rows.append({
+            "journal_code": item.journal, "year": item.entry_date.year,
+            "number": counter.last_number, "entry_date": item.entry_date,
+            "label": item.label[:300], "piece_ref": item.piece_ref[:100],
+            "piece_date": item.piece_date, "source_type": item.source_type,
+            "source_id": item.source_id, "reverses_id": None, "validated_at": validated_at,
+            "validated_by": (item.validated_by or actor)[:200],
+        })  # fmt: skip
     session.flush()  # the series' counters
+    conn = session.connection()
     table = JournalEntry.__table__
-    conn.execute(insert(table), [{k: v for k, v in e.items() if k != "specs"} for e in entries])
-    ids: dict[tuple[int, int], int] = {}
-    for year in by_year:
-        numbers = [e["number"] for e in entries if e["year"] == year]
-        ids.update(
-            ((year, number), entry_id)
-            for entry_id, number in conn.execute(
-                select(table.c.id, table.c.number).where(
-                    table.c.journal_code == "VT", table.c.year == year,
-                    table.c.number.between(min(numbers), max(numbers)),
-                )
+    conn.execute(insert(table), rows)
+    ids: dict[tuple[str, int, int], int] = {}
+    for (journal, year), counter in series.items():
+        numbers = [r["number"] for r in rows if r["journal_code"] == journal and r["year"] == year]
+        found = conn.execute(
+            select(table.c.id, table.c.number).where(
+                table.c.journal_code == journal, table.c.year == year,
+                table.c.number.between(min(numbers), counter.last_number),
             )
         )  # fmt: skip
-    for e in entries:
-        e["id"] = ids[(e["year"], e["number"])]
-    _insert_issued_lines(session, entries)
-    return entries
+        ids.update(((journal, year, number), entry_id) for entry_id, number in found)
+    entry_ids = [ids[(r["journal_code"], r["year"], r["number"])] for r in rows]
+    _insert_lines(session, planned, rows, entry_ids)
+    return entry_ids
 
 
-def _insert_issued_lines(session: Session, entries: list[dict[str, Any]]) -> None:
+def _insert_lines(
+    session: Session, planned: Sequence[BulkEntry], rows: list[dict[str, Any]], ids: list[int]
+) -> None:
     """The entries' lines in one insert, then their audit events and seals."""
     lines = []
-    for e in entries:
-        for position, spec in enumerate(e["specs"], start=1):
+    for item, row, entry_id in zip(planned, rows, ids, strict=True):
+        for position, spec in enumerate(item.specs, start=1):
             lines.append({
-                "entry_id": e["id"], "position": position, "account": spec.account,
+                "entry_id": entry_id, "position": position, "account": spec.account,
                 "member_id": spec.member_id, "service_id": spec.service_id,
-                "label": (spec.label or e["label"])[:300], "debit": spec.debit,
-                "credit": spec.credit, "entry_date": e["entry_date"],
+                "label": (spec.label or row["label"])[:300], "debit": spec.debit,
+                "credit": spec.credit, "entry_date": row["entry_date"],
             })  # fmt: skip
     session.connection().execute(insert(JournalLine.__table__), lines)
+    del lines
     record_audits(session, "post", JournalEntry.__tablename__, [
-        (e["id"], {"reference": entry_reference("VT", e["year"], e["number"]),
-                   "source": f"{e['source_type']}:{e['source_id']}",
-                   "total": sum((s.debit for s in e["specs"]), ZERO)})
-        for e in entries
+        (entry_id, {"reference": entry_reference(row["journal_code"], row["year"], row["number"]),
+                    "source": f"{row['source_type']}:{row['source_id']}",
+                    "total": sum((s.debit for s in item.specs), ZERO)})
+        for item, row, entry_id in zip(planned, rows, ids, strict=True)
     ])  # fmt: skip
-    seal_records(session, JournalEntry.__tablename__, [e["id"] for e in entries], "post")
+    seal_records(session, JournalEntry.__tablename__, ids, "post")
 
 
 def _posted_sources(

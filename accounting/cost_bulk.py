@@ -1,0 +1,88 @@
+"""Recording many costs and subsidies at once (a FEC import of 100 000 lines): exactly what
+:func:`accounting.costs.add_cost` does for each — checked, refused in a closed or invoiced
+period, account mapped, saved, audited as the session hook audits a new row, posted by its
+nature, sealed — in multi-row inserts and a constant number of queries per slice.
+
+Why: ``add_cost`` one at a time costs about 22 ms a line (an ORM flush, the entry's number
+under its lock, an audit row and a seal each), 70 times the reading of the file.
+
+Invariants: the same rows, entries, numbers, audit events and seals as ``add_cost`` called in
+the same order (tests compare the two paths); all or nothing (it only flushes: any refusal
+raises before the caller commits); inserted a slice at a time, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from accounting.audit import record_audits, snapshot_values
+from accounting.cost_models import MODELS, CostError, CostInput, check_cost_input, posting_fields
+from accounting.db import utcnow
+from accounting.ledger.cost_posting import post_costs
+from accounting.ledger.mapping import mapper
+from accounting.org import Service
+from accounting.periods import ensure_writable
+
+#: Lines inserted, audited, posted and sealed together.
+SLICE = 20_000
+
+
+def add_costs(
+    session: Session, items: Sequence[tuple[CostInput, str | None]], *,
+    user_id: int | None = None,
+) -> Counter[str]:  # fmt: skip
+    """Record each ``(data, import_key)`` as :func:`accounting.costs.add_cost` would, in
+    order; returns how many of each kind (``cost``, ``subsidy``). Raises ``CostError`` or the
+    period's refusal before writing anything (flushes, never commits)."""
+    names = {service.id: service.name for service in session.scalars(select(Service))}
+    for data, _ in items:
+        problems = check_cost_input(data)
+        if problems:
+            raise CostError(" ".join(message for _, message in problems))
+        if data.service_id not in names:
+            raise CostError("Service inconnu.")
+    for day in sorted({data.day for data, _ in items}):
+        ensure_writable(session, day)
+    added: Counter[str] = Counter()
+    for start in range(0, len(items), SLICE):
+        lines = _insert_slice(session, items[start : start + SLICE], user_id)
+        post_costs(session, lines, names)
+        added.update(line.kind.value for line in lines)
+    return added
+
+
+def _insert_slice(
+    session: Session, items: Sequence[tuple[CostInput, str | None]], user_id: int | None
+) -> list[Any]:
+    """Insert the lines of one slice (per table, ids returned in order) and audit them as the
+    session hook audits a new row; returns them as plain records, in order."""
+    canonical = mapper(session)
+    now = utcnow()
+    conn = session.connection()
+    rows: list[dict[str, Any]] = []
+    for data, import_key in items:
+        rows.append({
+            "service_id": data.service_id, "day": data.day, "amount": data.amount,
+            "account": canonical(data.account), "label": data.label.strip(),
+            "party": data.party.strip(), "reference": data.reference.strip(),
+            "attachment_name": data.attachment_name.strip(), "import_key": import_key,
+            "created_at": now, "created_by_id": user_id, **posting_fields(data),
+        })  # fmt: skip
+    for kind, model in MODELS.items():
+        mine = [row for (data, _), row in zip(items, rows, strict=True) if data.kind is kind]
+        if not mine:
+            continue
+        table = model.__table__
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        for row, (entry_id,) in zip(mine, conn.execute(statement, mine), strict=True):
+            row["id"] = entry_id
+        record_audits(session, "create", model.__tablename__,
+                      [(row["id"], snapshot_values(model, row)) for row in mine])  # fmt: skip
+    return [SimpleNamespace(kind=data.kind, **row) for (data, _), row in zip(items, rows,
+                                                                              strict=True)]

@@ -1,0 +1,154 @@
+"""The bulk path of the FEC costs import (``accounting.cost_bulk.add_costs``) writes what
+``add_cost`` one cost at a time writes: the same costs, entries (numbers included), trial
+balance, audit events and a chain that verifies; a refusal writes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accounting import cost_bulk
+from accounting.audit import AuditEvent
+from accounting.cost_bulk import add_costs
+from accounting.costs import Cost, CostError, CostInput, CostKind, CostNature, add_cost
+from accounting.ledger.models import JournalEntry
+from accounting.ledger.posting import sealed_in_one_batch
+from accounting.ledger.reports import trial_balance
+from accounting.periods import PeriodClosed, close_period, get_or_create_period
+from accounting.seal import Seal, verify_chain
+from imports.errors import ImportRefused
+from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
+from tests.ledger.test_books_import import REVERSALS, fec_file
+
+D = Decimal
+
+#: The trial balance of REVERSALS imported with 64* and 606* mapped, worked out by hand from
+#: the file: each cost against its entry's counterpart (471000 for the payroll entry, which
+#: has 421 and 431; 401 + the supplier's code F1; 428200; 421000 for the correction).
+EXPECTED_BALANCE = {
+    "641100": (D("3000.00"), D("620.00")),   # 3 000 − 500 (EX) − 120 (OD)
+    "645100": (D("1200.00"), D("0")),
+    "606400": (D("50.00"), D("80.00")),      # 6064 mapped to 606400; the INV credit note
+    "401F1": (D("80.00"), D("50.00")),
+    "471000": (D("0"), D("4200.00")),
+    "428200": (D("500.00"), D("0")),
+    "421000": (D("120.00"), D("0")),
+}  # fmt: skip
+
+
+@pytest.fixture
+def services(make_service):
+    return {"COMPTA": make_service("COMPTA", name="Comptabilité / gestion"),
+            "DEV": make_service("DEV", name="Chargé de développement")}  # fmt: skip
+
+
+def _rules(db: Session) -> list[Any]:
+    return [parse_rule(db, "64*=DEV"), parse_rule(db, "606*=COMPTA")]
+
+
+def _written(db: Session) -> dict[str, Any]:
+    """What an import left in the books, ids replaced by the cost's import key (the two paths
+    run one after the other: ids differ, numbers must not)."""
+    costs = {c.id: c for c in db.scalars(select(Cost))}
+    entries = db.scalars(select(JournalEntry).order_by(JournalEntry.id)).all()
+    return {
+        "costs": sorted(
+            (c.import_key, c.service_id, c.day, c.amount, c.account, c.label, c.party,
+             c.reference, c.nature, c.journal_code, c.counterpart)
+            for c in costs.values()
+        ),
+        "entries": [
+            (e.journal_code, e.year, e.number, e.entry_date, e.label, e.piece_ref, e.piece_date,
+             e.source_type, costs[e.source_id].import_key, e.validated_by,
+             [(x.position, x.account, x.debit, x.credit, x.service_id, x.label, x.member_id)
+              for x in e.lines])
+            for e in entries
+        ],
+        "balance": {r.account: (r.debit, r.credit) for r in trial_balance(db, None, None)},
+        "audit": Counter(db.execute(select(AuditEvent.action, AuditEvent.object_type)
+                                    .where(AuditEvent.object_type.in_(
+                                        ["costs", "journal_entries"]))).tuples()),
+        "seals": db.scalar(select(func.count()).select_from(Seal)
+                           .where(Seal.object_type == "journal_entries")),
+    }  # fmt: skip
+
+
+def _one_by_one(db: Session, path: Path) -> None:
+    """The former path: ``add_cost`` for each planned cost (seals batched at the end)."""
+    preview = preview_fec_costs(db, path, _rules(db))
+    with sealed_in_one_batch(db):
+        for cost in preview.new:
+            add_cost(db, cost.data, import_key=cost.import_key)
+    db.flush()
+
+
+@pytest.mark.parametrize("slice_size", [20_000, 2])
+def test_bulk_import_writes_what_add_cost_writes(
+    db, services, tmp_path, monkeypatch, slice_size
+) -> None:
+    monkeypatch.setattr(cost_bulk, "SLICE", slice_size)  # 2: six costs in three slices
+    path = fec_file(tmp_path, REVERSALS)
+    savepoint = db.begin_nested()
+    _one_by_one(db, path)
+    before = _written(db)
+    assert verify_chain(db).ok
+    savepoint.rollback()
+    assert db.scalar(select(func.count()).select_from(Cost)) == 0
+    result, _ = import_fec_costs(db, path, _rules(db))
+    after = _written(db)
+    assert result.created == 6
+    assert after["balance"] == EXPECTED_BALANCE
+    assert before["balance"] == EXPECTED_BALANCE
+    assert after["costs"] == before["costs"]
+    assert after["entries"] == before["entries"]
+    assert [e[:3] for e in after["entries"]] == [
+        ("PA", 2026, 1), ("PA", 2026, 2), ("EX", 2026, 1), ("HA", 2026, 1), ("INV", 2026, 1),
+        ("OD", 2026, 1),
+    ]  # fmt: skip
+    # Each cost: its creation and its entry's posting audited; one seal per entry.
+    assert after["audit"][("create", "costs")] == 6 == before["audit"][("create", "costs")]
+    assert after["audit"][("post", "journal_entries")] == 6
+    assert after["seals"] == 6 == before["seals"]
+    report = verify_chain(db)
+    assert report.ok, report.problems[:3]
+
+
+def _count(db: Session) -> tuple[int, ...]:
+    return tuple(db.scalar(select(func.count()).select_from(model))
+                 for model in (Cost, JournalEntry, Seal, AuditEvent))  # fmt: skip
+
+
+def test_a_refused_bulk_writes_nothing(db, services) -> None:
+    close_period(db, get_or_create_period(db, "2026-02"))
+    good = CostInput(CostKind.COST, services["DEV"].id, date(2026, 1, 31), D("100.00"),
+                     "641100", "Salaires", nature=CostNature.FEC, journal_code="PA",
+                     counterpart="421000")  # fmt: skip
+    late = CostInput(CostKind.COST, services["DEV"].id, date(2026, 2, 28), D("10.00"),
+                     "641100", "Salaires", nature=CostNature.FEC)  # fmt: skip
+    counted = _count(db)
+    with pytest.raises(PeriodClosed):
+        add_costs(db, [(good, "k1"), (late, "k2")])
+    assert _count(db) == counted
+    with pytest.raises(CostError, match="Libellé"):
+        add_costs(db, [(good, "k1"), (CostInput(CostKind.COST, services["DEV"].id,
+                                                 date(2026, 1, 5), D("1.00"), "606400", " "),
+                                       "k3")])  # fmt: skip
+    assert _count(db) == counted
+
+
+def test_a_second_import_of_the_same_file_is_refused_and_writes_nothing(
+    db, services, tmp_path
+) -> None:
+    path = fec_file(tmp_path, REVERSALS)
+    import_fec_costs(db, path, _rules(db))
+    counted = _count(db)
+    with pytest.raises(ImportRefused, match="déjà importé"):
+        import_fec_costs(db, path, _rules(db))
+    assert _count(db) == counted
