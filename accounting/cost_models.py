@@ -150,7 +150,7 @@ MODELS: dict[CostKind, type[Cost] | type[Subsidy]] = {
 DEFAULT_ACCOUNT = {CostKind.SUBSIDY: "740000"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CostInput:
     """What a person enters (screen or file) for one cost or subsidy."""
 

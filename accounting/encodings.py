@@ -19,8 +19,18 @@ UTF8_SEQUENCE = re.compile(
 )
 
 
+#: Every byte but the continuation bytes 0x80-0xBF (deleting them leaves only those).
+_NOT_CONTINUATION = bytes(range(0x80)) + bytes(range(0xC0, 0x100))
+
+
 def holds_utf8(data: bytes) -> bool:
-    """Whether ``data`` holds at least one multi-byte UTF-8 character."""
+    """Whether ``data`` holds at least one multi-byte UTF-8 character.
+
+    Every such character has a continuation byte (0x80-0xBF): without one (the usual
+    ISO-8859-15 export, its accents 0xE0-0xFF) the answer is no, found at C speed — the
+    pattern alone scanned a 1 000 000-line FEC in about 4 s."""
+    if not data.translate(None, _NOT_CONTINUATION):
+        return False
     return UTF8_SEQUENCE.search(data) is not None
 
 

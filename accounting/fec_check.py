@@ -15,8 +15,9 @@ read is left out of the totals and its entry's balance is not judged (one cause,
 the fiscal year comes from the file name (``<SIREN>FEC<closing>``) unless given.
 
 The same scan reads files for the FEC import (``imports.fec``): with ``collect_rows`` it also
-builds typed ``FecRow`` values, and ``lenient`` turns rules that do not change the meaning of a
-line into warnings.
+builds typed ``FecRow`` values — kept in ``FecScan.rows``, or handed one by one to a ``sink``
+(an import that aggregates as it reads, so a million rows never sit in memory) — and
+``lenient`` turns rules that do not change the meaning of a line into warnings.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from accounting.fec_rules import (
     WARNING,
     FecIssue,
     LinePass,
+    RowSink,
     format_cents,
     line_checks,
 )
@@ -115,47 +117,72 @@ def scan_fec(
     lenient: Iterable[str] = (),
     encoding: str | None = None,
     cash_basis: bool | None = None,
+    sink: RowSink | None = None,
+    on_header: Callable[[FecScan], None] | None = None,
 ) -> FecScan:
     """One pass over the FEC at ``path``: all its issues, and its rows if ``collect_rows``.
 
-    ``check_name=False`` skips the rules that come from the file name (SIREN, closing date,
-    fiscal year): an import does not care how an upload was named. Rules named in ``lenient``
-    are reported as warnings instead of errors.
+    ``sink`` receives the rows instead of ``FecScan.rows`` (implies ``collect_rows``);
+    ``on_header`` is called once the header is read (``columns``, ``extra_columns`` known),
+    before the first row. ``check_name=False`` skips the rules that come from the file name
+    (SIREN, closing date, fiscal year): an import does not care how an upload was named. Rules
+    named in ``lenient`` are reported as warnings instead of errors.
     """
     path = Path(path)
     scan = FecScan(cash_basis=cash_basis)
     head: list[FecIssue] = []
     reporter = _Reporter(frozenset(lenient))
-    issue = reporter.add
 
     inferred = start is None and check_name
     if check_name:
-        end = _check_name(path, head, issue, end)
+        end = _check_name(path, head, reporter.add, end)
         if end is not None and start is None:
             start = fiscal_year_start(end)
     scan.start, scan.end = start, end
 
+    rows: RowSink | None = sink if sink is not None else scan.rows if collect_rows else None
+    before, errors_before = len(head), reporter.errors
+    try:
+        _read(path, scan, head, reporter, encoding, (start, end, inferred), rows, on_header,
+              compact=True)  # fmt: skip
+    except _Reopened:  # an entry came back after it was closed: read again, keeping them all
+        del head[before:]
+        reporter.errors = errors_before
+        if rows is not None:
+            rows.clear()
+        _read(path, scan, head, reporter, encoding, (start, end, inferred), rows, on_header,
+              compact=False)  # fmt: skip
+    return scan
+
+
+def _read(
+    path: Path, scan: FecScan, head: list[FecIssue], reporter: _Reporter,
+    encoding: str | None, year: tuple[date | None, date | None, bool],
+    rows: RowSink | None, on_header: Callable[[FecScan], None] | None, *, compact: bool,
+) -> None:  # fmt: skip
+    """Open the file in its encoding and run the pass (see :func:`_scan_lines`)."""
+    issue = reporter.add
     try:
         scan.encoding = encoding or detect_encoding(path)
         handle = open(path, encoding=scan.encoding, newline="\n")  # noqa: SIM115
     except OSError as exc:
         issue(head, None, None, "unreadable", f"Fichier illisible : {exc.strerror or exc}.")
         scan.issues = head
-        return scan
+        return
     except FecError as exc:  # mixed encodings: refused, never read in a guessed encoding
         issue(head, None, None, "unreadable", str(exc))
         scan.issues = head
-        return scan
+        return
     with handle, _gc_paused():
         try:
-            _scan_lines(handle, scan, head, reporter, start, end, inferred, collect_rows)
+            _scan_lines(handle, scan, head, reporter, year, rows, on_header, compact)
         except UnicodeDecodeError as exc:
-            scan.rows.clear()
+            if rows is not None:
+                rows.clear()
             issue(head, None, None, "unreadable",
                   f"Le fichier ne peut pas être lu en {scan.encoding} (octet {exc.start} "
                   "invalide) : enregistrez-le en UTF-8 ou ISO-8859-15.")  # fmt: skip
             scan.issues = head
-    return scan
 
 
 def _check_name(
@@ -328,32 +355,47 @@ def _gc_paused() -> Iterator[None]:
 # ---------------------------------------------------------------- the pass
 
 
+class _Reopened(Exception):
+    """An entry closed (kept as a hash only) has a line again: the pass keeps every entry."""
+
+
 def _scan_lines(
     handle: TextIO,
     scan: FecScan,
     head: list[FecIssue],
     reporter: _Reporter,
-    start: date | None,
-    end: date | None,
-    inferred: bool,
-    collect_rows: bool,
+    year: tuple[date | None, date | None, bool],
+    rows: RowSink | None,
+    on_header: Callable[[FecScan], None] | None,
+    compact: bool,
 ) -> None:
     """The pass itself: the header, then each line through the line rules, then the entry and
-    file rules on the aggregates; issues by line, after the file's and before the totals'."""
+    file rules on the aggregates; issues by line, after the file's and before the totals'.
+
+    ``compact``: when an entry's lines have gone by (the next line is another entry's) and
+    it is balanced with one date, its aggregate is dropped and only its key's hash kept
+    (``p.closed``), so a million lines hold a set of ints, not 400 000 lists; a line of a
+    closed entry (or a hash collision) raises ``_Reopened``, and the file is read again with
+    every aggregate kept. ``on_interleaved`` of the sink is called when an entry kept whole
+    has lines again after another entry's."""
     lines = _lines(handle)
     header = _header(lines, scan, head, reporter)
     if header is None:
         scan.issues = head
         return
+    if on_header is not None:
+        on_header(scan)
     width, trailing, montant_sens, indices, names = header
-    p = LinePass(scan.rows, reporter, names, start, end, inferred, collect_rows)
+    p = LinePass(rows if rows is not None else [], reporter, names, *year,
+                 rows is not None)  # fmt: skip
     # The usual file has the 18 columns in order: the split line is used as it is.
     getter = None if indices == list(range(18)) and width == 18 else itemgetter(*indices)
     extra_indices = [i for i in range(width) if i not in set(indices)]
     p.extra_getter = _tuple_getter(extra_indices) if extra_indices else None
     checks = line_checks(montant_sens)
-    entries = p.entries
+    entries, closed = p.entries, p.closed
     eget = entries.get
+    interleaved = getattr(rows, "on_interleaved", None)
     last_jc = last_num = agg = None
     p.cash_basis = bool(scan.cash_basis)
     for lineno, fields in _records(lines, p, scan.separator or "", width, trailing):
@@ -363,15 +405,22 @@ def _scan_lines(
         # The entry's aggregate: its lines are usually consecutive (no lookup then).
         jc, num = values[0], values[2]
         if num != last_num or jc != last_jc:
+            if compact and agg is not None and agg[6] and agg[0] == agg[1] and agg[4] is None:
+                del entries[(last_jc, last_num)]  # balanced, one date: nothing to report
+                closed.add(hash((last_jc, last_num)))
             last_jc, last_num = jc, num
             agg = eget((jc, num))
             if agg is None:
+                if closed and hash((jc, num)) in closed:
+                    raise _Reopened
                 agg = entries[(jc, num)] = [0, 0, lineno, values[3], None, 0, True, 0]
+            elif interleaved is not None:
+                interleaved((jc, num))
         _add_line(p, agg, lineno, values[3])
         if p.keep_rows:
             _keep_row(p, lineno, values, fields, montant_sens)
     scan.line_count = p.lineno - 1 - p.blanks
-    scan.entry_count = len(p.entries)
+    scan.entry_count = len(p.entries) + len(p.closed)
     for key, agg in p.entries.items():
         for entry_check in ENTRY_CHECKS:
             entry_check(p, key, agg)
@@ -382,7 +431,7 @@ def _scan_lines(
     p.body.sort(key=lambda found: found.line or 0)
     scan.issues = head + p.body + p.tail
     if any(found.severity == ERROR for found in scan.issues):
-        scan.rows.clear()
+        p.rows.clear()
 
 
 def _header(
@@ -484,6 +533,7 @@ __all__ = [
     "WARNING",
     "FecIssue",
     "FecScan",
+    "RowSink",
     "check_fec",
     "format_cents",
     "scan_fec",

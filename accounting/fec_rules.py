@@ -118,6 +118,17 @@ def _slow_cents(text: str) -> int | Decimal | None:
 _SENS = {"D": 1, "C": -1, "+1": 1, "-1": -1, "d": 1, "c": -1}
 
 
+class RowSink(Protocol):
+    """Where the scan hands each typed row (``list`` is one): ``clear`` is called when the file
+    turns out to have an error, or is read again from its start (the rows received are then
+    worthless). A sink may also have ``on_interleaved(key)``, called when an entry has lines
+    again after another entry's (a sink that aggregates entry by entry then gives up)."""
+
+    def append(self, row: FecRow, /) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class LinePass:
     """One pass over the lines: where issues go, the fiscal year, the names of the columns an
     issue points at, the caches, the entries' aggregates, and what the line checks found on the
@@ -136,6 +147,7 @@ class LinePass:
         "c_pd",
         "c_vd",
         "cash_basis",
+        "closed",
         "credit",
         "dates",
         "debit",
@@ -164,7 +176,7 @@ class LinePass:
     )  # fmt: skip
 
     def __init__(
-        self, rows: list[FecRow], reporter: Reporter, names: tuple[str, ...], start: date | None,
+        self, rows: RowSink, reporter: Reporter, names: tuple[str, ...], start: date | None,
         end: date | None, inferred: bool, collect_rows: bool,
     ) -> None:  # fmt: skip
         self.body: list[FecIssue] = []
@@ -182,6 +194,9 @@ class LinePass:
         #: Per entry: [debit, credit, first line, date, other date, other date line,
         #: amounts ok, lines].
         self.entries: dict[tuple[str, str], list] = {}
+        #: Hashes of the entries whose lines have all gone by, balanced with one date (their
+        #: aggregates dropped: nothing to report on them).
+        self.closed: set[int] = set()
         self.total_debit = self.total_credit = self.unreadable = 0
         self.rows = rows
         self.keep_rows = collect_rows
@@ -492,7 +507,7 @@ def check_file_balance(p: LinePass) -> None:
     left out, and said).
 
     Norm: A47 A-1 LPF (the whole accounting of the year, balanced) / BOI-CF-IOR-60-40-20."""
-    if p.entries and p.total_debit != p.total_credit:
+    if (p.entries or p.closed) and p.total_debit != p.total_credit:
         unreadable = p.unreadable
         note = f" (hors {plural(unreadable, 'ligne')} au montant illisible)" if unreadable else ""
         p.issue(p.tail, None, None, "file_balance",
@@ -505,7 +520,7 @@ def check_not_empty(p: LinePass) -> None:
     """``empty_file``: the file has at least one entry line.
 
     Norm: A47 A-1 LPF (the file holds the year's entries)."""
-    if not p.entries:
+    if not p.entries and not p.closed:
         p.issue(p.tail, None, None, "empty_file", "Le fichier ne contient que la ligne d'en-tête.")
 
 

@@ -14,12 +14,13 @@ be called anything), nor the fiscal year; rules that do not change what a line m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
 from accounting.fec import FecRow
-from accounting.fec_check import ERROR, FecIssue, scan_fec
+from accounting.fec_check import ERROR, FecIssue, FecScan, RowSink, scan_fec
 from imports.errors import ImportRefused, RowError
 
 #: Rules that refuse a file in ``check-fec`` but only warn when importing.
@@ -62,18 +63,31 @@ class FecFile:
 
 def read_fec(path: str | Path, *, encoding: str | None = None) -> FecFile:
     """Read the FEC at ``path``; raise ``FecRefused`` with every error if it is malformed or
-    unbalanced.
+    unbalanced. Every row is held (``FecFile.rows``): an import of a large file streams
+    instead (:func:`stream_fec`).
 
     ``encoding`` forces one (by default it is detected from the bytes).
     """
-    scan = scan_fec(
-        path, check_name=False, collect_rows=True, lenient=IMPORT_LENIENT, encoding=encoding
-    )
+    rows: list[FecRow] = []
+    return replace(stream_fec(path, rows, encoding=encoding), rows=rows)
+
+
+def stream_fec(
+    path: str | Path, sink: RowSink, *, encoding: str | None = None,
+    on_header: Callable[[FecScan], None] | None = None,
+) -> FecFile:  # fmt: skip
+    """Read the FEC at ``path`` handing each validated row to ``sink`` as it is read (the
+    returned ``FecFile.rows`` is empty); raise ``FecRefused`` with every error if it is
+    malformed or unbalanced — the sink then has received ``clear()``: what it aggregated
+    from the rows before the error is worthless. ``on_header`` sees the scan once the header
+    is read (its ``extra_columns``), before the first row."""
+    scan = scan_fec(path, check_name=False, lenient=IMPORT_LENIENT, encoding=encoding,
+                    sink=sink, on_header=on_header)  # fmt: skip
     if not scan.ok:
         raise FecRefused(scan.issues)
     assert scan.separator is not None
     return FecFile(
-        rows=scan.rows,
+        rows=[],
         warnings=scan.warnings,
         encoding=scan.encoding,
         separator=scan.separator,

@@ -23,6 +23,7 @@ from accounting.ledger.posting import sealed_in_one_batch
 from accounting.ledger.reports import trial_balance
 from accounting.periods import PeriodClosed, close_period, get_or_create_period
 from accounting.seal import Seal, verify_chain
+from imports import fec_costs
 from imports.errors import ImportRefused
 from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
 from tests.ledger.test_books_import import REVERSALS, fec_file
@@ -152,3 +153,29 @@ def test_a_second_import_of_the_same_file_is_refused_and_writes_nothing(
     with pytest.raises(ImportRefused, match="déjà importé"):
         import_fec_costs(db, path, _rules(db))
     assert _count(db) == counted
+
+
+def test_an_entry_whose_lines_are_apart_is_planned_as_if_they_were_together(
+    db, services, tmp_path, monkeypatch
+) -> None:
+    held: list[Path] = []  # the files read holding every row
+    original = fec_costs.read_fec
+
+    def read_fec(path: Path) -> Any:
+        held.append(path)
+        return original(path)
+
+    monkeypatch.setattr(fec_costs, "read_fec", read_fec)
+    # The payroll entry P1's second line moved to the end of the file: the streamed reading
+    # sees P1 again after other entries and reads the file again holding its rows.
+    apart = [REVERSALS[0], *REVERSALS[2:], REVERSALS[1]]
+    together = preview_fec_costs(db, fec_file(tmp_path, REVERSALS, "a.txt"), _rules(db))
+    interleaved = preview_fec_costs(db, fec_file(tmp_path, apart, "b.txt"), _rules(db))
+    assert [(c.import_key, c.data, c.debit, c.credit) for c in interleaved.costs] == [
+        (c.import_key, c.data, c.debit, c.credit) for c in together.costs
+    ]
+    assert [c.data.amount for c in interleaved.costs if c.data.account == "645100"] == [
+        D("1200.00")
+    ]
+    assert interleaved.left_aside == together.left_aside == []
+    assert [path.name for path in held] == ["b.txt"]

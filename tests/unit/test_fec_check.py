@@ -328,3 +328,38 @@ def test_a_cash_basis_file_may_leave_valid_date_empty(tmp_path) -> None:
     plain = found(check_fec(write(tmp_path, rows)))
     assert plain[0] == (2, "ValidDate", "mandatory", ERROR) and len(plain) == 7
     assert check_fec(write(tmp_path, rows), cash_basis=True) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# An entry whose lines are apart: the pass drops the aggregates of entries whose lines have
+# gone by (balanced, one date) and reads again, keeping them all, when one comes back.
+
+#: The purchase HA1 split: its debit before the sale and the payment, its credit after them.
+HA_DEBIT, HA_CREDIT = VALID_ROWS[5], VALID_ROWS[6]
+SPLIT = [HA_DEBIT, *VALID_ROWS[:5], HA_CREDIT]
+
+
+def test_an_entry_balanced_only_across_the_file_is_balanced(tmp_path) -> None:
+    scan = scan_fec(write(tmp_path, SPLIT), collect_rows=True)
+    assert found(scan.issues) == []
+    assert (scan.entry_count, len(scan.rows)) == (3, 7)
+    assert [row.line for row in scan.rows] == [2, 3, 4, 5, 6, 7, 8]
+
+
+def test_an_entry_closed_then_seen_again_is_judged_whole(tmp_path) -> None:
+    # BQ1 is balanced when the purchase's first line follows it (its aggregate is dropped),
+    # then a third BQ1 line comes: 1 200 + 15 against 1 200, reported on BQ1's first line.
+    extra = "BQ|Banque|BQ1|20250210|627|Frais bancaires|||R1|20250210|Frais|15,00|0,00|||20250211||"
+    issues = check_fec(write(tmp_path, [*VALID_ROWS, extra]))
+    assert found(issues) == [(5, None, "entry_balance", ERROR), (None, None, "file_balance", ERROR)]
+    assert "débit 1215,00, crédit 1200,00" in issues[0].message
+    assert "(3 lignes)" in issues[0].message
+
+
+def test_a_closed_entry_seen_again_on_another_date_is_named(tmp_path) -> None:
+    # BQ1, balanced and dropped, gets two more lines (balanced) dated the next day.
+    fee = "BQ|Banque|BQ1|20250211|627|Frais bancaires|||R1|20250210|Frais|15,00|0,00|||20250211||"
+    bank = "BQ|Banque|BQ1|20250211|512|Banque|||R1|20250210|Frais|0,00|15,00|||20250211||"
+    issues = check_fec(write(tmp_path, [*VALID_ROWS, fee, bank]))
+    assert found(issues) == [(9, "EcritureDate", "entry_date", ERROR)]
+    assert "« 20250210 » (ligne 5) et « 20250211 » (ligne 9)" in issues[0].message
