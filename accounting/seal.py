@@ -159,8 +159,24 @@ def register_sealable(spec: Sealable) -> Sealable:
 
 
 def canonical(value: Any) -> str:
-    """The one JSON form that is hashed: sorted keys, no spaces, exact decimals as strings."""
-    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The one JSON form that is hashed: sorted keys, no spaces, exact decimals as strings.
+
+    The encoder converts what :func:`jsonable` converts (Decimal, date, enum) as it meets it,
+    so the usual record is not copied first (same text: sealing 100 000 entries spent a third
+    of its time copying); anything else (a key that is not a string) takes the copy."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          default=_encode)  # fmt: skip
+    except TypeError:
+        return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)  # fmt: skip
+
+
+def _encode(value: Any) -> Any:
+    converted = jsonable(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return converted
 
 
 def sha256(text_value: str) -> str:
