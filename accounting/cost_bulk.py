@@ -27,10 +27,10 @@ from accounting.db import utcnow
 from accounting.ledger.cost_posting import post_costs
 from accounting.ledger.mapping import mapper
 from accounting.org import Service
-from accounting.periods import ensure_writable
+from accounting.periods import ensure_writable_days
 
-#: Lines inserted, audited, posted and sealed together.
-SLICE = 20_000
+#: Lines inserted, audited, posted and sealed together (what sits in memory at once).
+SLICE = 5_000
 
 
 def add_costs(
@@ -47,8 +47,7 @@ def add_costs(
             raise CostError(" ".join(message for _, message in problems))
         if data.service_id not in names:
             raise CostError("Service inconnu.")
-    for day in sorted({data.day for data, _ in items}):
-        ensure_writable(session, day)
+    ensure_writable_days(session, (data.day for data, _ in items))
     added: Counter[str] = Counter()
     for start in range(0, len(items), SLICE):
         lines = _insert_slice(session, items[start : start + SLICE], user_id)

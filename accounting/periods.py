@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Optional
 
@@ -222,6 +222,30 @@ def locked_ranges(session: Session) -> list[tuple[date, date, str]]:
     """Every locked range (importers check their rows against it in one go)."""
     hold_periods(session)
     return [r for check in DAY_LOCKS for r in check(session)]
+
+
+def ensure_open_days(session: Session, days: Iterable[date]) -> None:
+    """:func:`ensure_open` for many days (a bulk import's) in one query: the earliest day
+    inside a closed period raises :class:`PeriodClosed`."""
+    hold_periods(session)
+    closed = session.scalars(
+        select(Period).where(Period.status == PeriodStatus.CLOSED.value)
+    ).all()  # fmt: skip
+    for day in sorted(set(days)):
+        for period in closed:
+            if period.start <= day <= period.end:
+                raise PeriodClosed(day, period.label)
+
+
+def ensure_writable_days(session: Session, days: Iterable[date]) -> None:
+    """:func:`ensure_writable` for many days, in one query per kind of lock."""
+    days = sorted(set(days))
+    ensure_open_days(session, days)
+    ranges = locked_ranges(session)
+    for day in days:
+        for start, end, label in ranges:
+            if start <= day <= end:
+                raise PeriodLocked(day, label, locked_message(day, label))
 
 
 def ensure_writable(session: Session, day: date) -> None:
