@@ -179,3 +179,22 @@ def test_an_entry_whose_lines_are_apart_is_planned_as_if_they_were_together(
     ]
     assert interleaved.left_aside == together.left_aside == []
     assert [path.name for path in held] == ["b.txt"]
+
+
+def test_a_balanced_entry_that_comes_back_later_is_planned_whole(db, services, tmp_path) -> None:
+    # H1 (6064 / 401000, balanced) gets two more lines at the end of the file: the reader has
+    # closed it, reads the file again keeping every entry, and the planner groups it.
+    more = [
+        "HA|Achats|H1|20260110|6064|Fournitures|||FA12|20260110|Encre|10,00|0,00|||20260111||",
+        "HA|Achats|H1|20260110|401000|Fournisseurs|F1|Papeterie|FA12|20260110|Encre|0,00|10,00|||20260111||",
+    ]  # fmt: skip
+    at = REVERSALS.index(next(r for r in REVERSALS if r.startswith("HA|Achats|H1|"))) + 2
+    together = [*REVERSALS[:at], *more, *REVERSALS[at:]]
+    later = [*REVERSALS, *more]
+    expected = preview_fec_costs(db, fec_file(tmp_path, together, "a.txt"), _rules(db))
+    found = preview_fec_costs(db, fec_file(tmp_path, later, "b.txt"), _rules(db))
+    supplies = [(c.data.account, c.data.amount) for c in found.costs if c.entry == "HA/H1"]
+    assert supplies == [("606400", D("60.00"))]  # 50 + 10, one cost
+    assert [(c.import_key, c.data) for c in found.costs] == [
+        (c.import_key, c.data) for c in expected.costs
+    ]
