@@ -7,6 +7,7 @@ each).
 
 from accounting import audit, costs, org, periods, sessions  # noqa: F401
 from accounting.allocation import models as allocation_models  # noqa: F401
+from accounting.budgets import models as budget_models  # noqa: F401
 from accounting.db import Base
 from accounting.invoicing import delivery as invoicing_delivery  # noqa: F401
 from accounting.invoicing import models as invoicing_models  # noqa: F401

@@ -48,6 +48,19 @@ class InvoiceKind(enum.StrEnum):
         return {"invoice": "Facture", "credit_note": "Avoir"}[self.value]
 
 
+class InvoiceRole(enum.StrEnum):
+    """What a document is for (DESIGN §5b): the re-invoicing of a period's allocation, a call
+    for funds on account (« Appel de fonds », a facture d'acompte), or a year's true-up."""
+
+    ALLOCATION = "allocation"
+    CALL = "call"
+    TRUE_UP = "true_up"
+
+
+#: The type label of a call for funds, on the document and in lists.
+CALL_LABEL = "Appel de fonds"
+
+
 class InvoiceStatus(enum.StrEnum):
     DRAFT = "draft"  #: prepared, no number, may be replaced
     ISSUED = "issued"  #: numbered and immutable, nothing paid yet

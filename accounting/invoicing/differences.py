@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from sqlalchemy import case, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from accounting.allocation.models import AllocationLine
-from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
+from accounting.invoicing.amounts import InvoiceKind, InvoiceRole, InvoiceStatus
 from accounting.invoicing.models import Invoice, InvoiceLine, money_sum
 from accounting.money import ZERO
-from accounting.periods import Period
+from accounting.periods import Period, PeriodKind
 
 M = TypeVar("M", bound=Hashable)
 S = TypeVar("S", bound=Hashable)
@@ -122,15 +122,26 @@ def approved_amounts(
 
 def documented_amounts(session: Session, period: Period) -> dict[tuple[int, int], Decimal]:
     """(member id, service id) → Σ invoice lines − Σ credit-note lines of the period's issued
-    documents (cancelled invoices included: their credit notes count against them)."""
+    documents (cancelled invoices included: their credit notes count against them).
+
+    Calls for funds (DESIGN §5b) belong to their fiscal year, not to the month or quarter they
+    are dated in: they count for the year period only, so that the year's true-up is this same
+    difference (approved − calls − earlier true-ups)."""
     signed = case(
         (Invoice.kind == InvoiceKind.CREDIT_NOTE.value, -InvoiceLine.amount_excl_tax),
         else_=InvoiceLine.amount_excl_tax,
     )
+    own = and_(Invoice.period_id == period.id, Invoice.role != InvoiceRole.CALL.value)
+    if period.kind == PeriodKind.YEAR:
+        calls = and_(
+            Invoice.role == InvoiceRole.CALL.value,
+            Invoice.service_start >= period.start, Invoice.service_start <= period.end,
+        )
+        own = or_(own, calls)
     rows = session.execute(
         select(Invoice.member_id, InvoiceLine.service_id, money_sum(signed))
         .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-        .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT.value)
+        .where(own, Invoice.status != InvoiceStatus.DRAFT.value)
         .group_by(Invoice.member_id, InvoiceLine.service_id)
     )
     return {(m, s): total for m, s, total in rows}
@@ -156,6 +167,7 @@ def cited_invoices(session: Session, period: Period) -> dict[int, Invoice]:
             Invoice.period_id == period.id,
             Invoice.kind == InvoiceKind.INVOICE.value,
             Invoice.status != InvoiceStatus.DRAFT.value,
+            Invoice.role != InvoiceRole.CALL.value,
         )
         .order_by(Invoice.issue_date, Invoice.sequence)
     ):

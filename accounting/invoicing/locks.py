@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounting.audit import record_audit
 from accounting.db import Base, utcnow
-from accounting.invoicing.amounts import InvoiceStatus
+from accounting.invoicing.amounts import InvoiceRole, InvoiceStatus
 from accounting.invoicing.models import Invoice
 from accounting.periods import Period, day_lock, on_reopen
 
@@ -50,11 +50,13 @@ def _open_correction(period_id: object) -> object:
 
 
 def invoiced_ranges(session: Session) -> list[tuple[date, date, str]]:
-    """The periods with an issued document and no correction open: (start, end, label)."""
+    """The periods with an issued document and no correction open: (start, end, label).
+    Calls for funds do not lock their period: they are advances, not the period's invoice."""
     rows = session.scalars(
         select(Period).where(
             exists().where(
-                Invoice.period_id == Period.id, Invoice.status != InvoiceStatus.DRAFT.value
+                Invoice.period_id == Period.id, Invoice.status != InvoiceStatus.DRAFT.value,
+                Invoice.role != InvoiceRole.CALL.value,
             ),
             ~_open_correction(Period.id),
         )
@@ -65,7 +67,8 @@ def invoiced_ranges(session: Session) -> list[tuple[date, date, str]]:
 def is_invoiced(session: Session, period: Period) -> bool:
     return bool(session.scalar(
         select(exists().where(
-            Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT.value
+            Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT.value,
+            Invoice.role != InvoiceRole.CALL.value,
         ))
     ))
 

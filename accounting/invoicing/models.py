@@ -48,7 +48,9 @@ from accounting.addresses import Address, structured
 from accounting.allocation.models import AllocationLine
 from accounting.db import Base, Money, utcnow
 from accounting.invoicing.amounts import (
+    CALL_LABEL,
     InvoiceKind,
+    InvoiceRole,
     InvoiceStatus,
     PaymentMethod,
     VatTotal,
@@ -130,6 +132,10 @@ class Invoice(Base):
     #: invoice of the member and period it completes.
     corrects_id: Mapped[Optional[int]] = mapped_column(ForeignKey("invoices.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    #: allocation (default), call (a call for funds on account) or true_up (DESIGN §5b).
+    role: Mapped[str] = mapped_column(
+        String(12), default=InvoiceRole.ALLOCATION, server_default=InvoiceRole.ALLOCATION.value
+    )
 
     #: « 2026-0001 », given at issue only.
     number: Mapped[Optional[str]] = mapped_column(String(20))
@@ -232,6 +238,9 @@ class Invoice(Base):
             "kind = 'credit_note' OR original_id IS NULL", name="credit_note_original"
         ),
         CheckConstraint("kind = 'invoice' OR corrects_id IS NULL", name="corrects_invoice"),
+        CheckConstraint(
+            "role IN (" + ", ".join(f"'{r.value}'" for r in InvoiceRole) + ")", name="role"
+        ),
         CheckConstraint("service_start <= service_end", name="service_dates"),
         Index("ix_invoices_member", "member_id", "status"),
         Index("ix_invoices_period", "period_id", "kind"),
@@ -260,7 +269,13 @@ class Invoice(Base):
         return self.status != InvoiceStatus.DRAFT
 
     @property
+    def is_call(self) -> bool:
+        return self.role == InvoiceRole.CALL
+
+    @property
     def kind_label(self) -> str:
+        if self.is_call and not self.is_credit_note:
+            return CALL_LABEL
         return InvoiceKind(self.kind).label
 
     @property
@@ -279,7 +294,7 @@ class Invoice(Base):
         """« FACTURE-2026-0001.xlsx » / « AVOIR-2026-0002.xlsx » (drafts: « BROUILLON-12 »)."""
         if self.number is None:
             return f"BROUILLON-{self.id}.xlsx"
-        prefix = "AVOIR" if self.is_credit_note else "FACTURE"
+        prefix = "AVOIR" if self.is_credit_note else "APPEL" if self.is_call else "FACTURE"
         return f"{prefix}-{self.number}.xlsx"
 
     @property

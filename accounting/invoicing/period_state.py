@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
+from accounting.invoicing.amounts import InvoiceKind, InvoiceRole, InvoiceStatus
 from accounting.invoicing.errors import AlreadyInvoiced, PeriodNotInvoiceable
 from accounting.invoicing.models import Invoice
 from accounting.periods import Period, closed_period_containing
@@ -28,6 +28,7 @@ def live_invoices(session: Session, period: Period) -> list[Invoice]:
                 Invoice.period_id == period.id,
                 Invoice.kind == InvoiceKind.INVOICE.value,
                 Invoice.status.in_(LIVE),
+                Invoice.role != InvoiceRole.CALL.value,
             )
             .order_by(Invoice.sequence)
         )
@@ -65,7 +66,8 @@ def period_has_issued_invoices(session: Session, period: Period) -> bool:
     return bool(
         session.scalar(
             select(func.count(Invoice.id)).where(
-                Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT.value
+                Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT.value,
+                Invoice.role != InvoiceRole.CALL.value,
             )
         )
     )

@@ -66,6 +66,7 @@ PCG_LABELS: dict[str, str] = {
     "411": "Clients",
     "418": "Clients – produits non encore facturés",
     "4181": "Clients – factures à établir",
+    "4191": "Clients – avances et acomptes reçus sur commandes",
     "421": "Personnel – rémunérations dues",
     "43": "Sécurité sociale et autres organismes sociaux",
     "431": "Sécurité sociale",
