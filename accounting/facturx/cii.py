@@ -33,6 +33,8 @@ NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
 INVOICE = "380"
 CREDIT_NOTE = "381"
+#: UNTDID 1001 « Prepayment invoice »: a call for funds (facture d'acompte, DESIGN §5b).
+PREPAYMENT = "386"
 #: UNTDID 4461: SEPA credit transfer.
 SEPA_CREDIT_TRANSFER = "58"
 #: ISO 6523 ICD of the French SIREN; 0225: the French e-invoicing directory (electronic address).

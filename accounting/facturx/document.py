@@ -116,7 +116,8 @@ def facturx_document(invoice: Invoice) -> cii.Document:
     original = invoice.original if credit else None
     return cii.Document(
         number=invoice.number,
-        type_code=cii.CREDIT_NOTE if credit else cii.INVOICE,
+        type_code=cii.CREDIT_NOTE if credit else cii.PREPAYMENT if invoice.is_call
+        else cii.INVOICE,
         issue_date=invoice.issue_date,
         seller=seller,
         buyer=buyer,

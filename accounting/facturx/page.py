@@ -108,8 +108,8 @@ def page_of(invoice: Invoice) -> Page:
         raise ValueError("a draft has no document: issue it first")
     credit = invoice.is_credit_note
     exempt = VatRegime.EXEMPT_261B.value
-    title = f"{'AVOIR' if credit else 'FACTURE'} N° {invoice.number}"
-    what = "l'avoir" if credit else "la facture"
+    title = invoice.title  # « FACTURE », « AVOIR » or « APPEL DE FONDS » N° …
+    what = "l'avoir" if credit else "l'appel de fonds" if invoice.is_call else "la facture"
     iban = f"IBAN : {invoice.carrier_iban or '—'}" + (
         f" — BIC : {invoice.carrier_bic}" if invoice.carrier_bic else "")
     return Page(

@@ -37,7 +37,7 @@ def facturx_xml(invoice: Invoice) -> bytes:
 
 
 def job(invoice: Invoice, xml: bytes | None = None) -> Job:
-    kind = "Avoir" if invoice.is_credit_note else "Facture"
+    kind = invoice.kind_label
     return Job(
         page=page_of(invoice),
         xml=xml if xml is not None else facturx_xml(invoice),

@@ -290,6 +290,11 @@ class Invoice(Base):
         return max(self.total_incl_tax - self.amount_paid - self.amount_credited, ZERO)
 
     @property
+    def title(self) -> str:
+        """« FACTURE N° 2026-0001 », « AVOIR N° … », « APPEL DE FONDS N° … » (documents)."""
+        return f"{self.kind_label.upper()} N° {self.number}"
+
+    @property
     def file_name(self) -> str:
         """« FACTURE-2026-0001.xlsx » / « AVOIR-2026-0002.xlsx » (drafts: « BROUILLON-12 »)."""
         if self.number is None:

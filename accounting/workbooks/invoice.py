@@ -204,12 +204,11 @@ def _page_setup(sheet: Worksheet, title: str) -> None:
 
 def _document_sheet(workbook: Workbook, invoice: Invoice) -> None:
     ws = workbook.active
-    credit = invoice.is_credit_note
-    ws.title = "Avoir" if credit else "Facture"
+    ws.title = invoice.kind_label
     for column, width in _WIDTHS.items():
         ws.column_dimensions[column].width = width
     s = _Sheet(ws)
-    title = f"{'AVOIR' if credit else 'FACTURE'} N° {invoice.number}"
+    title = invoice.title
     _page_setup(ws, title)
     _issuer_block(s, invoice, title)
     _customer_block(s, invoice)
