@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 AREAS = (
     "auth", "main", "admin", "timesheets", "allocation", "invoices", "ledger", "delivery",
+    "budgets",
 )
 
 

@@ -20,6 +20,7 @@ from accounting.org import OrgError, Role, User
 from app import create_app, ops_cli
 from app.admin import cli as admin_cli
 from app.allocation import cli as allocation_cli
+from app.budgets import cli as budgets_cli
 from app.cli_support import cli_session, fail
 from app.delivery import cli as delivery_cli
 from app.invoices import cli as invoices_cli
@@ -124,7 +125,7 @@ for _command in (
     invoices_cli.invoices_group,
     ledger_cli.check_fec_command, ledger_cli.ledger_group,
     ops_cli.verify, ops_cli.seal_backfill_command, ops_cli.backup_command, ops_cli.restore_command,
-    delivery_cli.addresses_command,
+    delivery_cli.addresses_command, budgets_cli.calls_group,
 ):
     cli.add_command(_command)
 for _command in (delivery_cli.send_command, delivery_cli.remind_command):
@@ -133,6 +134,7 @@ for _command in (
     admin_cli.import_members_command, admin_cli.import_figures_command,
     allocation_cli.import_costs_command, invoices_cli.import_payments_command,
     ledger_cli.import_fec_command, timesheets_cli.import_timesheets,
+    budgets_cli.import_budget_command,
 ):
     import_group.add_command(_command)
 for _command in (

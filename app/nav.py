@@ -44,7 +44,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Temps": ("timesheets.week", "timesheets.entries", "timesheets.approvals"),
     "Répartition": ("allocation.costs", "allocation.keys", "allocation.periods",
                     "allocation.runs"),
-    "Facturation": ("invoices.index", "invoices.payments"),
+    "Facturation": ("invoices.index", "invoices.payments", "budgets.index"),
     "Pilotage": ("admin.figures", "admin.audit"),
 }
 
@@ -60,6 +60,7 @@ NAV: list[NavItem] = [
     NavItem("Répartitions", "allocation.runs", frozenset({A, C, T, M})),
     NavItem("Factures", "invoices.index", frozenset({A, C, T, M})),
     NavItem("Paiements", "invoices.payments", frozenset({A, C, T})),
+    NavItem("Budget et appels", "budgets.index", frozenset({A, C, T})),
     NavItem("Comptabilité", "ledger.journal", frozenset({A, C, T, M})),
     NavItem("Nos chiffres", "admin.my_figures", frozenset({M})),
     NavItem("Chiffres des adhérents", "admin.figures", frozenset({T})),

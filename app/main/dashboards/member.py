@@ -3,8 +3,8 @@ choose (by default the twelve months up to their latest figure, not up to today:
 may look at a past year), and never the cluster's.
 
 What it holds: their share of each service by period (approved runs), the documents the
-cluster sent them (invoices and credit notes today; calls for funds will join this list as
-another kind of document), the payments they made, and their balance."""
+cluster sent them (invoices, credit notes, calls for funds), the payments they made, their
+balance, and the year's cash: calls, what was paid of them, the expected true-up."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from accounting.allocation.models import AllocationLine, AllocationRun, RunStatus
+from accounting.budgets.statement import MemberYear, member_year
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, PaymentMethod
 from accounting.invoicing.models import Invoice, Payment
 from accounting.money import ZERO
@@ -68,6 +69,8 @@ class MemberBoard:
     due: Decimal
     overdue: Decimal
     next_due: date | None
+    #: The calls for funds of the span's last year, what was paid of them, the true-up.
+    cash: MemberYear | None = None
 
     @property
     def since(self) -> date:
@@ -255,4 +258,5 @@ def member_board(
         due=due,
         overdue=overdue,
         next_due=next_due,
+        cash=member_year(db, member_id, span.end.year, today),
     )
