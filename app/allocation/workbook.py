@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from accounting.allocation.errors import AllocationError
 from accounting.allocation.models import AllocationRun, RunStatus
 from accounting.allocation.runs import PeriodAllocation, load_run
+from accounting.budgets.actuals import budget_vs_actual
 from accounting.org import Carrier
 from accounting.periods import Period
 from accounting.workbooks.allocation import write_allocation_workbook
@@ -59,5 +60,6 @@ def workbook_for(
     write_allocation_workbook(
         result, charges_for(session, result), out, status=status,
         company=carrier.name if carrier else "",
+        budget=budget_vs_actual(session, period.start.year),
     )
     return status

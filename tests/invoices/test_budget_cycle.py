@@ -118,3 +118,25 @@ def test_a_schedule_overlapping_issued_calls_is_refused(db, year) -> None:
     with pytest.raises(ScheduleOverlap, match="T1 2026"):
         set_schedule(db, 2026, frequency="monthly")
     set_schedule(db, 2026, frequency="quarterly", catch_up="next")  # same rhythm: fine
+
+
+def test_budget_against_actual_and_its_sheet(db, year) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from accounting.budgets.actuals import budget_vs_actual
+    from app.allocation.workbook import workbook_for
+
+    # 12 000 € a year: 1 000 € a month. January is gone on 15 March (16 000 € booked),
+    # February too (nothing booked); March to December are forecast by the budget.
+    [row] = budget_vs_actual(db, 2026, date(2026, 3, 15))
+    assert row.monthly_budget[:2] == [D("1000.00"), D("1000.00")]
+    assert row.monthly_actual[:3] == [D("16000.00"), D("0.00"), None]
+    assert (row.actual_to_date, row.forecast, row.gap) == (
+        D("16000.00"), D("26000.00"), D("14000.00"))
+    out = BytesIO()
+    workbook_for(db, get_or_create_period(db, "2026"), out)
+    sheet = load_workbook(BytesIO(out.getvalue()))["Budget et réalisé"]
+    assert [c.value for c in sheet[2]][:3] == ["Comptabilité / gestion", "janvier", 1000]
+    assert sheet["D2"].value == 16000

@@ -16,6 +16,7 @@ from accounting.allocation.models import (
     AllocationRunService,
     RunStatus,
 )
+from accounting.budgets.actuals import ServiceYear, budget_vs_actual
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus
 from accounting.invoicing.models import Invoice, money_sum
 from accounting.money import ZERO
@@ -85,6 +86,8 @@ class TreasurerBoard:
     overdue_total: Decimal
     waiting_runs: list[WaitingRun]
     periods: list[tuple[str, str]] = field(default_factory=list)  # (code, label) to choose from
+    #: The year's budget against actual per service (empty without a budget), DESIGN §5b.
+    budget: list[ServiceYear] = field(default_factory=list)
 
     @property
     def allocation_total(self) -> Decimal:
@@ -166,6 +169,7 @@ def treasurer_board(db: Session, today: date, period_code: str | None = None) ->
         overdue_total=total or ZERO,
         waiting_runs=waiting_runs(db),
         periods=[(code, label) for code, label, _ in choices],
+        budget=budget_vs_actual(db, today.year, today),
     )
 
 
