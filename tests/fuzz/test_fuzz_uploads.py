@@ -29,6 +29,7 @@ ENDPOINTS = [
     ("/comptabilite/fec/controle", "document"),
     ("/comptabilite/import-fec", "document"),
     ("/repartition/charges/import", "document"),
+    ("/budgets/2026/vote", "document"),
 ]
 HOSTILE_NAMES = [
     "..", ".", "/", "a/../..", "x" * 300 + ".csv", "fec\x00.txt", "\x00", "C:\\temp\\..",
