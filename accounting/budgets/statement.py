@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from accounting.budgets.actuals import budget_vs_actual
 from accounting.budgets.calls import called_so_far
-from accounting.budgets.trueup import TrueUpRefused, year_allocation
+from accounting.budgets.trueup import TrueUpRefused, year_allocation, year_documents
 from accounting.invoicing.amounts import InvoiceRole, InvoiceStatus
-from accounting.invoicing.differences import documented_amounts
 from accounting.invoicing.models import Invoice
 from accounting.money import CENT, ZERO
 from accounting.org import Service
@@ -84,7 +83,7 @@ def member_year(session: Session, member_id: int, year: int, today: date) -> Mem
         target = None
     if target is not None:
         result.approved = True
-        documented = documented_amounts(session, period)
+        documented = year_documents(session, year)
         services = {s for (m, s) in target if m == member_id} | set(calls_by_service)
         names = dict(session.execute(select(Service.id, Service.name)).all())
         for sid in sorted(services):

@@ -4,12 +4,14 @@ approved, each member gets what it owes beyond its calls (an invoice) or what it
 
 It is the difference invoicing of the corrections issue read over the year:
 
-    true-up(member, service) = year's approved allocation − (calls + earlier true-ups
-                               + the year period's own documents)
+    true-up(member, service) = year's approved allocation − every document of the year
+                               (calls, earlier true-ups, invoices of its months, quarters)
 
-(``accounting.invoicing.differences.documented_amounts`` counts a year's calls in its year
-period). So after any true-up each member's documents for the year add up to its actual
-allocation, to the cent; a correction of the year's allocation is trued up by running it again.
+(``year_documents``) for the services with a budget that year (the others are invoiced
+period by period; once a service's funds are called, its months and quarters no longer
+invoice it: ``accounting.invoicing.differences.called_services``). So after any true-up each
+member's documents for the year add up to its actual allocation, to the cent; a correction of
+the year's allocation is trued up by running it again.
 
 The ledger: calls were credited to 4191 (advances received); the true-up moves what they
 called to the services' revenue accounts (one OD entry, per service: debit 4191, credit 706x),
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,11 +33,11 @@ from accounting.allocation.models import AllocationLine, AllocationRunService
 from accounting.budgets.calls import called_so_far, calls_by_pair
 from accounting.budgets.documents import Drafting, draft_documents, issue_documents
 from accounting.budgets.errors import BudgetError, TrueUpRefused
-from accounting.budgets.models import ADVANCES_ACCOUNT, TrueUp
-from accounting.invoicing.amounts import InvoiceRole, format_eur
-from accounting.invoicing.differences import differences, documented_amounts, plan_documents
+from accounting.budgets.models import ADVANCES_ACCOUNT, Budget, TrueUp
+from accounting.invoicing.amounts import InvoiceKind, InvoiceRole, InvoiceStatus, format_eur
+from accounting.invoicing.differences import differences, plan_documents
 from accounting.invoicing.issue import lock_series
-from accounting.invoicing.models import Invoice
+from accounting.invoicing.models import Invoice, InvoiceLine, money_sum
 from accounting.invoicing.parties import get_carrier
 from accounting.ledger.models import JournalEntry, JournalLine
 from accounting.ledger.posting import post_entry, signed_line
@@ -73,7 +75,7 @@ def statement(session: Session, year: int) -> dict[tuple[int, int], dict[str, De
     """(member id, service id) → calls, year's documents and allocation (what the portal and
     the documents show); the allocation is zero while the year is not approved."""
     period = get_or_create_period(session, str(year))
-    documented = documented_amounts(session, period)
+    documented = year_documents(session, year)
     calls = calls_by_pair(session, year)
     try:
         _, target = year_allocation(session, period)
@@ -84,6 +86,31 @@ def statement(session: Session, year: int) -> dict[tuple[int, int], dict[str, De
         result[pair] = {"calls": calls.get(pair, ZERO), "documented": documented.get(pair, ZERO),
                         "actual": target.get(pair, ZERO)}
     return result
+
+
+def budgeted_services(session: Session, year: int) -> set[int]:
+    """The services with a budget for ``year``: the true-up covers them only (the others are
+    invoiced period by period)."""
+    return set(session.scalars(select(Budget.service_id).where(Budget.year == year)))
+
+
+def year_documents(session: Session, year: int) -> dict[tuple[int, int], Decimal]:
+    """(member id, service id) → Σ invoice lines − Σ credit-note lines of every issued
+    document of the fiscal year: calls, true-ups, and the invoices of its months, quarters and
+    the year itself (a service invoiced by period before its calls began counts too)."""
+    signed = case(
+        (Invoice.kind == InvoiceKind.CREDIT_NOTE.value, -InvoiceLine.amount_excl_tax),
+        else_=InvoiceLine.amount_excl_tax,
+    )
+    rows = session.execute(
+        select(Invoice.member_id, InvoiceLine.service_id, money_sum(signed))
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .join(Period, Period.id == Invoice.period_id)
+        .where(Period.start >= date(year, 1, 1), Period.end <= date(year, 12, 31),
+               Invoice.status != InvoiceStatus.DRAFT.value)
+        .group_by(Invoice.member_id, InvoiceLine.service_id)
+    )  # fmt: skip
+    return {(m, s): total for m, s, total in rows}
 
 
 def true_up(
@@ -122,8 +149,10 @@ def _documents_and_transfer(
 ) -> TrueUpResult:
     carrier = get_carrier(session)
     lock_series(session, carrier.id, issue_date.year)  # then read: a second one waits here
-    target = {pair: v for pair, v in target.items() if pair[0] != carrier.member_id}
-    documented = documented_amounts(session, period)
+    budgeted = budgeted_services(session, year)
+    target = {pair: v for pair, v in target.items()
+              if pair[0] != carrier.member_id and pair[1] in budgeted}
+    documented = {p: v for p, v in year_documents(session, year).items() if p[1] in budgeted}
     plans = plan_documents(differences(target, documented))
     to_transfer = _to_transfer(session, year)
     if not plans and not any(to_transfer.values()):

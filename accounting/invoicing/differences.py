@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -37,6 +38,7 @@ from accounting.periods import Period, PeriodKind
 
 M = TypeVar("M", bound=Hashable)
 S = TypeVar("S", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,27 @@ def documented_amounts(session: Session, period: Period) -> dict[tuple[int, int]
         .group_by(Invoice.member_id, InvoiceLine.service_id)
     )
     return {(m, s): total for m, s, total in rows}
+
+
+def called_services(session: Session, period: Period) -> set[int]:
+    """The services whose funds are called for the fiscal year of ``period`` (an issued call
+    of that year): a month or a quarter does not invoice them, the year's true-up does
+    (DESIGN §5b). Empty for a year period."""
+    if period.kind == PeriodKind.YEAR:
+        return set()
+    year = period.start.year
+    return set(session.scalars(
+        select(InvoiceLine.service_id).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.role == InvoiceRole.CALL.value,
+               Invoice.status != InvoiceStatus.DRAFT.value,
+               Invoice.service_start >= date(year, 1, 1),
+               Invoice.service_start <= date(year, 12, 31)).distinct()
+    ))  # fmt: skip
+
+
+def without_services(mapping: Mapping[tuple[M, S], V], services: set[S]) -> dict[tuple[M, S], V]:
+    """``mapping`` without the pairs of ``services``."""
+    return {pair: value for pair, value in mapping.items() if pair[1] not in services}
 
 
 def draft_amounts(drafts: list[Invoice]) -> dict[tuple[int, int], Decimal]:

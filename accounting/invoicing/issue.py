@@ -19,9 +19,11 @@ from accounting.db import lock_counter_row, utcnow
 from accounting.invoicing.amounts import InvoiceStatus, due_date, format_number, status_after
 from accounting.invoicing.differences import (
     approved_amounts,
+    called_services,
     differences,
     documented_amounts,
     draft_amounts,
+    without_services,
 )
 from accounting.invoicing.errors import (
     AllocationNotApproved,
@@ -163,10 +165,12 @@ def _check_drafts_current(
     run_services = approved_run_services(session, period)
     if not run_services:  # drafts not prepared from an allocation: nothing to compare with
         return
-    approved = approved_amounts(session, run_services, exclude_member=carrier.member_id)
+    called = called_services(session, period)  # invoiced by calls and the true-up
+    approved = without_services(
+        approved_amounts(session, run_services, exclude_member=carrier.member_id), called)
     owed = differences(
         {pair: line.amount for pair, line in approved.items()},
-        documented_amounts(session, period),
+        without_services(documented_amounts(session, period), called),
     )
     members = {d.member_id for d in drafts}
     expected = {(m, s): v for m, row in owed.items() if m in members for s, v in row.items()}

@@ -35,10 +35,12 @@ from accounting.invoicing.amounts import (
 from accounting.invoicing.differences import (
     DocumentPlan,
     approved_amounts,
+    called_services,
     cited_invoices,
     differences,
     documented_amounts,
     plan_documents,
+    without_services,
 )
 from accounting.invoicing.errors import (
     AllocationNotApproved,
@@ -125,8 +127,10 @@ def prepare_invoices(
     refuse_closed(session, period)
     carrier = get_carrier(session)
     run_services = _run_services_to_invoice(session, period, run)
-    approved = approved_amounts(session, run_services, exclude_member=carrier.member_id)
-    documented = documented_amounts(session, period)
+    called = called_services(session, period)  # invoiced by calls and the true-up
+    approved = without_services(
+        approved_amounts(session, run_services, exclude_member=carrier.member_id), called)
+    documented = without_services(documented_amounts(session, period), called)
     plans = plan_documents(differences(
         {pair: line.amount for pair, line in approved.items()}, documented
     ))  # fmt: skip

@@ -140,3 +140,15 @@ def test_budget_against_actual_and_its_sheet(db, year) -> None:
     sheet = load_workbook(BytesIO(out.getvalue()))["Budget et réalisé"]
     assert [c.value for c in sheet[2]][:3] == ["Comptabilité / gestion", "janvier", 1000]
     assert sheet["D2"].value == 16000
+
+
+
+def test_once_called_a_service_is_not_invoiced_by_month(db, year) -> None:
+    from accounting.invoicing.errors import NothingToInvoice
+    from accounting.invoicing.services import prepare_invoices
+
+    issue_calls(db, "2026-T1", issue_date=date(2026, 1, 2))
+    january = get_or_create_period(db, "2026-01")
+    approve(db, store_period(db, january))  # 16 000 € of January, approved
+    with pytest.raises(NothingToInvoice):  # but COMPTA is invoiced by calls and the true-up
+        prepare_invoices(db, january)
