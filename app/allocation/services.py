@@ -28,6 +28,7 @@ from accounting.allocation.runs import (
 )
 from accounting.collector import collector_paused
 from accounting.db import Quantity
+from accounting.invoicing.differences import called_services
 from accounting.periods import Period
 from timesheets.models import EntryStatus, UnitType, WorkEntry
 
@@ -132,9 +133,20 @@ def allocate_period(
     """Compute the allocation of a period (preview: nothing is written). A period spanning
     two key versions is computed as its key periods, each with its own work, and summed
     (``accounting.allocation.keyperiods``). Python's cyclic garbage collector is paused
-    throughout (``collector_paused``: tens of thousands of rows and inputs, no cycle)."""
+    throughout (``collector_paused``: tens of thousands of rows and inputs, no cycle). A
+    service whose funds are called for the year (DESIGN §5b) is left out of a month or a
+    quarter: the year's allocation shares it."""
     with collector_paused():
-        return _allocate_period(session, period, service)
+        result = _allocate_period(session, period, service)
+    called = called_services(session, period)
+    if called and any(item.service.id in called for item in result.services):
+        names = [i.service.name for i in result.services if i.service.id in called]
+        result.services = [i for i in result.services if i.service.id not in called]
+        result.warnings.append(
+            f"{', '.join(names)} : fonds appelés sur budget en {period.start.year}, réparti sur "
+            "l'année (répartition de l'exercice puis régularisation), pas par période."
+        )
+    return result
 
 
 def _allocate_period(session: Session, period: Period, service: str | None) -> PeriodAllocation:

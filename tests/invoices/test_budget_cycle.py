@@ -143,12 +143,15 @@ def test_budget_against_actual_and_its_sheet(db, year) -> None:
 
 
 
-def test_once_called_a_service_is_not_invoiced_by_month(db, year) -> None:
-    from accounting.invoicing.errors import NothingToInvoice
-    from accounting.invoicing.services import prepare_invoices
+
+def test_once_called_a_service_is_not_allocated_nor_invoiced_by_month(db, year) -> None:
+    from accounting.allocation.errors import RunError
+    from app.allocation.services import allocate_period
 
     issue_calls(db, "2026-T1", issue_date=date(2026, 1, 2))
     january = get_or_create_period(db, "2026-01")
-    approve(db, store_period(db, january))  # 16 000 € of January, approved
-    with pytest.raises(NothingToInvoice):  # but COMPTA is invoiced by calls and the true-up
-        prepare_invoices(db, january)
+    preview = allocate_period(db, january)  # 16 000 € of January: shared by the year's run
+    assert preview.services == []
+    assert "fonds appelés sur budget en 2026" in preview.warnings[-1]
+    with pytest.raises(RunError, match="Rien à répartir"):
+        store_period(db, january)
