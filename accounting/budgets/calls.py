@@ -58,10 +58,27 @@ def call_rows(session: Session, year: int) -> list[tuple[int, int, date, Decimal
 
 
 def called_so_far(session: Session, year: int) -> dict[int, dict[date, Decimal]]:
-    """service id → call period's first day → Σ called (invoices − credit notes, excl. tax)."""
+    """service id → call period's first day → the pools called (what the call key shared,
+    the carrier's own share included: it is never invoiced, as in any allocation), read from
+    the calls' annex, one pool per batch (a call, a catch-up)."""
+    rows = session.execute(
+        select(InvoiceLine.service_id, Period.start, InvoiceLine.basis)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(Period, Period.id == Invoice.period_id)
+        .where(Invoice.role == InvoiceRole.CALL.value,
+               Invoice.status != InvoiceStatus.DRAFT.value,
+               Invoice.service_start >= date(year, 1, 1),
+               Invoice.service_start <= date(year, 12, 31))
+    )  # fmt: skip
     result: dict[int, dict[date, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for _, service_id, start, amount in call_rows(session, year):
-        result[service_id][start] += amount
+    seen: set[tuple[int, str]] = set()
+    for service_id, start, basis in rows:
+        call = (basis or {}).get("call", {})
+        batch = (service_id, str(call.get("batch") or start))
+        if batch in seen:
+            continue
+        seen.add(batch)
+        result[service_id][start] += Decimal(call.get("pool", "0"))
     return result
 
 
@@ -197,6 +214,7 @@ def issue_calls(
         raise BudgetError(f"Rien à appeler pour {period.label}.")
     by_service = {p.service.id: p for p in parts}
     what = "Rattrapage de la révision" if catch_up_only else "Appel de fonds provisionnel"
+    batch = f"{period.code}:{'rattrapage:' + str(issue_date) if catch_up_only else 'appel'}"
 
     def describe(member: Member, service: Service, amount: Decimal) -> tuple[str, dict]:
         part = by_service[service.id]
@@ -205,7 +223,7 @@ def issue_calls(
                 f"{describe_key_fr(part.key)}")  # fmt: skip
         return text, {"call": {"budget_id": part.budget.id, "revision": part.budget.revision,
                                "net": str(part.budget.net), "pool": str(part.pool),
-                               "mode": part.plan.mode.value}}
+                               "mode": part.plan.mode.value, "batch": batch}}
 
     drafting = Drafting(
         period=period, role=InvoiceRole.CALL, service_start=period.start,

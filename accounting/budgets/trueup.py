@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounting.allocation.models import AllocationLine, AllocationRunService
-from accounting.budgets.calls import called_so_far, calls_by_pair
+from accounting.budgets.calls import calls_by_pair
 from accounting.budgets.documents import Drafting, draft_documents, issue_documents
 from accounting.budgets.errors import BudgetError, TrueUpRefused
 from accounting.budgets.models import ADVANCES_ACCOUNT, Budget, TrueUp
@@ -185,8 +185,10 @@ def _documents_and_transfer(
 
 
 def _to_transfer(session: Session, year: int) -> dict[int, Decimal]:
-    """service id → the calls' amount excl. tax still on 4191 (called − already moved)."""
-    called = {sid: sum(by.values(), ZERO) for sid, by in called_so_far(session, year).items()}
+    """service id → the calls' amount excl. tax still on 4191 (invoiced − already moved)."""
+    called: dict[int, Decimal] = {}
+    for (_, sid), amount in calls_by_pair(session, year).items():
+        called[sid] = called.get(sid, ZERO) + amount
     moved = dict(session.execute(
         select(JournalLine.service_id, func.sum(JournalLine.debit - JournalLine.credit))
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)

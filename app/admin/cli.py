@@ -140,10 +140,13 @@ def setup_command(path: Path | None, export_path: Path | None, user_email: str |
     default=None,
     help="Synthetic cluster: work entries over all years (default: 1 000 per member).",
 )
+@click.option("--cash-cycle", is_flag=True,
+              help="Seed cluster: also the 2025 budget of the shared premises, its quarterly "
+              "calls, the June revision and the true-up (locks 2025).")
 @with_appcontext
 def demo_command(
     members: int | None, years: int, seed: int, staff: int | None, services: int | None,
-    entries: int | None,
+    entries: int | None, cash_cycle: bool,
 ) -> None:  # fmt: skip
     """Load the demo cluster (Val Horizon and its partners) with a year of work, costs and one
     user per role; running it again duplicates nothing."""
@@ -159,7 +162,7 @@ def demo_command(
     try:
         report = load_demo(
             session, members=members, years=years, seed=seed, staff=staff,
-            services=services, entries=entries,
+            services=services, entries=entries, cash_cycle=cash_cycle,
         )  # fmt: skip
     except ConfigRefused as exc:
         fail(str(exc))

@@ -146,6 +146,7 @@ def load_demo(
     services: int | None = None,
     entries: int | None = None,
     last_year: int = DEMO_YEAR,
+    cash_cycle: bool = False,
 ) -> DemoReport:
     """The seed cluster (``members`` None) or a generated cluster of ``members`` members."""
     if years < 1:
@@ -153,7 +154,8 @@ def load_demo(
     if members is None:
         from app.demo.cluster import load_seed_cluster
 
-        return load_seed_cluster(session, years=years, seed=seed, last_year=last_year)
+        return load_seed_cluster(session, years=years, seed=seed, last_year=last_year,
+                                 cash_cycle=cash_cycle)
     from app.demo.synthetic import SyntheticSpec, build_synthetic
 
     spec = SyntheticSpec(

@@ -88,9 +88,12 @@ def _fallback_sections(session: Session, set_aside: dict[str, dict[str, Any]]) -
     return notes
 
 
-def load_seed_cluster(session: Session, *, years: int, seed: int, last_year: int) -> DemoReport:
+def load_seed_cluster(
+    session: Session, *, years: int, seed: int, last_year: int, cash_cycle: bool = False
+) -> DemoReport:
     """Configuration, users, each year's work entries, costs and subsidies, then the first
-    quarters of the last year allocated, invoiced and partly paid (app.demo.history)."""
+    quarters of the last year allocated, invoiced and partly paid (app.demo.history); with
+    ``cash_cycle``, the year's budget, calls, revision and true-up too (app.demo.cash)."""
     report = DemoReport(member_accountant_of=DEMO_MEMBER)
     report.config_changes, deferred = load_cluster_configuration(session)
     report.notes.extend(f"services[].{name}: {note}" for name, note in sorted(deferred.items()))
@@ -100,8 +103,17 @@ def load_seed_cluster(session: Session, *, years: int, seed: int, last_year: int
         costs, subsidies = generate_costs(session, year, seed, staff["accountant"])
         report.costs += costs
         report.subsidies += subsidies
-    history = load_history(session, last_year)
-    report.runs, report.invoices = history.runs, history.invoices
+    before = None
+    if cash_cycle:
+        from app.demo import cash
+
+        def before(quarter: int) -> None:
+            cash.step(session, last_year, quarter)
+
+    history = load_history(session, last_year, before)
+    if cash_cycle:
+        report.invoices += cash.close_year(session, last_year)
+    report.runs, report.invoices = history.runs, report.invoices + history.invoices
     report.payments, report.closed_periods = history.payments, history.closed
     return report
 

@@ -14,6 +14,7 @@ stays closed. Deterministic: fixed dates, amounts derived from the invoices' tot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -130,14 +131,19 @@ def _pay(session: Session, period: Period, year: int, quarter: int) -> int:
     return recorded
 
 
-def load_history(session: Session, year: int) -> HistoryReport:
-    """Allocate, approve, invoice and pay the first quarters of ``year``; close the first."""
+def load_history(
+    session: Session, year: int, before_quarter: Callable[[int], None] | None = None
+) -> HistoryReport:
+    """Allocate, approve, invoice and pay the first quarters of ``year``; close the first.
+    ``before_quarter(q)`` runs first in each quarter (the cash cycle's calls: app.demo.cash)."""
     report = HistoryReport()
     admin, treasurer = _user(session, "admin"), _user(session, "treasurer")
     for quarter in QUARTERS:
         period = get_or_create_period(session, f"{year}-T{quarter}")
         if period.is_closed:
             continue
+        if before_quarter is not None:
+            before_quarter(quarter)
         report.runs += _allocate(session, period, admin, treasurer)
         report.invoices += len(_invoice(session, period, year, quarter))
         report.payments += _pay(session, period, year, quarter)
