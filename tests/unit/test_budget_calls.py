@@ -84,3 +84,11 @@ def test_a_calls_shares_add_up_to_its_pool(pool, days, last) -> None:
     shares = call_shares(pool, key, members, 90)
     assert sum(shares.values(), D(0)) == pool
     assert set(shares) == {m.code for m in members if m.active_days}
+
+
+def test_the_readmes_june_revision_of_the_shared_premises() -> None:
+    plans = preview(D("38200.00"), 4, [D("9250.00"), D("9250.00")])
+    assert plans[CatchUp.SPREAD].remaining == (D("9850.00"), D("9850.00"))
+    assert plans[CatchUp.NEXT].remaining == (D("10150.00"), D("9550.00"))
+    assert (plans[CatchUp.AT_ONCE].catch_up, plans[CatchUp.AT_ONCE].remaining) == (
+        D("600.00"), (D("9550.00"), D("9550.00")))
