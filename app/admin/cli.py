@@ -152,6 +152,8 @@ def demo_command(
     user per role; running it again duplicates nothing."""
     from time import perf_counter
 
+    from accounting.allocation.errors import AllocationError
+    from accounting.budgets.errors import BudgetError
     from app.configuration import ConfigRefused
     from app.demo import load_demo
 
@@ -166,6 +168,8 @@ def demo_command(
         )  # fmt: skip
     except ConfigRefused as exc:
         fail(str(exc))
+    except (AllocationError, BudgetError) as exc:  # --cash-cycle on a demo loaded without it
+        fail(f"{exc}\n(--cash-cycle goes on a fresh database: `mutualise demo --cash-cycle`.)")
     session.commit()
     elapsed = perf_counter() - started
     if report.changed:
