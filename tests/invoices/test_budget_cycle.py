@@ -155,3 +155,22 @@ def test_once_called_a_service_is_not_allocated_nor_invoiced_by_month(db, year) 
     assert "fonds appelés sur budget en 2026" in preview.warnings[-1]
     with pytest.raises(RunError, match="Rien à répartir"):
         store_period(db, january)
+
+
+@pytest.mark.parametrize(("mode", "catch_up", "second"), [
+    # 12 000 voted, T1 called 3 000 (1 000 each), revised to 15 000 (3 750 a quarter).
+    ("at_once", D("250.00"), D("1250.00")),  # 750 called now, then 3 750
+    ("next", None, D("1500.00")),  # 3 750 + 750 on T2
+    ("spread", None, D("1333.34")),  # (15 000 − 3 000) / 3 = 4 000, A's share
+])
+def test_a_revision_is_caught_up_as_the_treasurer_chose(db, year, mode, catch_up, second):
+    _, compta = year
+    issue_calls(db, "2026-T1", issue_date=date(2026, 1, 2))
+    save_budget(db, compta, 2026, agreed_on=date(2026, 3, 1), agreed_by="Bureau",
+                reason="Hausse", lines=[LineInput(LineKind.COST, "641100", D("15000.00"))])
+    set_schedule(db, 2026, frequency="quarterly", catch_up=mode)
+    if catch_up is not None:
+        docs = issue_calls(db, "2026-T1", issue_date=date(2026, 3, 2), catch_up_only=True)
+        assert {d.customer_code: d.total_excl_tax for d in docs} == dict.fromkeys("ABC", catch_up)
+    docs = issue_calls(db, "2026-T2", issue_date=date(2026, 4, 1))
+    assert {d.customer_code: d.total_excl_tax for d in docs}["A"] == second

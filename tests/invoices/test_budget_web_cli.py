@@ -5,6 +5,7 @@ showing its calls and true-up."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -91,6 +92,12 @@ def test_the_pages_of_the_year(client, login_as, db, make_member, make_service, 
     # 15 000 voted, 3 000 called: spread 4 000 ×3; next 4 500 then 3 750 ×2; at once 750.
     for figure in ("4\u202f000,00", "4\u202f500,00", "750,00", "3\u202f750,00"):
         assert figure in page, figure
+    chosen = client.post("/budgets/2026/revision", data={"mode": "at_once",
+                                                         "issue_date": "2026-06-11"})
+    assert chosen.status_code == 302
+    catch_up = db.scalars(select(Invoice).where(Invoice.role == "call",
+                                                Invoice.issue_date == date(2026, 6, 11))).all()
+    assert sorted(d.total_excl_tax for d in catch_up) == [D("250.00")] * 3  # 750 / 3
     home = client.get("/budgets/?annee=2026").get_data(as_text=True)
     assert "Budget et réalisé" in home and "15\u202f000,00" in home
     response = client.post("/budgets/2026/regularisation", data={"issue_date": "2027-01-05"},
