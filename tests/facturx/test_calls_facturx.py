@@ -53,3 +53,25 @@ def test_a_call_is_a_386_that_passes_en16931(
             if d.is_credit_note)  # C called 8 000, owes 7 333,33
     assert note.total_excl_tax == Decimal("666.67")
     assert en16931.fatal(facturx_xml(note)) == []
+
+
+def test_calls_are_sent_like_invoices(db, make_member, make_service, make_user, carrier,
+                                      smtp) -> None:
+    from app.delivery.usecases import period_documents, send_documents
+    from app.mail import settings_from_env
+    from tests.facturx.conftest import pdf_attachments
+
+    members, compta, _ = allocated_month(db, make_member, make_service, make_user)
+    for code, member in members.items():
+        member.billing_email = f"compta-{code.lower()}@adherent.example"
+    save_budget(db, compta, 2026, agreed_on=date(2025, 12, 1), agreed_by="AG",
+                lines=[LineInput(LineKind.COST, "641100", Decimal("12000.00"))])
+    calls = issue_calls(db, "2026-T1", issue_date=date(2026, 1, 2), issued_by="t")
+    report = send_documents(db, settings_from_env(),
+                            period_documents(db, get_or_create_period(db, "2026-T1")),
+                            sent_by="t")
+    assert report.ok and len(report.sent) == 3
+    message = smtp.to("compta-a@adherent.example")[0]
+    assert calls[0].number in message["Subject"]
+    assert list(pdf_attachments(message)) == [f"APPEL-{calls[0].number}.pdf"]
+    assert "Appel de fonds" in message.get_body(("plain",)).get_content()
