@@ -174,3 +174,29 @@ def test_a_revision_is_caught_up_as_the_treasurer_chose(db, year, mode, catch_up
         assert {d.customer_code: d.total_excl_tax for d in docs} == dict.fromkeys("ABC", catch_up)
     docs = issue_calls(db, "2026-T2", issue_date=date(2026, 4, 1))
     assert {d.customer_code: d.total_excl_tax for d in docs}["A"] == second
+
+
+def test_a_budget_workbook_is_read_and_its_errors_named(db, year) -> None:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    from imports.budgets import read_budget_lines
+    from imports.errors import ImportRefused
+
+    _, compta = year
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Service", "Type", "Compte", "Libellé", "Montant"])
+    sheet.append(["COMPTA", "Charge", "641100", "Salaires", 12000.5])
+    sheet.append(["COMPTA", "Subvention", "740000", "Région", 1000])
+    out = BytesIO()
+    book.save(out)
+    lines = read_budget_lines(db, out.getvalue(), "budget.xlsx")
+    assert [(ln.kind, ln.account, ln.amount) for ln in lines[compta.id]] == [
+        ("cost", "641100", D("12000.5")), ("subsidy", "740000", D("1000"))]
+    sheet.append(["COMPTA", "don", "740000", "?", 5])
+    out = BytesIO()
+    book.save(out)
+    with pytest.raises(ImportRefused, match="Ligne 4, colonne « Type »"):
+        read_budget_lines(db, out.getvalue(), "budget.xlsx")
