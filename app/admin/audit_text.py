@@ -45,9 +45,16 @@ OBJECT_LABELS = {
     "journals": "Journal", "import_mappings": "Correspondance d'import",
     "vat_regime_rules": "Régime de TVA", "fec_cost_rules": "Règle d'import FEC",
     "period_corrections": "Correction de période", "sessions": "Session",
+    "budgets": "Budget", "budget_lines": "Ligne de budget", "call_schedules": "Calendrier d'appels",
+    "true_ups": "Régularisation annuelle",
 }  # fmt: skip
 
 FIELD_LABELS = {
+    # the year's cash (issue 19): budgets, calls, true-ups
+    "role": "Rôle du document", "revision": "Révision", "call_key": "Clé des appels",
+    "created_by": "Créé par", "budget_id": "Budget", "frequency": "Fréquence des appels",
+    "catch_up": "Rattrapage d'une révision", "round": "Tour", "run_id": "Répartition",
+    "done_at": "Fait le", "done_by": "Fait par",
     # the books (issue 15): cost kinds, payroll, suppliers, account mapping
     "target": "Compte cible", "counterpart": "Contrepartie", "journal_code": "Journal",
     "nature": "Type de charge", "net_pay": "Salaire net", "social_account": "Compte social",
