@@ -209,6 +209,18 @@ def _balance(db: Session, member_id: int, today: date) -> tuple[Decimal, Decimal
     return due or ZERO, overdue or ZERO, next_due
 
 
+def _cash_year(db: Session, member_id: int, span: MemberSpan) -> int:
+    """The fiscal year of the member's latest call or true-up up to the span's end (a true-up
+    issued in January is about the year before), else the span's last year."""
+    latest = db.scalar(
+        select(func.max(Invoice.service_start)).where(
+            Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value,
+            Invoice.role.in_(("call", "true_up")), Invoice.service_start <= span.end,
+        )
+    )
+    return latest.year if latest is not None else span.end.year
+
+
 def member_board(
     db: Session,
     member_id: int,
@@ -258,5 +270,5 @@ def member_board(
         due=due,
         overdue=overdue,
         next_due=next_due,
-        cash=member_year(db, member_id, span.end.year, today),
+        cash=member_year(db, member_id, _cash_year(db, member_id, span), today),
     )
