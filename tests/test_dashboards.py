@@ -238,11 +238,12 @@ def test_the_member_portal_shows_the_months_of_its_figures_not_only_the_last_twe
     cluster = build_cluster(db, members=4, today=date(2026, 5, 20))
     first, third = cluster.members[0].id, cluster.members[2].id
     # Looked at long after (like the demo, dated 2025, opened today): the board still ends at
-    # the member's latest figure, the payment of January 2026.
+    # the member's latest figure, the end of Q4 2025 which its share and its invoice (issued in
+    # January 2026) both bill; the payment that settles that invoice comes with it.
     board = member_board(db, first, date(2027, 12, 1))
-    assert (board.span.start, board.span.end) == (date(2025, 2, 1), date(2026, 1, 31))
-    assert board.span.label == "février 2025 – janvier 2026"
-    assert board.years == [2026, 2025]
+    assert (board.span.start, board.span.end) == (date(2025, 1, 1), date(2025, 12, 31))
+    assert board.span.label == "janvier 2025 – décembre 2025"
+    assert board.years == [2025]
     assert board.allocated == SHARE  # its own share, not the cluster's 4 × SHARE
     assert [(d.kind, d.total_incl_tax) for d in board.documents] == [("invoice", SHARE)]
     assert [(p.paid_on, p.amount, p.method) for p in board.payments] == [
@@ -262,7 +263,11 @@ def test_the_member_portal_period_selector(db: Session) -> None:
     first = cluster.members[0].id
     quarter = member_board(db, first, date(2026, 5, 20), "2025-10", "2025-12")
     assert quarter.span.label == "octobre 2025 – décembre 2025"
-    assert quarter.allocated == SHARE and quarter.documents == [] and quarter.payments == []
+    # The quarter's share and the invoice billing it side by side (never « Réparti » without its
+    # invoice because the invoice was issued the month after).
+    assert quarter.allocated == SHARE and quarter.invoiced == SHARE
+    assert [d.number for d in quarter.documents] == ["2026-0001"]
+    assert [p.paid_on for p in quarter.payments] == [date(2026, 1, 5)]
     later = member_board(db, first, date(2026, 5, 20), "2026-02", "2026-12")
     assert (later.allocated, later.documents, later.payments) == (Decimal("0"), [], [])
     # Reversed, or only a start: put right, twelve months from the start.
@@ -270,7 +275,7 @@ def test_the_member_portal_period_selector(db: Session) -> None:
     alone = member_board(db, first, date(2026, 5, 20), "2025-03", None)
     assert (alone.span.start, alone.span.end) == (date(2025, 3, 1), date(2026, 2, 28))
     garbage = member_board(db, first, date(2026, 5, 20), "2025-13", "n'importe")
-    assert garbage.span.end == date(2026, 1, 31)
+    assert garbage.span.end == date(2025, 12, 31)
 
 
 def test_the_member_portal_page_with_a_chosen_year(client: FlaskClient, db: Session) -> None:
@@ -284,7 +289,8 @@ def test_the_member_portal_page_with_a_chosen_year(client: FlaskClient, db: Sess
     assert "Adhérent 1 — janvier 2025 – décembre 2025" in html
     assert 'value="2025-01"' in html and 'value="2025-12"' in html
     assert "Ma part répartie" in html and "1 600,00 €" in html
-    assert "Aucune facture ni avoir émis sur janvier 2025 – décembre 2025." in html
+    assert 'id="mem-documents"' in html and "2026-0001" in html
     assert "6 400,00" not in html  # the cluster's total never shows
     html = unescape(client.get("/accueil?du=2026-01&au=2026-01").get_data(as_text=True))
-    assert "Virement" in html and 'id="mem-documents"' in html
+    assert "Virement" in html and 'id="mem-documents"' not in html
+    assert "Aucune facture ni avoir pour janvier 2026" in html

@@ -57,6 +57,9 @@ def test_the_member_portal_shows_its_own_figures_with_a_period_selector(
     # The demo is dated 2025: the board opens on the months of its figures, not on an empty
     # year before today, and shows the member's own share (never the cluster's).
     assert _amount(share.inner_text()) > 0
+    # ... beside the invoices billing those months, even those issued the month after.
+    invoiced = board.locator(".kpi", has_text="Facturé").first.locator(".kpi-value")
+    assert _amount(invoiced.inner_text()) > 0
     table = board.locator("#mem-repartition")
     assert table.locator("tbody tr").count() >= 1
     assert board.locator("#mem-documents tbody tr").count() >= 1

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from accounting.allocation.models import AllocationLine, AllocationRun, RunStatus
 from accounting.budgets.statement import MemberYear, member_year
 from accounting.invoicing.amounts import InvoiceKind, InvoiceStatus, PaymentMethod
-from accounting.invoicing.models import Invoice, Payment
+from accounting.invoicing.models import Invoice, Payment, PaymentAllocation
 from accounting.money import ZERO
 from accounting.org import Member, Service
 from accounting.periods import MONTHS_FR, Period
@@ -62,7 +62,7 @@ class MemberBoard:
     services: list[tuple[str, str]]
     #: (period label, amounts per service code), oldest first.
     months: list[tuple[str, dict[str, Decimal]]]
-    #: Invoices and credit notes issued in the span, newest first.
+    #: Documents billing the span's periods (whenever issued), newest first.
     documents: list[Invoice]
     payments: list[PaymentRow]
     #: Over every document ever issued, whatever the span: what is left to pay.
@@ -87,7 +87,7 @@ class MemberBoard:
 
     @property
     def invoiced(self) -> Decimal:
-        """Invoices minus credit notes issued in the span (incl. tax)."""
+        """Invoices minus credit notes billing the span's periods (incl. tax)."""
         return sum(
             (
                 -d.total_incl_tax if d.kind == InvoiceKind.CREDIT_NOTE.value else d.total_incl_tax
@@ -111,7 +111,7 @@ def _month(text: str | None) -> date | None:
 def _latest_day(db: Session, member_id: int) -> date | None:
     """The latest day the member has a figure: an approved share, a document, a payment."""
     shared = db.scalar(
-        select(func.max(Period.start))
+        select(func.max(Period.end))
         .join(AllocationRun, AllocationRun.period_id == Period.id)
         .join(AllocationLine, AllocationLine.run_id == AllocationRun.id)
         .where(
@@ -119,13 +119,17 @@ def _latest_day(db: Session, member_id: int) -> date | None:
             AllocationRun.status == RunStatus.APPROVED.value,
         )
     )
+    # A document counts for the months it bills, not the day it was issued: an invoice of
+    # Q4 2025 issued in 2026 must land in the same span as the share it bills.
     issued = db.scalar(
-        select(func.max(Invoice.issue_date)).where(
-            Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value
-        )
+        select(func.max(Period.end))
+        .join(Invoice, Invoice.period_id == Period.id)
+        .where(Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value)
     )
     paid = db.scalar(select(func.max(Payment.paid_on)).where(Payment.member_id == member_id))
-    days = [d for d in (shared, issued, paid) if d is not None]
+    # Payments are cash, dated apart from what they settle: they choose the span only for a
+    # member with nothing billed yet.
+    days = [d for d in (shared, issued) if d is not None] or [d for d in (paid,) if d]
     return max(days) if days else None
 
 
@@ -157,9 +161,10 @@ def _years(db: Session, member_id: int) -> list[int]:
         .distinct()
     )
     issued = db.scalars(
-        select(Invoice.issue_date).where(
-            Invoice.member_id == member_id, Invoice.issue_date.is_not(None)
-        )
+        select(Period.start)
+        .join(Invoice, Invoice.period_id == Period.id)
+        .where(Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value)
+        .distinct()
     )
     return sorted({d.year for d in [*starts, *issued]}, reverse=True)
 
@@ -236,11 +241,12 @@ def member_board(
     documents = list(
         db.scalars(
             select(Invoice)
+            .join(Period, Period.id == Invoice.period_id)
             .where(
                 Invoice.member_id == member_id,
                 Invoice.status != InvoiceStatus.DRAFT.value,
-                Invoice.issue_date >= span.start,
-                Invoice.issue_date <= span.end,
+                Period.start >= span.start,
+                Period.start <= span.end,
             )
             .order_by(Invoice.issue_date.desc(), Invoice.number.desc())
             .limit(DOCUMENTS_LIMIT)
@@ -252,8 +258,19 @@ def member_board(
             select(Payment)
             .where(
                 Payment.member_id == member_id,
-                Payment.paid_on >= span.start,
-                Payment.paid_on <= span.end,
+                # Paid in the span, or settling a document of the span's periods.
+                or_(
+                    Payment.paid_on.between(span.start, span.end),
+                    Payment.id.in_(
+                        select(PaymentAllocation.payment_id)
+                        .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+                        .join(Period, Period.id == Invoice.period_id)
+                        .where(
+                            Invoice.member_id == member_id,
+                            Period.start.between(span.start, span.end),
+                        )
+                    ),
+                ),
             )
             .order_by(Payment.paid_on.desc(), Payment.id.desc())
         )
