@@ -136,6 +136,8 @@ class JournalEntry(Base):
         CheckConstraint("number > 0", name="number_positive"),
         Index("ix_journal_entries_source", "source_type", "source_id"),
         Index("ix_journal_entries_date", "entry_date"),
+        # is_live(): « is this entry reversed? », asked per document (migration 0015).
+        Index("ix_journal_entries_reverses", "reverses_id"),
     )
 
     @property
