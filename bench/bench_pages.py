@@ -18,6 +18,7 @@ exits with status 1 and the table names the page.
 
     .venv/bin/python -m bench pages                 # BENCH_PAGES_REPEAT=10 requests per page
     .venv/bin/python -m bench pages --members 100   # smaller (the anchor: 30 members)
+    BENCH_PAGES_ROLES=admin,member_accountant BENCH_PAGES_ANCHOR_REPEAT=1 ...  # shorter
 
 Pages are asked with the dataset's year (``du``/``au``, ``periode``, ``mois``, ``jour``): their
 default is today's period, empty on a generated 2025.
@@ -40,7 +41,7 @@ from bench import CACHE, Context, Figure
 
 REPEAT = int(os.environ.get("BENCH_PAGES_REPEAT", "10"))
 #: Requests per page on the anchors (300 members, the demo): their p50 only is read.
-ANCHOR_REPEAT = 3
+ANCHOR_REPEAT = int(os.environ.get("BENCH_PAGES_ANCHOR_REPEAT", "3"))
 P50_TARGET_MS = 100.0
 P99_TARGET_MS = 200.0
 GROWTH_LIMIT = 4.0
@@ -53,6 +54,11 @@ ROLES = {
     "treasurer": ("tresorier@valhorizon.example", "demo-budget-2025"),
     "member_accountant": ("comptable@servemploi.example", "demo-bilan-2025"),
 }
+#: A shorter walk: BENCH_PAGES_ROLES=admin,member_accountant (the administrator reaches
+#: nearly every staff page; a full walk of five roles takes long on a busy machine).
+_WANTED = os.environ.get("BENCH_PAGES_ROLES", "")
+if _WANTED:
+    ROLES = {role: who for role, who in ROLES.items() if role in _WANTED.split(",")}
 
 
 @dataclass(frozen=True)
