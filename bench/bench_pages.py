@@ -47,7 +47,7 @@ P99_TARGET_MS = 200.0
 GROWTH_LIMIT = 4.0
 FLOOR_MS = 10.0
 #: The demo's users, one per role (app/demo/__init__.py).
-ROLES = {
+USERS = {
     "admin": ("coordination@valhorizon.example", "demo-pilotage-2025"),
     "accountant": ("comptable@valhorizon.example", "demo-ecritures-2025"),
     "developer": ("developpement@valhorizon.example", "demo-prospection-2025"),
@@ -57,8 +57,7 @@ ROLES = {
 #: A shorter walk: BENCH_PAGES_ROLES=admin,member_accountant (the administrator reaches
 #: nearly every staff page; a full walk of five roles takes long on a busy machine).
 _WANTED = os.environ.get("BENCH_PAGES_ROLES", "")
-if _WANTED:
-    ROLES = {role: who for role, who in ROLES.items() if role in _WANTED.split(",")}
+ROLES = {role: who for role, who in USERS.items() if not _WANTED or role in _WANTED.split(",")}
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def argument_values(db: Session, year: int) -> dict[str, Any]:
     from accounting.org import Member, Service, User
     from timesheets.models import WorkEntry
 
-    member_user = db.scalars(select(User).where(User.email == ROLES["member_accountant"][0])).one()
+    member_user = db.scalars(select(User).where(User.email == USERS["member_accountant"][0])).one()
     member_id = member_user.member_id or db.scalar(select(func.min(Member.id)))
     run_id = db.scalar(
         select(AllocationLine.run_id).group_by(AllocationLine.run_id)
@@ -94,7 +93,7 @@ def argument_values(db: Session, year: int) -> dict[str, Any]:
         "run_id": run_id,
         "member_id": member_id,
         "period_id": run.period_id if run else None,
-        "user_id": db.scalar(select(User.id).where(User.email == ROLES["developer"][0])),
+        "user_id": db.scalar(select(User.id).where(User.email == USERS["developer"][0])),
         "service_id": service.id if service else None,
         "entry_id": db.scalar(
             select(func.min(WorkEntry.id)).where(WorkEntry.member_id == member_id)),
