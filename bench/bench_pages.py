@@ -20,8 +20,10 @@ exits with status 1 and the table names the page.
     .venv/bin/python -m bench pages --members 100   # smaller (the anchor: 30 members)
     BENCH_PAGES_ROLES=admin,member_accountant BENCH_PAGES_ANCHOR_REPEAT=1 ...  # shorter
 
-Pages are asked with the dataset's year (``du``/``au``, ``periode``, ``mois``, ``jour``): their
-default is today's period, empty on a generated 2025.
+The whole-period exports (``EXPORTS``: the invoices' ZIP, the ledger workbook, the FEC, the
+allocation workbook) are left to their own benches. Pages are asked with the dataset's year
+(``du``/``au``, ``periode``, ``mois``, ``jour``): their default is today's period, empty on a
+generated 2025.
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ USERS = {
 #: nearly every staff page; a full walk of five roles takes long on a busy machine).
 _WANTED = os.environ.get("BENCH_PAGES_ROLES", "")
 ROLES = {role: who for role, who in USERS.items() if not _WANTED or role in _WANTED.split(",")}
+
+
+#: Whole-period exports, not pages: each has its own bench, target and anchor (the bare
+#: library writing the same file), and one request takes seconds to minutes by design.
+EXPORTS = {
+    "invoices.period_zip": "every invoice of a period with its Factur-X PDF: bench_facturx",
+    "ledger.workbook": "the year's journal, ledger and balance workbook: bench_ledger",
+    "ledger.fec_download": "the year's FEC: bench_ledger (fec-export)",
+    "allocation.workbook": "the period's allocation workbook: bench_allocation",
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +124,13 @@ def argument_values(db: Session, year: int) -> dict[str, Any]:
 
 
 def dated(url: str, year: int, period_code: str) -> str:
-    """The URL with the dataset's period (the pages' default is today's)."""
-    extra = {"du": f"{year}-01-01", "au": f"{year}-12-31", "periode": period_code,
+    """The URL with the dataset's period (the pages' default is today's): the books' pages
+    (``/comptabilite``) over the year, as the issue measured them; the others over November
+    (a month of work is what the timesheet pages and their exports show; a year of it is 300 000
+    to 1 000 000 entries, an export's bench)."""
+    books = url.startswith("/comptabilite")
+    extra = {"du": f"{year}-01-01" if books else f"{year}-11-01",
+             "au": f"{year}-12-31" if books else f"{year}-11-30", "periode": period_code,
              "mois": f"{year}-11", "jour": f"{year}-11-17"}
     if "?" in url:
         present = {part.split("=", 1)[0] for part in url.split("?", 1)[1].split("&")}
@@ -163,7 +180,8 @@ def measure(database: Path, year: int, repeat: int = REPEAT) -> dict[tuple[str, 
         with Session(engine) as db:
             values = argument_values(db, year)
         pages = [(name, dated(url, year, values["period_code"]))
-                 for name, url in page_walk.pages(app, values)]
+                 for name, url in page_walk.pages(app, values)
+                 if name.split()[0] not in EXPORTS]
         return time_pages(app, pages, repeat, database.with_suffix(".log"))
     finally:
         engine.dispose()
@@ -275,6 +293,8 @@ def _copy(path: Path, name: str) -> Path:
 
     target = CACHE / "scratch" / f"{name}.db"
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in ("-wal", "-shm"):  # an earlier copy's log would be replayed on this one
+        target.with_name(target.name + leftover).unlink(missing_ok=True)
     shutil.copyfile(path, target)
     return target
 
