@@ -118,6 +118,8 @@ class Context:
         """A copy of the dataset a benchmark may change (under bench/.cache/scratch/)."""
         target = CACHE / "scratch" / f"{name}.db"
         target.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in ("-wal", "-shm"):  # an earlier copy's log would be replayed on this one
+            target.with_name(target.name + leftover).unlink(missing_ok=True)
         shutil.copyfile(self.path, target)
         return target
 

@@ -3,6 +3,7 @@
 
     python -m bench                      # every benchmark on 1 000 members / 1 000 000 entries
     python -m bench --only foundation    # the modules whose name contains "foundation"
+    python -m bench pages                # the same, shorter (here: bench_pages.py)
     python -m bench --members 100        # a smaller dataset (cached under its own name)
     python -m bench --rebuild            # build the dataset again (and measure the build)
     python -m bench --list               # the modules found
@@ -99,6 +100,7 @@ def run_module(path: Path, ctx: Context) -> tuple[list[Figure], bool]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="run the modules whose name contains this text")
+    parser.add_argument("name", nargs="?", help="the same as --only")
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--years", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the modules and stop")
     args = parser.parse_args(argv)
 
-    paths = modules(args.only)
+    paths = modules(args.only or args.name)
     if args.list:
         for path in paths:
             print(path.stem)

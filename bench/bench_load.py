@@ -9,6 +9,16 @@ by its process id, whatever happens); runs alone or in ``python -m bench``:
     .venv/bin/python -m bench --only load
     .venv/bin/python bench/bench_load.py [SECONDS]        # SECONDS defaults to 60
 
+On PostgreSQL, and with tests running beside the load (issue 16, target 5):
+
+    BENCH_LOAD_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/load \
+    BENCH_LOAD_BESIDE=".venv/bin/pytest tests/ledger -q -p no:randomly" \
+        .venv/bin/python bench/bench_load.py
+
+The PostgreSQL database is filled with the same generated dataset the first time (empty
+database: the migrations, then ``mutualise demo --members 1000``); the command beside starts
+with the clients and its duration and exit status are printed with the figures.
+
 Clients log in through the real login form (CSRF token, rate limits on, secure cookies, the
 proxy's X-Forwarded-Proto) once per user; the session cookies are then shared, as several tabs
 of one browser would. Two users: the coordinator (all the staff pages) and a member
@@ -43,6 +53,8 @@ CLIENTS = 16
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 BARE_SECONDS = min(SECONDS, 20.0)
 P99_TARGET_MS = 300.0
+DATABASE_URL = os.environ.get("BENCH_LOAD_DATABASE_URL", "")
+BESIDE = os.environ.get("BENCH_LOAD_BESIDE", "")
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 ADMIN = ("coordination@valhorizon.example", "demo-pilotage-2025")
 MEMBER_ACCOUNTANT = ("comptable@servemploi.example", "demo-bilan-2025")
@@ -221,11 +233,53 @@ def page():
 '''
 
 
+def postgres_dataset(ctx: Context, url: str) -> str:
+    """``url`` filled with the dataset of ``ctx`` (built there when it has no member yet)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from bench.dataset import build_into
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            filled = inspect(conn).has_table("members") and conn.scalar(
+                text("SELECT count(*) FROM members"))
+    finally:
+        engine.dispose()
+    if not filled:
+        seconds, _ = build_into(ctx.spec.resolved(), url)
+        print(f"(PostgreSQL dataset built in {seconds:.0f} s)", flush=True)
+    return url
+
+
+@contextmanager
+def beside(command: str) -> Iterator[dict[str, object]]:
+    """Run ``command`` (e.g. a part of the test suite) while the load runs; its duration and
+    exit status end up in the dict yielded."""
+    outcome: dict[str, object] = {}
+    if not command:
+        yield outcome
+        return
+    log = open(ROOT / "bench" / ".cache" / "load-beside.log", "w")  # noqa: SIM115
+    started = time.perf_counter()
+    process = subprocess.Popen(command, shell=True, cwd=ROOT, stdout=log, stderr=log)
+    try:
+        yield outcome
+    finally:
+        outcome["status"] = process.wait()
+        outcome["seconds"] = time.perf_counter() - started
+        outcome["log"] = log.name
+        log.close()
+
+
 def measure(ctx: Context, seconds: float = SECONDS) -> tuple[Result, Result, list[str]]:
-    database = ctx.scratch_copy("load")  # logins write (last login, rate-limit counters)
+    if DATABASE_URL:
+        url = postgres_dataset(ctx, DATABASE_URL)
+    else:  # logins write (last login, rate-limit counters): a copy
+        url = f"sqlite:///{ctx.scratch_copy('load')}"
     port = free_port()
     env = {
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": url,
         "SECRET_KEY": secrets.token_hex(32),
         "MUTUALISE_ENV": "production",
         "MUTUALISE_PROXY_HOPS": "1",
@@ -247,7 +301,11 @@ def measure(ctx: Context, seconds: float = SECONDS) -> tuple[Result, Result, lis
             notes.append(f"{path} {headers.get('content-type', '').split(';')[0]} "
                          f"{len(body)} bytes")
         warm.close()
-        ours = hammer(port, plan, seconds)
+        with beside(BESIDE) as outcome:
+            ours = hammer(port, plan, seconds)
+        if outcome:
+            notes.append(f"beside the load: `{BESIDE}` exited {outcome['status']} after "
+                         f"{outcome['seconds']:.0f} s (log {outcome['log']})")
     bare_dir = ROOT / "bench" / ".cache" / "bare-flask"
     bare_dir.mkdir(parents=True, exist_ok=True)
     (bare_dir / "bare_app.py").write_text(BARE_APP)
@@ -282,7 +340,8 @@ def figures(ours: Result, bare: Result, seconds: float, bare_seconds: float) -> 
 
 
 def run(ctx: Context) -> list[Figure]:
-    ours, bare, _ = measure(ctx)
+    ours, bare, notes = measure(ctx)
+    print("\n".join(note for note in notes if note.startswith("beside")))
     return figures(ours, bare, SECONDS, min(SECONDS, BARE_SECONDS))
 
 

@@ -28,12 +28,17 @@ def build(spec: SyntheticSpec, path: Path) -> tuple[float, float]:
     """Build the dataset into ``path``; returns the wall and CPU seconds the generator took
     (the schema migrations and the final ANALYZE are not counted). On a shared machine the CPU
     time is the steadier figure."""
+    path.unlink(missing_ok=True)
+    return build_into(spec, f"sqlite:///{path}")
+
+
+def build_into(spec: SyntheticSpec, url: str) -> tuple[float, float]:
+    """Build the dataset into the empty database at ``url`` (SQLite or PostgreSQL, e.g. the
+    load bench's); returns the generator's wall and CPU seconds, as :func:`build`."""
     from app.database import make_engine
     from app.demo import load_demo
     from app.migrate import upgrade
 
-    path.unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

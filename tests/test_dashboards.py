@@ -294,3 +294,51 @@ def test_the_member_portal_page_with_a_chosen_year(client: FlaskClient, db: Sess
     html = unescape(client.get("/accueil?du=2026-01&au=2026-01").get_data(as_text=True))
     assert "Virement" in html and 'id="mem-documents"' not in html
     assert "Aucune facture ni avoir pour janvier 2026" in html
+
+
+def test_the_treasurers_top_members_aggregated_by_the_database_are_the_lines_summed_by_hand(
+    db: Session,
+) -> None:
+    """Issue 16: the top list is computed in SQL; here it is recomputed from the raw lines in
+    Python (every member's sum per service, the heaviest first, ties to the lower code)."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from accounting.allocation.models import AllocationLine, AllocationRun
+    from accounting.org import Member, Service
+    from app.main.dashboards import TOP_MEMBERS
+
+    cluster = build_cluster(db, members=TOP_MEMBERS + 4)
+    # Make the weights differ: the last members get more, one member's line is negative.
+    run = db.scalars(select(AllocationRun).where(AllocationRun.period_id == cluster.past.id)
+                     .where(AllocationRun.status == "approved")).one()
+    lines = db.scalars(select(AllocationLine).where(AllocationLine.run_id == run.id)
+                       .order_by(AllocationLine.id)).all()
+    for index, line in enumerate(lines):
+        db.execute(AllocationLine.__table__.update().where(AllocationLine.id == line.id)
+                   .values(amount=Decimal(index * 7 % 23) - Decimal("5.50")))
+    db.commit()
+    by_hand: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for member, service, amount in db.execute(
+        select(Member.code, Service.code, AllocationLine.amount)
+        .join(Member, Member.id == AllocationLine.member_id)
+        .join(Service, Service.id == AllocationLine.service_id)
+        .where(AllocationLine.run_id == run.id)
+    ):
+        by_hand[member][service] = by_hand[member].get(service, Decimal(0)) + amount
+    ranked = sorted(by_hand, key=lambda code: (-sum(by_hand[code].values()), code))
+    top, rest = sorted(ranked[:TOP_MEMBERS]), ranked[TOP_MEMBERS:]
+    merged: dict[str, Decimal] = defaultdict(Decimal)
+    for code in rest:
+        for service, amount in by_hand[code].items():
+            merged[service] += amount
+
+    board = treasurer_board(db, cluster.today, cluster.past.code)
+    assert [(r.code, r.amounts) for r in board.allocation[:-1]] == [
+        (code, by_hand[code]) for code in top
+    ]
+    others = board.allocation[-1]
+    assert (others.name, others.others, others.amounts) == (
+        f"Autres adhérents ({len(rest)})", len(rest), dict(merged)
+    )

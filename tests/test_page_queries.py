@@ -22,12 +22,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
-from werkzeug.routing import Rule
 
 from accounting.costs import Cost
 from accounting.ledger.models import Account, JournalEntry
 from accounting.org import Role, User
-from app import create_app
+from app import create_app, page_walk
 from app.database import make_engine
 from app.models import metadata
 from tests.cluster_data import Cluster, build_cluster
@@ -38,24 +37,8 @@ SMALL = 4
 STAFF_ROLES = {Role.ADMIN, Role.ACCOUNTANT, Role.DEVELOPER, Role.TREASURER}
 #: Pages a staff user holding every staff role is refused on purpose.
 STAFF_REFUSED = {"admin.my_figures": 403}
-#: Query strings some pages need to show anything.
-QUERY = {
-    # A new row of the week grid: a service and a member (the member accountant's own).
-    "timesheets.week_row": {"nouvelle-service": "SERVICE", "nouvelle-adherent": "MEMBER"},
-    "allocation.key_compare": {"service": "COMPTA", "periode": "PERIOD", "cle": ["equal", "hours"]},
-    "allocation.key_compare_xlsx": {
-        "service": "COMPTA", "periode": "PERIOD", "cle": ["equal", "hours"],
-    },
-}
-#: Query values of QUERY taken from the test's values (an id known only once arranged).
-PLACEHOLDERS = {"PERIOD": "period_code", "SERVICE": "service_id", "MEMBER": "member_id"}
-#: Pages left out, and why.
-SKIPPED = {
-    "static": "files, no database",
-    "auth.login": "anonymous page, no data",
-    "main.index": "a redirect",
-    "delivery.reset": "anonymous page behind an e-mailed single-use token (tests/facturx)",
-}
+#: Pages left out, and why (the shared list of app.page_walk).
+SKIPPED = page_walk.SKIPPED
 
 
 @dataclass
@@ -92,40 +75,13 @@ def _argument_values(cluster: Cluster, db: Session) -> dict[str, Any]:
     }
 
 
-def _fill(rule: Rule, values: dict[str, Any]) -> dict[str, Any] | None:
-    """URL values for a rule, or None when one argument has no known value."""
-    filled = {}
-    for name in rule.arguments:
-        converter = rule._converters.get(name)  # an any(...) converter lists its choices
-        choices = getattr(converter, "items", None)
-        if choices:
-            filled[name] = sorted(choices)[0]
-        elif name in values:
-            filled[name] = values[name]
-        else:
-            return None
-    return filled
-
-
 def _pages(app: Flask, values: dict[str, Any]) -> list[tuple[str, str]]:
-    pages = []
-    with app.test_request_context():
-        from flask import url_for
-
-        for rule in app.url_map.iter_rules():
-            if "GET" not in (rule.methods or ()) or rule.endpoint in SKIPPED:
-                continue
-            if rule.rule.startswith("/api/"):
-                continue  # JSON with Bearer tokens, not pages: tests/api, bench/bench_api.py
-            args = _fill(rule, values)
-            if args is None:
-                pytest.fail(f"{rule.endpoint} ({rule.rule}): no test value for its arguments; "
-                            "add one to _argument_values")
-            query = {k: (values[PLACEHOLDERS[v]] if isinstance(v, str) and v in PLACEHOLDERS else v)
-                     for k, v in QUERY.get(rule.endpoint, {}).items()}
-            pages.append((f"{rule.endpoint} {rule.rule}",
-                          url_for(rule.endpoint, **args, **query)))
-    return sorted(set(pages))
+    """Every GET page of the URL map (``app.page_walk.pages``), failing the test on a page
+    whose arguments have no value."""
+    try:
+        return page_walk.pages(app, values)
+    except page_walk.MissingValue as missing:
+        pytest.fail(f"{missing} (_argument_values)")
 
 
 def _measure(app: Flask, engine: Engine, email: str, pages: list[tuple[str, str]]

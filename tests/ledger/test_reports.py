@@ -207,3 +207,29 @@ def test_an_export_round_trips_through_the_reader(db, books, tmp_path) -> None:
     assert (scan.total_debit, scan.total_credit, scan.entry_count) == (
         D("39200.02"), D("39200.02"), 5
     )
+
+
+@pytest.mark.parametrize("journal", [None, "VT"])
+def test_the_pages_of_the_journal_are_its_lines_in_order_split_in_pages(
+    db, books, journal
+) -> None:
+    """Issue 16: the page is chosen on journal_lines alone, then joined; read page by page
+    (sizes 3 and 5), the journal is every line of the range, entry by entry, position by
+    position, as a plain query of the lines reads it."""
+    from accounting.ledger.models import JournalEntry, JournalLine
+
+    query = (select(JournalEntry.journal_code, JournalEntry.number, JournalLine.position,
+                    JournalLine.account, JournalLine.debit, JournalLine.credit)
+             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+             .order_by(JournalEntry.id, JournalLine.position))
+    if journal:
+        query = query.where(JournalEntry.journal_code == journal)
+    expected = [(code, n, a, d, c) for code, n, _, a, d, c in db.execute(query)]
+    for size in (3, 5):
+        first = journal_page(db, *YEAR, journal=journal, size=size)
+        seen = []
+        for number in range(1, first.pages + 1):
+            page = journal_page(db, *YEAR, journal=journal, size=size, page=number)
+            assert page.total == len(expected)
+            seen += [(r.journal_code, r.number, r.account, r.debit, r.credit) for r in page.rows]
+        assert seen == expected

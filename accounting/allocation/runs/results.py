@@ -141,7 +141,15 @@ class PeriodAllocation:
 
     @property
     def member_by_code(self) -> dict[str, MemberRef]:
-        return {m.code: m for m in self.members.values()}
+        """code → member, built once per ``members`` (pages read it per row: rebuilding the
+        dict of 1 000 members on each access made the matrix quadratic). Read it, never
+        change it; a new ``members`` dict (or a member added) rebuilds it."""
+        cached = self.__dict__.get("_member_by_code")
+        if cached is None or cached[0] is not self.members or cached[1] != len(self.members):
+            cached = (self.members, len(self.members),
+                      {m.code: m for m in self.members.values()})
+            self.__dict__["_member_by_code"] = cached
+        return cached[2]
 
     def service(self, code: str) -> ServiceAllocation:
         for item in self.services:

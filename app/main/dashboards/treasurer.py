@@ -3,6 +3,7 @@ it, the overdue invoices, the runs waiting for approval."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,7 +23,14 @@ from accounting.invoicing.models import Invoice, money_sum
 from accounting.money import ZERO
 from accounting.org import Member, Service
 from accounting.periods import Period
-from app.main.dashboards.common import LIST_LIMIT, UNPAID, others_label, period_label, top_members
+from app.main.dashboards.common import (
+    LIST_LIMIT,
+    TOP_MEMBERS,
+    UNPAID,
+    others_label,
+    period_label,
+    top_members,
+)
 
 
 @dataclass(frozen=True)
@@ -37,14 +45,6 @@ class MemberAmounts:
     @property
     def total(self) -> Decimal:
         return sum(self.amounts.values(), ZERO)
-
-
-def _merge_amounts(rest: list[MemberAmounts]) -> MemberAmounts:
-    amounts: dict[str, Decimal] = {}
-    for r in rest:
-        for code, value in r.amounts.items():
-            amounts[code] = amounts.get(code, ZERO) + value
-    return MemberAmounts("", others_label(len(rest)), amounts, len(rest))
 
 
 @dataclass(frozen=True)
@@ -113,31 +113,47 @@ class TreasurerBoard:
         return sum((s.outstanding for s in self.settlements), ZERO)
 
 
-def _allocation_by_member(
-    db: Session, run_ids: list[int], member_id: int | None = None
-) -> tuple[list[tuple[str, str]], list[MemberAmounts]]:
-    """Σ of the lines of the given runs per member and service, in one query."""
+def _allocation_by_member(db: Session, run_ids: list[int]
+                          ) -> tuple[list[tuple[str, str]], list[MemberAmounts]]:
+    """The services, and the :data:`TOP_MEMBERS` heaviest members' amounts per service (by
+    code) then the others merged into one row — what ``top_members`` keeps — aggregated by
+    the database: only the top members' rows and one total per service are read, not the
+    1 000 × 19 sums (issue 16). Ties in weight go to the lower member code."""
     if not run_ids:
         return [], []
-    query = (
-        select(
-            Member.code, Member.name, Service.code, Service.name, func.sum(AllocationLine.amount)
-        )
+    lines = AllocationLine.run_id.in_(run_ids)
+    total = money_sum(AllocationLine.amount)
+    per_service = db.execute(
+        select(Service.code, Service.name, total, func.count())
+        .join(Service, Service.id == AllocationLine.service_id)
+        .where(lines).group_by(Service.code, Service.name).order_by(Service.code)
+    ).all()
+    counted = db.scalar(select(func.count(func.distinct(AllocationLine.member_id))).where(lines))
+    heaviest = (
+        select(AllocationLine.member_id).join(Member, Member.id == AllocationLine.member_id)
+        .where(lines).group_by(AllocationLine.member_id, Member.code)
+        .order_by(func.sum(AllocationLine.amount).desc(), Member.code)
+    )
+    if counted > TOP_MEMBERS + 1:
+        heaviest = heaviest.limit(TOP_MEMBERS)
+    members: dict[str, MemberAmounts] = {}
+    kept_lines: dict[str, int] = defaultdict(int)
+    for m_code, m_name, s_code, amount, count in db.execute(
+        select(Member.code, Member.name, Service.code, total, func.count())
         .join(Member, Member.id == AllocationLine.member_id)
         .join(Service, Service.id == AllocationLine.service_id)
-        .where(AllocationLine.run_id.in_(run_ids))
-        .group_by(Member.code, Member.name, Service.code, Service.name)
-    )
-    if member_id is not None:
-        query = query.where(AllocationLine.member_id == member_id)
-    services: dict[str, str] = {}
-    members: dict[str, MemberAmounts] = {}
-    for m_code, m_name, s_code, s_name, amount in db.execute(query):
-        services[s_code] = s_name
-        members.setdefault(m_code, MemberAmounts(m_code, m_name, {})).amounts[s_code] = (
-            amount or ZERO
-        )
-    return sorted(services.items()), sorted(members.values(), key=lambda m: m.code)
+        .where(lines, AllocationLine.member_id.in_(heaviest.scalar_subquery()))
+        .group_by(Member.code, Member.name, Service.code)
+    ):
+        members.setdefault(m_code, MemberAmounts(m_code, m_name, {})).amounts[s_code] = amount
+        kept_lines[s_code] += count
+    rows = sorted(members.values(), key=lambda m: m.code)
+    if counted > len(rows):  # the others: each service's total less the top members' part
+        rest = {code: amount - sum((m.amounts.get(code, ZERO) for m in rows), ZERO)
+                for code, _, amount, count in per_service if count > kept_lines[code]}
+        rows.append(MemberAmounts("", others_label(counted - len(rows)), rest,
+                                  counted - len(rows)))
+    return [(code, name) for code, name, _, _ in per_service], rows
 
 
 def treasurer_board(db: Session, today: date, period_code: str | None = None) -> TreasurerBoard:
@@ -202,7 +218,7 @@ def _period_allocation(
     run_ids = approved or [runs[0].id]
     status = RunStatus.APPROVED.value if approved else RunStatus.STORED.value
     services, allocation = _allocation_by_member(db, run_ids)
-    return status, services, top_members(allocation, lambda m: m.total, _merge_amounts)
+    return status, services, allocation
 
 
 def _settlements(db: Session, period: Period) -> list[Settlement]:
