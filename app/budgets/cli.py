@@ -26,6 +26,7 @@ from accounting.invoicing.errors import InvoicingError
 from accounting.ledger.errors import LedgerError
 from accounting.org import Role
 from accounting.periods import PeriodError
+from accounting.wording import count_en
 from app.cli_support import acting_session, fail, iso_date, user_option
 from imports.errors import ImportRefused
 
@@ -59,7 +60,7 @@ def issue_command(period_code: str, issue_date: date | None, catch_up: bool,
         fail(str(error))
     for doc in documents:
         click.echo(f"{doc.number}\t{doc.customer_code}\t{doc.kind_label}\t{doc.total_incl_tax}")
-    click.echo(f"{len(documents)} call(s) issued for {period_code}.")
+    click.echo(f"{count_en(len(documents), 'call')} issued for {period_code}.")
 
 
 @calls_group.command("true-up")
@@ -79,8 +80,9 @@ def true_up_command(year: int, issue_date: date | None, user_email: str) -> None
     for doc in result.documents:
         click.echo(f"{doc.number}\t{doc.customer_code}\t{doc.kind_label}\t{doc.total_incl_tax}")
     notes = sum(1 for d in result.documents if d.is_credit_note)
-    click.echo(f"True-up {year}: {len(result.documents) - notes} invoice(s), {notes} credit "
-               f"note(s); {result.transferred} of calls moved from 4191 to revenue.")
+    click.echo(f"True-up {year}: {count_en(len(result.documents) - notes, 'invoice')}, "
+               f"{count_en(notes, 'credit note')}; {result.transferred} of calls moved from "
+               "4191 to revenue.")
 
 
 @calls_group.command("schedule")

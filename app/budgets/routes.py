@@ -25,6 +25,7 @@ from accounting.invoicing.models import Invoice
 from accounting.ledger.errors import LedgerError
 from accounting.org import Role
 from accounting.periods import Period, PeriodError
+from accounting.wording import plural
 from app.access import roles_required
 from app.budgets.blueprint import bp
 from app.budgets.forms import CallForm, CatchUpForm, TrueUpForm, VoteForm
@@ -109,7 +110,7 @@ def vote(year: int) -> ResponseReturnValue:
         except ERRORS as error:
             flash(str(error), "error")
         else:
-            flash(f"Budget {year} enregistré pour {len(saved)} service(s).", "success")
+            flash(f"Budget {year} enregistré pour {plural(len(saved), 'service')}.", "success")
             return redirect(url_for(".index", annee=year))
     return render_template("budgets/vote.html", form=form, year=year, refused=refused)
 
@@ -129,7 +130,8 @@ def issue(year: int) -> ResponseReturnValue:
     except ERRORS as error:
         flash(str(error), "error")
     else:
-        flash(f"{len(documents)} appel(s) de fonds émis pour {form.period.data}.", "success")
+        issued = plural(len(documents), "appel de fonds émis", "appels de fonds émis")
+        flash(f"{issued} pour {form.period.data}.", "success")
     return redirect(url_for(".index", annee=year))
 
 
@@ -148,8 +150,8 @@ def true_up(year: int) -> ResponseReturnValue:
         flash(str(error), "error")
     else:
         notes = sum(1 for d in result.documents if d.is_credit_note)
-        flash(f"Régularisation {year} : {len(result.documents) - notes} facture(s) et "
-              f"{notes} avoir(s) émis.", "success")
+        flash(f"Régularisation {year} : {plural(len(result.documents) - notes, 'facture')} et "
+              f"{plural(notes, 'avoir')} émis.", "success")
     return redirect(url_for(".index", annee=year))
 
 
@@ -169,7 +171,9 @@ def revision(year: int) -> ResponseReturnValue:
                 documents = issue_call(db, issued[-1][0].code, catch_up_only=True,
                                        issue_date=form.issue_date.data or date.today(),
                                        issued_by=current_user.email)
-                flash(f"{len(documents)} appel(s) de rattrapage émis.", "success")
+                issued = plural(len(documents), "appel de rattrapage émis",
+                                "appels de rattrapage émis")
+                flash(f"{issued}.", "success")
         except ERRORS as error:
             db.rollback()
             flash(str(error), "error")

@@ -82,7 +82,7 @@ def test_the_treasurer_runs_a_year_of_calls(
     page.get_by_role("button", name="Émettre l'appel").click()
     with page.expect_navigation():
         page.get_by_role("dialog").get_by_role("button", name=re.compile("Émettre")).click()
-    assert "appel(s) de fonds émis pour 2026-T1" in page.locator(".flash").first.inner_text()
+    assert "de fonds émis pour 2026-T1" in page.locator(".flash").first.inner_text()
     screenshot(page, output_dir, "2-appel-2026-T1")
     logout(page)
 

@@ -47,7 +47,7 @@ def test_the_year_on_the_command_line(runner, db, make_member, make_service, mak
     assert "COMPTA\t2026\trevision 1\t12000.00" in ok.output
     called = runner.invoke(cli, ["calls", "issue", "2026-T1", "--date", "2026-01-02"])
     assert called.exit_code == 0, called.output
-    assert "3 call(s) issued for 2026-T1." in called.output
+    assert "3 calls issued for 2026-T1." in called.output
     again = runner.invoke(cli, ["calls", "issue", "2026-T1", "--date", "2026-01-02"])
     assert again.exit_code == 1 and "déjà émis" in again.output
     overlap = runner.invoke(cli, ["calls", "schedule", "2026", "--frequency", "monthly"])
@@ -60,7 +60,7 @@ def test_the_year_on_the_command_line(runner, db, make_member, make_service, mak
     done = runner.invoke(cli, ["calls", "true-up", "2026", "--date", "2027-01-05"])
     assert done.exit_code == 0, done.output
     # Actual A 3 333,34, B 5 333,33, C 7 333,33 minus 1 000 called each.
-    assert "True-up 2026: 3 invoice(s), 0 credit note(s); 3000.00 of calls" in done.output
+    assert "True-up 2026: 3 invoices, 0 credit notes; 3000.00 of calls" in done.output
     totals = sorted(db.execute(select(Invoice.customer_code, Invoice.total_excl_tax)
                                .where(Invoice.role == "true_up")).all())
     assert totals == [("A", D("2333.34")), ("B", D("4333.33")), ("C", D("6333.33"))]
@@ -109,7 +109,7 @@ def test_the_pages_of_the_year(client, login_as, db, make_member, make_service, 
     response = client.post("/budgets/2026/regularisation", data={"issue_date": "2027-01-05"},
                            follow_redirects=True)
     # Actual A 3 333,34, B/C 5 333,33 / 7 333,33; called T1 1 000 + catch-up 250 each.
-    assert "Régularisation 2026 : 3 facture(s) et 0 avoir(s) émis." in response.get_data(
+    assert "Régularisation 2026 : 3 factures et 0 avoir émis." in response.get_data(
         as_text=True)
     trued = dict(db.execute(select(Invoice.customer_code, Invoice.total_excl_tax)
                             .where(Invoice.role == "true_up")).all())
