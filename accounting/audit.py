@@ -21,6 +21,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import NO_VALUE
 
+from accounting.bulk_rows import insert_rows
 from accounting.db import Base, utcnow
 
 
@@ -125,21 +126,26 @@ def record_audit(
 
 
 def record_audits(
-    session: Session, action: str, object_type: str, events: Iterable[tuple[Any, dict[str, Any]]]
-) -> None:
+    session: Session, action: str, object_type: str, events: Iterable[tuple[Any, dict[str, Any]]],
+    *, plain: bool = False,
+) -> None:  # fmt: skip
     """:func:`record_audit` of many ``(object_id, after)`` events of one act, in one
-    multi-row insert (why: ORM objects are inserted one row at a time on SQLite, and an act
-    on 1 000 documents writes 1 000 events)."""
+    ``executemany`` of the driver (why: ORM objects are inserted one row at a time on SQLite,
+    and an act on 1 000 documents writes 1 000 events; :mod:`accounting.bulk_rows`).
+    ``plain``: the ``after`` documents hold only JSON values already (not copied again)."""
     actor_id, actor_label = _actor(session)
     now = utcnow()
     rows = [
-        {"at": now, "actor_id": actor_id, "actor_label": actor_label, "action": action,
-         "object_type": object_type, "object_id": None if oid is None else str(oid),
-         "before": None, "after": jsonable(after)}
+        (now, actor_id, actor_label, action, object_type, None if oid is None else str(oid),
+         None, after if plain else jsonable(after))
         for oid, after in events
     ]  # fmt: skip
-    if rows:
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+    insert_rows(session, AuditEvent.__table__, _AUDIT_COLUMNS, rows)
+
+
+#: The columns :func:`record_audits` writes, in the order of its rows.
+_AUDIT_COLUMNS = ("at", "actor_id", "actor_label", "action", "object_type", "object_id",
+                  "before", "after")  # fmt: skip
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audits, snapshot_values
+from accounting.bulk_rows import insert_rows, reserve_ids
 from accounting.cost_models import MODELS, CostError, CostInput, check_cost_input, posting_fields
 from accounting.db import utcnow
 from accounting.ledger.cost_posting import post_costs
@@ -59,11 +60,10 @@ def add_costs(
 def _insert_slice(
     session: Session, items: Sequence[tuple[CostInput, str | None]], user_id: int | None
 ) -> list[Any]:
-    """Insert the lines of one slice (per table, ids returned in order) and audit them as the
+    """Insert the lines of one slice (per table, ids taken first) and audit them as the
     session hook audits a new row; returns them as plain records, in order."""
     canonical = mapper(session)
     now = utcnow()
-    conn = session.connection()
     rows: list[dict[str, Any]] = []
     for data, import_key in items:
         rows.append({
@@ -78,10 +78,12 @@ def _insert_slice(
         if not mine:
             continue
         table = model.__table__
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        for row, (entry_id,) in zip(mine, conn.execute(statement, mine), strict=True):
+        for row, entry_id in zip(mine, reserve_ids(session, table, len(mine)), strict=True):
             row["id"] = entry_id
+        names = [column.name for column in table.columns]
+        insert_rows(session, table, names, [tuple(row[name] for name in names) for row in mine])
         record_audits(session, "create", model.__tablename__,
-                      [(row["id"], snapshot_values(model, row)) for row in mine])  # fmt: skip
+                      [(row["id"], snapshot_values(model, row)) for row in mine],
+                      plain=True)  # fmt: skip
     return [SimpleNamespace(kind=data.kind, **row) for (data, _), row in zip(items, rows,
                                                                               strict=True)]

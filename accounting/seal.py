@@ -48,12 +48,12 @@ from sqlalchemy import (
     cast,
     event,
     func,
-    insert,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accounting.audit import jsonable
+from accounting.bulk_rows import insert_rows
 from accounting.db import Base, transaction_lock, utcnow
 from accounting.seal_anchor import Anchor, append_anchor, read_anchor  # noqa: F401 - named here too
 
@@ -292,53 +292,103 @@ def seal_records(
     session: Session, object_type: str, object_ids: Iterable[Any], action: str
 ) -> list[Seal]:
     """:func:`seal_record` for several records of one act (an issue of many invoices): one
-    lock, one read of the chain's head, one multi-row insert. Returns the link when there is
+    lock, one read of the chain's head, one insert per slice. Returns the link when there is
     one record; the links of many are not read back (an empty list)."""
     if object_type not in SEALABLE:
         raise SealError(f"« {object_type} » n'est pas un enregistrement scellé")
     session.flush()
-    lock_chain(session)
-    session.info[SEALED_IN_TRANSACTION] = True
-    conn = session.connection()
-    last = session.scalars(select(Seal).order_by(Seal.seq.desc()).limit(1)).first()
-    seq = 0 if last is None else last.seq
-    prev = GENESIS if last is None else last.hash
     object_ids = list(object_ids)
-    label_of = SEALABLE[object_type].label
-    links: list[dict[str, Any]] = []
+    conn = session.connection()
+    if len(object_ids) == 1:
+        content = read_contents(conn, object_type, object_ids).get(str(object_ids[0]))
+        if content is None:
+            raise SealError(f"{object_type} {object_ids[0]} introuvable : impossible de le sceller")
+        head = _head(session)
+        link = _links(object_type, [(object_ids[0], content)], action, head)[0]
+        single = [Seal(**link)]
+        session.add_all(single)
+        session.flush()
+        return single
     # By slices: an import seals 100 000 entries; their contents are read, hashed and written
     # a slice at a time, so they never all sit in memory.
+    head = _head(session)
     for start in range(0, len(object_ids), _SEAL_SLICE):
         chunk = object_ids[start : start + _SEAL_SLICE]
         contents = read_contents(conn, object_type, chunk)
-        links = []
-        for object_id in chunk:
-            content = contents.get(str(object_id))
-            if content is None:
-                raise SealError(f"{object_type} {object_id} introuvable : impossible de le sceller")
-            seq += 1
-            body = canonical(content)
-            content_hash = sha256(body)
-            sealed_at = utcnow()
-            object_key = str(object_id)
-            before, prev = prev, link_hash(
-                seq, prev, object_type, object_key, action, sealed_at, content_hash
-            )
-            links.append({
-                "seq": seq, "object_type": object_type, "object_id": object_key,
-                "action": action, "label": label_of(content["row"])[:100],
-                "sealed_at": sealed_at, "content": body, "content_hash": content_hash,
-                "prev_hash": before, "hash": prev,
-            })  # fmt: skip
-        if len(object_ids) == 1:
-            single = [Seal(**links[0])]
-            session.add_all(single)
-            session.flush()
-            return single
-        # Many links: one multi-row insert per slice (ORM objects are inserted a row at a
-        # time on SQLite); not read back: the chain is in the table.
-        conn.execute(insert(Seal.__table__), links)
+        missing = next((i for i in chunk if str(i) not in contents), None)
+        if missing is not None:
+            raise SealError(f"{object_type} {missing} introuvable : impossible de le sceller")
+        head = _write_links(session, object_type,
+                            [(i, contents[str(i)]) for i in chunk], action, head)  # fmt: skip
     return []
+
+
+def seal_contents(
+    session: Session, object_type: str, items: Sequence[tuple[Any, dict[str, Any]]], action: str
+) -> None:
+    """Append links for records whose content the caller built from the values it has just
+    inserted (``(id, content)``, content as :func:`read_contents` would read it back: what
+    is hashed must be what is stored, or :func:`verify_chain` reports it altered).
+
+    Why: an import of 100 000 entries read them all back to seal them. Flushes, never
+    commits; the chain is locked as by :func:`seal_records`."""
+    if object_type not in SEALABLE:
+        raise SealError(f"« {object_type} » n'est pas un enregistrement scellé")
+    session.flush()
+    head = _head(session)
+    for start in range(0, len(items), _SEAL_SLICE):
+        head = _write_links(session, object_type, items[start : start + _SEAL_SLICE], action,
+                            head)  # fmt: skip
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """Lock the chain, mark the transaction as sealing, and read its head (seq, hash)."""
+    lock_chain(session)
+    session.info[SEALED_IN_TRANSACTION] = True
+    return chain_head(session)
+
+
+def _links(
+    object_type: str, items: Sequence[tuple[Any, dict[str, Any]]], action: str,
+    head: tuple[int, str],
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The links of ``items`` after ``head``, in order (one time for the batch)."""
+    seq, prev = head
+    label_of = SEALABLE[object_type].label
+    sealed_at = utcnow()
+    links: list[dict[str, Any]] = []
+    for object_id, content in items:
+        seq += 1
+        body = canonical(content)
+        content_hash = sha256(body)
+        object_key = str(object_id)
+        before = prev
+        prev = link_hash(seq, before, object_type, object_key, action, sealed_at, content_hash)
+        links.append({
+            "seq": seq, "object_type": object_type, "object_id": object_key,
+            "action": action, "label": label_of(content["row"])[:100],
+            "sealed_at": sealed_at, "content": body, "content_hash": content_hash,
+            "prev_hash": before, "hash": prev,
+        })  # fmt: skip
+    return links
+
+
+def _write_links(
+    session: Session, object_type: str, items: Sequence[tuple[Any, dict[str, Any]]],
+    action: str, head: tuple[int, str],
+) -> tuple[int, str]:  # fmt: skip
+    """Insert the links of ``items`` (one ``executemany``: not read back); the new head."""
+    links = _links(object_type, items, action, head)
+    if not links:
+        return head
+    insert_rows(session, Seal.__table__, _LINK_COLUMNS,
+                [tuple(link[name] for name in _LINK_COLUMNS) for link in links])  # fmt: skip
+    return links[-1]["seq"], links[-1]["hash"]
+
+
+#: The columns of a link as :func:`_links` makes them.
+_LINK_COLUMNS = ("seq", "object_type", "object_id", "action", "label", "sealed_at", "content",
+                 "content_hash", "prev_hash", "hash")  # fmt: skip
 
 
 #: Records sealed per slice (read, hashed, inserted together).

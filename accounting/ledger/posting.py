@@ -30,10 +30,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, insert, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from accounting.audit import actor_label, record_audit, record_audits
+from accounting.bulk_rows import as_stored, insert_rows, reserve_ids
 from accounting.db import lock_counter_row, utcnow
 from accounting.ledger.chart import (
     BANK,
@@ -49,7 +50,7 @@ from accounting.ledger.models import JournalEntry, JournalLine, JournalSequence,
 from accounting.money import ZERO, is_cents
 from accounting.org import Member
 from accounting.periods import ensure_open, ensure_open_days
-from accounting.seal import lock_chain, seal_record, seal_records
+from accounting.seal import lock_chain, seal_contents, seal_record, seal_records
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
     from accounting.invoicing.models import Invoice, Payment
@@ -406,67 +407,80 @@ def post_entries(
 
 def _insert_entries(session: Session, planned: Sequence[BulkEntry]) -> list[int]:
     """Number, insert, audit and seal the entries (the chain and each series locked)."""
-    # Entries and lines through Core in multi-row inserts (ORM objects would be inserted one
-    # row at a time on SQLite), their ids read back by their unique (journal, year, number).
+    # Entries and lines written through the driver with their ids taken first
+    # (accounting.bulk_rows): nothing is read back, the seals are built from what was written.
     actor = actor_label(session)
     validated_at = utcnow()
     lock_chain(session)  # the chain before the series (the order every act takes them)
     series: dict[tuple[str, int], JournalSequence] = {}
     for key in sorted({(item.journal, item.entry_date.year) for item in planned}):
         series[key] = lock_journal_series(session, *key)
-    rows: list[dict[str, Any]] = []
-    for item in planned:
+    table = JournalEntry.__table__
+    ids = reserve_ids(session, table, len(planned))
+    rows: list[tuple[Any, ...]] = []
+    for item, entry_id in zip(planned, ids, strict=True):
         counter = series[(item.journal, item.entry_date.year)]
         counter.last_number += 1
-        rows.append({
-            "journal_code": item.journal, "year": item.entry_date.year,
-            "number": counter.last_number, "entry_date": item.entry_date,
-            "label": item.label[:300], "piece_ref": item.piece_ref[:100],
-            "piece_date": item.piece_date, "source_type": item.source_type,
-            "source_id": item.source_id, "reverses_id": None, "validated_at": validated_at,
-            "validated_by": (item.validated_by or actor)[:200],
-        })  # fmt: skip
+        rows.append((
+            entry_id, item.journal, item.entry_date.year, counter.last_number, item.entry_date,
+            item.label[:300], item.piece_ref[:100], item.piece_date, item.source_type,
+            item.source_id, None, validated_at, (item.validated_by or actor)[:200],
+        ))  # fmt: skip
     session.flush()  # the series' counters
-    conn = session.connection()
-    table = JournalEntry.__table__
-    conn.execute(insert(table), rows)
-    ids: dict[tuple[str, int, int], int] = {}
-    for (journal, year), counter in series.items():
-        numbers = [r["number"] for r in rows if r["journal_code"] == journal and r["year"] == year]
-        found = conn.execute(
-            select(table.c.id, table.c.number).where(
-                table.c.journal_code == journal, table.c.year == year,
-                table.c.number.between(min(numbers), counter.last_number),
-            )
-        )  # fmt: skip
-        ids.update(((journal, year, number), entry_id) for entry_id, number in found)
-    entry_ids = [ids[(r["journal_code"], r["year"], r["number"])] for r in rows]
-    _insert_lines(session, planned, rows, entry_ids)
-    return entry_ids
-
-
-def _insert_lines(
-    session: Session, planned: Sequence[BulkEntry], rows: list[dict[str, Any]], ids: list[int]
-) -> None:
-    """The entries' lines in one insert, then their audit events and seals."""
-    lines = []
-    for item, row, entry_id in zip(planned, rows, ids, strict=True):
-        for position, spec in enumerate(item.specs, start=1):
-            lines.append({
-                "entry_id": entry_id, "position": position, "account": spec.account,
-                "member_id": spec.member_id, "service_id": spec.service_id,
-                "label": (spec.label or row["label"])[:300], "debit": spec.debit,
-                "credit": spec.credit, "entry_date": row["entry_date"],
-            })  # fmt: skip
-    session.connection().execute(insert(JournalLine.__table__), lines)
-    del lines
+    insert_rows(session, table, _ENTRY_COLUMNS, rows)
+    lines = _line_rows(session, planned, rows)
+    insert_rows(session, JournalLine.__table__, _LINE_COLUMNS, lines)
     record_audits(session, "post", JournalEntry.__tablename__, [
-        (entry_id, {"reference": entry_reference(row["journal_code"], row["year"], row["number"]),
-                    "source": f"{row['source_type']}:{row['source_id']}",
-                    "total": sum((s.debit for s in item.specs), ZERO)})
-        for item, row, entry_id in zip(planned, rows, ids, strict=True)
-    ])  # fmt: skip
-    seal_records(session, JournalEntry.__tablename__, ids, "post")
+        (row[0], {"reference": entry_reference(row[1], row[2], row[3]),
+                  "source": f"{row[8]}:{row[9]}",
+                  "total": str(sum((s.debit for s in item.specs), ZERO))})
+        for item, row in zip(planned, rows, strict=True)
+    ], plain=True)  # fmt: skip
+    seal_contents(session, JournalEntry.__tablename__, _contents(session, rows, lines), "post")
+    return ids
+
+
+#: The columns of the rows :func:`_insert_entries` and :func:`_line_rows` write, in order.
+_ENTRY_COLUMNS = ("id", "journal_code", "year", "number", "entry_date", "label", "piece_ref",
+                  "piece_date", "source_type", "source_id", "reverses_id", "validated_at",
+                  "validated_by")  # fmt: skip
+_LINE_COLUMNS = ("id", "entry_id", "position", "account", "member_id", "service_id", "label",
+                 "debit", "credit", "entry_date")  # fmt: skip
+
+
+def _line_rows(
+    session: Session, planned: Sequence[BulkEntry], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The entries' lines, ids taken, in the order of their entries and positions."""
+    ids = iter(reserve_ids(session, JournalLine.__table__,
+                           sum(len(item.specs) for item in planned)))  # fmt: skip
+    return [
+        (next(ids), row[0], position, spec.account, spec.member_id, spec.service_id,
+         (spec.label or row[5])[:300], spec.debit, spec.credit, row[4])
+        for item, row in zip(planned, rows, strict=True)
+        for position, spec in enumerate(item.specs, start=1)
+    ]  # fmt: skip
+
+
+def _contents(
+    session: Session, rows: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """Each entry's sealed content as :func:`accounting.seal.read_contents` reads it back
+    (the row, its lines by id), from the values written, each as the database stores it."""
+    dialect = session.get_bind().dialect
+    entry_as = as_stored(JournalEntry.__table__, _ENTRY_COLUMNS, dialect)
+    line_as = as_stored(JournalLine.__table__, _LINE_COLUMNS, dialect)
+    children: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:  # ids ascending within an entry, as the reading orders them
+        children[line[1]].append({name: stored(value) for name, stored, value
+                                  in zip(_LINE_COLUMNS, line_as, line, strict=True)})  # fmt: skip
+    child = JournalLine.__tablename__
+    return [
+        (row[0], {"row": {name: stored(value) for name, stored, value
+                          in zip(_ENTRY_COLUMNS, entry_as, row, strict=True)},
+                  child: children.pop(row[0], [])})
+        for row in rows
+    ]  # fmt: skip
 
 
 def _posted_sources(

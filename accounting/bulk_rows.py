@@ -1,0 +1,121 @@
+"""Writing many rows through the database driver's ``executemany``, inside the session's
+transaction: the bulk writes of a FEC import (costs, journal entries and lines, audit events,
+seals), as :mod:`imports.timesheets` writes its work entries.
+
+Why not ``connection.execute(insert(table), rows)``: SQLAlchemy then handles every value of
+every row on its own (parameter dictionaries compiled per row, each value through its column
+type): most of the writing time of a 1 000 000-line import (issue 15). Here each column's
+conversion is asked of SQLAlchemy once (``bind_processor``: the same code, so the stored
+values are the same) and applied column by column, remembered per distinct value (a file has
+a few hundred days, one timestamp). What is traded: no Core insert event fires for these rows
+(none is listened to on these tables), and the statement is written here from the table's
+columns rather than compiled by SQLAlchemy. Works on SQLite (``?``) and PostgreSQL with
+psycopg (``%s``, pipelined by ``executemany``).
+
+Ids are taken before the insert (:func:`reserve_ids`) so that what is written can be sealed
+and referred to without reading the rows back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+_MISSING = object()
+
+
+def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's own bind conversion (None: the driver takes the value as it is),
+    remembered per distinct value unless the values are JSON documents."""
+    column = table.c[name]
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None or isinstance(column.type, JSON):
+        return process
+    memo: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        found = memo.get(value, _MISSING)
+        if found is _MISSING:
+            found = memo[value] = process(value)
+        return found
+
+    return convert
+
+
+def insert_rows(
+    session: Session, table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` (tuples of Python values in the order of ``names``) into ``table`` in
+    one ``executemany`` of the driver, in the session's transaction."""
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    columns: list[Any] = list(zip(*rows, strict=True))
+    for index, name in enumerate(names):
+        convert = _converter(table, name, dialect)
+        if convert is not None:
+            columns[index] = list(map(convert, columns[index]))
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join([mark] * len(names))})"
+    )
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` new ids of ``table``'s integer key ``id``, for rows this transaction inserts
+    with them. PostgreSQL: taken from the column's sequence (other writers keep theirs).
+    SQLite: the ones after the largest (one writer at a time; a writer that slipped in would
+    make the insert fail on the key, never share an id)."""
+    if count <= 0:
+        return []
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (table.name, count),
+        )
+        return [row[0] for row in rows]
+    quote = conn.dialect.identifier_preparer.quote
+    last = conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {quote(table.name)}").scalar()
+    return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
+
+
+def as_stored(table: Table, names: Sequence[str], dialect: Dialect) -> list[Callable[[Any], Any]]:
+    """Per column of ``names``: the value as the database gives it back once written (the
+    column's bind conversion, then its result conversion: money quantized to its cents, a
+    timestamp in UTC), remembered per distinct value; what a seal built from inserted values
+    must hash (:func:`accounting.seal.seal_contents`)."""
+    found: list[Callable[[Any], Any]] = []
+    for name in names:
+        impl = table.c[name].type.dialect_impl(dialect)
+        bind = impl.bind_processor(dialect)
+        result = impl.result_processor(dialect, None)
+        if bind is None and result is None:
+            found.append(_same)
+            continue
+        found.append(_round_trip(bind or _same, result or _same))
+    return found
+
+
+def _round_trip(bind: Callable[[Any], Any], result: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    memo: dict[Any, Any] = {}
+
+    def stored(value: Any) -> Any:
+        found = memo.get(value, _MISSING)
+        if found is _MISSING:
+            found = memo[value] = None if value is None else result(bind(value))
+        return found
+
+    return stored
+
+
+def _same(value: Any) -> Any:
+    return value
