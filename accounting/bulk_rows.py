@@ -21,9 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Table, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 _MISSING = object()
 
@@ -95,23 +97,35 @@ def as_stored(table: Table, names: Sequence[str], dialect: Dialect) -> list[Call
     must hash (:func:`accounting.seal.seal_contents`)."""
     found: list[Callable[[Any], Any]] = []
     for name in names:
-        impl = table.c[name].type.dialect_impl(dialect)
-        bind = impl.bind_processor(dialect)
-        result = impl.result_processor(dialect, None)
-        if bind is None and result is None:
-            found.append(_same)
-            continue
-        found.append(_round_trip(bind or _same, result or _same))
+        trip = _trip(table.c[name].type, dialect)
+        found.append(_same if trip is None else _remembered(trip))
     return found
 
 
-def _round_trip(bind: Callable[[Any], Any], result: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _trip(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """Written then read back through ``column_type`` (None: the value comes back as is)."""
+    if isinstance(column_type, TypeDecorator):  # its own conversions around its stored type
+        inner = _trip(column_type.load_dialect_impl(dialect), dialect) or _same
+        to_db, from_db = column_type.process_bind_param, column_type.process_result_value
+        return lambda value: from_db(inner(to_db(value, dialect)), dialect)
+    impl = column_type.dialect_impl(dialect)
+    bind = impl.bind_processor(dialect)
+    try:
+        result = impl.result_processor(dialect, None)
+    except (TypeError, InvalidRequestError):  # asks the column's type code: the driver's own
+        result = None  # type comes back (psycopg's numeric is a Decimal)
+    if bind is None and result is None:
+        return None
+    return lambda value: (result or _same)((bind or _same)(value))
+
+
+def _remembered(trip: Callable[[Any], Any]) -> Callable[[Any], Any]:
     memo: dict[Any, Any] = {}
 
     def stored(value: Any) -> Any:
         found = memo.get(value, _MISSING)
         if found is _MISSING:
-            found = memo[value] = None if value is None else result(bind(value))
+            found = memo[value] = None if value is None else trip(value)
         return found
 
     return stored
