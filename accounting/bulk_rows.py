@@ -35,8 +35,11 @@ def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
     remembered per distinct value unless the values are JSON documents."""
     column = table.c[name]
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None or isinstance(column.type, JSON):
-        return process
+    if process is None:
+        return None
+    if isinstance(column.type, JSON):  # documents: each its own text, but null is common
+        null = process(None)
+        return lambda value: null if value is None else process(value)
     memo: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
@@ -90,16 +93,26 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
 
 
-def as_stored(table: Table, names: Sequence[str], dialect: Dialect) -> list[Callable[[Any], Any]]:
+def as_stored(
+    table: Table, names: Sequence[str], dialect: Dialect,
+    then: Callable[[Any], Any] | None = None,
+) -> list[Callable[[Any], Any]]:  # fmt: skip
     """Per column of ``names``: the value as the database gives it back once written (the
     column's bind conversion, then its result conversion: money quantized to its cents, a
-    timestamp in UTC), remembered per distinct value; what a seal built from inserted values
-    must hash (:func:`accounting.seal.seal_contents`)."""
+    timestamp in UTC), passed to ``then`` if given (its JSON form), remembered per distinct
+    value; what a seal built from inserted values must hash
+    (:func:`accounting.seal.seal_contents`)."""
     found: list[Callable[[Any], Any]] = []
     for name in names:
         trip = _trip(table.c[name].type, dialect)
+        if then is not None:
+            trip = _then(trip or _same, then)
         found.append(_same if trip is None else _remembered(trip))
     return found
+
+
+def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: second(first(value))
 
 
 def _trip(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:

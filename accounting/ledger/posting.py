@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from accounting.audit import actor_label, record_audit, record_audits
+from accounting.audit import actor_label, jsonable, record_audit, record_audits
 from accounting.bulk_rows import as_stored, insert_rows, reserve_ids
 from accounting.db import lock_counter_row, utcnow
 from accounting.ledger.chart import (
@@ -468,8 +468,9 @@ def _contents(
     """Each entry's sealed content as :func:`accounting.seal.read_contents` reads it back
     (the row, its lines by id), from the values written, each as the database stores it."""
     dialect = session.get_bind().dialect
-    entry_as = as_stored(JournalEntry.__table__, _ENTRY_COLUMNS, dialect)
-    line_as = as_stored(JournalLine.__table__, _LINE_COLUMNS, dialect)
+    # In their JSON form already (what canonical() would make of them, made once per value).
+    entry_as = as_stored(JournalEntry.__table__, _ENTRY_COLUMNS, dialect, jsonable)
+    line_as = as_stored(JournalLine.__table__, _LINE_COLUMNS, dialect, jsonable)
     children: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:  # ids ascending within an entry, as the reading orders them
         children[line[1]].append({name: stored(value) for name, stored, value
