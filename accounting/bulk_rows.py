@@ -96,18 +96,18 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
 def as_stored(
     table: Table, names: Sequence[str], dialect: Dialect,
     then: Callable[[Any], Any] | None = None,
-) -> list[Callable[[Any], Any]]:  # fmt: skip
-    """Per column of ``names``: the value as the database gives it back once written (the
-    column's bind conversion, then its result conversion: money quantized to its cents, a
-    timestamp in UTC), passed to ``then`` if given (its JSON form), remembered per distinct
-    value; what a seal built from inserted values must hash
-    (:func:`accounting.seal.seal_contents`)."""
-    found: list[Callable[[Any], Any]] = []
+) -> list[tuple[str, Callable[[Any], Any]]]:  # fmt: skip
+    """The columns of ``names`` whose values the database gives back changed once written
+    (the column's bind conversion, then its result conversion: money quantized to its cents,
+    a date or timestamp read from text, in UTC), each with that change, passed to ``then`` if
+    given (its JSON form), remembered per distinct value; what a seal built from inserted
+    values must hash (:func:`accounting.seal.seal_contents`). Other columns come back as
+    written."""
+    found: list[tuple[str, Callable[[Any], Any]]] = []
     for name in names:
         trip = _trip(table.c[name].type, dialect)
-        if then is not None:
-            trip = _then(trip or _same, then)
-        found.append(_same if trip is None else _remembered(trip))
+        if trip is not None:
+            found.append((name, _remembered(trip if then is None else _then(trip, then))))
     return found
 
 

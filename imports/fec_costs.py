@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from accounting.audit import record_audit
+from accounting.collector import collector_paused
 from accounting.cost_bulk import add_costs
 from accounting.db import transaction_lock
 from accounting.fec import FecRow
@@ -172,8 +173,9 @@ def import_fec_costs(
         save_rules(session, list(rules))
     # Saved, audited, posted and sealed in multi-row inserts (add_cost, one at a time, took
     # about 22 ms a cost); the same rows, entries and seals.
-    added = add_costs(session, [(cost.data, cost.import_key) for cost in preview.new],
-                      user_id=user_id)  # fmt: skip
+    with collector_paused():  # 100 000 rows and links alive: no full collections meanwhile
+        added = add_costs(session, [(cost.data, cost.import_key) for cost in preview.new],
+                          user_id=user_id)  # fmt: skip
     created = sum(added.values())
     result = ImportResult(created=created, unchanged=len(preview.costs) - created)
     record_audit(

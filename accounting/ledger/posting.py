@@ -473,15 +473,18 @@ def _contents(
     line_as = as_stored(JournalLine.__table__, _LINE_COLUMNS, dialect, jsonable)
     children: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:  # ids ascending within an entry, as the reading orders them
-        children[line[1]].append({name: stored(value) for name, stored, value
-                                  in zip(_LINE_COLUMNS, line_as, line, strict=True)})  # fmt: skip
-    child = JournalLine.__tablename__
-    return [
-        (row[0], {"row": {name: stored(value) for name, stored, value
-                          in zip(_ENTRY_COLUMNS, entry_as, row, strict=True)},
-                  child: children.pop(row[0], [])})
-        for row in rows
-    ]  # fmt: skip
+        child = dict(zip(_LINE_COLUMNS, line, strict=True))
+        for name, stored in line_as:
+            child[name] = stored(child[name])
+        children[line[1]].append(child)
+    contents: list[tuple[int, dict[str, Any]]] = []
+    for row in rows:
+        values = dict(zip(_ENTRY_COLUMNS, row, strict=True))
+        for name, stored in entry_as:
+            values[name] = stored(values[name])
+        contents.append((row[0], {"row": values,
+                                  JournalLine.__tablename__: children.pop(row[0], [])}))
+    return contents
 
 
 def _posted_sources(
