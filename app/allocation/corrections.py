@@ -12,17 +12,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.allocation.approval import approved_runs_replaced_by, negative_totals
-from accounting.allocation.fingerprint import changed_inputs, input_fingerprints
 from accounting.allocation.models import AllocationRun
 from accounting.allocation.runs.results import PeriodAllocation
 from accounting.invoicing.locks import correction_open, is_invoiced
 from accounting.org import Carrier, Member
+from app.allocation import cache
 from app.allocation.blueprint import bp
 from app.allocation.services import allocate_period, unvalidated_entries
 
 
-def run_context(session: Session, run: AllocationRun, result: PeriodAllocation) -> dict[str, Any]:
-    """The corrections part of a run page's context."""
+def run_context(
+    session: Session, run: AllocationRun, result: PeriodAllocation, fresh: bool = False
+) -> dict[str, Any]:
+    """The corrections part of a run page's context (``fresh``: check the inputs again even if
+    a check of unchanged inputs is cached, « Vérifier les données maintenant »)."""
     replaced_by = session.scalars(
         select(AllocationRun).where(AllocationRun.replaces_id == run.id)
     ).first()
@@ -31,8 +34,11 @@ def run_context(session: Session, run: AllocationRun, result: PeriodAllocation) 
     )
     changed: list[str] = []
     if not run.is_replaced:
-        now = allocate_period(session, run.period, run.inputs.get("service"))
-        changed = changed_inputs(run.inputs.get("fingerprints"), input_fingerprints(now))
+        service = run.inputs.get("service")
+        changed = cache.changed_since(session, run, lambda: cache.preview(
+            session, run.period, service, lambda: allocate_period(session, run.period, service),
+            fresh,
+        ), fresh)
     return {
         "replaced_by": replaced_by,
         "replaces": session.get(AllocationRun, run.replaces_id) if run.replaces_id else None,

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from urllib.parse import quote
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -33,7 +34,7 @@ from accounting.allocation.keys import (
     format_percent,
 )
 from accounting.allocation.models import AllocationRun, RunStatus
-from accounting.allocation.runs import PeriodAllocation, delete_run, load_run, store_run
+from accounting.allocation.runs import PeriodAllocation, delete_run, store_run
 from accounting.org import Member, Role, Service
 from accounting.periods import (
     Period,
@@ -43,6 +44,7 @@ from accounting.periods import (
     parse_period_code,
 )
 from app.access import member_scope, roles_required
+from app.allocation import cache
 from app.allocation.blueprint import bp
 from app.allocation.corrections import run_context
 from app.allocation.services import allocate_period, approve
@@ -147,7 +149,8 @@ def runs() -> ResponseReturnValue:
     )
 
 
-def _matrix_page(result: PeriodAllocation, only: str | None) -> dict[str, Any]:
+def _matrix_page(result: PeriodAllocation, only: str | None,
+                 run_id: int | None = None) -> dict[str, Any]:
     rows = _matrix_rows(result, only)
     pages = max(1, math.ceil(len(rows) / MATRIX_PAGE))
     page = min(_page(), pages)
@@ -155,13 +158,33 @@ def _matrix_page(result: PeriodAllocation, only: str | None) -> dict[str, Any]:
     return {
         "rows": rows[(page - 1) * MATRIX_PAGE : page * MATRIX_PAGE],
         "members_count": len(rows), "page": page, "pages": pages, "services": services,
+        "cell_url": _cell_url(result, run_id),
     }
+
+
+def _cell_url(result: PeriodAllocation, run_id: int | None) -> Any:
+    """(service code, member code) → the cell's explanation URL: routed once per page, then
+    filled in (``url_for`` per cell was a third of a 50 × 19 page)."""
+    marks = {"service_code": "__service__", "member_code": "__member__"}
+    base = (url_for(".explain", run_id=run_id, **marks) if run_id is not None
+            else url_for(".explain_preview", period_code=result.period_code, **marks))
+
+    def cell_url(service_code: str, member_code: str) -> str:
+        return base.replace("__service__", quote(service_code, safe="")).replace(
+            "__member__", quote(member_code, safe=""))
+    return cell_url
+
+
+def _cached_preview(period: Period, service: str | None, fresh: bool = False) -> PeriodAllocation:
+    """The period's allocation, reused while its inputs are unchanged (``app.allocation.cache``:
+    paging through a preview of 1 000 members must not compute it again)."""
+    db = get_db()
+    return cache.preview(db, period, service, lambda: allocate_period(db, period, service), fresh)
 
 
 @bp.route("/apercu")
 @roles_required(A, C, T)
 def preview() -> ResponseReturnValue:
-    db = get_db()
     code = request.args.get("periode") or _last_month()
     period = _find_period(code)
     if period is None:
@@ -169,7 +192,7 @@ def preview() -> ResponseReturnValue:
         return redirect(url_for(".runs"))
     service = request.args.get("service") or None
     try:
-        result = allocate_period(db, period, service)
+        result = _cached_preview(period, service, fresh=bool(request.args.get("recalculer")))
     except AllocationError as error:
         _refused(error)
         return redirect(url_for(".runs"))
@@ -212,16 +235,17 @@ def _run_or_404(run_id: int) -> AllocationRun:
 def run(run_id: int) -> ResponseReturnValue:
     db = get_db()
     allocation_run = _run_or_404(run_id)
-    result = load_run(db, allocation_run, explain=False)
+    result = cache.stored_run(db, allocation_run)
     frozen = allocation_run.is_approved or allocation_run.is_replaced
     return render_template(
         "allocation/matrix.html", result=result, run=allocation_run,
         period=allocation_run.period, service=result.only, status=run_status_fr(allocation_run),
         can_approve=current_user.has_role(T) and not frozen,
         can_delete=current_user.has_role(A, T) and not frozen,
-        corrections=run_context(db, allocation_run, result),
+        corrections=run_context(db, allocation_run, result,
+                                fresh=bool(request.args.get("verifier"))),
         member_view=member_scope() is not None,
-        **_matrix_page(result, _scope_code()),
+        **_matrix_page(result, _scope_code(), allocation_run.id),
     )
 
 
@@ -300,24 +324,35 @@ def _cents_given(allocation: Any, scope: str | None) -> dict[str, Any]:
 @roles_required(*RUN_READERS)
 def explain(run_id: int, service_code: str, member_code: str) -> ResponseReturnValue:
     allocation_run = _run_or_404(run_id)
-    result = load_run(get_db(), allocation_run, explain=(service_code, member_code))
+    result = cache.explained_run(get_db(), allocation_run, service_code, member_code)
     return render_template(
         "allocation/explain.html", result=result, run=allocation_run,
         back=url_for(".run", run_id=run_id), **_explain(result, service_code, member_code),
     )
 
 
+def _has_cell(result: PeriodAllocation, service_code: str, member_code: str) -> bool:
+    try:
+        allocation = result.service(service_code).allocation
+    except KeyError:
+        return False
+    return allocation is not None and allocation.get(member_code) is not None
+
+
 @bp.route("/apercu/<period_code>/<service_code>/<member_code>")
 @roles_required(A, C, T)
 def explain_preview(period_code: str, service_code: str, member_code: str) -> ResponseReturnValue:
-    db = get_db()
     period = _find_period(period_code)
     if period is None:
         abort(404)
-    try:
-        result = allocate_period(db, period, service_code)
-    except AllocationError:
-        abort(404)
+    whole = cache.cached_preview(get_db(), period, None)  # the matrix clicked from
+    if whole is not None and _has_cell(whole, service_code, member_code):
+        result = whole
+    else:
+        try:
+            result = _cached_preview(period, service_code)
+        except AllocationError:
+            abort(404)
     return render_template(
         "allocation/explain.html", result=result, run=None,
         back=url_for(".preview", periode=period_code),
