@@ -48,6 +48,13 @@ def computations(monkeypatch) -> list[str]:
     return calls
 
 
+def _move_a_day(source: int, target: int) -> str:
+    """SQL moving one work entry of member ``source`` to ``target``, run on the driver's own
+    connection (ids are integers: no parameter style to guess between SQLite and psycopg)."""
+    return (f"UPDATE work_entries SET member_id = {int(target)} WHERE id = "
+            f"(SELECT min(id) FROM work_entries WHERE member_id = {int(source)})")
+
+
 def _late_cost(db, cluster) -> None:
     add_cost(db, CostInput(CostKind.COST, cluster["compta"].id, date(2026, 1, 20),
                            Decimal("800.00"), "606400", "Import tardif"))
@@ -81,8 +88,7 @@ def test_an_edit_the_process_did_not_see_shows_with_recalculer(
     # One of C's three days of 10 h moves to A: 20 h each, so everyone has 1 333,33 (or ,34)
     # of the equal part plus 4 000 of the hours part.
     members = cluster["members"]
-    cursor.execute("UPDATE work_entries SET member_id = ? WHERE id = (SELECT min(id) FROM "
-                   "work_entries WHERE member_id = ?)", (members["A"].id, members["C"].id))
+    cursor.execute(_move_a_day(members["C"].id, members["A"].id))
     cursor.close()
     assert eur("7 333,33") in page(client.get(PREVIEW))
     fresh = page(client.get(PREVIEW + "&recalculer=1"))
@@ -135,9 +141,7 @@ def test_verifier_checks_a_run_again_after_an_edit_the_process_did_not_see(
     login_as(Role.TREASURER)
     assert 'id="inputs-changed"' not in page(client.get(f"/repartition/{run.id}"))
     cursor = db.connection().connection.driver_connection.cursor()  # no event fires
-    cursor.execute("UPDATE work_entries SET member_id = ? WHERE id = (SELECT min(id) FROM "
-                   "work_entries WHERE member_id = ?)",
-                   (cluster["members"]["A"].id, cluster["members"]["C"].id))
+    cursor.execute(_move_a_day(cluster["members"]["C"].id, cluster["members"]["A"].id))
     cursor.close()
     assert 'id="inputs-changed"' not in page(client.get(f"/repartition/{run.id}"))
     text = page(client.get(f"/repartition/{run.id}?verifier=1"))
