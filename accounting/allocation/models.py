@@ -36,9 +36,11 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    Select,
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -204,3 +206,17 @@ class AllocationLine(Base):
         CheckConstraint("adjustment >= 0", name="adjustment_positive"),
         Index("ix_allocation_lines_member", "member_id", "run_id"),
     )
+
+
+def approved_lines() -> Select[tuple[int, int, Decimal, str]]:
+    """(member id, service id, amount, kind of the run's period) of the approved lines — a
+    service's line counts once its approval in that run is given — to narrow with ``where``:
+    the callers choose per service between the year's run and its shorter periods'."""
+    return (
+        select(AllocationLine.member_id, AllocationLine.service_id, AllocationLine.amount,
+               Period.kind)
+        .join(AllocationRunService, (AllocationRunService.run_id == AllocationLine.run_id)
+              & (AllocationRunService.service_id == AllocationLine.service_id))
+        .join(Period, Period.id == AllocationRunService.period_id)
+        .where(AllocationRunService.approved)
+    )  # fmt: skip

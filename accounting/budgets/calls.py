@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.allocation.keys import Key, describe_key_fr, parse_key
-from accounting.allocation.models import AllocationKey, AllocationLine, AllocationRunService
+from accounting.allocation.models import AllocationKey, approved_lines
 from accounting.budgets.budgets import current_budgets, schedule_of
 from accounting.budgets.documents import Drafting, draft_documents, issue_documents, plan_kind
 from accounting.budgets.errors import BudgetError
@@ -94,14 +94,8 @@ def last_year_amounts(session: Session, year: int) -> dict[tuple[int, int], Deci
     """(member id, service id) → its approved allocation of fiscal year ``year`` (the year
     period's run when there is one, else the runs of the periods inside the year)."""
     rows = session.execute(
-        select(AllocationLine.member_id, AllocationLine.service_id, AllocationLine.amount,
-               Period.kind)
-        .join(AllocationRunService, (AllocationRunService.run_id == AllocationLine.run_id)
-              & (AllocationRunService.service_id == AllocationLine.service_id))
-        .join(Period, Period.id == AllocationRunService.period_id)
-        .where(AllocationRunService.approved, Period.start >= date(year, 1, 1),
-               Period.end <= date(year, 12, 31))
-    )  # fmt: skip
+        approved_lines().where(Period.start >= date(year, 1, 1), Period.end <= date(year, 12, 31))
+    )
     by_kind: dict[str, dict[tuple[int, int], Decimal]] = defaultdict(
         lambda: defaultdict(lambda: ZERO))
     for member_id, service_id, amount, kind in rows:

@@ -45,8 +45,11 @@ SUBSIDIES_RECEIVABLE = "441000"
 WAGES_PAYABLE = "421000"
 SOCIAL_SECURITY = "431000"
 OTHER_SOCIAL_BODIES = "437000"
-#: Cut-off: services of the year to invoice (4181 + member code) and their VAT.
+#: Cut-off: services of the year to invoice (4181 + member code), credit notes to issue
+#: (4198 + member code: a true-up that will pay back calls above the year's share), and
+#: their VAT.
 INVOICES_TO_ISSUE = "4181"
+CREDIT_NOTES_TO_ISSUE = "4198"
 VAT_TO_INVOICE = "445870"
 #: Imported entries whose counterpart is not one account.
 SUSPENSE = "471000"
@@ -67,6 +70,7 @@ PCG_LABELS: dict[str, str] = {
     "418": "Clients – produits non encore facturés",
     "4181": "Clients – factures à établir",
     "4191": "Clients – avances et acomptes reçus sur commandes",
+    "4198": "Rabais, remises, ristournes à accorder et autres avoirs à établir",
     "421": "Personnel – rémunérations dues",
     "43": "Sécurité sociale et autres organismes sociaux",
     "431": "Sécurité sociale",

@@ -213,8 +213,9 @@ def letter_command(user_email: str) -> None:
 @user_option()
 @with_appcontext
 def cutoff_command(year: int, user_email: str) -> None:
-    """Year-end cut-off of fiscal YEAR: accrue (4181 + member / 706x, 445870) the services
-    of the year not invoiced by its closing day, reversed on the next day."""
+    """Year-end cut-off of fiscal YEAR: accrue (4181 + member / 706x, 445870; 4198 for a
+    credit note to come) the services of the year not invoiced by its closing day and move its
+    calls for funds from 4191 to revenue, reversed on the next day."""
     from accounting.ledger.cutoff import post_cutoff
 
     db, user = acting_session(user_email, Role.ADMIN, Role.ACCOUNTANT, what="post the cut-off")
@@ -224,7 +225,12 @@ def cutoff_command(year: int, user_email: str) -> None:
         fail(str(error))
     db.commit()
     for (member, service), amount in report.accrued.items():
-        click.echo(f"  {member} / {service}: {euros(amount)} to invoice")
+        what = "to invoice" if amount > 0 else "to credit (credit note)"
+        click.echo(f"  {member} / {service}: {euros(abs(amount))} {what}")
+    for service, amount in report.transferred.items():
+        click.echo(f"  {service}: {euros(amount)} of calls for funds moved from 4191 to revenue")
+    for name in report.unapproved:
+        click.echo(f"  not accrued: {name} is called but its year's allocation is not approved")
     for label in report.straddling:
         click.echo(f"  not accrued: the period {label} straddles the closing day")
     click.echo(f"Cut-off {year} at {report.end:%Y-%m-%d}: {euros(report.total)} excl. tax "

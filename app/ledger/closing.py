@@ -39,6 +39,9 @@ def cutoff(year: int) -> ResponseReturnValue:
               "success")
     else:
         flash(f"Rien de plus à provisionner au {report.end:%d/%m/%Y}.", "info")
+    for name in report.unapproved:
+        flash(f"{name} : fonds appelés mais répartition de l'exercice non approuvée — appels "
+              "virés en produits, régularisation non provisionnée.", "info")
     for label in report.straddling:
         flash(f"La période {label} chevauche la clôture : elle n'est pas provisionnée.", "info")
     return redirect(url_for(".fec"))
