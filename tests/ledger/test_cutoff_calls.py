@@ -33,25 +33,30 @@ D = Decimal
 SHARES = {"A": D("3333.34"), "B": D("5333.33"), "C": D("7333.33")}  # DESIGN §4's example
 
 
-@pytest.fixture
-def called_year(db, make_member, make_service, make_user, carrier):
-    """2026 called quarter by quarter, 2027-T1 called on 15 December 2026; nothing approved."""
+def _call_the_years(db, make_member, make_service, make_user, t4_on: date):
+    """2026 called quarter by quarter (T4 on ``t4_on``), 2027-T1 called on 15 December 2026;
+    nothing approved. Returns the called service."""
     _, compta, _ = allocated_month(db, make_member, make_service, make_user)
     save_budget(db, compta, 2026, agreed_on=date(2025, 12, 10), agreed_by="Assemblée générale",
                 lines=[LineInput(LineKind.COST, "641100", D("12000.00"), "Salaires")])
-    for quarter, day in zip((1, 2, 3, 4), (date(2026, 1, 2), date(2026, 4, 1),
-                                           date(2026, 7, 1), date(2026, 10, 1)), strict=True):
-        docs = issue_calls(db, f"2026-T{quarter}", issue_date=day)
-        assert {d.customer_code: d.total_excl_tax for d in docs} == dict.fromkeys(
-            "ABC", D("1000.00"))
     # 2027: 6 000 € voted on 1 December 2026, a stated call key: T1 calls 1 500 €.
     save_budget(db, compta, 2027, agreed_on=date(2026, 12, 1), agreed_by="Assemblée générale",
                 call_key="fixed(A=10%, B=10%, C=80%)",
                 lines=[LineInput(LineKind.COST, "641100", D("6000.00"), "Salaires")])
-    docs = issue_calls(db, "2027-T1", issue_date=date(2026, 12, 15))
-    assert {d.customer_code: d.total_excl_tax for d in docs} == {
-        "A": D("150.00"), "B": D("150.00"), "C": D("1200.00")}
+    calls = [("2026-T1", date(2026, 1, 2)), ("2026-T2", date(2026, 4, 1)),
+             ("2026-T3", date(2026, 7, 1)), ("2026-T4", t4_on), ("2027-T1", date(2026, 12, 15))]
+    for code, day in sorted(calls, key=lambda c: c[1]):  # the series stays chronological
+        docs = issue_calls(db, code, issue_date=day)
+        expected = ({"A": D("150.00"), "B": D("150.00"), "C": D("1200.00")}
+                    if code == "2027-T1" else dict.fromkeys("ABC", D("1000.00")))
+        assert {d.customer_code: d.total_excl_tax for d in docs} == expected
     return compta
+
+
+@pytest.fixture
+def called_year(db, make_member, make_service, make_user, carrier):
+    """2026 called quarter by quarter within the year, 2027-T1 called in December 2026."""
+    return _call_the_years(db, make_member, make_service, make_user, date(2026, 10, 1))
 
 
 def _approve_2026(db) -> None:
@@ -141,7 +146,7 @@ def test_a_called_year_not_approved_moves_its_calls_only(db, called_year) -> Non
     assert len(moved.all()) == 1
 
 
-def test_the_command_says_what_it_accrued_and_moved(runner, db, called_year) -> None:
+def test_the_command_says_what_it_accrued_and_moved(runner, db, called_year, tmp_path) -> None:
     from app.cli import cli
 
     _approve_2026(db)
@@ -150,4 +155,40 @@ def test_the_command_says_what_it_accrued_and_moved(runner, db, called_year) -> 
     assert "A / COMPTA: 666,66 to credit (credit note)" in result.output
     assert "C / COMPTA: 3 333,33 to invoice" in result.output
     assert "COMPTA: 12 000,00 of calls for funds moved from 4191 to revenue" in result.output
+    # The FEC of 2026 shows both accruals and the move, and passes the validator.
+    result = runner.invoke(cli, ["export", "fec", "2026", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [path] = tmp_path.glob("*FEC*")
+    text = path.read_text("iso-8859-15")
+    assert "\t4198A\t" in text and "\tAAE2026\t" in text and "\tAPP2026\t" in text
+    assert runner.invoke(cli, ["check-fec", str(path)]).exit_code == 0
 
+
+def test_a_call_of_the_year_issued_after_it_is_accrued_not_moved(
+    db, make_member, make_service, make_user, carrier
+) -> None:
+    """T4 2026 called late, on 5 January 2027: at 31/12/2026 only 9 000 € sit on 4191 and
+    are moved; each member's share less its three calls is accrued (an invoice to come for
+    all three). 2027 takes it all back."""
+    compta = _call_the_years(db, make_member, make_service, make_user, date(2027, 1, 5))
+    revenue = compta.revenue_account
+    _approve_2026(db)
+    report = post_cutoff(db, 2026)
+    # A 3 333,34 − 3 000; B 5 333,33 − 3 000; C 7 333,33 − 3 000.
+    assert report.accrued == {("A", "COMPTA"): D("333.34"), ("B", "COMPTA"): D("2333.33"),
+                              ("C", "COMPTA"): D("4333.33")}  # fmt: skip
+    assert report.transferred == {"COMPTA": D("9000.00")}
+    rows = _rows(db, 2026)
+    assert rows[revenue][1] - rows[revenue][0] == D("16000.00")  # 9 000 + 7 000
+    assert rows[ADVANCES_ACCOUNT][2] == D("-1500.00")  # 9 000 in and out, 2027-T1 stays
+    # VAT 20 %: 66,67 (66,668), 466,67 (466,666), 866,67 (866,666).
+    assert (rows["4181A"][2], rows["4181B"][2], rows["4181C"][2]) == (
+        D("400.01"), D("2800.00"), D("5200.00"))
+    assert "4198A" not in rows
+    true_up(db, 2026, issue_date=date(2027, 1, 10))  # moves 12 000, A gets 666,66 back
+    rows = _rows(db, 2027)
+    # Reversal: debit 9 000 + 7 000; true-up: credit 12 000 + 1 333,33 + 3 333,33, debit 666,66.
+    assert rows[revenue][:2] == (D("16666.66"), D("16666.66"))
+    for account in ("4181A", "4181B", "4181C", "445870"):
+        assert rows[account][2] == D("0.00"), account
+    assert rows[ADVANCES_ACCOUNT][2] == D("-1500.00")
