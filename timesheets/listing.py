@@ -260,7 +260,9 @@ def export_rows(
         .execution_options(yield_per=chunk)
     )
     labels = STATUS_LABELS
-    for row in session.execute(query):
+    # On the connection, not the session: the rows are plain columns, and the ORM's loading
+    # of each row cost about 1 s of a month at 1 000 members (75 000 rows).
+    for row in session.connection().execute(query):
         yield (*row[:11], labels.get(row[11], row[11]))
 
 

@@ -169,11 +169,14 @@ def _line_ids(
 ) -> Select[Any]:  # fmt: skip
     """The ids of the journal's lines in the range, on ``journal_lines`` alone (the entry only
     for a journal filter): the lines' joins to their account and member are one-to-one, so
-    counting and paging need not make them for every line."""
+    counting and paging need not make them for every line. A journal is the entries' ids in
+    it (``IN``: read from the entries' unique (journal, year, number) index, then their lines
+    by ``ix_journal_lines_order``; the join made SQLite scan the year's lines, 0.2 s for one
+    journal at 1 000 members, against 4 ms)."""
     query = select(JournalLine.id)
     if journal:
-        query = query.join(JournalEntry, JournalEntry.id == JournalLine.entry_id).where(
-            JournalEntry.journal_code == journal)
+        query = query.where(JournalLine.entry_id.in_(
+            select(JournalEntry.id).where(JournalEntry.journal_code == journal)))
     if start is not None:
         query = query.where(JournalLine.entry_date >= start)
     if end is not None:

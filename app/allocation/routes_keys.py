@@ -11,11 +11,12 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from accounting.allocation.errors import AllocationError
 from accounting.allocation.keys import describe_key_fr, format_percent, key_text_fr, parse_key
 from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
-from accounting.allocation.runs import compare_keys, keys_of_service, set_key
+from accounting.allocation.runs import WorkTotals, compare_keys, keys_of_service, set_key
 from accounting.allocation.runs.key_versions import delete_key, key_version
 from accounting.authz import Action
 from accounting.costs import Cost
@@ -31,6 +32,7 @@ from accounting.periods import (
 )
 from accounting.workbooks.allocation import write_key_comparison_workbook
 from app.access import authorize, roles_required
+from app.allocation import cache
 from app.allocation.blueprint import bp
 from app.allocation.forms import KeyForm, PeriodForm, ReopenForm
 from app.allocation.routes import XLSX, A, T, _find_period, _last_month, _refused, _services
@@ -42,6 +44,11 @@ SAVE_KEY = Action.of("allocation.key_save", [A])
 OPEN_PERIOD = Action.of("allocation.period_open", [A])
 
 # ---------------------------------------------------------------- keys
+
+
+def _work(db: Session, period: Period) -> WorkTotals:
+    """The period's work totals, cached while nothing changed (``app.allocation.cache``)."""
+    return cache.work(db, period, lambda: work_totals(db, period))
 
 
 def _preview_period(service: Service) -> str:
@@ -108,7 +115,7 @@ def key_edit(service_code: str) -> ResponseReturnValue:
     if period is not None and service.overheads_by is None:
         current = versions[-1].text if versions else None
         texts = [t for t in dict.fromkeys([current, text]) if t]
-        comparison = compare_keys(db, period, work_totals(db, period), service.code, texts)
+        comparison = compare_keys(db, period, _work(db, period), service.code, texts)
     can_write = current_user.has_role(A)
     if request.method == "POST" and request.form.get("action") == "save":
         authorize(SAVE_KEY)
@@ -181,7 +188,7 @@ def key_compare() -> ResponseReturnValue:
                                comparison=None, texts=["", "", ""], service=None,
                                period_code=_last_month())
     service, period, texts = _comparison_args()
-    comparison = compare_keys(db, period, work_totals(db, period), service.code, texts) \
+    comparison = compare_keys(db, period, _work(db, period), service.code, texts) \
         if texts else None
     return render_template(
         "allocation/key_compare.html", services=_services(), comparison=comparison,
@@ -197,7 +204,7 @@ def key_compare_xlsx() -> ResponseReturnValue:
     service, period, texts = _comparison_args()
     if not texts:
         abort(404)
-    comparison = compare_keys(db, period, work_totals(db, period), service.code, texts)
+    comparison = compare_keys(db, period, _work(db, period), service.code, texts)
     out = io.BytesIO()
     write_key_comparison_workbook(comparison, out)
     out.seek(0)

@@ -91,7 +91,7 @@ def send() -> ResponseReturnValue:
                                     sent_by=current_user.email, resend=form.resend.data)
             flash(f"{plural(len(report.sent), 'document envoyé')}.",
                   "success" if report.ok else "warning")
-    documents = period_documents(db, period) if period is not None else []
+    documents = period_documents(db, period, for_sending=False) if period is not None else []
     done = sent_purposes(db, [d.id for d in documents])
     no_email = sorted({f"{d.member.code} {d.member.name}" for d in documents
                        if not d.member.billing_email})

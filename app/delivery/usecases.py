@@ -16,7 +16,7 @@ from datetime import date
 from email.message import EmailMessage
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, raiseload, selectinload
 
 from accounting.facturx import rules
 from accounting.facturx.pdf import facturx_pdf, facturx_xml
@@ -68,13 +68,18 @@ def sent_purposes(db: Session, invoice_ids: list[int]) -> dict[int, set[str]]:
     return done
 
 
-def period_documents(db: Session, period: Period, member_id: int | None = None) -> list[Invoice]:
+def period_documents(db: Session, period: Period, member_id: int | None = None, *,
+                     for_sending: bool = True) -> list[Invoice]:
+    """The period's issued documents in number order. ``for_sending=False`` (the list shown)
+    loads their members only: their lines and originals, which the PDFs need, are 18 500
+    objects at 1 000 members (2.8 s of the page) and are refused if touched."""
+    detail = ((selectinload(Invoice.lines), selectinload(Invoice.original)) if for_sending
+              else (raiseload(Invoice.lines), raiseload(Invoice.original)))
     stmt = (
         select(Invoice)
         .where(Invoice.period_id == period.id, Invoice.status != InvoiceStatus.DRAFT)
         .order_by(Invoice.year, Invoice.sequence)
-        .options(selectinload(Invoice.lines), selectinload(Invoice.original),
-                 selectinload(Invoice.member))
+        .options(*detail, selectinload(Invoice.member))
     )
     if member_id is not None:
         stmt = stmt.where(Invoice.member_id == member_id)

@@ -11,6 +11,7 @@ services (a member accountant sees and logs only their own member's work).
 from __future__ import annotations
 
 import io
+import math
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -444,6 +445,10 @@ def delete_entry(entry_id: int) -> ResponseReturnValue:
 # ---------------------------------------------------------------- summary
 
 
+#: Member × service rows per page of the summary.
+SUMMARY_PAGE_SIZE = 100
+
+
 @bp.route("/synthese")
 @bp.route("/synthese.<fmt>")
 @roles_required(*READERS)
@@ -477,9 +482,16 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
     if not result.rows:
         service_id = parse_id(request.args.get("service"), "service")
         latest = latest_day(db, current_user, EntryFilter(service_id=service_id))
+    # A month at 1 000 members is 14 000 member × service rows: the page shows them by
+    # SUMMARY_PAGE_SIZE (its totals stay those of every row; the downloads hold them all).
+    pages = max(1, math.ceil(len(result.rows) / SUMMARY_PAGE_SIZE))
+    page = min(parse_page(request.args.get("page")), pages)
     return render_template(
         "timesheets/summary.html",
         summary=result,
+        rows=result.rows[(page - 1) * SUMMARY_PAGE_SIZE : page * SUMMARY_PAGE_SIZE],
+        page=page,
+        pages=pages,
         latest=latest,
         start=start,
         end=end,

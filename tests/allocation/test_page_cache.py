@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from accounting.allocation.models import AllocationRun
 from accounting.costs import CostInput, CostKind, add_cost
@@ -147,3 +148,32 @@ def test_verifier_checks_a_run_again_after_an_edit_the_process_did_not_see(
     text = page(client.get(f"/repartition/{run.id}?verifier=1"))
     warning = text.split('id="inputs-changed"')[1].split("</p>")[0]
     assert "les temps" in warning and "les charges" not in warning
+
+
+def test_the_key_editor_reads_the_work_once_and_again_after_an_edit(
+    client, login_as, db, cluster, monkeypatch
+):
+    """« hours » alone: A 16 000 × 10/60 = 2 666,67 with 10 h / 20 h / 30 h; one of C's days
+    moved to A makes 20 h / 20 h / 20 h, so A 16 000 × 20/60 = 5 333,33."""
+    from app.allocation import routes_keys
+
+    reads: list[str] = []
+    real = routes_keys.work_totals
+
+    def counted(session, period, **options):
+        reads.append(period.code)
+        return real(session, period, **options)
+
+    monkeypatch.setattr(routes_keys, "work_totals", counted)
+    login_as(Role.ADMIN)
+    form = {"text": "hours", "valid_from": "2026-02-01", "periode": "2026-01",
+            "action": "preview"}
+    for _ in range(2):
+        assert eur("2 666,67") in page(client.post("/repartition/cles/COMPTA", data=form))
+    assert reads == ["2026-01"]
+    members = cluster["members"]
+    db.execute(text(_move_a_day(members["C"].id, members["A"].id)))  # seen by the write count
+    db.commit()
+    html = page(client.post("/repartition/cles/COMPTA", data=form))
+    assert eur("5 333,33") in html and eur("2 666,67") not in html
+    assert reads == ["2026-01", "2026-01"]

@@ -218,6 +218,28 @@ def test_xlsx_text_that_openpyxl_would_read_as_an_error_or_a_formula_stays_text(
     )
 
 
+def test_xlsx_long_texts_wrap_and_heighten_their_row_a_long_formula_text_stays_text():
+    # The comment column is 22 wide: a text of more than 20 characters wraps, and a 40-letter
+    # word cannot fit on one line of it, so its row is taller than the default 15 points.
+    note = "=" + "x" * 39
+    rows = [(date(2026, 3, 2), "Ana", "e@x.fr", "A", "Alpha", "COMPTA", None, 90, None, None,
+             note, "Brouillon"),
+            (date(2026, 3, 3), "Ana", "e@x.fr", "A", "Alpha", "COMPTA", None, 30, None, None,
+             "court", "Brouillon")]
+    buffer = io.BytesIO()
+    assert write_entries_xlsx(rows, buffer) == 2
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    long, short = sheet["L2"], sheet["L3"]
+    assert (long.value, long.data_type, long.quotePrefix, long.alignment.wrap_text) == (
+        note, "s", True, True)
+    assert (short.value, short.quotePrefix, bool(short.alignment.wrap_text)) == (
+        "court", False, False)
+    assert sheet.row_dimensions[2].height > 15 and sheet.row_dimensions[3].height is None
+    assert (sheet["H2"].value, sheet["I2"].value, sheet["A3"].value.date()) == (
+        1.5, 90, date(2026, 3, 3))
+    assert sheet["H4"].value == "=SUBTOTAL(9,H2:H3)" and sheet.auto_filter.ref == "A1:M3"
+
+
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [

@@ -349,6 +349,26 @@ def test_the_summary_page_and_downloads(client, accountant, cluster, db):
     assert client.get("/temps/synthese.xlsx?du=2026-03-01&au=2026-03-31").data.startswith(b"PK")
 
 
+def test_the_summary_page_shows_its_rows_page_by_page_with_the_totals_of_all(
+    client, accountant, cluster, db, monkeypatch
+):
+    from app.timesheets import routes
+
+    monkeypatch.setattr(routes, "SUMMARY_PAGE_SIZE", 1)
+    for member, minutes in ((cluster.a, 60), (cluster.b, 30)):
+        services.create_entry(
+            db, cluster.accountant, EntryData(date(2026, 3, 5), cluster.compta.id, minutes,
+                                              member.id)
+        )
+    # Rows sort by member code: A on page 1, B on page 2; the total is 1 h 30 on both.
+    first = _text(client.get("/temps/synthese?du=2026-03-01&au=2026-03-31"))
+    second = _text(client.get("/temps/synthese?du=2026-03-01&au=2026-03-31&page=2"))
+    assert "A — Alpha" in first and "Bêta" not in first and "Page 1 sur 2" in first
+    assert "B — Bêta" in second and "Alpha" not in second and "Page 2 sur 2" in second
+    total = re.compile(r'Total</th>\s*<td class="num" data-value="1\.5000">')
+    assert total.search(first) and total.search(second), first
+
+
 def test_the_admin_edits_activities_and_unit_types(client, cluster, db):
     _login(client, "admin@test.fr")
     assert "Tenue comptable" in _text(client.get("/temps/services"))
