@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Date, Integer, Select, bindparam, column, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from accounting.allocation.approval import approve_or_replace
 from accounting.allocation.errors import AllocationError
 from accounting.allocation.keyperiods import allocate_by_key_periods, split_bounds
 from accounting.allocation.keys import BasisName, parse_key
-from accounting.allocation.models import AllocationKey, AllocationRun
+from accounting.allocation.models import AllocationKey, AllocationLine, AllocationRun, RunStatus
 from accounting.allocation.runs import (
     PeriodAllocation,
     WorkTotals,
@@ -29,7 +29,7 @@ from accounting.allocation.runs import (
 from accounting.collector import collector_paused
 from accounting.db import Quantity
 from accounting.invoicing.differences import called_services
-from accounting.periods import Period
+from accounting.periods import Period, PeriodKind
 from timesheets.models import EntryStatus, UnitType, WorkEntry
 
 _SQLITE_INDEXED = {
@@ -146,7 +146,35 @@ def allocate_period(
             f"{', '.join(names)} : fonds appelés sur budget en {period.start.year}, réparti sur "
             "l'année (répartition de l'exercice puis régularisation), pas par période."
         )
+    shared = shared_within(session, period)
+    if shared and any(item.service.id in shared for item in result.services):
+        names = [i.service.name for i in result.services if i.service.id in shared]
+        result.services = [i for i in result.services if i.service.id not in shared]
+        result.warnings.append(
+            f"{', '.join(names)} : déjà réparti par mois ou par trimestre en "
+            f"{period.start.year} (répartitions approuvées), laissé hors de la répartition de "
+            "l'exercice."
+        )
     return result
+
+
+def shared_within(session: Session, period: Period) -> set[int]:
+    """For a year: the services already shared by approved month or quarter runs inside it.
+    Why: a cluster calls funds for some services (shared by the year's run, then trued up)
+    and invoices the others month by month; the year's run must share only the former, or its
+    approval would meet the months' (one approved allocation per service and day)."""
+    if period.kind != PeriodKind.YEAR:
+        return set()
+    inner = aliased(Period)
+    return set(session.scalars(
+        select(AllocationLine.service_id)
+        .join(AllocationRun, AllocationRun.id == AllocationLine.run_id)
+        .join(inner, inner.id == AllocationRun.period_id)
+        .where(AllocationRun.status == RunStatus.APPROVED.value,
+               inner.kind != PeriodKind.YEAR,
+               inner.start >= period.start, inner.end <= period.end)
+        .distinct()
+    ))  # fmt: skip
 
 
 def _allocate_period(session: Session, period: Period, service: str | None) -> PeriodAllocation:

@@ -200,3 +200,35 @@ def test_a_budget_workbook_is_read_and_its_errors_named(db, year) -> None:
     book.save(out)
     with pytest.raises(ImportRefused, match="Ligne 4, colonne « Type »"):
         read_budget_lines(db, out.getvalue(), "budget.xlsx")
+
+
+def test_a_year_mixing_called_and_monthly_services_is_trued_up(db, year, make_service) -> None:
+    """A cluster calls funds for COMPTA and invoices DEV month by month: the year's run shares
+    COMPTA only (DEV's January is already approved), it is approved, and the true-up follows."""
+    from accounting.allocation.runs import set_key
+    from accounting.costs import CostInput, CostKind, add_cost
+    from app.allocation.services import allocate_period
+
+    dev = make_service("DEV", name="Développement")
+    january = get_or_create_period(db, "2026-01")
+    add_cost(db, CostInput(CostKind.COST, dev.id, january.end, D("300.00"), "641100", "Salaires"))
+    set_key(db, dev, "equal", date(2026, 1, 1))
+    db.flush()
+    issue_calls(db, "2026-T1", issue_date=date(2026, 1, 2))  # COMPTA only: 1 000 € each
+    monthly = store_period(db, january)  # DEV alone: COMPTA is called
+    approve(db, monthly)
+    from accounting.allocation.models import AllocationLine
+
+    shared = select(AllocationLine.service_id).where(AllocationLine.run_id == monthly.id)
+    assert set(db.scalars(shared)) == {dev.id}
+
+    year_period = get_or_create_period(db, "2026")
+    preview = allocate_period(db, year_period)
+    assert [item.service.code for item in preview.services] == ["COMPTA"]
+    assert "Développement : déjà réparti par mois" in preview.warnings[-1]
+    approve(db, store_period(db, year_period))  # no clash with DEV's approved January
+    result = true_up(db, 2026, issue_date=date(2027, 1, 10), issued_by="t@x.fr")
+    # COMPTA's 16 000 €: A 3 333,34, B 5 333,33, C 7 333,33, less 1 000 € called from each.
+    assert sorted((d.customer_code, d.total_excl_tax) for d in result.documents) == [
+        ("A", D("2333.34")), ("B", D("4333.33")), ("C", D("6333.33")),
+    ]
