@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from accounting.audit import record_audits, snapshot_values
 from accounting.bulk_rows import insert_rows, reserve_ids
+from accounting.cost_counterparts import insert_counterparts
 from accounting.cost_models import MODELS, CostError, CostInput, check_cost_input, posting_fields
 from accounting.db import utcnow
 from accounting.ledger.cost_posting import post_costs
@@ -85,5 +86,8 @@ def _insert_slice(
         record_audits(session, "create", model.__tablename__,
                       [(row["id"], snapshot_values(model, row)) for row in mine],
                       plain=True)  # fmt: skip
-    return [SimpleNamespace(kind=data.kind, **row) for (data, _), row in zip(items, rows,
-                                                                              strict=True)]
+    # The shares of the lines whose entry has several counterparts (one executemany, if any).
+    insert_counterparts(session, ((data.kind.value, row["id"], data.counterparts)
+                                  for (data, _), row in zip(items, rows, strict=True)))  # fmt: skip
+    return [SimpleNamespace(kind=data.kind, counterparts=data.counterparts, **row)
+            for (data, _), row in zip(items, rows, strict=True)]

@@ -27,6 +27,8 @@ from typing import Any, Optional
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from accounting.cost_counterparts import CostCounterpart
+from accounting.counterpart_split import Share
 from accounting.db import Base, utcnow
 from accounting.money import is_cents
 from accounting.org import Service
@@ -104,7 +106,8 @@ class _ServiceLine:
     paid_on: Mapped[Optional[date]]
     #: Payroll: the social contributions paid on this day (BQ).
     social_paid_on: Mapped[Optional[date]]
-    #: FEC import: the file's journal code and the counterpart account of the entry.
+    #: FEC import: the file's journal code and the counterpart account of the entry (when it
+    #: has several: the one of the largest share, and every share in ``counterparts``).
     journal_code: Mapped[str] = mapped_column(String(10), default="")
     counterpart: Mapped[str] = mapped_column(String(20), default="")
 
@@ -117,6 +120,11 @@ class Cost(_ServiceLine, Base):
     kind = CostKind.COST
 
     service: Mapped[Service] = relationship()
+    #: FEC import, an entry with several counterparts: this cost's share of each.
+    counterparts: Mapped[list[CostCounterpart]] = relationship(
+        foreign_keys=[CostCounterpart.cost_id], order_by=CostCounterpart.position,
+        cascade="all, delete-orphan", passive_deletes=True,
+    )  # fmt: skip
 
     __table_args__ = (
         # A credit (a refund, a reversal imported from a FEC) is a negative cost: never zero.
@@ -133,6 +141,10 @@ class Subsidy(_ServiceLine, Base):
     kind = CostKind.SUBSIDY
 
     service: Mapped[Service] = relationship()
+    counterparts: Mapped[list[CostCounterpart]] = relationship(
+        foreign_keys=[CostCounterpart.subsidy_id], order_by=CostCounterpart.position,
+        cascade="all, delete-orphan", passive_deletes=True,
+    )  # fmt: skip
 
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
@@ -171,6 +183,9 @@ class CostInput:
     social_paid_on: date | None = None
     journal_code: str = ""
     counterpart: str = ""
+    #: FEC import, an entry with several counterparts: the line's share of each (they add up
+    #: to ``amount``; :mod:`accounting.cost_counterparts`). Empty: ``counterpart`` alone.
+    counterparts: tuple[Share, ...] = ()
 
 
 #: Where payroll contributions go: URSSAF (431) or the other social bodies (437).
@@ -206,7 +221,24 @@ def _check_nature(data: CostInput) -> list[tuple[str, str]]:
                                     "seulement."))  # fmt: skip
     if len(data.journal_code) > 10 or len(data.counterpart) > 20:
         problems.append(("journal_code", "Journal ou contrepartie trop long."))
+    if data.counterparts:
+        problems.extend(_check_counterparts(data))
     return problems
+
+
+def _check_counterparts(data: CostInput) -> list[tuple[str, str]]:
+    """The shares of an imported line: in cents, never zero, adding up to its amount."""
+    shares = data.counterparts
+    if data.nature is not CostNature.FEC:
+        return [("counterpart", "Plusieurs contreparties : pour une écriture importée d'un "
+                                "FEC seulement.")]  # fmt: skip
+    if any(not share.account or len(share.account) > 20 or not share.amount
+           or not is_cents(share.amount) for share in shares):  # fmt: skip
+        return [("counterpart", "Contrepartie illisible (compte, montant en centimes).")]
+    total = sum((share.amount for share in shares), Decimal(0))
+    if isinstance(data.amount, Decimal) and total != data.amount:
+        return [("counterpart", f"Les contreparties font {total} €, la ligne {data.amount} €.")]
+    return []
 
 
 def check_cost_input(data: CostInput) -> list[tuple[str, str]]:

@@ -10,8 +10,11 @@ flush: the caller (a view, a CLI command) commits.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.orm import Session
 
+from accounting.cost_counterparts import CostCounterpart
 from accounting.cost_models import (
     DEFAULT_ACCOUNT,
     MAX_AMOUNT,
@@ -29,6 +32,7 @@ from accounting.cost_models import (
     supplier_code_of,
     totals_by_service,
 )
+from accounting.counterpart_split import Share, rescale
 from accounting.ledger.cost_posting import post_cost, repost_cost, unpost_cost
 from accounting.ledger.mapping import map_account
 from accounting.org import Service
@@ -82,6 +86,8 @@ def add_cost(
         created_by_id=user_id,
         **posting_fields(data),
     )
+    if data.nature is CostNature.FEC:  # set even when empty: posting reads it, no query
+        line.counterparts = _shares(data.counterparts)
     session.add(line)
     session.flush()
     post_cost(session, line)  # its entries by its nature (PA, HA, BQ, the FEC's, OD) and payment
@@ -95,6 +101,7 @@ def update_cost(session: Session, line: Cost | Subsidy, data: CostInput) -> Cost
     _raise_problems(check_cost_input(data))
     ensure_writable(session, line.day)
     ensure_writable(session, data.day)
+    old_amount = line.amount
     line.service_id = data.service_id
     line.day = data.day
     line.amount = data.amount
@@ -108,9 +115,28 @@ def update_cost(session: Session, line: Cost | Subsidy, data: CostInput) -> Cost
         fields["journal_code"], fields["counterpart"] = line.journal_code, line.counterpart
     for name, value in fields.items():
         setattr(line, name, value)
+    _keep_shares(line, data, old_amount)
     session.flush()
     repost_cost(session, line)  # the entry is never changed: reversed and posted again
     return line
+
+
+def _shares(shares: tuple[Share, ...]) -> list[CostCounterpart]:
+    return [CostCounterpart(account=share.account, amount=share.amount, position=position)
+            for position, share in enumerate(shares, start=1)]  # fmt: skip
+
+
+def _keep_shares(line: Cost | Subsidy, data: CostInput, old_amount: Decimal) -> None:
+    """An imported line's counterparts after an edit: the ones given, else its own, in
+    proportion to its new amount (an amount edited on screen keeps the entry's accounts);
+    none once it is no longer imported."""
+    if data.counterparts:
+        line.counterparts = _shares(data.counterparts)
+    elif data.nature is not CostNature.FEC:
+        line.counterparts = []
+    elif line.counterparts and line.amount != old_amount:
+        kept = [Share(row.account, row.amount) for row in line.counterparts]
+        line.counterparts = _shares(tuple(rescale(line.amount, kept)))
 
 
 def delete_cost(session: Session, line: Cost | Subsidy) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.costs import MODELS, CostInput, CostKind, CostNature, check_cost_input
+from accounting.counterpart_split import Share, split_costs
 from accounting.fec import FecRow, fiscal_year_start, parse_fec_filename
 from accounting.fec_check import FecIssue, FecScan
 from accounting.ledger.chart import SUSPENSE
@@ -45,6 +46,7 @@ from imports.fec_rules import ANALYTIC_NAMES, Rule
 
 UNMAPPED, BALANCE_SHEET = "unmapped", "balance_sheet"
 _CODE = re.compile(r"[^A-Z0-9]")
+ONE = Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,18 +184,19 @@ def existing_keys(session: Session, start: date, end: date) -> set[str]:
     return found
 
 
-def _counterpart(sheet: list[FecRow], canonical: Callable[[str], str], credit_side: bool) -> str:
-    """The balance-sheet account on the other side of the costs in their entry (a third
-    party: 401 + its auxiliary code), or the suspense account 471000 when there are several
-    (a payroll entry's 421, 431 and 437) or none."""
-    found = set()
+def _counterparts(
+    sheet: list[FecRow], canonical: Callable[[str], str]
+) -> list[tuple[str, Decimal]]:
+    """The entry's balance-sheet accounts (a third party: 401 + its auxiliary code), each with
+    its credit − debit, in the order of their first line: the columns of the split
+    (:func:`accounting.counterpart_split.split_costs`)."""
+    found: dict[str, Decimal] = {}
     for row in sheet:
-        if (row.credit > row.debit) != credit_side:
-            continue
         account = canonical(row.compte_num)
-        aux = _CODE.sub("", row.comp_aux_num.upper())[:17]
-        found.add(account[:3] + aux if aux and account[:1] == "4" else account)
-    return found.pop() if len(found) == 1 else SUSPENSE
+        aux = _CODE.sub("", row.comp_aux_num.upper())[:17] if row.comp_aux_num else ""
+        key = account[:3] + aux if aux and account[:1] == "4" else account
+        found[key] = found.get(key, ZERO) + row.credit - row.debit
+    return list(found.items())
 
 
 class Interleaved(Exception):
@@ -371,25 +374,33 @@ class EntryPlanner:
         party = next((r.comp_aux_lib or r.compte_lib for r in rows
                       if r.compte_num.startswith("40")), "")  # fmt: skip
         self._seen.clear()  # a fingerprint names its entry: alike only inside one
-        for (account, service_id), (first, debit, credit) in groups.items():
-            counterpart = _counterpart(sheet, self._canonical, credit_side=debit > credit)
-            self._plan(first, debit, credit, account, service_id, counterpart, party)
+        # Lines that cancel out inside the entry change no cost: not planned.
+        kept = [(key, group) for key, group in groups.items() if group[1] != group[2]]
+        shares = split_costs([debit - credit for _, (_, debit, credit) in kept],
+                             _counterparts(sheet, self._canonical), SUSPENSE)  # fmt: skip
+        for ((account, service_id), (first, debit, credit)), split in zip(kept, shares,
+                                                                          strict=True):
+            self._plan(first, debit, credit, account, service_id, split, party)
 
     def _plan(
         self, first: FecRow, debit: Decimal, credit: Decimal, account: str, service_id: int,
-        counterpart: str, party: str,
+        split: list[Share], party: str,
     ) -> None:  # fmt: skip
-        """One ``PlannedCost``, and its errors (bad cost, closed or invoiced period)."""
-        if debit == credit:
-            return  # the lines cancel out inside the entry: nothing changes the costs
+        """One ``PlannedCost``, and its errors (bad cost, closed or invoiced period).
+        ``split``: its shares of the entry's counterparts, debit − credit."""
         kind = CostKind.COST if account.startswith("6") else CostKind.SUBSIDY
         amount = debit - credit if kind is CostKind.COST else credit - debit
+        if kind is CostKind.SUBSIDY:  # a subsidy's shares, as its amount, are credit − debit
+            split = [Share(share.account, -share.amount) for share in split]
+        # The counterpart shown: the largest share the line's own way (401, not its VAT).
+        counterpart = max(split, key=lambda share: share.amount * ONE.copy_sign(amount)).account
+        several = tuple(split) if len(split) > 1 else ()
         journal = _CODE.sub("", first.journal_code.upper())[:10] or "HA"
         data = CostInput(
             kind=kind, service_id=service_id, day=first.ecriture_date, amount=amount,
             account=account, label=(first.ecriture_lib or first.compte_lib)[:300],
             party=party[:200], reference=first.piece_ref[:100], nature=CostNature.FEC,
-            journal_code=journal, counterpart=counterpart,
+            journal_code=journal, counterpart=counterpart, counterparts=several,
         )  # fmt: skip
         for problem, message in check_cost_input(data):
             self.errors.append(RowError(first.line, _COLUMN.get(problem, problem), message))

@@ -9,10 +9,15 @@ payroll (64x)          PA        D 64x gross / C 421 net pay, C 431 or 437   D 4
                                  the rest (contributions)                    D 431|437 / C 512
 supplier invoice       HA        D 6xx / C 401 + supplier code               D 401xx / C 512
 other (paid directly)  BQ        D 6xx / C 512                               —
-imported from a FEC    the file  D 6xx / C the entry's counterpart (471000   —
-                                 when it has several); a credit reversed
+imported from a FEC    the file  D 6xx / C its share of each of the entry's     —
+                                 counterparts (421, 431, 437; 401xx TTC and D
+                                 44566): the file's lines; a credit reversed
 subsidy                OD        D 441 / C 74x                               D 512 / C 441
 =====================  ========  ==========================================  ===============
+
+An imported line's counterparts (:func:`counterpart_shares`) are its stored shares when its
+entry has several, else its one ``counterpart`` — 471000 only when the entry has none: the
+bulk import and ``add_cost`` both post through :func:`plan_cost_entries`, so the same lines.
 
 Each planned entry carries its source (``cost``, ``cost_payment``, ``cost_social_payment``,
 ``subsidy``, ``subsidy_receipt``) so a changed cost reverses exactly its own entries.
@@ -25,6 +30,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from accounting.counterpart_split import Share
 from accounting.ledger.chart import (
     BANK,
     SOCIAL_SECURITY,
@@ -68,6 +74,16 @@ def _signed(spec: Any, account: str, amount: Decimal, **fields: Any) -> Any:
     return spec(account, credit=-amount, **fields)
 
 
+def counterpart_shares(line: Cost | Subsidy, default: str = SUSPENSE) -> list[Share]:
+    """The imported line's counterparts with its share of each, in its own direction (they
+    add up to its amount): its stored shares (``line.counterparts``: an ORM collection, or the
+    bulk import's plain list), else its one counterpart (``default`` when it has none)."""
+    stored = line.counterparts
+    if stored:
+        return [Share(share.account, share.amount) for share in stored]
+    return [Share(line.counterpart or default, line.amount)]
+
+
 def plan_cost_entries(line: Cost | Subsidy, service_name: str, spec: Any) -> list[PlannedEntry]:
     """The entries of ``line`` (``spec`` builds a line: ``LineSpec`` of the posting module)."""
     text = f"{line.label} – {service_name}" if service_name else line.label
@@ -83,10 +99,10 @@ def plan_cost_entries(line: Cost | Subsidy, service_name: str, spec: Any) -> lis
             _signed(spec, BANK, -line.amount, label=text),
         ])]  # fmt: skip
     if nature == "fec":
-        counterpart = line.counterpart or SUSPENSE
         return [PlannedEntry("cost", line.journal_code or "HA", line.day, text, ref, [
             _signed(spec, line.account, line.amount, label=text, service_id=line.service_id),
-            _signed(spec, counterpart, -line.amount, label=text),
+            *(_signed(spec, share.account, -share.amount, label=text)
+              for share in counterpart_shares(line)),
         ])]  # fmt: skip
     return _supplier(line, text, ref, spec)
 
@@ -132,9 +148,13 @@ def _payroll(line: Cost | Subsidy, text: str, ref: str, spec: Any) -> list[Plann
 
 
 def _subsidy(line: Cost | Subsidy, text: str, ref: str, spec: Any) -> list[PlannedEntry]:
+    if line.nature == "fec":
+        sides = [_signed(spec, share.account, share.amount, label=text)
+                 for share in counterpart_shares(line, SUBSIDIES_RECEIVABLE)]  # fmt: skip
+    else:
+        sides = [_signed(spec, line.counterpart or SUBSIDIES_RECEIVABLE, line.amount, label=text)]
     entries = [PlannedEntry("subsidy", line.journal_code or "OD", line.day, text, ref, [
-        _signed(spec, line.counterpart or SUBSIDIES_RECEIVABLE, line.amount, label=text),
-        _signed(spec, line.account, -line.amount, label=text, service_id=line.service_id),
+        *sides, _signed(spec, line.account, -line.amount, label=text, service_id=line.service_id),
     ])]  # fmt: skip
     if line.paid_on is not None and not line.counterpart:
         label = f"Versement {ref} – {line.party or line.label}"

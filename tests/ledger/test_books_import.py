@@ -90,7 +90,9 @@ def test_a_fec_with_reversals_is_imported_at_its_net_per_mapped_account(
     rows = {row.account: row for row in trial_balance(db, None, None)}
     assert rows["606400"].balance == D("-30.00")
     assert rows["401F1"].balance == D("30.00")  # 50 owed, 80 credited
-    assert rows["471000"].balance == D("-4200.00")  # payroll: 421 and 431 in the file
+    assert "471000" not in rows  # payroll: its costs share the file's 421 and 431
+    assert rows["421000"].balance == D("-2180.00")  # 2 300 net pay, 120 corrected
+    assert rows["431000"].balance == D("-1900.00")
     assert rows["428200"].balance == D("500.00")
 
 

@@ -31,16 +31,16 @@ from tests.ledger.test_books_import import REVERSALS, fec_file
 D = Decimal
 
 #: The trial balance of REVERSALS imported with 64* and 606* mapped, worked out by hand from
-#: the file: each cost against its entry's counterpart (471000 for the payroll entry, which
-#: has 421 and 431; 401 + the supplier's code F1; 428200; 421000 for the correction).
+#: the file: each account as in the file (the payroll entry's costs share its 421 and 431;
+#: 401 + the supplier's code F1; 428200; 421000 for the correction), nothing on 471000.
 EXPECTED_BALANCE = {
     "641100": (D("3000.00"), D("620.00")),   # 3 000 − 500 (EX) − 120 (OD)
     "645100": (D("1200.00"), D("0")),
     "606400": (D("50.00"), D("80.00")),      # 6064 mapped to 606400; the INV credit note
     "401F1": (D("80.00"), D("50.00")),
-    "471000": (D("0"), D("4200.00")),
+    "421000": (D("120.00"), D("2300.00")),   # the correction; P1's net pay
+    "431000": (D("0"), D("1900.00")),
     "428200": (D("500.00"), D("0")),
-    "421000": (D("120.00"), D("0")),
 }  # fmt: skip
 
 
@@ -73,6 +73,10 @@ def _written(db: Session) -> dict[str, Any]:
             for e in entries
         ],
         "balance": {r.account: (r.debit, r.credit) for r in trial_balance(db, None, None)},
+        "counterparts": sorted(
+            (c.import_key, [(s.position, s.account, s.amount) for s in c.counterparts])
+            for c in costs.values()
+        ),
         "audit": Counter(db.execute(select(AuditEvent.action, AuditEvent.object_type)
                                     .where(AuditEvent.object_type.in_(
                                         ["costs", "journal_entries"]))).tuples()),
@@ -108,6 +112,9 @@ def test_bulk_import_writes_what_add_cost_writes(
     assert after["balance"] == EXPECTED_BALANCE
     assert before["balance"] == EXPECTED_BALANCE
     assert after["costs"] == before["costs"]
+    assert after["counterparts"] == before["counterparts"]
+    # The payroll entry's two costs share its 421 and 431; every other cost has one.
+    assert sorted(len(split) for _, split in after["counterparts"]) == [0, 0, 0, 0, 2, 2]
     assert after["entries"] == before["entries"]
     assert [e[:3] for e in after["entries"]] == [
         ("PA", 2026, 1), ("PA", 2026, 2), ("EX", 2026, 1), ("HA", 2026, 1), ("INV", 2026, 1),

@@ -61,8 +61,10 @@ def test_the_sample_costs_go_to_their_services(db, services) -> None:
     }
     (entry,) = entries_of(db, "cost", costs[0].id)
     assert entry.journal_code == "AC"
+    # The file's lines: the cost excl. tax, its deductible VAT, the supplier incl. tax.
     assert [(x.account, x.debit, x.credit) for x in entry.lines] == [
-        ("606100", D("100.00"), D("0")), ("401FRS001", D("0"), D("100.00"))]
+        ("606100", D("100.00"), D("0")), ("445660", D("20.00"), D("0")),
+        ("401FRS001", D("0"), D("120.00"))]  # fmt: skip
 
 
 def test_lines_left_aside_are_listed_with_their_total_and_refuse_the_import(db, services) -> None:
