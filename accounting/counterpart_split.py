@@ -19,7 +19,8 @@ Rounding (a two-way « controlled rounding », exact on both margins): every cel
 floor or the ceiling of its exact value in cents, each row adds up exactly to its cost and
 each column exactly to its counterpart. Method: floor every cell; each row then lacks a whole
 number of cents (the sum of its fractions), given by largest remainder to its cells with the
-largest fractions (row sums exact); the columns that got a cent too many then pass it, along
+largest fractions, counterparts still short of cents first (row sums exact); the columns that
+got a cent too many then pass it, along
 an alternating path (a row gives up its cent in an over-full column and takes one in another
 column where its fraction is not zero), to a column short of one — the augmenting paths of a
 bipartite flow. A solution always exists (the exact fractions are a fractional one, and a
@@ -57,6 +58,8 @@ def split_costs(
     counterparts add up to zero (the costs offset one another, or there are none), the first
     cost takes them all and each cost's remainder goes to ``suspense`` (471000), which the
     entry clears."""
+    if not amounts:  # every cost line of the entry cancelled out
+        return []
     if len(counterparts) == 1 and counterparts[0][1] == sum(amounts):  # the usual entry
         account = counterparts[0][0]
         return [[Share(account, amount)] for amount in amounts]
@@ -109,22 +112,27 @@ def round_matrix(rows: Sequence[int], columns: Sequence[int]) -> list[list[int]]
         pairs = [divmod(row * column * sign, total * sign) for column in columns]
         floors.append([low for low, _ in pairs])
         parts.append([part for _, part in pairs])
-    up = _round_rows(floors, parts, every)
+    up = _round_rows(floors, parts, every, columns)
     _fix_columns(floors, parts, up, columns)
     return [[low + bit for low, bit in zip(line, bits, strict=True)]
             for line, bits in zip(floors[: len(rows)], up, strict=False)]  # fmt: skip
 
 
 def _round_rows(
-    floors: list[list[int]], parts: list[list[int]], rows: list[int]
+    floors: list[list[int]], parts: list[list[int]], rows: list[int], columns: Sequence[int]
 ) -> list[list[int]]:
-    """Which cells are rounded up: in each row, as many as the cents its floors lack, its
-    largest fractions (ties: the first column)."""
+    """Which cells are rounded up: in each row, as many as the cents its floors lack, to the
+    cells with the largest fractions among the counterparts still short of cents, then the
+    others (ties: the first column) — so that few cents are left to move between columns."""
+    need = [column - sum(line[j] for line in floors) for j, column in enumerate(columns)]
     up: list[list[int]] = []
     for line, fractions, row in zip(floors, parts, rows, strict=True):
         bits = [0] * len(line)
-        for j in sorted(range(len(line)), key=lambda j: -fractions[j])[: row - sum(line)]:
+        candidates = [j for j, part in enumerate(fractions) if part]
+        candidates.sort(key=lambda j: (need[j] <= 0, -fractions[j], j))
+        for j in candidates[: row - sum(line)]:
             bits[j] = 1
+            need[j] -= 1
         up.append(bits)
     return up
 

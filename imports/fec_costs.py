@@ -8,7 +8,9 @@ accountant signs »):
   class 7), **debits minus credits**: a credit (reversal EX*/INV*, refund, payroll
   correction) reduces the service's costs, a net credit is a negative cost; the account is
   mapped to the carrier's chart (:mod:`accounting.ledger.mapping`); the cost keeps the file's
-  journal and its entry's counterpart account;
+  journal and its share of each of its entry's counterparts (several: a payroll's 421, 431,
+  437; a supplier's 401 + code and deductible VAT 44566 — :mod:`accounting.counterpart_split`,
+  exact per cost and per counterpart), so its entry posts the file's lines;
 * **counterpart** — the balance-sheet lines (classes 1-5) of an entry that has imported lines;
 * **left aside** — class 6/7 lines no rule maps, and the lines of entries that import nothing
   (bank, sales, opening balances): listed per account with their debit and credit; the import

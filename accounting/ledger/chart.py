@@ -51,7 +51,9 @@ OTHER_SOCIAL_BODIES = "437000"
 INVOICES_TO_ISSUE = "4181"
 CREDIT_NOTES_TO_ISSUE = "4198"
 VAT_TO_INVOICE = "445870"
-#: Imported entries whose counterpart is not one account.
+#: An imported entry whose balance-sheet lines add up to zero (its costs offset one another):
+#: each cost's remainder, which clears within the entry. Several counterparts are split
+#: (:mod:`accounting.counterpart_split`), never parked here.
 SUSPENSE = "471000"
 RETAINED_EARNINGS = "110000"
 DEFAULT_SUBSIDY = "740000"

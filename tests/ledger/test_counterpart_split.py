@@ -87,6 +87,10 @@ def test_costs_that_offset_one_another_go_through_suspense_which_clears() -> Non
     assert split == [[Share("471000", D("100.00"))], [Share("471000", D("-100.00"))]]
 
 
+def test_an_entry_whose_costs_all_cancel_out_has_nothing_to_split() -> None:
+    assert split_costs([], [("421000", D("10.00")), ("431000", D("-10.00"))], "471000") == []
+
+
 def test_three_equal_thirds() -> None:
     # 0,10 € of three costs of 0,01 + … : 1 cent each way, margins exact.
     cells = round_matrix([1, 1, 1], [1, 1, 1])
