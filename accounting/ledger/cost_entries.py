@@ -16,8 +16,9 @@ subsidy                OD        D 441 / C 74x                               D 5
 =====================  ========  ==========================================  ===============
 
 An imported line's counterparts (:func:`counterpart_shares`) are its stored shares when its
-entry has several, else its one ``counterpart`` — 471000 only when the entry has none: the
-bulk import and ``add_cost`` both post through :func:`plan_cost_entries`, so the same lines.
+entry has several, else its one ``counterpart`` — 471000 only for an entry whose balance-sheet
+lines add up to zero (its costs offset one another), where it clears. The bulk import and
+``add_cost`` both post through :func:`plan_cost_entries`, so the same lines.
 
 Each planned entry carries its source (``cost``, ``cost_payment``, ``cost_social_payment``,
 ``subsidy``, ``subsidy_receipt``) so a changed cost reverses exactly its own entries.
