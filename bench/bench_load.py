@@ -9,15 +9,18 @@ by its process id, whatever happens); runs alone or in ``python -m bench``:
     .venv/bin/python -m bench --only load
     .venv/bin/python bench/bench_load.py [SECONDS]        # SECONDS defaults to 60
 
-On PostgreSQL, and with tests running beside the load (issue 16, target 5):
+On PostgreSQL, alone and then with tests running beside the load (issue 16, target 5):
 
     BENCH_LOAD_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/load \
-    BENCH_LOAD_BESIDE=".venv/bin/pytest tests/ledger -q -p no:randomly" \
+    BENCH_LOAD_BESIDE=".venv/bin/pytest tests/timesheets -q -p no:randomly" \
         .venv/bin/python bench/bench_load.py
 
 The PostgreSQL database is filled with the same generated dataset the first time (empty
-database: the migrations, then ``mutualise demo --members 1000``); the command beside starts
-with the clients and its duration and exit status are printed with the figures.
+database: the migrations, then ``mutualise demo --members 1000``, then ANALYZE); the SQLite
+dataset is then neither needed nor built. With ``BENCH_LOAD_BESIDE`` the same server takes two
+runs of SECONDS: alone, then with the command started beside the clients (its duration and
+exit status are printed). Each run prints its figures, the load average before and after it,
+and every URL's p99 and p50, slowest first: the requests that make the tail.
 
 Clients log in through the real login form (CSRF token, rate limits on, secure cookies, the
 proxy's X-Forwarded-Proto) once per user; the session cookies are then shared, as several tabs
@@ -47,6 +50,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.demo.synthetic import SyntheticSpec  # noqa: E402
 from bench import Context, Figure  # noqa: E402
 
 CLIENTS = 16
@@ -112,8 +116,9 @@ class Client:
         self.cookie = cookie
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def request(self, method: str, path: str, body: str | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         sent = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1", **(headers or {})}
         if self.cookie:
             sent["Cookie"] = self.cookie
@@ -146,10 +151,14 @@ def log_in(port: int, email: str, password: str) -> str:
     client.cookie = cookie
     body = urlencode({"csrf_token": token[1].decode(), "email": email, "password": password})
     status, headers, _ = client.request(
-        "POST", "/login", body,
-        {"Content-Type": "application/x-www-form-urlencoded",
-         # Over https, Flask-WTF also checks that the form came from this site.
-         "Referer": f"https://127.0.0.1:{port}/login"},
+        "POST",
+        "/login",
+        body,
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            # Over https, Flask-WTF also checks that the form came from this site.
+            "Referer": f"https://127.0.0.1:{port}/login",
+        },
     )
     client.close()
     assert status == 302, f"login of {email}: {status}"
@@ -224,17 +233,19 @@ def the_plan(admin: str, member: str) -> list[tuple[str, str]]:
     ]
 
 
-BARE_APP = '''
+BARE_APP = """
 from flask import Flask
 app = Flask(__name__)
 @app.get("/")
 def page():
     return "<!doctype html><title>bare</title><p>" + "x" * 2000
-'''
+"""
 
 
-def postgres_dataset(ctx: Context, url: str) -> str:
-    """``url`` filled with the dataset of ``ctx`` (built there when it has no member yet)."""
+def postgres_dataset(spec: SyntheticSpec, url: str) -> str:
+    """``url`` filled with the dataset of ``spec`` (built there when it has no member yet:
+    the migrations, the generator, then ANALYZE, so that the planner has statistics at once
+    rather than when autovacuum gets to the new tables)."""
     from sqlalchemy import create_engine, inspect, text
 
     from bench.dataset import build_into
@@ -243,11 +254,12 @@ def postgres_dataset(ctx: Context, url: str) -> str:
     try:
         with engine.connect() as conn:
             filled = inspect(conn).has_table("members") and conn.scalar(
-                text("SELECT count(*) FROM members"))
+                text("SELECT count(*) FROM members")
+            )
     finally:
         engine.dispose()
     if not filled:
-        seconds, _ = build_into(ctx.spec.resolved(), url)
+        seconds, _ = build_into(spec.resolved(), url)
         print(f"(PostgreSQL dataset built in {seconds:.0f} s)", flush=True)
     return url
 
@@ -272,11 +284,30 @@ def beside(command: str) -> Iterator[dict[str, object]]:
         log.close()
 
 
-def measure(ctx: Context, seconds: float = SECONDS) -> tuple[Result, Result, list[str]]:
+@dataclass
+class Run:
+    """One load run: the app's figures, the load average before and after, and what the
+    command beside it did (empty when it ran alone)."""
+
+    label: str
+    result: Result
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    beside: dict[str, object] = field(default_factory=dict)
+
+
+def database_url(ctx: Context | None) -> str:
+    """PostgreSQL when ``BENCH_LOAD_DATABASE_URL`` says so (filled the first time), else a
+    copy of the SQLite dataset (logins write: last login, rate-limit counters)."""
     if DATABASE_URL:
-        url = postgres_dataset(ctx, DATABASE_URL)
-    else:  # logins write (last login, rate-limit counters): a copy
-        url = f"sqlite:///{ctx.scratch_copy('load')}"
+        return postgres_dataset(ctx.spec if ctx else SyntheticSpec(members=1000), DATABASE_URL)
+    assert ctx is not None, "the SQLite load needs the dataset"
+    return f"sqlite:///{ctx.scratch_copy('load')}"
+
+
+def measure(url: str, seconds: float = SECONDS) -> tuple[list[Run], Result, list[str]]:
+    """The app alone, then (when ``BENCH_LOAD_BESIDE`` is set) again with that command
+    running beside it, on the same server; then the bare Flask page."""
     port = free_port()
     env = {
         "DATABASE_URL": url,
@@ -298,66 +329,121 @@ def measure(ctx: Context, seconds: float = SECONDS) -> tuple[Result, Result, lis
             status, headers, body = warm.request("GET", path)
             if status != 200:
                 raise RuntimeError(f"GET {path}: {status}")
-            notes.append(f"{path} {headers.get('content-type', '').split(';')[0]} "
-                         f"{len(body)} bytes")
+            notes.append(
+                f"{path} {headers.get('content-type', '').split(';')[0]} {len(body)} bytes"
+            )
         warm.close()
-        with beside(BESIDE) as outcome:
-            ours = hammer(port, plan, seconds)
-        if outcome:
-            notes.append(f"beside the load: `{BESIDE}` exited {outcome['status']} after "
-                         f"{outcome['seconds']:.0f} s (log {outcome['log']})")
+        runs = [timed_run("alone", port, plan, seconds, "")]
+        if BESIDE:
+            runs.append(timed_run("beside tests", port, plan, seconds, BESIDE))
     bare_dir = ROOT / "bench" / ".cache" / "bare-flask"
     bare_dir.mkdir(parents=True, exist_ok=True)
     (bare_dir / "bare_app.py").write_text(BARE_APP)
     port = free_port()
     bare_env = {"MUTUALISE_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(bare_dir)}
-    with gunicorn(bare_env, ["-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null",
-                             "bare_app:app"], port):
+    with gunicorn(
+        bare_env,
+        ["-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null", "bare_app:app"],
+        port,
+    ):
         bare = hammer(port, [("", "/")] * 4, min(seconds, BARE_SECONDS))
-    return ours, bare, notes
+    return runs, bare, notes
 
 
-def figures(ours: Result, bare: Result, seconds: float, bare_seconds: float) -> list[Figure]:
-    def ms(values: list[float], fraction: float) -> float:
-        return percentile(values, fraction) * 1000
+def timed_run(
+    label: str, port: int, plan: list[tuple[str, str]], seconds: float, command: str
+) -> Run:
+    """The clients for ``seconds``, with ``command`` running beside them when given."""
+    load_before = os.getloadavg()
+    with beside(command) as outcome:
+        result = hammer(port, plan, seconds)
+    return Run(label, result, load_before, os.getloadavg(), outcome)
 
+
+def ms(values: list[float], fraction: float) -> float:
+    return percentile(values, fraction) * 1000
+
+
+def figures(run: Run, bare: Result, seconds: float, bare_seconds: float) -> list[Figure]:
+    """The target's figures of one run (errors, p99), p50 and throughput beside the bare page,
+    then each URL's p99 and median, slowest first: the requests that make the tail."""
+    ours = run.result
+    name = f"load ({run.label})"
+    load = f"load average {run.load_before[0]:.1f} before, {run.load_after[0]:.1f} after"
     out = [
-        Figure("load: errors (16 clients)", len(ours.errors), "", target=0,
-               note=", ".join(sorted(set(ours.errors))[:3])),
-        Figure("load: p99 latency", ms(ours.latencies, 0.99), "ms", target=P99_TARGET_MS,
-               bare=ms(bare.latencies, 0.99)),
-        Figure("load: p50 latency", ms(ours.latencies, 0.50), "ms",
-               bare=ms(bare.latencies, 0.50)),
-        Figure("load: throughput", len(ours.latencies) / seconds, "req/s",
-               bare=len(bare.latencies) / bare_seconds, higher_is_better=True),
+        Figure(
+            f"{name}: errors (16 clients)",
+            len(ours.errors),
+            "",
+            target=0,
+            note=", ".join(sorted(set(ours.errors))[:3]),
+        ),
+        Figure(
+            f"{name}: p99 latency",
+            ms(ours.latencies, 0.99),
+            "ms",
+            target=P99_TARGET_MS,
+            bare=ms(bare.latencies, 0.99),
+        ),
+        Figure(
+            f"{name}: p50 latency", ms(ours.latencies, 0.50), "ms", bare=ms(bare.latencies, 0.50)
+        ),
+        Figure(
+            f"{name}: throughput",
+            len(ours.latencies) / seconds,
+            "req/s",
+            bare=len(bare.latencies) / bare_seconds,
+            higher_is_better=True,
+            note=load,
+        ),
     ]
-    slowest = sorted(ours.by_url.items(), key=lambda kv: -percentile(kv[1], 0.99))[:5]
-    for path, values in slowest:
+    for path, values in sorted(ours.by_url.items(), key=lambda kv: -percentile(kv[1], 0.99)):
         median = statistics.median(values) * 1000
-        out.append(Figure(f"  p99 {path[:60]}", ms(values, 0.99), "ms",
-                          note=f"{len(values)} requests, median {median:.0f} ms"))
+        out.append(
+            Figure(
+                f"  p99 {path[:60]}",
+                ms(values, 0.99),
+                "ms",
+                note=f"{len(values)} requests, p50 {median:.0f} ms",
+            )
+        )
     return out
 
 
+def beside_notes(runs: list[Run]) -> list[str]:
+    return [
+        f"beside the load: `{BESIDE}` exited {run.beside['status']} after "
+        f"{run.beside['seconds']:.0f} s (log {run.beside['log']})"
+        for run in runs
+        if run.beside
+    ]
+
+
+def all_figures(runs: list[Run], bare: Result, seconds: float) -> list[Figure]:
+    bare_seconds = min(seconds, BARE_SECONDS)
+    return [figure for run in runs for figure in figures(run, bare, seconds, bare_seconds)]
+
+
 def run(ctx: Context) -> list[Figure]:
-    ours, bare, notes = measure(ctx)
-    print("\n".join(note for note in notes if note.startswith("beside")))
-    return figures(ours, bare, SECONDS, min(SECONDS, BARE_SECONDS))
+    runs, bare, _ = measure(database_url(ctx))
+    print("\n".join(beside_notes(runs)))
+    return all_figures(runs, bare, SECONDS)
 
 
 def main() -> None:
-    from app.demo.synthetic import SyntheticSpec
+    """Standalone: on PostgreSQL the SQLite dataset is not needed (nor built)."""
     from bench import __main__ as runner
     from bench.dataset import dataset
 
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else SECONDS
-    ctx = dataset(SyntheticSpec(members=1000))
+    ctx = None if DATABASE_URL else dataset(SyntheticSpec(members=1000))
     try:
-        ours, bare, notes = measure(ctx, seconds)
-        print("\n".join(notes))
-        print(runner.table(figures(ours, bare, seconds, min(seconds, BARE_SECONDS))))
+        runs, bare, notes = measure(database_url(ctx), seconds)
+        print("\n".join(notes + beside_notes(runs)))
+        print(runner.table(all_figures(runs, bare, seconds)))
     finally:
-        ctx.close()
+        if ctx is not None:
+            ctx.close()
 
 
 if __name__ == "__main__":

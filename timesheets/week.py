@@ -125,16 +125,22 @@ class GridRefused(InvalidEntry):
 
 def _closed_days(session: Session, monday: date) -> list[bool]:
     sunday = monday + timedelta(days=6)
-    periods = [tuple(row) for row in session.execute(
-        select(Period.start, Period.end).where(
-            Period.status == PeriodStatus.CLOSED.value,
-            Period.start <= sunday,
-            Period.end >= monday,
+    periods = [
+        tuple(row)
+        for row in session.execute(
+            select(Period.start, Period.end).where(
+                Period.status == PeriodStatus.CLOSED.value,
+                Period.start <= sunday,
+                Period.end >= monday,
+            )
         )
-    )]
+    ]
     # invoiced periods are locked too (DESIGN §4): shown read-only like closed ones
-    periods += [(start, end) for start, end, _ in locked_ranges(session)
-                if start <= sunday and end >= monday]
+    periods += [
+        (start, end)
+        for start, end, _ in locked_ranges(session)
+        if start <= sunday and end >= monday
+    ]
     days = [monday + timedelta(days=index) for index in range(7)]
     return [any(start <= day <= end for start, end in periods) for day in days]
 
@@ -158,9 +164,17 @@ def load_week(session: Session, staff_id: int, day: date) -> Week:
     ).all()
     rows: dict[RowKey, GridRow] = {}
     day_totals = [0] * 7
-    for entry_id, entry_day, minutes, service_id, member_id, activity_id, unit, status, comment in (
-        entries
-    ):
+    for (
+        entry_id,
+        entry_day,
+        minutes,
+        service_id,
+        member_id,
+        activity_id,
+        unit,
+        status,
+        comment,
+    ) in entries:
         index = (entry_day - monday).days
         day_totals[index] += minutes
         if unit is not None:
@@ -194,8 +208,33 @@ def usual_service(session: Session, staff_id: int) -> int | None:
     roles = session.scalar(select(User.roles).where(User.id == staff_id))
     if not roles:
         return None
-    peers = select(User.id).where(User.roles == roles, User.id != staff_id)
-    return _latest_service(session, WorkEntry.staff_id.in_(peers))
+    # Each colleague's latest entry, found in their own range of ix_work_entries_staff_day,
+    # then the latest of those few rows. Asked as one ``staff_id IN (colleagues) ORDER BY day
+    # DESC LIMIT 1``, PostgreSQL walks the whole table backwards by day hoping to meet a
+    # colleague's entry early: 0.8 s at 1 000 000 entries when they have none (the
+    # administrator, alone with that role, opening the week grid).
+    latest = (
+        select(WorkEntry.id)
+        .join(Service, Service.id == WorkEntry.service_id)
+        .where(WorkEntry.staff_id == User.id, Service.active.is_(True))
+        .order_by(WorkEntry.day.desc(), WorkEntry.id.desc())
+        .limit(1)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    ids = [
+        entry_id
+        for entry_id in session.scalars(
+            select(latest).select_from(User).where(User.roles == roles, User.id != staff_id)
+        )
+        if entry_id is not None
+    ]
+    if not ids:
+        return None
+    rows = session.execute(
+        select(WorkEntry.day, WorkEntry.id, WorkEntry.service_id).where(WorkEntry.id.in_(ids))
+    ).all()
+    return max(rows)[2]
 
 
 def _latest_service(session: Session, condition: Any) -> int | None:
@@ -272,7 +311,12 @@ class _Plan:
 
 
 def _plan_cell(
-    session: Session, actor: User, plan: _Plan, key: RowKey, cell: Cell, the_day: date,
+    session: Session,
+    actor: User,
+    plan: _Plan,
+    key: RowKey,
+    cell: Cell,
+    the_day: date,
     wanted: int,
 ) -> None:
     """Plan one changed cell; raises :class:`TimesheetError` when it may not change."""

@@ -16,6 +16,7 @@ from accounting.org import Role
 from timesheets import services
 from timesheets.models import WorkEntry
 from timesheets.services import EntryData
+from timesheets.week import usual_service
 
 MONDAY = date(2026, 3, 2)
 PASSWORD = "motdepasse-de-test"
@@ -40,8 +41,13 @@ def test_a_refused_save_shows_every_posted_row_in_order_with_its_values(client, 
     common = f"{cluster.compta.id}::"
     response = client.post(
         f"/temps/semaine?jour={MONDAY}",
-        data={"ligne": [b, common, a], f"c-{b}-0": "2", f"c-{common}-3": "1h15",
-              f"c-{a}-1": "abc", "action": "enregistrer"},
+        data={
+            "ligne": [b, common, a],
+            f"c-{b}-0": "2",
+            f"c-{common}-3": "1h15",
+            f"c-{a}-1": "abc",
+            "action": "enregistrer",
+        },
     )
     assert response.status_code == 200
     page = _text(response)
@@ -56,9 +62,14 @@ def test_adding_a_row_without_javascript_keeps_the_others_and_saves_nothing(clie
     a = f"{cluster.compta.id}:{cluster.a.id}:"
     response = client.post(
         f"/temps/semaine?jour={MONDAY}",
-        data={"ligne": a, f"c-{a}-0": "3", "action": "ajouter",
-              "nouvelle-adherent": str(cluster.b.id), "nouvelle-service": cluster.compta.id,
-              "nouvelle-activite": cluster.payroll.id},
+        data={
+            "ligne": a,
+            f"c-{a}-0": "3",
+            "action": "ajouter",
+            "nouvelle-adherent": str(cluster.b.id),
+            "nouvelle-service": cluster.compta.id,
+            "nouvelle-activite": cluster.payroll.id,
+        },
     )
     page = _text(response)
     assert _rows(page) == [a, f"{cluster.compta.id}:{cluster.b.id}:{cluster.payroll.id}"]
@@ -68,8 +79,13 @@ def test_adding_a_row_without_javascript_keeps_the_others_and_saves_nothing(clie
     # An activity of another service is refused when the row is added, in words.
     response = client.post(
         f"/temps/semaine?jour={MONDAY}",
-        data={"ligne": a, f"c-{a}-0": "3", "action": "ajouter",
-              "nouvelle-service": cluster.compta.id, "nouvelle-activite": cluster.prospecting.id},
+        data={
+            "ligne": a,
+            f"c-{a}-0": "3",
+            "action": "ajouter",
+            "nouvelle-service": cluster.compta.id,
+            "nouvelle-activite": cluster.prospecting.id,
+        },
     )
     page = _text(response)
     assert "L'activité « Prospection » n'est pas une activité du service" in page
@@ -96,8 +112,9 @@ def test_a_removed_row_deletes_its_drafts_and_saving_keeps_empty_added_rows(clie
     _login(client, "compta@test.fr")
     a = f"{cluster.compta.id}:{cluster.a.id}:"
     b = f"{cluster.compta.id}:{cluster.b.id}:"
-    services.create_entry(db, cluster.accountant, EntryData(MONDAY, cluster.compta.id, 60,
-                                                            cluster.a.id))
+    services.create_entry(
+        db, cluster.accountant, EntryData(MONDAY, cluster.compta.id, 60, cluster.a.id)
+    )
     db.commit()
     response = client.post(
         f"/temps/semaine?jour={MONDAY}",
@@ -129,10 +146,42 @@ def test_the_usual_service_is_preselected_for_new_rows_and_quick_entry(
     assert f'<option value="{cluster.dev.id}" selected>' in page
 
 
+def test_a_newcomers_usual_service_is_the_latest_of_the_colleagues_with_their_roles(
+    cluster, db, make_service, make_user
+):
+    """Worked out by hand: among the accountants, the latest entry in an active service is
+    the one of Wednesday in PAIE (the Thursday one is in a service since deactivated, the
+    developer's Friday one is another role's); a tie on the day goes to the later entry."""
+    payroll = make_service("PAIE", name="Paie")
+    old = make_service("ANCIEN", name="Ancien service")
+    first, second = make_user(Role.ACCOUNTANT), make_user(Role.ACCOUNTANT)
+    newcomer = make_user(Role.ACCOUNTANT)
+
+    def log(user, day, service):
+        services.create_entry(
+            db, user, EntryData(MONDAY + timedelta(days=day), service.id, 60, None)
+        )
+
+    log(cluster.accountant, 0, cluster.compta)
+    log(first, 1, cluster.compta)
+    log(second, 2, payroll)
+    log(first, 3, old)
+    log(cluster.developer, 4, cluster.dev)
+    old.active = False
+    db.flush()
+    assert usual_service(db, newcomer.id) == payroll.id
+    log(first, 2, cluster.compta)  # same day as PAIE, logged after it
+    assert usual_service(db, newcomer.id) == cluster.compta.id
+    assert usual_service(db, first.id) == cluster.compta.id  # their own latest active one
+    # The administrator is alone with that role and never logged work: no usual service.
+    assert usual_service(db, cluster.admin.id) is None
+
+
 def test_a_sent_back_cell_shows_the_reviewers_comment_in_words(client, cluster, db):
     entry = services.create_entry(
-        db, cluster.accountant, EntryData(MONDAY + timedelta(days=2), cluster.compta.id, 90,
-                                          cluster.a.id)
+        db,
+        cluster.accountant,
+        EntryData(MONDAY + timedelta(days=2), cluster.compta.id, 90, cluster.a.id),
     ).entries[0]
     services.submit_week(db, cluster.accountant, MONDAY)
     services.send_back(db, cluster.admin, [entry.id], "Mauvais adhérent")
@@ -149,18 +198,23 @@ def test_saved_units_show_as_saved_and_saving_again_adds_nothing(client, cluster
     a_booked = f"q-{cluster.a.id}-{cluster.entry_booked.id}"
     b_booked = f"q-{cluster.b.id}-{cluster.entry_booked.id}"
     a_slips = f"q-{cluster.a.id}-{cluster.payslip.id}"
-    response = client.post(url, data={a_booked: "12", b_booked: "3,5", a_slips: "4"},
-                           follow_redirects=True)
+    response = client.post(
+        url, data={a_booked: "12", b_booked: "3,5", a_slips: "4"}, follow_redirects=True
+    )
     page = _text(response)
     assert "3 quantités enregistrées." in page
     assert f'name="{a_booked}" value="12"' in page and f'name="{b_booked}" value="3,5"' in page
     assert ">15,50</output>" in page and ">4,00</output>" in page  # totals per unit type
     # The same grid posted again stores nothing twice; a change updates, an empty cell deletes.
-    page = _text(client.post(url, data={a_booked: "12", b_booked: "3.5", a_slips: "4"},
-                             follow_redirects=True))
+    page = _text(
+        client.post(
+            url, data={a_booked: "12", b_booked: "3.5", a_slips: "4"}, follow_redirects=True
+        )
+    )
     assert "Aucune quantité modifiée." in page
-    page = _text(client.post(url, data={a_booked: "10", b_booked: "", a_slips: "4"},
-                             follow_redirects=True))
+    page = _text(
+        client.post(url, data={a_booked: "10", b_booked: "", a_slips: "4"}, follow_redirects=True)
+    )
     assert "2 quantités enregistrées." in page
     assert sorted(db.scalars(select(WorkEntry.quantity))) == [Decimal("4"), Decimal("10")]
 
@@ -179,8 +233,12 @@ def test_a_colleagues_entry_opens_read_only_and_its_change_is_refused(client, cl
     assert ">Enregistrer</button>" not in page and ">Supprimer</button>" not in page
     response = client.post(
         f"/temps/saisies/{entry.id}",
-        data={"jour": "2026-03-02", "service": cluster.dev.id, "adherent": cluster.a.id,
-              "duree": "5"},
+        data={
+            "jour": "2026-03-02",
+            "service": cluster.dev.id,
+            "adherent": cluster.a.id,
+            "duree": "5",
+        },
         follow_redirects=True,
     )
     assert "Vous ne pouvez modifier que vos propres saisies." in _text(response)
