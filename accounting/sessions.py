@@ -84,6 +84,20 @@ def find_session(db: Session, token: str | None) -> UserSession | None:
     return db.scalars(select(UserSession).where(UserSession.token_hash == _hash(token))).first()
 
 
+def find_session_and_user(db: Session, token: str | None) -> tuple[UserSession | None, User | None]:
+    """The session row of ``token`` and its user when active, in one statement (the web
+    checks the row and then needs the user on every request: on PostgreSQL each statement is
+    a round trip to the server)."""
+    if not token or not isinstance(token, str):
+        return None, None
+    found = db.execute(
+        select(UserSession, User)
+        .outerjoin(User, (User.id == UserSession.user_id) & User.active.is_(True))
+        .where(UserSession.token_hash == _hash(token))
+    ).first()
+    return (found[0], found[1]) if found is not None else (None, None)
+
+
 def refusal(row: UserSession | None, user_id: Any, *, idle: timedelta,
             lifetime: timedelta) -> str | None:  # fmt: skip
     """Why the session ``row`` may not go on (a reason of this module), or None if it may."""

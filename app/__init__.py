@@ -13,7 +13,14 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 AREAS = (
-    "auth", "main", "admin", "timesheets", "allocation", "invoices", "ledger", "delivery",
+    "auth",
+    "main",
+    "admin",
+    "timesheets",
+    "allocation",
+    "invoices",
+    "ledger",
+    "delivery",
     "budgets",
 )
 
@@ -65,6 +72,7 @@ def _init_login(app: Flask) -> None:
     from sqlalchemy import select
 
     from accounting.org import User
+    from app import web_sessions
     from app.database import get_db
 
     manager = LoginManager(app)
@@ -77,9 +85,14 @@ def _init_login(app: Flask) -> None:
     def load_user(user_id: str) -> User | None:
         if not user_id.isdigit():
             return None
-        return get_db().scalars(
-            select(User).where(User.id == int(user_id), User.active.is_(True))
-        ).one_or_none()
+        known = web_sessions.session_user(int(user_id))
+        if known is not None:
+            return known
+        return (
+            get_db()
+            .scalars(select(User).where(User.id == int(user_id), User.active.is_(True)))
+            .one_or_none()
+        )
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -111,7 +124,5 @@ def _register_error_pages(app: Flask) -> None:
     )
     app.register_error_handler(
         500,
-        lambda e: page(
-            500, "Erreur interne", "Une erreur est survenue ; rien n'a été enregistré."
-        ),
+        lambda e: page(500, "Erreur interne", "Une erreur est survenue ; rien n'a été enregistré."),
     )

@@ -19,7 +19,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
@@ -92,7 +92,7 @@ def _check_session() -> ResponseReturnValue | None:
     idle_seconds, idle, lifetime = _limits()
     seen, since = session.get(SESSION_SEEN), session.get(SESSION_SINCE)
     db = _db()
-    row = sessions.find_session(db, session.get(SESSION_TOKEN))
+    row, user = sessions.find_session_and_user(db, session.get(SESSION_TOKEN))
     reason = sessions.refusal(row, session.get("_user_id"), idle=idle, lifetime=lifetime)
     if reason is None and (
         not isinstance(seen, int) or not isinstance(since, int) or now - seen > idle_seconds
@@ -110,12 +110,21 @@ def _check_session() -> ResponseReturnValue | None:
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target))
     assert row is not None
+    if user is not None:
+        g.session_user = user  # for the user loader: no second statement (see session_user)
     if (sessions.utcnow() - sessions.aware(row.last_seen_at)).total_seconds() >= TOUCH_SECONDS:
         row.last_seen_at = sessions.utcnow()
         db.commit()
     if now - seen >= 30:  # re-sign the cookie at most every 30 s
         session[SESSION_SEEN] = now
     return None
+
+
+def session_user(user_id: int) -> User | None:
+    """The active user of this request's session row, when :func:`_check_session` read it
+    with the row and it is ``user_id`` (else None: the loader asks the database)."""
+    user = g.get("session_user")
+    return user if user is not None and user.id == user_id else None
 
 
 def init_app(app: Flask) -> None:

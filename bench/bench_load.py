@@ -294,6 +294,48 @@ class Run:
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
     beside: dict[str, object] = field(default_factory=dict)
+    #: CPU seconds used during the run by gunicorn's workers, by the PostgreSQL backends of
+    #: their connections (0 on SQLite) and by the client threads.
+    cpu_app: float = 0.0
+    cpu_database: float = 0.0
+    cpu_clients: float = 0.0
+
+
+def server_pids(master: subprocess.Popen, url: str) -> tuple[list[int], list[int]]:
+    """gunicorn's workers, and on PostgreSQL the backends of the app's connections (asked once
+    every URL was served: each worker holds its connection by then)."""
+    found = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True)
+    workers = [int(pid) for pid in found.stdout.split()]
+    if not url.startswith("postgresql"):
+        return workers, []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            backends = list(
+                conn.scalars(
+                    text(
+                        "SELECT pid FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            )
+    finally:
+        engine.dispose()
+    return workers, backends
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of ``pids`` so far (a process gone since counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def database_url(ctx: Context | None) -> str:
@@ -319,7 +361,9 @@ def measure(url: str, seconds: float = SECONDS) -> tuple[list[Run], Result, list
         "MUTUALISE_LOG_LEVEL": "warning",
     }
     notes = []
-    with gunicorn(env, ["-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null"], port):
+    with gunicorn(
+        env, ["-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null"], port
+    ) as master:
         admin = log_in(port, *ADMIN)
         member = log_in(port, *MEMBER_ACCOUNTANT)
         plan = the_plan(admin, member)
@@ -333,9 +377,10 @@ def measure(url: str, seconds: float = SECONDS) -> tuple[list[Run], Result, list
                 f"{path} {headers.get('content-type', '').split(';')[0]} {len(body)} bytes"
             )
         warm.close()
-        runs = [timed_run("alone", port, plan, seconds, "")]
+        pids = server_pids(master, url)
+        runs = [timed_run("alone", port, plan, seconds, "", pids)]
         if BESIDE:
-            runs.append(timed_run("beside tests", port, plan, seconds, BESIDE))
+            runs.append(timed_run("beside tests", port, plan, seconds, BESIDE, pids))
     bare_dir = ROOT / "bench" / ".cache" / "bare-flask"
     bare_dir.mkdir(parents=True, exist_ok=True)
     (bare_dir / "bare_app.py").write_text(BARE_APP)
@@ -351,13 +396,30 @@ def measure(url: str, seconds: float = SECONDS) -> tuple[list[Run], Result, list
 
 
 def timed_run(
-    label: str, port: int, plan: list[tuple[str, str]], seconds: float, command: str
+    label: str,
+    port: int,
+    plan: list[tuple[str, str]],
+    seconds: float,
+    command: str,
+    pids: tuple[list[int], list[int]],
 ) -> Run:
-    """The clients for ``seconds``, with ``command`` running beside them when given."""
+    """The clients for ``seconds``, with ``command`` running beside them when given; the CPU
+    the server's processes used meanwhile (the steadier figure on a shared machine)."""
+    workers, backends = pids
     load_before = os.getloadavg()
+    app, database, clients = cpu_seconds(workers), cpu_seconds(backends), time.process_time()
     with beside(command) as outcome:
         result = hammer(port, plan, seconds)
-    return Run(label, result, load_before, os.getloadavg(), outcome)
+    return Run(
+        label,
+        result,
+        load_before,
+        os.getloadavg(),
+        outcome,
+        cpu_app=cpu_seconds(workers) - app,
+        cpu_database=cpu_seconds(backends) - database,
+        cpu_clients=time.process_time() - clients,
+    )
 
 
 def ms(values: list[float], fraction: float) -> float:
@@ -396,6 +458,12 @@ def figures(run: Run, bare: Result, seconds: float, bare_seconds: float) -> list
             higher_is_better=True,
             note=load,
         ),
+        Figure(
+            f"{name}: server CPU per request",
+            (run.cpu_app + run.cpu_database) / max(1, len(ours.latencies)) * 1000,
+            "ms",
+            note=cpu_note(run),
+        ),
     ]
     for path, values in sorted(ours.by_url.items(), key=lambda kv: -percentile(kv[1], 0.99)):
         median = statistics.median(values) * 1000
@@ -408,6 +476,16 @@ def figures(run: Run, bare: Result, seconds: float, bare_seconds: float) -> list
             )
         )
     return out
+
+
+def cpu_note(run: Run) -> str:
+    """Where the server's CPU went, per request: the app (gunicorn's workers), the database
+    (PostgreSQL's backends), and the client threads beside them."""
+    count = max(1, len(run.result.latencies))
+    return (
+        f"app {run.cpu_app / count * 1000:.1f} ms + database "
+        f"{run.cpu_database / count * 1000:.1f} ms; clients {run.cpu_clients / count * 1000:.1f} ms"
+    )
 
 
 def beside_notes(runs: list[Run]) -> list[str]:

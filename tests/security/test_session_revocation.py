@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session
 
 from accounting.db import utcnow
@@ -70,7 +70,7 @@ def test_each_login_is_a_row_and_logout_ends_only_that_one(
 
 
 def test_logging_out_everywhere_ends_every_session_of_the_account(
-    two_browsers: tuple[User, FlaskClient, FlaskClient]
+    two_browsers: tuple[User, FlaskClient, FlaskClient],
 ) -> None:
     _user, first, second = two_browsers
     page = first.get("/password").get_data(as_text=True)
@@ -101,6 +101,33 @@ def test_an_account_change_ends_every_session_whoever_makes_it(
     _ended_with(second, message)
 
 
+def test_the_session_row_and_its_active_user_are_read_in_one_statement(
+    db: Session, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    """On PostgreSQL each statement is a round trip: the session check reads the user with the
+    row, so the user loader issues nothing; a user made inactive without going through the
+    ORM (whose hook would have ended the sessions) is still refused at the next request."""
+    user = make_user(A)
+    _login(client, user)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = db.get_bind().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/accueil").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    reading_users = [text for text in statements if re.search(r"\b(FROM|JOIN) users\b", text)]
+    assert len(reading_users) == 1, reading_users
+    assert "FROM user_sessions LEFT OUTER JOIN users" in reading_users[0]
+    db.execute(update(User).where(User.id == user.id).values(active=False))
+    response = client.get("/accueil")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
 def test_the_admin_page_changing_roles_ends_the_user_s_sessions(
     app: Flask, client: FlaskClient, make_user: Callable[..., User], login_as
 ) -> None:
@@ -108,8 +135,10 @@ def test_the_admin_page_changing_roles_ends_the_user_s_sessions(
     browser = app.test_client()
     _login(browser, staff)
     login_as(A)
-    response = client.post(f"/admin/utilisateurs/{staff.id}", data={
-        "email": staff.email, "name": staff.name, "roles": ["treasurer"], "active": "y"})
+    response = client.post(
+        f"/admin/utilisateurs/{staff.id}",
+        data={"email": staff.email, "name": staff.name, "roles": ["treasurer"], "active": "y"},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     _ended_with(browser, "Les droits de ce compte ont changé")
     assert client.get("/accueil").status_code == 200  # the admin's own session is untouched
@@ -134,9 +163,7 @@ def test_the_server_side_idle_and_absolute_limits(
     _ended_with(client, "Votre session a expiré")
 
 
-def test_a_signed_cookie_without_a_server_session_is_refused(
-    client: FlaskClient, login_as
-) -> None:
+def test_a_signed_cookie_without_a_server_session_is_refused(client: FlaskClient, login_as) -> None:
     """A cookie signed before this release, or forged with a leaked key, names no row."""
     login_as(A)
     with client.session_transaction() as session:
@@ -150,8 +177,10 @@ def test_a_password_change_renews_the_cookie_of_the_browser_that_made_it(
     login_as(T)
     before = client.get_cookie("session")
     assert before is not None
-    response = client.post("/password", data={
-        "current": TEST_PASSWORD, "new": "un-nouveau-secret", "confirm": "un-nouveau-secret"})
+    response = client.post(
+        "/password",
+        data={"current": TEST_PASSWORD, "new": "un-nouveau-secret", "confirm": "un-nouveau-secret"},
+    )
     assert response.status_code == 302
     assert client.get("/accueil").status_code == 200
     thief = app.test_client()
@@ -174,11 +203,17 @@ def live(fresh_db_url: str, tmp_path) -> Iterator[tuple[Flask, Engine]]:
         user.set_password(TEST_PASSWORD)
         db.add(user)
         db.commit()
-    app = create_app({
-        "TESTING": True, "DATABASE_URL": fresh_db_url, "SECRET_KEY": "x" * 40,
-        "MUTUALISE_ENV": "testing", "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": True,
-        "MUTUALISE_INSTANCE": str(tmp_path),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": fresh_db_url,
+            "SECRET_KEY": "x" * 40,
+            "MUTUALISE_ENV": "testing",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": True,
+            "MUTUALISE_INSTANCE": str(tmp_path),
+        }
+    )
     yield app, engine
     app.extensions["mutualise.engine"].dispose()
     engine.dispose()
@@ -250,8 +285,10 @@ def test_in_production_too_a_copied_cookie_dies_at_logout(
         app.config["RATELIMIT_ENABLED"] = False
         browser = _https(app.test_client())
         token = _token(browser.get("/login").get_data(as_text=True))
-        response = browser.post("/login", data={
-            "email": "coordination@pole.fr", "password": TEST_PASSWORD, "csrf_token": token})
+        response = browser.post(
+            "/login",
+            data={"email": "coordination@pole.fr", "password": TEST_PASSWORD, "csrf_token": token},
+        )
         assert response.status_code == 302
         copied = browser.get_cookie("__Host-mutualise")
         assert copied is not None and copied.secure
