@@ -26,6 +26,9 @@ bind = os.environ.get("MUTUALISE_BIND", "127.0.0.1:8000")
 
 #: sync workers: measured on this kind of machine, the same throughput as gthread with half the
 #: p99, and stable (see shared PERFORMANCE.md). 2 per core plus one is gunicorn's advice.
+#: A sync worker serves one request at a time through one session, so it holds one database
+#: connection (SQLAlchemy's default pool of 5 per worker is never filled): PostgreSQL sees
+#: about ``workers`` connections per machine, far below its default max_connections of 100.
 worker_class = "sync"
 workers = int(os.environ.get("MUTUALISE_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 
