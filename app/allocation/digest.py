@@ -39,7 +39,7 @@ from accounting.allocation.models import AllocationKey, AllocationRun
 from accounting.allocation.runs import PeriodAllocation, store_run
 from accounting.cost_models import Cost, Subsidy
 from accounting.invoicing.differences import called_services
-from accounting.org import Member, MemberFigures, Service
+from accounting.org import Service
 from accounting.periods import Period
 from timesheets.models import EntryStatus, UnitType
 
@@ -113,16 +113,13 @@ def period_digests(
     from app.allocation.services import shared_within  # services imports this module
 
     work_sha, unvalidated = work if work is not None else work_digest(session, period)
-    members = _rows(
-        session,
-        select(Member.id, Member.code, Member.joined_on, Member.left_on).order_by(Member.id),
-    )
-    figures = _rows(
-        session,
-        select(MemberFigures.member_id, MemberFigures.revenue, MemberFigures.headcount)
-        .where(MemberFigures.year == period.start.year)
-        .order_by(MemberFigures.member_id),
-    )
+    # plain SQL, no type conversion (1 000 members' dates and decimals: 10 ms): the digests
+    # are compared with those taken on the same database, as its driver returns the values
+    members = _rows(session, text(
+        "SELECT id, code, joined_on, left_on FROM members ORDER BY id"))
+    figures = _rows(session, text(
+        "SELECT member_id, revenue, headcount FROM member_figures WHERE year = :year "
+        "ORDER BY member_id").bindparams(year=period.start.year))
     keys = _rows(
         session,
         select(
