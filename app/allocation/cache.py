@@ -5,8 +5,8 @@ needs no cache: it reads its page of members in SQL and compares input digests,
 
 What is cached, and why it can be trusted:
 
-- **A preview** (``allocate_period``), **the period's work totals** and **the digest of its
-  work** (a run page compares it with the run's): keyed by the
+- **A preview** (``allocate_period``), **the period's work totals** and **the digests of
+  its inputs** (a run page compares them with the run's): keyed by the
   database, the period and service, the process's *write
   generation* — bumped by every ``INSERT``/``UPDATE``/``DELETE`` this process runs on a table
   that may feed an allocation (any table but sessions, rate limits, audit, tokens) — and the
@@ -146,11 +146,12 @@ def work(session: Session, period: Period, compute: Callable[[], T]) -> T:
     return _work.get(key, compute)
 
 
-def work_digest(session: Session, period: Period, compute: Callable[[], T],
-                fresh: bool = False) -> T:
-    """``compute()`` (the digest of the period's work, ``app.allocation.digest``: 0.1 s for
-    a quarter at 1 000 members), reused while its inputs are unchanged."""
-    key = ("work-digest", period.code, period.start, period.end, *_inputs_key(session))
+def digests(session: Session, period: Period, compute: Callable[[], T],
+            fresh: bool = False) -> T:
+    """``compute()`` (the digests of the period's inputs, ``app.allocation.digest``: 0.1 s
+    for a quarter at 1 000 members, most of it the work), reused while its inputs are
+    unchanged."""
+    key = ("digests", period.code, period.start, period.end, *_inputs_key(session))
     return _work.get(key, compute, fresh)
 
 

@@ -19,7 +19,7 @@ from accounting.invoicing.locks import correction_open, is_invoiced
 from accounting.org import Carrier, Member
 from app.allocation import cache
 from app.allocation.blueprint import bp
-from app.allocation.digest import changed_kinds, period_digests, work_digest
+from app.allocation.digest import changed_kinds, period_digests
 from app.allocation.services import allocate_period, unvalidated_entries
 
 
@@ -42,9 +42,7 @@ def run_context(session: Session, run: AllocationRun, fresh: bool = False) -> di
     if not run.is_replaced:
         if run.input_digests:
             period = run.period
-            work = cache.work_digest(session, period, lambda: work_digest(session, period),
-                                     fresh)
-            now = period_digests(session, period, work)
+            now = cache.digests(session, period, lambda: period_digests(session, period), fresh)
             changed, unvalidated = changed_kinds(run.input_digests, now.digests), now.unvalidated
         if fresh:  # the full check: the period computed again, the engine's fingerprints
             current = allocate_period(session, run.period, run.inputs.get("service"))

@@ -48,7 +48,7 @@ from timesheets.models import EntryStatus, UnitType
 #: narrower index and read the table per entry. One row, no GROUP BY (a sort of every entry):
 #: each sum weighs the minutes or quantities by who and what they are for, so moving work
 #: between members, services or unit types changes it. 30 ms of CPU for a quarter at 300
-#: members, ~0.1 s at 1 000: cached per process (``app.allocation.cache.work_digest``).
+#: members, ~0.1 s at 1 000: the digests are cached per process (``app.allocation.cache``).
 _WORK_SQL = (
     "SELECT COUNT(*), SUM(CASE WHEN status = :approved THEN 1 ELSE 0 END), "
     "SUM(minutes * (1 + COALESCE(member_id, 0) + 1000 * service_id)), "

@@ -243,6 +243,7 @@ def run(run_id: int) -> ResponseReturnValue:
     allocation_run = _run_or_404(run_id)
     result = load_run(db, allocation_run, lines=False)
     matrix = run_matrix_page(db, allocation_run, _page(), MATRIX_PAGE, _scope_code())
+    services = [s for s in result.services if s.allocation is not None]
     frozen = allocation_run.is_approved or allocation_run.is_replaced
     return render_template(
         "allocation/matrix.html", result=result, run=allocation_run,
@@ -252,8 +253,8 @@ def run(run_id: int) -> ResponseReturnValue:
         corrections=run_context(db, allocation_run, fresh=bool(request.args.get("verifier"))),
         member_view=member_scope() is not None,
         rows=matrix.rows, members_count=matrix.members_count, page=matrix.page,
-        pages=matrix.pages, service_totals=matrix.service_totals, grand_total=allocation_run.total,
-        services=[s for s in result.services if s.allocation is not None],
+        pages=matrix.pages, grand_total=allocation_run.total, services=services,
+        service_totals={s.service.code: s.pool for s in services},  # = Σ lines (matrix.py)
         cell_url=_cell_url(result, allocation_run.id),
     )
 
