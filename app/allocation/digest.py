@@ -115,11 +115,14 @@ def period_digests(
     work_sha, unvalidated = work if work is not None else work_digest(session, period)
     # plain SQL, no type conversion (1 000 members' dates and decimals: 10 ms): the digests
     # are compared with those taken on the same database, as its driver returns the values
-    members = _rows(session, text(
-        "SELECT id, code, joined_on, left_on FROM members ORDER BY id"))
-    figures = _rows(session, text(
-        "SELECT member_id, revenue, headcount FROM member_figures WHERE year = :year "
-        "ORDER BY member_id").bindparams(year=period.start.year))
+    members = _rows(session, text("SELECT id, code, joined_on, left_on FROM members ORDER BY id"))
+    figures = _rows(
+        session,
+        text(
+            "SELECT member_id, revenue, headcount FROM member_figures WHERE year = :year "
+            "ORDER BY member_id"
+        ).bindparams(year=period.start.year),
+    )
     keys = _rows(
         session,
         select(

@@ -54,17 +54,19 @@ def run_matrix_page(
     accountant's view)."""
     of_run = AllocationLine.run_id == run.id
     has_line = (
-        select(AllocationLine.id)
-        .where(of_run, AllocationLine.member_id == Member.id)
-        .exists()
+        select(AllocationLine.id).where(of_run, AllocationLine.member_id == Member.id).exists()
     )  # by member code, a lookup in (run, member) each: no sort of the run's 18 000 lines
     members = select(Member.id, Member.code, Member.name).where(has_line)
     if member_code is not None:
         members = members.where(Member.code == member_code)
         count = session.scalar(select(func.count()).select_from(members.subquery())) or 0
     else:
-        count = session.scalar(
-            select(func.count(func.distinct(AllocationLine.member_id))).where(of_run)) or 0
+        count = (
+            session.scalar(
+                select(func.count(func.distinct(AllocationLine.member_id))).where(of_run)
+            )
+            or 0
+        )
     pages = max(1, math.ceil(count / per_page))
     page = min(max(1, page), pages)
     shown = session.execute(
