@@ -114,6 +114,10 @@ class AllocationRun(Base):
     replaced_at: Mapped[Optional[datetime]]
     #: Why it was approved although work of the period was not validated (empty: it was).
     work_override: Mapped[str] = mapped_column(Text, default="")
+    #: kind → SHA-256 of the period's raw inputs when the run was stored
+    #: (``app.allocation.digest``): the run page compares them with today's to warn of a
+    #: change without computing the period again. None: stored before they were kept.
+    input_digests: Mapped[Optional[dict[str, str]]] = mapped_column(JSON)
 
     period: Mapped[Period] = relationship()
     services: Mapped[list[AllocationRunService]] = relationship(
@@ -205,6 +209,8 @@ class AllocationLine(Base):
         UniqueConstraint("run_id", "service_id", "member_id"),
         CheckConstraint("adjustment >= 0", name="adjustment_positive"),
         Index("ix_allocation_lines_member", "member_id", "run_id"),
+        # The run page: a page of members, their lines and the totals, from the index alone.
+        Index("ix_allocation_lines_run_member", "run_id", "member_id", "service_id", "amount"),
     )
 
 

@@ -1,13 +1,13 @@
-"""In-process caches of the allocation pages (issue 16): a preview, a stored run read back and
-the check of a run's inputs cost seconds at 1 000 members; paging through them must not.
+"""In-process caches of the allocation pages (issue 16): a preview and the work totals of the
+key editor cost a second at 1 000 members; paging through them must not. (A stored run's page
+needs no cache: it reads its page of members in SQL and compares input digests,
+``accounting.allocation.runs.matrix`` and ``app.allocation.digest``.)
 
 What is cached, and why it can be trusted:
 
-- **A stored run read back** (amounts only): a run's lines never change once stored, so the
-  key is the database, the run's id and its creation time (an id reused after a deletion comes
-  with another creation time). No expiry needed.
-- **A preview** (``allocate_period``) and **the check of a run's inputs** (recompute, compare
-  fingerprints): keyed by the database, the period and service, the process's *write
+- **A preview** (``allocate_period``), **the period's work totals** and **the digests of
+  its inputs** (a run page compares them with the run's): keyed by the
+  database, the period and service, the process's *write
   generation* — bumped by every ``INSERT``/``UPDATE``/``DELETE`` this process runs on a table
   that may feed an allocation (any table but sessions, rate limits, audit, tokens) — and the
   last work entry's id (an import by another worker shows at once). An edit made by *another*
@@ -24,22 +24,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from accounting.allocation.fingerprint import changed_inputs, input_fingerprints
-from accounting.allocation.models import AllocationLine, AllocationRun
-from accounting.allocation.runs import PeriodAllocation, load_run
 from accounting.periods import Period
 from timesheets.models import WorkEntry
 
-#: How long a preview or a run's check is reused at most (other processes' edits).
+#: How long a preview is reused at most (other processes' edits).
 TTL_SECONDS = 60.0
-#: Entries kept per cache (a few periods × services; a run page of a year is ~20 MB).
+#: Entries kept per cache (a few periods × services; a preview of a year is ~20 MB).
 SIZE = 4
 #: A computation longer than this leaves enough new long-lived objects (a year of 1 000
 #: members) for Python's next full collection to fall on a later request (130 ms measured on
@@ -115,14 +111,12 @@ class _Lru:
 
 
 _previews = _Lru(TTL_SECONDS)
-_checks = _Lru(TTL_SECONDS)
-_runs = _Lru(None)
 _work = _Lru(TTL_SECONDS)
 
 
 def clear() -> None:
     """Forget every cached page (tests, or after restoring a backup in this process)."""
-    for cache in (_previews, _checks, _runs, _work):
+    for cache in (_previews, _work):
         cache.clear()
 
 
@@ -152,54 +146,17 @@ def work(session: Session, period: Period, compute: Callable[[], T]) -> T:
     return _work.get(key, compute)
 
 
+def digests(session: Session, period: Period, compute: Callable[[], T],
+            fresh: bool = False) -> T:
+    """``compute()`` (the digests of the period's inputs, ``app.allocation.digest``: 0.1 s
+    for a quarter at 1 000 members, most of it the work), reused while its inputs are
+    unchanged."""
+    key = ("digests", period.code, period.start, period.end, *_inputs_key(session))
+    return _work.get(key, compute, fresh)
+
+
 def cached_preview(session: Session, period: Period, service: str | None) -> Any:
     """The preview of ``preview`` if it is cached and its inputs unchanged, else ``None``
     (an explanation reuses the matrix it was clicked from rather than computing again)."""
     key = ("preview", period.code, period.start, period.end, service, *_inputs_key(session))
     return _previews.peek(key)
-
-
-def stored_run(session: Session, run: AllocationRun) -> PeriodAllocation:
-    """``load_run(run, explain=False)``, read once per run (its lines never change)."""
-    key = (*_database(session), run.id, run.created_at, run.total)
-    return _runs.get(key, lambda: load_run(session, run, explain=False))
-
-
-def explained_run(session: Session, run: AllocationRun, service: str, member: str
-                  ) -> PeriodAllocation:
-    """The run with the one line ``(service, member)`` explained: the cached amounts plus that
-    line's stored explanation (one row read, not the run's thousands)."""
-    from accounting.allocation.engine import MemberShare
-    from accounting.org import Member, Service
-
-    base = stored_run(session, run)
-    explanation = session.scalar(
-        select(AllocationLine.explanation)
-        .join(Member, Member.id == AllocationLine.member_id)
-        .join(Service, Service.id == AllocationLine.service_id)
-        .where(AllocationLine.run_id == run.id, Service.code == service, Member.code == member)
-    )
-    if explanation is None:
-        return base
-    share = MemberShare.from_dict(explanation)
-    services = []
-    for item in base.services:
-        if item.service.code == service and item.allocation is not None:
-            shares = tuple(share if s.code == member else s for s in item.allocation.shares)
-            fresh_memos: dict[str, Any] = {"_by_code": {}, "_amounts": {}}  # not the base's
-            item = replace(item, allocation=replace(item.allocation, shares=shares, **fresh_memos))
-        services.append(item)
-    return replace(base, services=services)
-
-
-def changed_since(session: Session, run: AllocationRun,
-                  compute: Callable[[], PeriodAllocation], fresh: bool = False) -> list[str]:
-    """The French names of the kinds of input changed since ``run`` was computed (the run's
-    stored fingerprints against those of ``compute()``, today's allocation), reused while the
-    inputs are unchanged."""
-    key = ("check", run.id, run.created_at, *_inputs_key(session))
-    return _checks.get(
-        key,
-        lambda: changed_inputs(run.inputs.get("fingerprints"), input_fingerprints(compute())),
-        fresh,
-    )

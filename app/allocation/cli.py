@@ -122,13 +122,13 @@ def allocate_command(
         db.rollback()
         click.echo("Preview only: nothing stored (use --store or --approve).")
         return
-    from accounting.allocation.runs import store_run
+    from app.allocation.digest import store_with_digests
 
     assert user is not None
     for code, total in negative_totals(result):
         click.echo(f"Negative total: {code} {euros(total)} (a credit note when invoiced)")
     try:
-        run = store_run(db, period, result, user_id=user.id)
+        run = store_with_digests(db, period, result, user_id=user.id)
         if approve:
             approve_run(db, run, user_id=user.id, reason=reason, work_override=work_override)
     except DOMAIN_ERRORS as error:

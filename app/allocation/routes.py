@@ -34,7 +34,8 @@ from accounting.allocation.keys import (
     format_percent,
 )
 from accounting.allocation.models import AllocationRun, RunStatus
-from accounting.allocation.runs import PeriodAllocation, delete_run, store_run
+from accounting.allocation.runs import PeriodAllocation, delete_run, load_run
+from accounting.allocation.runs.matrix import run_matrix_page
 from accounting.org import Member, Role, Service
 from accounting.periods import (
     Period,
@@ -47,6 +48,7 @@ from app.access import member_scope, roles_required
 from app.allocation import cache
 from app.allocation.blueprint import bp
 from app.allocation.corrections import run_context
+from app.allocation.digest import store_with_digests
 from app.allocation.services import allocate_period, approve
 from app.allocation.workbook import run_status_fr, workbook_for
 from app.database import get_db
@@ -151,6 +153,7 @@ def runs() -> ResponseReturnValue:
 
 def _matrix_page(result: PeriodAllocation, only: str | None,
                  run_id: int | None = None) -> dict[str, Any]:
+    """A preview's page of the matrix (computed: every member is in memory already)."""
     rows = _matrix_rows(result, only)
     pages = max(1, math.ceil(len(rows) / MATRIX_PAGE))
     page = min(_page(), pages)
@@ -158,6 +161,7 @@ def _matrix_page(result: PeriodAllocation, only: str | None,
     return {
         "rows": rows[(page - 1) * MATRIX_PAGE : page * MATRIX_PAGE],
         "members_count": len(rows), "page": page, "pages": pages, "services": services,
+        "service_totals": result.service_totals(), "grand_total": result.total,
         "cell_url": _cell_url(result, run_id),
     }
 
@@ -209,7 +213,7 @@ def store() -> ResponseReturnValue:
     try:
         period = get_or_create_period(db, request.form.get("periode", ""))
         result = allocate_period(db, period, request.form.get("service") or None)
-        run = store_run(db, period, result, user_id=current_user.id,
+        run = store_with_digests(db, period, result, user_id=current_user.id,
                         note=request.form.get("note", "")[:500])
     except (AllocationError, PeriodError) as error:
         db.rollback()
@@ -233,19 +237,25 @@ def _run_or_404(run_id: int) -> AllocationRun:
 @bp.route("/<int:run_id>")
 @roles_required(*RUN_READERS)
 def run(run_id: int) -> ResponseReturnValue:
+    """A stored run: its pools, its corrections and one page of its matrix, read in SQL
+    (``run_matrix_page``; the run is never read back whole nor computed again)."""
     db = get_db()
     allocation_run = _run_or_404(run_id)
-    result = cache.stored_run(db, allocation_run)
+    result = load_run(db, allocation_run, lines=False)
+    matrix = run_matrix_page(db, allocation_run, _page(), MATRIX_PAGE, _scope_code())
+    services = [s for s in result.services if s.allocation is not None]
     frozen = allocation_run.is_approved or allocation_run.is_replaced
     return render_template(
         "allocation/matrix.html", result=result, run=allocation_run,
         period=allocation_run.period, service=result.only, status=run_status_fr(allocation_run),
         can_approve=current_user.has_role(T) and not frozen,
         can_delete=current_user.has_role(A, T) and not frozen,
-        corrections=run_context(db, allocation_run, result,
-                                fresh=bool(request.args.get("verifier"))),
+        corrections=run_context(db, allocation_run, fresh=bool(request.args.get("verifier"))),
         member_view=member_scope() is not None,
-        **_matrix_page(result, _scope_code(), allocation_run.id),
+        rows=matrix.rows, members_count=matrix.members_count, page=matrix.page,
+        pages=matrix.pages, grand_total=allocation_run.total, services=services,
+        service_totals={s.service.code: s.pool for s in services},  # = Σ lines (matrix.py)
+        cell_url=_cell_url(result, allocation_run.id),
     )
 
 
@@ -324,7 +334,8 @@ def _cents_given(allocation: Any, scope: str | None) -> dict[str, Any]:
 @roles_required(*RUN_READERS)
 def explain(run_id: int, service_code: str, member_code: str) -> ResponseReturnValue:
     allocation_run = _run_or_404(run_id)
-    result = cache.explained_run(get_db(), allocation_run, service_code, member_code)
+    result = load_run(get_db(), allocation_run, explain=(service_code, member_code),
+                      service=service_code)
     return render_template(
         "allocation/explain.html", result=result, run=allocation_run,
         back=url_for(".run", run_id=run_id), **_explain(result, service_code, member_code),

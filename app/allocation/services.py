@@ -24,7 +24,6 @@ from accounting.allocation.runs import (
     PeriodAllocation,
     WorkTotals,
     compute_period,
-    store_run,
 )
 from accounting.collector import collector_paused
 from accounting.db import Quantity
@@ -211,8 +210,10 @@ def store_period(
     session: Session, period: Period, service: str | None = None, *,
     user_id: int | None = None, note: str = "",
 ) -> AllocationRun:
-    """Compute and store a run (flushes; the caller commits)."""
-    return store_run(
+    """Compute and store a run with its input digests (flushes; the caller commits)."""
+    from app.allocation.digest import store_with_digests
+
+    return store_with_digests(
         session, period, allocate_period(session, period, service), user_id=user_id, note=note
     )
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -44,9 +45,10 @@ def refuse_closed(period: Period, action: str) -> None:
 
 def store_run(
     session: Session, period: Period, result: PeriodAllocation, *, user_id: int | None = None,
-    note: str = "",
+    note: str = "", input_digests: dict[str, str] | None = None,
 ) -> AllocationRun:
-    """Keep a computed allocation with its inputs and explanations (status ``stored``).
+    """Keep a computed allocation with its inputs and explanations (status ``stored``), and
+    ``input_digests`` (``app.allocation.digest``: what the run page compares with today's).
 
     Refused when the computation has errors or the period is closed. Lines are inserted in
     bulk; the run is audited, plus one ``store`` event with its totals.
@@ -68,6 +70,7 @@ def store_run(
         note=note,
         created_by_id=user_id,
         inputs=_run_inputs(result),
+        input_digests=input_digests,
     )
     session.add(run)
     session.flush()
@@ -163,17 +166,25 @@ def run_lines(session: Session, run: AllocationRun) -> list[AllocationLine]:
 
 
 def load_run(
-    session: Session, run: AllocationRun, *, explain: bool | tuple[str, str] = True
+    session: Session, run: AllocationRun, *, explain: bool | tuple[str, str] = True,
+    service: str | None = None, lines: bool = True,
 ) -> PeriodAllocation:
     """A stored run as a ``PeriodAllocation`` (the shape of a preview), rebuilt from its stored
     inputs and lines — not recomputed — so screens and workbooks show what was stored.
 
     ``explain=False`` reads the amounts only (shares without parts: the matrix of a year of
     1 000 members then loads in a few hundred milliseconds); ``explain=(service code, member
-    code)`` adds the explanation of that one line.
+    code)`` adds the explanation of that one line. ``service``: that service only (an
+    explanation needs its ~1 000 lines, not the run's 18 000); ``lines=False``: the services'
+    pools and keys without any share (the run page reads its page of 50 members in SQL,
+    ``accounting.allocation.runs.matrix``).
     """
     period = run.period
-    refs = {
+    wanted = None
+    if service is not None:
+        wanted = session.scalar(select(Service.id).where(Service.code == service)) or -1
+    run_services = _run_services(session, run, wanted, whole=lines and explain is True)
+    refs = {} if not lines else {
         mid: MemberRef(mid, code, name)
         for mid, code, name in session.execute(
             select(Member.id, Member.code, Member.name)
@@ -181,7 +192,8 @@ def load_run(
                                  .where(AllocationLine.run_id == run.id)))
         )
     }
-    shares = _stored_shares(session, run, refs, explain)
+    shares = _stored_shares(session, run, refs, explain,
+                            [rs.service_id for rs in run_services]) if lines else {}
     result = PeriodAllocation(
         period_id=period.id, period_code=period.code, period_label=period.label,
         start=period.start, end=period.end, year=run.inputs.get("year", period.start.year),
@@ -190,11 +202,11 @@ def load_run(
     )
     services = {
         s.id: s for s in session.scalars(
-            select(Service).where(Service.id.in_([rs.service_id for rs in run.services]))
+            select(Service).where(Service.id.in_([rs.service_id for rs in run_services]))
         )
     }
     result.overheads = _stored_overheads(session, run)
-    for rs in sorted(run.services, key=lambda rs: services[rs.service_id].code):
+    for rs in sorted(run_services, key=lambda rs: services[rs.service_id].code):
         service = services[rs.service_id]
         inputs = rs.inputs
         key = AllocationKey(
@@ -204,7 +216,7 @@ def load_run(
         allocation = Allocation(
             pool=rs.pool, key=parse_key(rs.key_text), period_days=inputs["period_days"],
             common_minutes=inputs["common_minutes"], common_units=Decimal(inputs["common_units"]),
-            shares=tuple(sorted(shares[rs.service_id], key=lambda s: s.code)),
+            shares=tuple(sorted(shares.get(rs.service_id, ()), key=lambda s: s.code)),
             excluded=tuple(inputs.get("excluded", ())),
         )
         result.services.append(ServiceAllocation(
@@ -216,17 +228,50 @@ def load_run(
     return result
 
 
+#: What a run page reads of each service's stored inputs (the rest lists every member: 20
+#: services × 1 000 members of JSON, 25 ms to decode at each view).
+_PAGE_INPUTS = ("key_valid_from", "period_days", "common_minutes", "common_units", "excluded",
+                "overheads", "key_periods")
+
+
+def _run_services(
+    session: Session, run: AllocationRun, service_id: int | None, whole: bool
+) -> list[Any]:
+    """The run's services (only ``service_id``'s if given): whole (every stored input, for a
+    workbook or a full read-back) or with the inputs a page shows only (``_PAGE_INPUTS``, read
+    from the JSON in SQL), unless one service is asked: its inputs whole."""
+    rs = AllocationRunService
+    if service_id is not None:
+        return list(session.scalars(
+            select(rs).where(rs.run_id == run.id, rs.service_id == service_id)))
+    if whole:
+        return list(run.services)
+    out = []
+    for row in session.execute(
+        select(rs.service_id, rs.key_id, rs.key_text, rs.costs, rs.subsidies, rs.overheads,
+               rs.pool, *(rs.inputs[name] for name in _PAGE_INPUTS))
+        .where(rs.run_id == run.id)
+    ):
+        inputs = {name: value for name, value in zip(_PAGE_INPUTS, row[7:], strict=True)
+                  if value is not None}
+        out.append(SimpleNamespace(
+            service_id=row.service_id, key_id=row.key_id, key_text=row.key_text,
+            costs=row.costs, subsidies=row.subsidies, overheads=row.overheads, pool=row.pool,
+            inputs=inputs))
+    return out
+
+
 def _stored_shares(
     session: Session, run: AllocationRun, refs: dict[int, MemberRef],
-    explain: bool | tuple[str, str],
+    explain: bool | tuple[str, str], service_ids: list[int],
 ) -> dict[int, list[MemberShare]]:
-    """service id → the run's shares: explained (``explain=True``), amounts only, or amounts
-    with the one explained line ``explain=(service code, member code)``."""
+    """service id → the run's shares of ``service_ids``: explained (``explain=True``), amounts
+    only, or amounts with the one explained line ``explain=(service code, member code)``."""
     shares: dict[int, list[MemberShare]] = defaultdict(list)
+    of_run = (AllocationLine.run_id == run.id, AllocationLine.service_id.in_(service_ids))
     if explain is True:
         for service_id, explanation in session.execute(
-            select(AllocationLine.service_id, AllocationLine.explanation)
-            .where(AllocationLine.run_id == run.id)
+            select(AllocationLine.service_id, AllocationLine.explanation).where(*of_run)
         ):
             shares[service_id].append(MemberShare.from_dict(explanation))
     else:
@@ -235,7 +280,7 @@ def _stored_shares(
         for line_id, service_id, member_id, amount, adjustment, exact in session.execute(
             select(AllocationLine.id, AllocationLine.service_id, AllocationLine.member_id,
                    AllocationLine.amount, AllocationLine.adjustment, AllocationLine.exact)
-            .where(AllocationLine.run_id == run.id)
+            .where(*of_run)
         ):
             code = refs[member_id].code
             if wanted == (codes[service_id], code):
