@@ -44,7 +44,8 @@ from accounting.fec_check import _gc_paused
 from accounting.ledger.errors import MappingError
 from accounting.wording import plural
 from imports.errors import ImportRefused, RowError
-from imports.fec import read_fec, stream_fec
+from imports.fec import FecFile, read_fec, stream_fec
+from imports.fec_fast import read_fast
 from imports.fec_plan import (  # noqa: F401 - names callers import from here
     BALANCE_SHEET,
     UNMAPPED,
@@ -98,15 +99,9 @@ def preview_fec_costs(
     check_size(path)
     with _gc_paused():  # the planned costs held: the collector would walk them again and again
         planner = EntryPlanner(session, path, rules, analytic_column)
-        try:
-            fec = stream_fec(path, planner, on_header=planner.header)
-        except Interleaved:  # an entry's lines apart: read again holding the rows, grouped
-            fec = read_fec(path)
-            planner = EntryPlanner(session, path, rules, analytic_column)
-            planner.columns(fec.extra_columns)
-            for rows in _by_entry(fec.rows):
-                for row in rows:
-                    planner.append(row)
+        fec = read_fast(path, planner)  # the usual file, column by column
+        if fec is None:  # something to report, or read otherwise: line by line
+            fec, planner = _read_lines(session, path, rules, analytic_column)
         errors = planner.finish()
     if errors:
         raise ImportRefused(sorted(errors, key=RowError.sort_key))
@@ -117,6 +112,24 @@ def preview_fec_costs(
         extra_columns=fec.extra_columns, fiscal_year=planner.year,
         file_debit=fec.total_debit, file_credit=fec.total_credit,
     )  # fmt: skip
+
+
+def _read_lines(
+    session: Session, path: str | Path, rules: Sequence[Rule], analytic_column: str | None,
+) -> tuple[FecFile, EntryPlanner]:  # fmt: skip
+    """The line-by-line reading (:mod:`accounting.fec_check`): every error and warning with
+    its line; an interleaved file is read again holding its rows, grouped by entry."""
+    planner = EntryPlanner(session, path, list(rules), analytic_column)
+    try:
+        fec = stream_fec(path, planner, on_header=planner.header)
+    except Interleaved:  # an entry's lines apart: read again holding the rows, grouped
+        fec = read_fec(path)
+        planner = EntryPlanner(session, path, list(rules), analytic_column)
+        planner.columns(fec.extra_columns)
+        for rows in _by_entry(fec.rows):
+            for row in rows:
+                planner.append(row)
+    return fec, planner
 
 
 def _by_entry(rows: list[FecRow]) -> list[list[FecRow]]:

@@ -301,6 +301,32 @@ class EntryPlanner:
                 self.left.items(), key=lambda item: (item[0][1] != UNMAPPED, item[0][0]))
         ]  # fmt: skip
 
+    def begin(self, first: date | None) -> None:
+        """Set the fiscal year from the file's first line (a reader that hands over only some
+        of the lines: :mod:`imports.fec_fast`)."""
+        if self.year is None:
+            self._begin(first)
+
+    def maps(self, account: str, analytic: str) -> bool:
+        """A rule maps a line of ``account`` (and that analytic code) to a service."""
+        return self._rule_of_key((account, analytic)) is not None
+
+    def leave_aside(
+        self, account: str, reason: str, label: str, lines: int, debit: Decimal,
+        credit: Decimal, first: int,
+    ) -> None:  # fmt: skip
+        """Add lines a reader summed itself to those left aside: the label kept is the one
+        of the account's first line in the file, as when the lines come one by one."""
+        stats = self.left.get((account, reason))
+        if stats is None:
+            self.left[(account, reason)] = [label, lines, debit, credit, first]
+            return
+        if first < stats[4]:
+            stats[0], stats[4] = label, first
+        stats[1] += lines
+        stats[2] += debit
+        stats[3] += credit
+
     # -- each entry
 
     def _begin(self, first: date | None) -> None:
@@ -314,7 +340,11 @@ class EntryPlanner:
         return found
 
     def _rule_for(self, row: FecRow) -> Rule | None:
-        key = (row.compte_num, row.extra[self.column] if self.column is not None else "")
+        return self._rule_of_key(
+            (row.compte_num, row.extra[self.column] if self.column is not None else "")
+        )
+
+    def _rule_of_key(self, key: tuple[str, str]) -> Rule | None:
         found = self._rule_of.get(key, False)
         if found is False:
             found = self._rule_of[key] = next((r for r in self.rules if r.matches(*key)), None)
