@@ -15,6 +15,7 @@ import enum
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, Optional
 
 from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
@@ -80,13 +81,19 @@ def snapshot(obj: Any) -> dict[str, Any]:
 def snapshot_values(model: type[Any], row: dict[str, Any]) -> dict[str, Any]:
     """What :func:`snapshot` gives for an object of ``model`` holding ``row`` (a complete row
     inserted through Core), so that a bulk insert audits exactly what the hook would."""
-    exclude = getattr(model, "__audit_exclude__", frozenset())
     plain = _PLAIN  # most values: kept as they are, without a call (an import snapshots
     return {  # 100 000 rows of twenty columns)
-        attr.key: value if type(value := row[attr.key]) in plain else jsonable(value)
-        for attr in inspect(model).column_attrs
-        if attr.key not in exclude
+        key: value if type(value := row[key]) in plain else jsonable(value)
+        for key in _snapshot_keys(model)
     }
+
+
+@cache
+def _snapshot_keys(model: type[Any]) -> tuple[str, ...]:
+    """The attributes :func:`snapshot` keeps for ``model``, in its order (asked of the mapper
+    once, not once per row)."""
+    exclude = getattr(model, "__audit_exclude__", frozenset())
+    return tuple(attr.key for attr in inspect(model).column_attrs if attr.key not in exclude)
 
 
 def _actor(session: Session) -> tuple[int | None, str]:

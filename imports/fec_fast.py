@@ -122,8 +122,10 @@ class _Reader:
     def _batches(self, encoding: str, separator: str, width: int) -> Any:
         names = [f"c{i}" for i in range(width)]
         utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8")
+        # A plain file, read block by block: a path would be mapped into memory, and every
+        # page read would count in the process's memory (150 MB for a million lines).
         return pacsv.open_csv(
-            self.path,
+            pa.OSFile(str(self.path)),
             read_options=pacsv.ReadOptions(
                 column_names=names, skip_rows=1, block_size=BLOCK_BYTES, use_threads=False,
                 encoding="utf8" if utf8 else encoding),
@@ -267,7 +269,7 @@ class _Reader:
         if not len(where):
             return
         take = pa.array(where)
-        v = [c.take(take).to_numpy(zero_copy_only=False).tolist() for c in col]
+        v = [_texts(c.take(take)) for c in col]
         extra = list(zip(*v[18:], strict=True)) if len(v) > 18 else None
         append = self.planner.append
         for k, index in enumerate(where.tolist()):
@@ -336,6 +338,14 @@ def _check_cells(col: list[pa.Array], cash_basis: bool) -> None:
     for filled, partner in ((13, 14), (6, 7)):
         if pc.any(pc.and_(pc.not_equal(col[filled], ""), pc.equal(col[partner], ""))).as_py():
             raise Slow
+
+
+def _texts(values: pa.Array) -> list[str]:
+    """The values as Python strings, one object per distinct value of the block: the labels
+    a planned cost keeps (100 000 of them) then share their text."""
+    encoded = values.dictionary_encode()
+    words = np.array(encoded.dictionary.to_pylist(), dtype=object)
+    return words[encoded.indices.to_numpy(zero_copy_only=False)].tolist()
 
 
 def _cents(values: pa.Array) -> np.ndarray:
