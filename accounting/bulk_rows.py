@@ -29,12 +29,6 @@ from sqlalchemy.types import TypeEngine
 
 _MISSING = object()
 
-#: SQLite's page cache (KiB) on a connection that bulk-inserts: its default (2 MB) is too
-#: small for the indexes of a large import (the unique hash of the seals, the lines' account
-#: and order), whose pages it then reads again and again: 64 MB halved the inserts' time of a
-#: FEC import (issue 15). Memory only (what is written is the same); kept by the connection.
-SQLITE_CACHE_KIB = 65_536
-
 
 def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any] | None:
     """The column's own bind conversion (None: the driver takes the value as it is),
@@ -66,8 +60,6 @@ def insert_rows(
         return
     conn = session.connection()
     dialect = conn.dialect
-    if dialect.name == "sqlite":
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     columns: list[Any] = list(zip(*rows, strict=True))
     for index, name in enumerate(names):
         convert = _converter(table, name, dialect)
