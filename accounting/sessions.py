@@ -22,6 +22,7 @@ from typing import Any, Optional
 
 from sqlalchemy import ForeignKey, String, delete, event, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounting.db import Base, utcnow
 from accounting.org import User
@@ -111,6 +112,27 @@ def refusal(row: UserSession | None, user_id: Any, *, idle: timedelta,
     if now - aware(row.last_seen_at) > idle:
         return IDLE
     return None
+
+
+def touch_session(db: Session, row: UserSession) -> None:
+    """Move the session's ``last_seen_at`` to now, committed, in a transaction of its own.
+
+    The request's read transaction is committed first (nothing is pending: the session check
+    runs before anything else). On SQLite a deferred transaction that has read and then writes
+    fails at once with « database is locked » when another connection wrote since its read
+    began (its snapshot is stale: the busy timeout does not apply to that upgrade); a fresh
+    transaction that starts with the UPDATE waits for the writer instead (the busy
+    timeout of ``app.database.make_engine``)."""
+    now = utcnow()
+    db.commit()
+    db.execute(
+        update(UserSession)
+        .where(UserSession.id == row.id)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    set_committed_value(row, "last_seen_at", now)
 
 
 def end_session(db: Session, row: UserSession, reason: str) -> None:

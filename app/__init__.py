@@ -28,7 +28,7 @@ AREAS = (
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app import access, database, formatting
     from app import config as app_config
-    from app.nav import visible_menu, visible_nav
+    from app.nav import nav_html, visible_menu, visible_nav
 
     app = Flask(__name__, instance_path=str(app_config.instance_path()))
     app.config.from_mapping(app_config.from_environment() if not _complete(config) else {})
@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["nav_items"] = visible_nav
     app.jinja_env.globals["nav_menu"] = visible_menu
+    app.jinja_env.globals["nav_html"] = nav_html
     from app import security
 
     security.init_app(app)  # headers, login throttling, session expiry, proxy (after blueprints)

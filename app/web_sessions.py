@@ -102,6 +102,7 @@ def _check_session() -> ResponseReturnValue | None:
         reason = sessions.LIFETIME
     if reason is not None:
         if row is not None and row.ended_at is None:
+            db.commit()  # end the read first (see sessions.touch_session)
             sessions.end_session(db, row, reason)
             db.commit()
         logout_user()
@@ -113,8 +114,7 @@ def _check_session() -> ResponseReturnValue | None:
     if user is not None:
         g.session_user = user  # for the user loader: no second statement (see session_user)
     if (sessions.utcnow() - sessions.aware(row.last_seen_at)).total_seconds() >= TOUCH_SECONDS:
-        row.last_seen_at = sessions.utcnow()
-        db.commit()
+        sessions.touch_session(db, row)
     if now - seen >= 30:  # re-sign the cookie at most every 30 s
         session[SESSION_SEEN] = now
     return None

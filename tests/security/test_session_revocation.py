@@ -225,15 +225,21 @@ def _token(page: str) -> str:
     return found[1]
 
 
-def test_with_real_commits_a_copied_cookie_dies_at_logout_and_its_token_too(
-    live: tuple[Flask, Engine],
-) -> None:
-    app, engine = live
+def _live_login(app: Flask) -> FlaskClient:
+    """A browser logged in through the real form (CSRF token and all)."""
     browser = app.test_client()
     token = _token(browser.get("/login").get_data(as_text=True))
     assert browser.post("/login", data={"email": "coordination@pole.fr",
                                         "password": TEST_PASSWORD,
                                         "csrf_token": token}).status_code == 302  # fmt: skip
+    return browser
+
+
+def test_with_real_commits_a_copied_cookie_dies_at_logout_and_its_token_too(
+    live: tuple[Flask, Engine],
+) -> None:
+    app, engine = live
+    browser = _live_login(app)
     page = browser.get("/repartition/periodes").get_data(as_text=True)
     inside = _token(page)
     copied = browser.get_cookie("session")
@@ -301,3 +307,33 @@ def test_in_production_too_a_copied_cookie_dies_at_logout(
     finally:
         app.extensions["mutualise.engine"].dispose()
         engine.dispose()
+
+
+def test_the_last_seen_touch_survives_a_write_by_another_connection_since_its_read(
+    live: tuple[Flask, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load on SQLite the touch of ``last_seen_at`` failed with « database is locked »
+    (a 503): the request's read transaction turned into a write after another worker had
+    committed. Here the other worker's commit lands exactly between the session check's read
+    and its touch."""
+    app, engine = live
+    browser = _live_login(app)
+    stale = utcnow() - timedelta(minutes=5)  # older than the touch interval, not idle
+    with engine.begin() as conn:
+        conn.execute(update(UserSession).values(last_seen_at=stale))
+    from accounting import sessions
+
+    checked = sessions.refusal
+
+    def refusal_then_another_worker_writes(*args: object, **kwargs: object) -> str | None:
+        reason = checked(*args, **kwargs)  # type: ignore[arg-type]
+        with engine.begin() as conn:  # another worker's request commits meanwhile
+            conn.execute(update(User).values(name="Coordination du pôle"))
+        return reason
+
+    monkeypatch.setattr(sessions, "refusal", refusal_then_another_worker_writes)
+    assert browser.get("/accueil").status_code == 200
+    with Session(engine) as db:
+        seen = db.scalars(select(UserSession.last_seen_at)).one()
+        assert seen.replace(tzinfo=None) > stale.replace(tzinfo=None) + timedelta(minutes=4)
+        assert db.scalars(select(User.name)).one() == "Coordination du pôle"
