@@ -82,10 +82,11 @@ def _filtered(
     )
 
 
-def _service_months(
+def service_months(
     session: Session, spans: list[tuple[date, date]], member_id: int | None, service_id: int | None
-) -> list[tuple[ServiceMonth, int]]:
-    """Each service-month with work, and its number of rows (members, and common work)."""
+) -> list[tuple[ServiceMonth, int, int]]:
+    """Each service-month with work, its number of members and of common work's entries, in
+    the summary's order (one aggregate per month, grouped by service in index order)."""
     common = WorkEntry.member_id.is_(None)
     direct = WorkEntry.member_id.is_not(None)
     found = []
@@ -134,7 +135,7 @@ def _service_months(
             direct_units=direct_units or ZERO_UNITS,
             common_units=common_units or ZERO_UNITS,
         )
-        out.append((item, int(members) + (1 if commons else 0)))
+        out.append((item, int(members), int(commons)))
     out.sort(key=lambda pair: (pair[0].year, pair[0].month, pair[0].service_code))
     return out
 
@@ -208,7 +209,10 @@ def summary_page(
     :func:`~timesheets.summaries.monthly_summary`), its service-months and its totals."""
     spans = month_spans(start, end)
     bounds = {(first.year, first.month): (first, last) for first, last in spans}
-    counted = _service_months(session, spans, member_id, service_id)
+    counted = [
+        (item, members + (1 if commons else 0))
+        for item, members, commons in service_months(session, spans, member_id, service_id)
+    ]
     wanted_from, wanted_to = (page - 1) * size, page * size
     overlapped, offsets = [], []
     offset = 0
@@ -231,3 +235,49 @@ def summary_page(
         total_minutes=sum(s.total_minutes for s in services),
         total_units=sum((s.direct_units + s.common_units for s in services), ZERO_UNITS),
     )
+
+
+def heaviest_members(
+    session: Session, start: date, end: date, limit: int
+) -> tuple[int, list[tuple[int, str, str, dict[int, int], Decimal]]]:
+    """The number of members with work between ``start`` and ``end``, and the ``limit`` with
+    the most minutes (ties by code): id, code, name, minutes per service id, weighted units.
+    Two statements, whatever the number of members (the dashboards' top lists)."""
+    # Grouped on the covering index (services named, as in _filtered), members joined after.
+    per_member = (
+        select(WorkEntry.member_id, func.sum(WorkEntry.minutes).label("spent"))
+        .where(
+            WorkEntry.day.between(start, end),
+            WorkEntry.member_id.is_not(None),
+            WorkEntry.service_id.in_(select(Service.id)),
+        )
+        .group_by(WorkEntry.member_id)
+        .subquery()
+    )
+    ranked = session.execute(
+        select(per_member.c.member_id, func.count().over())
+        .join(Member, Member.id == per_member.c.member_id)
+        .order_by(per_member.c.spent.desc(), Member.code)
+        .limit(limit)
+    ).all()
+    if not ranked:
+        return 0, []
+    ids = [m_id for m_id, _ in ranked]
+    detail = session.execute(
+        select(WorkEntry.member_id, WorkEntry.service_id, func.sum(WorkEntry.minutes), _units())
+        .outerjoin(UnitType, UnitType.id == WorkEntry.unit_type_id)
+        .where(WorkEntry.day.between(start, end), WorkEntry.member_id.in_(ids))
+        .group_by(WorkEntry.member_id, WorkEntry.service_id)
+    ).all()
+    names = dict(
+        (m_id, (code, name))
+        for m_id, code, name in session.execute(
+            select(Member.id, Member.code, Member.name).where(Member.id.in_(ids))
+        )
+    )
+    minutes: dict[int, dict[int, int]] = {m_id: {} for m_id in ids}
+    units = dict.fromkeys(ids, ZERO_UNITS)
+    for m_id, s_id, spent, weighted in detail:
+        minutes[m_id][s_id] = int(spent or 0)
+        units[m_id] += weighted or ZERO_UNITS
+    return int(ranked[0][1]), [(m_id, *names[m_id], minutes[m_id], units[m_id]) for m_id in ids]
