@@ -243,15 +243,16 @@ def heaviest_members(
     """The number of members with work between ``start`` and ``end``, and the ``limit`` with
     the most minutes (ties by code): id, code, name, minutes per service id, weighted units.
     Two statements, whatever the number of members (the dashboards' top lists)."""
-    # Grouped on the covering index (services named, as in _filtered), members joined after.
+    # Grouped on the covering index (services named, as in _filtered), members joined after
+    # (which leaves common work out: no condition on the member, or SQLite's planner takes
+    # the (member, day) index and reads the table per entry, 0.3 s a month at 1 000 members).
+    # Grouped on ``member_id + 0``, not the column: grouping on the column, SQLite walks the
+    # (member, day) index in member order and reads the table per entry.
+    member = (WorkEntry.member_id + 0).label("member_id")
     per_member = (
-        select(WorkEntry.member_id, func.sum(WorkEntry.minutes).label("spent"))
-        .where(
-            WorkEntry.day.between(start, end),
-            WorkEntry.member_id.is_not(None),
-            WorkEntry.service_id.in_(select(Service.id)),
-        )
-        .group_by(WorkEntry.member_id)
+        select(member, func.sum(WorkEntry.minutes).label("spent"))
+        .where(WorkEntry.day.between(start, end), WorkEntry.service_id.in_(select(Service.id)))
+        .group_by(member)
         .subquery()
     )
     ranked = session.execute(
