@@ -208,6 +208,37 @@ def test_with_many_members_the_tables_keep_the_heaviest_and_merge_the_others(
     assert treasurer.invoiced == (TOP_MEMBERS + 3) * SHARE
 
 
+def test_the_accountant_keeps_the_members_with_the_most_minutes_and_merges_the_rest(
+    db: Session,
+) -> None:
+    from app.main.dashboards import TOP_MEMBERS
+    from timesheets.models import WorkEntry
+
+    cluster = build_cluster(db, members=TOP_MEMBERS + 3)
+    # The three last members by code get 5 more minutes of accounting each: they are now the
+    # heaviest; of the 18 tied others at 135 min, the first 12 by code complete the top.
+    heavy = cluster.members[-3:]
+    for member in heavy:
+        db.add(WorkEntry(staff_id=cluster.users[Role.ACCOUNTANT].id, day=cluster.today,
+                         minutes=5, member_id=member.id,
+                         service_id=cluster.services["COMPTA"].id, status="draft",
+                         created_by_id=cluster.users[Role.ACCOUNTANT].id))
+    db.flush()
+    board = accountant_board(db, cluster.today)
+    kept = [r.code for r in board.rows if r.member_id is not None]
+    codes = sorted(m.code for m in cluster.members)
+    assert kept == sorted(codes[: TOP_MEMBERS - 3] + [m.code for m in heavy])
+    assert [(r.code, r.minutes) for r in board.rows if r.code == heavy[0].code] == [
+        (heavy[0].code, {"COMPTA": 50, "DEV": 90})]
+    others = [r for r in board.rows if r.others]
+    # Left out: the last three of the tied members (3 × 45 min of accounting, 3 × 1 h 30 of
+    # development, 3 × 6 units).
+    assert [(o.name, o.minutes, o.units, o.others) for o in others] == [
+        ("Autres adhérents (3)", {"COMPTA": 135, "DEV": 270}, Decimal("18"), 3)]
+    assert board.rows[-1].member_id is None and board.rows[-1].minutes == {"DEV": 60}
+    assert board.total_minutes == (TOP_MEMBERS + 3) * 135 + 15 + 60
+
+
 @pytest.mark.parametrize("role", [Role.TREASURER, Role.MEMBER_ACCOUNTANT])
 def test_every_download_button_of_a_dashboard_downloads_a_file(
     client: FlaskClient, cluster: Cluster, role: Role

@@ -173,9 +173,10 @@ def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
     sheet.title = "Synthèse"
     sheet.append(SUMMARY_HEADERS)
     _style_header(sheet[1])
-    for row in summary.rows:
+    # The line is counted, not read from ``sheet.max_row``: openpyxl computes that from every
+    # cell written so far, which made a month at 1 000 members quadratic (minutes a request).
+    for line, row in enumerate(summary.rows, start=2):
         sheet.append([row.month_code])
-        line = sheet.max_row
         put_text(sheet.cell(line, 2), row.service_code)
         put_text(sheet.cell(line, 3), row.member_code)
         put_text(sheet.cell(line, 4), row.member_name)
@@ -201,7 +202,7 @@ def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
         ]
     )
     _style_header(common[1])
-    for item in summary.services:
+    for line, item in enumerate(summary.services, start=2):
         common.append(
             [
                 item.month_code,
@@ -213,9 +214,9 @@ def write_summary_xlsx(summary: Summary, target: str | IO[bytes]) -> None:
                 item.common_units,
             ]
         )
-        put_text(common.cell(common.max_row, 2), item.service_code)
+        put_text(common.cell(line, 2), item.service_code)
         for column in (3, 4):
-            common.cell(common.max_row, column).number_format = "0.00"
+            common.cell(line, column).number_format = "0.00"
     common.freeze_panes = "A2"
     for letter, width in zip("ABCDEFG", (9, 14, 11, 11, 12, 11, 11), strict=True):
         common.column_dimensions[letter].width = width

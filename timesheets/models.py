@@ -119,8 +119,12 @@ class WorkEntry(Base):
         CheckConstraint(
             "(unit_type_id IS NULL) = (quantity IS NULL)", name="unit_type_with_quantity"
         ),
-        # Covering index for the allocation bases and summaries (SUM by service, member, day).
-        Index("ix_work_entries_service_day", "service_id", "day", "member_id", "minutes"),
+        # Covering index for the allocation bases and summaries (SUM by service, member, day;
+        # the summary's weighted units too: migration 0018).
+        Index(
+            "ix_work_entries_service_day",
+            "service_id", "day", "member_id", "minutes", "unit_type_id", "quantity",
+        ),
         # Covering for the minutes of a person's day (the 24 h rule, imports) and the week.
         Index("ix_work_entries_staff_day", "staff_id", "day", "minutes"),
         Index("ix_work_entries_member_day", "member_id", "day"),

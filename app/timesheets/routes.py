@@ -70,7 +70,8 @@ from timesheets.listing import (
 )
 from timesheets.models import EntryStatus
 from timesheets.services import EntryData
-from timesheets.summaries import monthly_summary
+from timesheets.summaries import Summary, monthly_summary
+from timesheets.summary_page import summary_page
 from timesheets.week import usual_service
 
 A, C, M, D, T = (
@@ -458,38 +459,29 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
     start = _day(request.args.get("du"), start.replace(month=1)) or start
     end = _day(request.args.get("au"), end) or end
     scope = services.member_scope(current_user)
-    result = monthly_summary(
-        db, start, end, member_id=scope, service_id=parse_id(request.args.get("service"), "service")
-    )
+    service_id = parse_id(request.args.get("service"), "service")
     if fmt in ("xlsx", "csv"):
-        buffer = io.BytesIO()
-        if fmt == "xlsx":
-            write_summary_xlsx(result, buffer)
-            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            write_summary_csv(result, buffer)
-            mimetype = "text/csv; charset=utf-8"
-        buffer.seek(0)
-        return send_file(
-            buffer,
-            mimetype=mimetype,
-            as_attachment=True,
-            download_name=f"synthese_temps_{start}_{end}.{fmt}",
-        )
+        return _summary_download(monthly_summary(
+            db, start, end, member_id=scope, service_id=service_id), fmt, start, end)
     if fmt is not None:
         abort(404)
-    latest = None
-    if not result.rows:
-        service_id = parse_id(request.args.get("service"), "service")
-        latest = latest_day(db, current_user, EntryFilter(service_id=service_id))
     # A month at 1 000 members is 14 000 member × service rows: the page shows them by
-    # SUMMARY_PAGE_SIZE (its totals stay those of every row; the downloads hold them all).
-    pages = max(1, math.ceil(len(result.rows) / SUMMARY_PAGE_SIZE))
-    page = min(parse_page(request.args.get("page")), pages)
+    # SUMMARY_PAGE_SIZE, read in SQL with the totals of every row (the downloads hold them all).
+    page = parse_page(request.args.get("page"))
+    result = summary_page(db, start, end, page=page, size=SUMMARY_PAGE_SIZE,
+                          member_id=scope, service_id=service_id)
+    pages = max(1, math.ceil(result.row_count / SUMMARY_PAGE_SIZE))
+    if page > pages:
+        page = pages
+        result = summary_page(db, start, end, page=page, size=SUMMARY_PAGE_SIZE,
+                              member_id=scope, service_id=service_id)
+    latest = None
+    if not result.row_count:
+        latest = latest_day(db, current_user, EntryFilter(service_id=service_id))
     return render_template(
         "timesheets/summary.html",
         summary=result,
-        rows=result.rows[(page - 1) * SUMMARY_PAGE_SIZE : page * SUMMARY_PAGE_SIZE],
+        rows=result.rows,
         page=page,
         pages=pages,
         latest=latest,
@@ -502,4 +494,22 @@ def summary(fmt: str | None = None) -> ResponseReturnValue:
             "service": request.args.get("service", ""),
         },
         **_common(),
+    )
+
+
+def _summary_download(result: Summary, fmt: str, start: date, end: date) -> ResponseReturnValue:
+    """Every row of the summary as a workbook or a CSV file."""
+    buffer = io.BytesIO()
+    if fmt == "xlsx":
+        write_summary_xlsx(result, buffer)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        write_summary_csv(result, buffer)
+        mimetype = "text/csv; charset=utf-8"
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=f"synthese_temps_{start}_{end}.{fmt}",
     )

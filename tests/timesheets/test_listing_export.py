@@ -21,6 +21,7 @@ from timesheets.export import (
 from timesheets.listing import COMMON, EntryFilter, export_rows, list_entries, totals
 from timesheets.services import EntryData
 from timesheets.summaries import monthly_summary
+from timesheets.summary_page import month_spans, summary_page
 
 
 @pytest.fixture
@@ -169,6 +170,63 @@ def test_the_monthly_summary_weights_units_and_gives_the_share_of_common_work(db
     assert summary.services[1].common_share == Decimal("0.00")
     scoped = monthly_summary(db, date(2026, 3, 1), date(2026, 3, 31), member_id=cluster.b.id)
     assert [(r.member_code, r.minutes) for r in scoped.rows] == [("B", 30)]
+
+
+#: The rows of ``logged`` from March to April, in the summary's order (month, service, members
+#: by code, common work last): minutes and weighted units written out by hand.
+ALL_ROWS = [
+    ("2026-03", "COMPTA", "A", 90, Decimal("0")),
+    ("2026-03", "COMPTA", "B", 30, Decimal("20")),
+    ("2026-03", "COMPTA", "", 60, Decimal("0")),
+    ("2026-03", "DEV", "A", 120, Decimal("0")),
+    ("2026-04", "COMPTA", "A", 45, Decimal("10")),
+]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 10])
+def test_the_summary_page_reads_one_page_and_the_totals_of_all(db, cluster, logged, size):
+    start, end = date(2026, 3, 1), date(2026, 4, 30)
+    seen = []
+    for page in range(1, 12 // size + 2):
+        result = summary_page(db, start, end, page=page, size=size)
+        shown = [(r.month_code, r.service_code, r.member_code, r.minutes, r.units)
+                 for r in result.rows]
+        assert shown == ALL_ROWS[(page - 1) * size : page * size], (size, page)
+        seen += shown
+        assert result.row_count == 5
+        assert result.total_minutes == 90 + 30 + 60 + 120 + 45
+        assert result.total_units == 4 * 5 + 2 * 5  # payslips × weight 5
+    assert seen == ALL_ROWS
+    compta_march = result.services[0]
+    assert (compta_march.direct_minutes, compta_march.common_minutes) == (120, 60)
+    assert compta_march.common_share == Decimal("33.33")
+    assert (compta_march.direct_units, compta_march.common_units) == (20, 0)
+    assert [(s.month_code, s.service_code) for s in result.services] == [
+        ("2026-03", "COMPTA"), ("2026-03", "DEV"), ("2026-04", "COMPTA")]
+
+
+def test_the_summary_page_keeps_the_scope_and_the_service(db, cluster, logged):
+    start, end = date(2026, 3, 1), date(2026, 4, 30)
+    scoped = summary_page(db, start, end, page=1, size=10, member_id=cluster.b.id)
+    assert [(r.member_code, r.minutes, r.units) for r in scoped.rows] == [
+        ("B", 30, Decimal("20"))]
+    assert (scoped.row_count, scoped.total_minutes, scoped.total_units) == (1, 30, 20)
+    dev = summary_page(db, start, end, page=1, size=10, service_id=cluster.dev.id)
+    assert [(r.service_code, r.member_code, r.minutes) for r in dev.rows] == [("DEV", "A", 120)]
+    assert (dev.row_count, dev.total_minutes) == (1, 120)
+    empty = summary_page(db, date(2026, 5, 1), date(2026, 6, 30), page=1, size=10)
+    assert (empty.rows, empty.services, empty.row_count, empty.total_minutes) == ([], [], 0, 0)
+
+
+def test_month_spans_clip_the_first_and_last_months():
+    assert month_spans(date(2026, 1, 15), date(2026, 3, 2)) == [
+        (date(2026, 1, 15), date(2026, 1, 31)),
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 2)),
+    ]
+    assert month_spans(date(2026, 12, 1), date(2026, 12, 31)) == [
+        (date(2026, 12, 1), date(2026, 12, 31))]
+    assert month_spans(date(2026, 5, 2), date(2026, 5, 1)) == []
 
 
 def test_the_summary_downloads(db, cluster, logged):

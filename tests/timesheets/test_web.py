@@ -367,6 +367,8 @@ def test_the_summary_page_shows_its_rows_page_by_page_with_the_totals_of_all(
     assert "B — Bêta" in second and "Alpha" not in second and "Page 2 sur 2" in second
     total = re.compile(r'Total</th>\s*<td class="num" data-value="1\.5000">')
     assert total.search(first) and total.search(second), first
+    beyond = _text(client.get("/temps/synthese?du=2026-03-01&au=2026-03-31&page=9"))
+    assert "B — Bêta" in beyond and "Page 2 sur 2" in beyond  # the last page
 
 
 def test_the_admin_edits_activities_and_unit_types(client, cluster, db):
