@@ -98,6 +98,7 @@ FIELD_LABELS = {
     "import_key": "Clé d'import", "weight": "Pondération",
     # allocation
     "period_id": "Période", "total": "Total", "inputs": "Données de calcul",
+    "input_digests": "Empreintes des données de calcul",
     "approved_at": "Approuvée le", "approved_by_id": "Approuvée par",
     "valid_from": "En vigueur le",
     "text": "Clé", "agreed_on": "Convenue le", "agreed_by": "Convenue par", "kind": "Nature",
