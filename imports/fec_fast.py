@@ -158,8 +158,8 @@ class _Reader:
         self.entries += len(starts)
         keys = pc.binary_join_element_wise(col[0].take(pa.array(starts)),
                                            col[2].take(pa.array(starts)), "\x1f")  # fmt: skip
-        self.run_keys.append(np.fromiter(map(hash, keys.to_numpy(zero_copy_only=False)),
-                                         dtype=np.int64, count=len(keys)))  # fmt: skip
+        self.run_keys.append(np.fromiter(map(hash, keys.to_pylist()), dtype=np.int64,
+                                         count=len(keys)))  # fmt: skip
         lines = np.arange(first_line, first_line + n, dtype=np.int64)
         if self.planner.year is None:
             self.planner.begin(dates[col[3][0].as_py()])
@@ -169,7 +169,7 @@ class _Reader:
         classed = pc.or_(pc.starts_with(col[4], "6"), pc.starts_with(col[4], "7"))
         mapped = np.maximum.reduceat(self._mapped(col, classed), starts)
         planned = np.repeat(mapped, np.diff(np.append(starts, n)))
-        self._leave(col, ~planned, classed.to_numpy(zero_copy_only=False), debit, credit,
+        self._leave(col, ~planned, _numpy(classed), debit, credit,
                     lines)  # fmt: skip
         self._plan(col, np.flatnonzero(planned), dates, lines, currency)
 
@@ -186,7 +186,7 @@ class _Reader:
         if not wanted:
             return np.zeros(len(key), dtype=bool)
         found = pc.is_in(key, value_set=pa.array(wanted, type=pa.string()))
-        return pc.and_(found, classed).to_numpy(zero_copy_only=False)
+        return _numpy(pc.and_(found, classed))
 
     def _dates(self, col: list[pa.Array]) -> dict[str, Any]:
         """Every date text of the block read once (EcritureDate, PieceDate, ValidDate,
@@ -212,7 +212,7 @@ class _Reader:
             return found
         reporter = _Reporter(IMPORT_LENIENT)
         p = LinePass([], reporter, ("",) * 18, None, None, False, False)
-        for index in np.flatnonzero(has.to_numpy(zero_copy_only=False)):
+        for index in np.flatnonzero(_numpy(has)):
             values = [""] * 16 + [col[16][index].as_py(), col[17][index].as_py()]
             check_currency(p, first_line + int(index), values)
             found[int(index)] = p.mdev_value
@@ -320,7 +320,7 @@ def _run_starts(table: pa.Table) -> np.ndarray:
     journal, number = table.column("c0"), table.column("c2")
     changed = pc.or_(pc.not_equal(journal.slice(1), journal.slice(0, n - 1)),
                      pc.not_equal(number.slice(1), number.slice(0, n - 1)))  # fmt: skip
-    later = np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1
+    later = np.flatnonzero(_numpy(changed)) + 1
     return np.concatenate(([0], later)).astype(np.int64)
 
 
@@ -348,12 +348,30 @@ def _texts(values: pa.Array) -> list[str]:
     a planned cost keeps (100 000 of them) then share their text."""
     encoded = values.dictionary_encode()
     words = np.array(encoded.dictionary.to_pylist(), dtype=object)
-    return words[encoded.indices.to_numpy(zero_copy_only=False)].tolist()
+    return words[_numpy(encoded.indices)].tolist()
 
 
 def _cents(values: pa.Array) -> np.ndarray:
     """``"123,45"`` -> 12345 (the texts are checked already)."""
-    return pc.cast(pc.replace_substring(values, ",", ""), pa.int64()).to_numpy()
+    return _numpy(pc.cast(pc.replace_substring(values, ",", ""), pa.int64()))
+
+
+def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean or integer array without nulls as numpy's, read from its buffer. Why not
+    ``to_numpy``: pyarrow's converter imports pandas the first time (about 45 MB of the
+    process's memory, issue 16), even for a copy-free integer array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    n, offset, data = len(values), values.offset, values.buffers()[1]
+    if values.null_count:
+        raise Slow  # never so here (no column is read as null): said rather than misread
+    if n == 0 or data is None:
+        return np.zeros(n, dtype=bool if values.type == pa.bool_() else np.int64)
+    if values.type == pa.bool_():
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+        return bits[offset : offset + n].astype(bool)
+    dtype = np.dtype(f"int{values.type.bit_width}")  # cents and indices: signed integers
+    return np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize)
 
 
 def _nonzero(text: str) -> bool:

@@ -140,6 +140,14 @@ def fingerprint(row: FecRow, account: str, kind: str, amount: Decimal, occurrenc
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _difference(debit: Decimal, credit: Decimal) -> Decimal:
+    """``debit - credit``; ``debit`` itself when that is the same number written the same way
+    (no credit, as many decimals): one ``Decimal`` fewer per planned cost held (issue 16)."""
+    if not credit and debit.as_tuple().exponent <= credit.as_tuple().exponent:
+        return debit  # x - 0 keeps x's digits and the smaller exponent: x's
+    return debit - credit
+
+
 def analytic_column(extra: tuple[str, ...], wanted: str | None) -> int | None:
     """The index (among the extra columns) of the analytic column: ``wanted``, else the first
     whose name says so; None without one."""
@@ -226,6 +234,7 @@ class EntryPlanner:
         self._closed = _closed(session)
         self._locked = locked_ranges(session)  # invoiced periods (DESIGN §4)
         self._existing: set[str] = set()
+        self._journals: dict[str, str] = {}
         self.year: tuple[date, date] | None = None
         self._low = self._high = date.min  # the year's bounds, from the first line
         self.clear()
@@ -419,13 +428,16 @@ class EntryPlanner:
         """One ``PlannedCost``, and its errors (bad cost, closed or invoiced period).
         ``split``: its shares of the entry's counterparts, debit − credit."""
         kind = CostKind.COST if account.startswith("6") else CostKind.SUBSIDY
-        amount = debit - credit if kind is CostKind.COST else credit - debit
+        amount = _difference(debit, credit) if kind is CostKind.COST else credit - debit
         if kind is CostKind.SUBSIDY:  # a subsidy's shares, as its amount, are credit − debit
             split = [Share(share.account, -share.amount) for share in split]
         # The counterpart shown: the largest share the line's own way (401, not its VAT).
         counterpart = max(split, key=lambda share: share.amount * ONE.copy_sign(amount)).account
         several = tuple(split) if len(split) > 1 else ()
-        journal = _CODE.sub("", first.journal_code.upper())[:10] or "HA"
+        journal = self._journals.get(first.journal_code)
+        if journal is None:  # one text per journal (100 000 costs held: issue 16)
+            journal = _CODE.sub("", first.journal_code.upper())[:10] or "HA"
+            self._journals[first.journal_code] = journal
         data = CostInput(
             kind=kind, service_id=service_id, day=first.ecriture_date, amount=amount,
             account=account, label=(first.ecriture_lib or first.compte_lib)[:300],
