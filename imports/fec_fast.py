@@ -93,6 +93,8 @@ class _Reader:
                 self._block(table.slice(0, cut), starts[:-1], first_line)
                 first_line += cut
             carry = table.slice(cut)
+            del table, batches
+            pa.default_memory_pool().release_unused()
         if carry is None or not carry.num_rows:
             raise Slow  # no line: the line reader warns of it
         self._block(carry, _run_starts(carry), first_line)
