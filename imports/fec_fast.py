@@ -41,8 +41,10 @@ from imports.fec_plan import BALANCE_SHEET, UNMAPPED, EntryPlanner
 #: line reader): the parser reads a few blocks ahead and transcodes them. Measured at 1 000 000
 #: lines on the loaded 2-core machine: 256 KB blocks and 10 000 lines checked together, 2.4x
 #: pandas and 328 MB peak; 64 KB and 5 000 lines, 2.8x and 302 MB (the per-block cost of the
-#: column operations shows); 1 MB, 385 MB; 16 MB and 100 000 lines, 635 MB.
-BLOCK_BYTES = 1 << 18
+#: column operations shows); 1 MB, 385 MB; 16 MB and 100 000 lines, 635 MB. Once the planned
+#: costs were smaller (3/12, still 10 000 lines checked together): 256 KB, 304 MB and 128 KB,
+#: 285-288 MB, both CPU 2.66x pandas in the same minutes (load 2.4).
+BLOCK_BYTES = 1 << 17
 #: Lines checked and classified together.
 BLOCK_ROWS = 10_000
 _ZERO = Decimal("0.00")
