@@ -37,7 +37,7 @@ from accounting.fec_rules import ERROR, LinePass, check_currency
 from imports.fec import IMPORT_LENIENT, FecFile
 from imports.fec_plan import BALANCE_SHEET, UNMAPPED, EntryPlanner
 
-#: Bytes parsed at once (about 1 500 lines of a usual FEC; a longer line sends the file to the
+#: Bytes parsed at once (about 750 lines of a usual FEC; a longer line sends the file to the
 #: line reader): the parser reads a few blocks ahead and transcodes them. Measured at 1 000 000
 #: lines on the loaded 2-core machine: 256 KB blocks and 10 000 lines checked together, 2.4x
 #: pandas and 328 MB peak; 64 KB and 5 000 lines, 2.8x and 302 MB (the per-block cost of the
