@@ -362,8 +362,9 @@ def _cents(values: pa.Array) -> np.ndarray:
 
 def _numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A boolean or integer array without nulls as numpy's, read from its buffer. Why not
-    ``to_numpy``: pyarrow's converter imports pandas the first time (about 45 MB of the
-    process's memory, issue 16), even for a copy-free integer array."""
+    ``to_numpy``: it goes through pyarrow's pandas converter, even for a copy-free integer
+    array; measured (issue 16): 15 MB less resident after a small preview (194 -> 179 MB).
+    pandas itself is still imported by pyarrow when it converts Python values."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     n, offset, data = len(values), values.offset, values.buffers()[1]
