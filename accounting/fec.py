@@ -82,6 +82,9 @@ FEC_ENCODING = "iso-8859-15"
 SEPARATOR_NAMES = {"\t": "tabulation", "|": "barre verticale (|)"}
 
 _FILENAME_RE = re.compile(r"^(?P<siren>\d+)FEC(?P<closing>\d{8})(?P<rest>.*?)(?:\.txt)?$", re.I)
+#: Amounts from 10^15 € up are refused: no ledger holds them, and their sums would overflow
+#: the 28 significant digits of decimal arithmetic (a fuzzed 37-digit Debit crashed the totals).
+AMOUNT_LIMIT = Decimal(10) ** 15
 _AMOUNT_RE = re.compile(r"[+-]?[0-9]+(?:,[0-9]+)?")
 #: Every byte but 0x80-0x9F: deleting them leaves only the C1 bytes (faster than a regex).
 _NOT_C1_BYTES = bytes(range(0x80)) + bytes(range(0xA0, 0x100))
@@ -184,9 +187,10 @@ def parse_fec_amount(text: str) -> Decimal | None:
     if not _AMOUNT_RE.fullmatch(text):
         return None
     try:
-        return Decimal(text.replace(",", "."))
+        value = Decimal(text.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
         return None
+    return value if abs(value) < AMOUNT_LIMIT else None
 
 
 def amount_hint(text: str) -> str:
@@ -197,6 +201,8 @@ def amount_hint(text: str) -> str:
         return "le séparateur décimal doit être la virgule"
     if " " in text or "." in text:
         return "pas de séparateur de milliers (ni espace ni point)"
+    if _AMOUNT_RE.fullmatch(text):
+        return "montant trop grand : au plus 15 chiffres avant la virgule"
     return "seuls des chiffres, un signe et une virgule décimale sont admis"
 
 

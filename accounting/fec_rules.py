@@ -316,14 +316,14 @@ def check_debit_credit(p: LinePass, lineno: int, v: Sequence[str]) -> None:
     a1, a2 = v[11], v[12]
     if a1 == "0,00":
         debit = 0
-    elif len(a1) > 3 and a1[-3] == "," and (t := a1[:-3] + a1[-2:]).isdigit() \
+    elif 3 < len(a1) < 19 and a1[-3] == "," and (t := a1[:-3] + a1[-2:]).isdigit() \
             and t.isascii():  # fmt: skip
         debit = int(t)
     else:
         debit = _slow_cents(a1) if a1 else None
     if a2 == "0,00":
         credit = 0
-    elif len(a2) > 3 and a2[-3] == "," and (t := a2[:-3] + a2[-2:]).isdigit() \
+    elif 3 < len(a2) < 19 and a2[-3] == "," and (t := a2[:-3] + a2[-2:]).isdigit() \
             and t.isascii():  # fmt: skip
         credit = int(t)
     else:

@@ -48,7 +48,7 @@ BLOCK_BYTES = 1 << 17
 #: Lines checked and classified together.
 BLOCK_ROWS = 10_000
 _ZERO = Decimal("0.00")
-_AMOUNT = r"^[0-9]+,[0-9][0-9]$"
+_AMOUNT = r"^[0-9]{1,15},[0-9][0-9]$"  # longer: the line reader (AMOUNT_LIMIT, int64)
 
 
 class Slow(Exception):
