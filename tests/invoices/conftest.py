@@ -9,18 +9,60 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from accounting.allocation.models import AllocationRun
 from accounting.allocation.runs import set_key
 from accounting.costs import CostInput, CostKind, add_cost
-from accounting.org import Carrier, Member, Service
+from accounting.org import Carrier, Member, Role, Service, User
 from accounting.periods import Period, get_or_create_period
 from app.allocation.services import approve, store_period
+from app.database import make_engine
+from app.models import metadata
+from tests.conftest import TEST_PASSWORD, is_postgres
 from timesheets.models import EntryStatus, WorkEntry
 
 SIRETS = {"A": "44829012200010", "B": "51247896700015", "C": "32165498000010"}
 CARRIER_SIRET = "78289943900015"
+
+
+JANUARY = date(2026, 1, 1)
+
+
+def postgres_worked_example(url: str, why: str) -> tuple[Engine, Session, Service]:
+    """The worked example committed in a PostgreSQL database of its own, for the tests where
+    several connections race (skipped on SQLite, ``why``): the carrier, a staff member who is
+    treasurer, accountant and coordinator, members A, B, C with 10, 20 and 30 approved hours of
+    January 2026, the service's key and a cost of 16 000 € on 641100. Returns the engine and
+    an open session for the caller to add its own step and commit."""
+    if not is_postgres(url):
+        pytest.skip(why)
+    engine = make_engine(url, pool_size=6)
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+    session = Session(engine)
+    session.info["actor_label"] = "test"
+    session.add(Carrier(code="VH", name="Val Horizon", address="Châtillon",
+                        siret=CARRIER_SIRET, vat_number="FR81782899439"))
+    compta = Service(code="COMPTA", name="Comptabilité / gestion")
+    staff = User(email="tresorier@test.fr", name="Trésorier")
+    staff.role_set = {Role.TREASURER, Role.ACCOUNTANT, Role.ADMIN}
+    staff.set_password(TEST_PASSWORD)
+    members = [Member(code=code, name=f"Adhérent {code}", siret=siret, address="Villars",
+                      joined_on=date(2020, 1, 1)) for code, siret in SIRETS.items()]
+    session.add_all([compta, staff, *members])
+    session.flush()
+    add_cost(session, CostInput(CostKind.COST, compta.id, date(2026, 1, 31),
+                                Decimal("16000.00"), "641100", "Salaires"))
+    for index, member in enumerate(members):  # 10 h, 20 h, 30 h over several days
+        for extra in range(index + 1):
+            session.add(WorkEntry(staff_id=staff.id,
+                                  day=JANUARY + timedelta(days=3 * index + extra),
+                                  minutes=600, member_id=member.id, service_id=compta.id,
+                                  status=EntryStatus.APPROVED.value))
+    set_key(session, compta, "25% equal + 75% hours", JANUARY)
+    return engine, session, compta
 
 
 @dataclass

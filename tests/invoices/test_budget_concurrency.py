@@ -6,62 +6,32 @@ then add up to its actual allocation of the year."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accounting.allocation.runs import set_key
 from accounting.budgets.budgets import LineInput, save_budget
 from accounting.budgets.calls import issue_calls
 from accounting.budgets.errors import TrueUpRefused
 from accounting.budgets.models import LineKind, TrueUp
 from accounting.budgets.trueup import true_up
-from accounting.costs import CostInput, CostKind, add_cost
 from accounting.invoicing.models import Invoice
-from accounting.org import Carrier, Member, Role, Service, User
 from accounting.periods import get_or_create_period
 from app.allocation.services import approve, store_period
-from app.database import make_engine
-from app.models import metadata
-from tests.conftest import TEST_PASSWORD, is_postgres
-from tests.invoices.conftest import CARRIER_SIRET, SIRETS
-from timesheets.models import EntryStatus, WorkEntry
+from tests.invoices.conftest import postgres_worked_example
 
 JANUARY = date(2026, 1, 1)
 
 
 @pytest.fixture
 def engine(fresh_db_url: str):
-    if not is_postgres(fresh_db_url):
-        pytest.skip("two true-ups at once is a PostgreSQL test (row locks, unique constraint "
-                    "between connections); SQLite has a single writer")
-    engine = make_engine(fresh_db_url, pool_size=6)
-    with engine.begin() as conn:
-        metadata.create_all(conn)
-    with Session(engine) as session:
-        session.info["actor_label"] = "test"
-        session.add(Carrier(code="VH", name="Val Horizon", address="Châtillon",
-                            siret=CARRIER_SIRET, vat_number="FR81782899439"))
-        compta = Service(code="COMPTA", name="Comptabilité / gestion")
-        staff = User(email="tresorier@test.fr", name="Trésorier")
-        staff.role_set = {Role.TREASURER, Role.ACCOUNTANT, Role.ADMIN}
-        staff.set_password(TEST_PASSWORD)
-        members = [Member(code=code, name=f"Adhérent {code}", siret=siret, address="Villars",
-                          joined_on=date(2020, 1, 1)) for code, siret in SIRETS.items()]
-        session.add_all([compta, staff, *members])
-        session.flush()
-        add_cost(session, CostInput(CostKind.COST, compta.id, date(2026, 1, 31),
-                                    Decimal("16000.00"), "641100", "Salaires"))
-        for index, member in enumerate(members):  # 10 h, 20 h, 30 h
-            for extra in range(index + 1):
-                session.add(WorkEntry(staff_id=staff.id,
-                                      day=JANUARY + timedelta(days=3 * index + extra),
-                                      minutes=600, member_id=member.id, service_id=compta.id,
-                                      status=EntryStatus.APPROVED.value))
-        set_key(session, compta, "25% equal + 75% hours", JANUARY)
+    engine, session, compta = postgres_worked_example(
+        fresh_db_url, "two true-ups at once is a PostgreSQL test (row locks, unique constraint "
+        "between connections); SQLite has a single writer")
+    with session:
         save_budget(session, compta, 2026, agreed_on=date(2025, 12, 1), agreed_by="AG",
                     lines=[LineInput(LineKind.COST, "641100", Decimal("12000.00"))])
         issue_calls(session, "2026-T1", issue_date=date(2026, 1, 2))

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,54 +19,26 @@ from sqlalchemy.orm import Session
 
 from accounting.allocation.errors import RunError
 from accounting.allocation.models import AllocationRun, RunStatus
-from accounting.allocation.runs import approved_run_services, set_key
+from accounting.allocation.runs import approved_run_services
 from accounting.costs import CostInput, CostKind, add_cost
 from accounting.invoicing.differences import approved_amounts, documented_amounts
 from accounting.invoicing.errors import AlreadyInvoiced, NothingToInvoice
 from accounting.invoicing.models import Invoice
 from accounting.invoicing.services import issue_invoices, prepare_invoices
-from accounting.org import Carrier, Member, Role, Service, User
 from accounting.periods import Period, get_or_create_period, reopen_period
 from app.allocation.services import approve, store_period
-from app.database import make_engine
-from app.models import metadata
-from tests.conftest import TEST_PASSWORD, is_postgres
-from tests.invoices.conftest import CARRIER_SIRET, SIRETS
-from timesheets.models import EntryStatus, WorkEntry
+from tests.invoices.conftest import postgres_worked_example
 
 JANUARY = date(2026, 1, 1)
 
 
 @pytest.fixture
 def engine(fresh_db_url: str):
-    if not is_postgres(fresh_db_url):
-        pytest.skip("row locks between connections are a PostgreSQL test; SQLite has a single "
-                    "writer and is covered by the other tests")
-    engine = make_engine(fresh_db_url, pool_size=6)
-    with engine.begin() as conn:
-        metadata.create_all(conn)
-    with Session(engine) as session:
-        session.info["actor_label"] = "test"
-        session.add(Carrier(code="VH", name="Val Horizon", address="Châtillon",
-                            siret=CARRIER_SIRET, vat_number="FR81782899439"))
-        compta = Service(code="COMPTA", name="Comptabilité / gestion")
-        staff = User(email="tresorier@test.fr", name="Trésorier")
-        staff.role_set = {Role.TREASURER, Role.ACCOUNTANT, Role.ADMIN}
-        staff.set_password(TEST_PASSWORD)
-        members = [Member(code=code, name=f"Adhérent {code}", siret=siret, address="Villars",
-                          joined_on=date(2020, 1, 1)) for code, siret in SIRETS.items()]
-        session.add_all([compta, staff, *members])
-        session.flush()
+    engine, session, compta = postgres_worked_example(
+        fresh_db_url, "row locks between connections are a PostgreSQL test; SQLite has a "
+        "single writer and is covered by the other tests")
+    with session:
         period = get_or_create_period(session, "2026-01")
-        add_cost(session, CostInput(CostKind.COST, compta.id, date(2026, 1, 31),
-                                    Decimal("16000.00"), "641100", "Salaires"))
-        for day, member in enumerate(members):  # 10 h, 20 h, 30 h over several days
-            for extra in range(day + 1):
-                session.add(WorkEntry(staff_id=staff.id,
-                                      day=JANUARY + timedelta(days=3 * day + extra),
-                                      minutes=600, member_id=member.id, service_id=compta.id,
-                                      status=EntryStatus.APPROVED.value))
-        set_key(session, compta, "25% equal + 75% hours", JANUARY)
         approve(session, store_period(session, period))
         prepare_invoices(session, period)
         issue_invoices(session, period, issue_date=date(2026, 2, 5))
