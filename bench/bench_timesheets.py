@@ -250,12 +250,11 @@ def bench_import(rows: int = 100_000, repeat: int = 3, url: str | None = None) -
     same reference data (members, services, staff)."""
     import shutil
 
-    import pandas
     from sqlalchemy.orm import Session
 
     from accounting.org import Role, User
     from app.database import make_engine
-    from imports.timesheets import analyse, entry_rows, import_file
+    from imports.timesheets import analyse, entry_rows
 
     data = _import_csv(rows)
     work = CACHE / "import-bench.db"
@@ -266,15 +265,12 @@ def bench_import(rows: int = 100_000, repeat: int = 3, url: str | None = None) -
     if engine.dialect.name != "sqlite":
         _reference_on(engine)
     actor = User(email="bench", name="bench", roles=Role.ADMIN.value)
-    sqlite = engine.dialect.name == "sqlite"
     # The same rows: those our import inserts, worked out once, untimed (same import keys,
     # days, staff and members: their index entries cost what ours cost).
     with Session(engine) as session:
         report = analyse(session, actor, data, "bench.csv")
         sql, records = entry_rows(engine.dialect, None, report.new)
         session.rollback()
-
-    cpu: dict[str, list[float]] = {"ours": [], "bare": []}
     # For information: the same number of easy rows (one staff, one day, sequential keys), the
     # anchor of the earlier versions of this bench; their index entries are appended, not
     # spread over the B-trees, which costs the driver about a third.
@@ -283,9 +279,32 @@ def bench_import(rows: int = 100_000, repeat: int = 3, url: str | None = None) -
          *records[0][12:])
         for i in range(len(records))
     ]
-    easy: list[float] = []
+    runs = _ImportRuns()
+    for _ in range(repeat):
+        read, inserted = runs.bare(engine, data, sql, records, easy_rows)
+        runs.samples.append((runs.ours(engine, actor, data, rows), read, inserted))
+    dialect = engine.dialect.name
+    engine.dispose()
+    work.unlink(missing_ok=True)
+    return runs.report(rows, repeat, dialect)
 
-    def bare() -> tuple[float, float]:
+
+class _ImportRuns:
+    """The alternated runs of :func:`bench_import`: (ours, read, insert) seconds per run, the
+    CPU of each side in this process and the easy rows' insert times."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float, float]] = []
+        self.cpu: dict[str, list[float]] = {"ours": [], "bare": []}
+        self.easy: list[float] = []
+
+    def bare(self, engine, data: bytes, sql: str, records: list, easy_rows: list  # type: ignore[no-untyped-def]
+             ) -> tuple[float, float]:  # fmt: skip
+        """``pandas.read_csv`` of the file, then the driver's ``executemany`` of our rows
+        (rolled back), then of the easy rows (rolled back): (read, insert) seconds."""
+        import pandas
+
+        sqlite = engine.dialect.name == "sqlite"
         started, started_cpu = time.perf_counter(), time.process_time()
         pandas.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False)
         read = time.perf_counter() - started
@@ -297,53 +316,52 @@ def bench_import(rows: int = 100_000, repeat: int = 3, url: str | None = None) -
             started = time.perf_counter()
             cursor.executemany(sql, records)
             inserted = time.perf_counter() - started
-            cpu["bare"].append(time.process_time() - started_cpu)
+            self.cpu["bare"].append(time.process_time() - started_cpu)
             con.rollback()
             if sqlite:
                 cursor.execute("BEGIN")
             started = time.perf_counter()
             cursor.executemany(sql, easy_rows)
-            easy.append(time.perf_counter() - started)
+            self.easy.append(time.perf_counter() - started)
             con.rollback()
         finally:
             con.close()
         return read, inserted
 
-    def ours() -> float:
+    def ours(self, engine, actor, data: bytes, rows: int) -> float:  # type: ignore[no-untyped-def]
+        """Our whole import of the file, rolled back: its wall seconds."""
+        from sqlalchemy.orm import Session
+
+        from imports.timesheets import import_file
+
         with Session(engine) as session:
             started, started_cpu = time.perf_counter(), time.process_time()
             report = import_file(session, actor, data, "bench.csv")
             seconds = time.perf_counter() - started
-            cpu["ours"].append(time.process_time() - started_cpu)
+            self.cpu["ours"].append(time.process_time() - started_cpu)
             assert report.added == rows, report.summary()
             session.rollback()
         return seconds
 
-    samples = []
-    for _ in range(repeat):
-        read, inserted = bare()
-        samples.append((ours(), read, inserted))
-    engine.dispose()
-    work.unlink(missing_ok=True)
-    median = statistics.median
-    ours_s = median(s[0] for s in samples)
-    bare_s = median(s[1] + s[2] for s in samples)
-    ratio = median(s[0] / (s[1] + s[2]) for s in samples)
-    line(
-        f"CSV import of {rows} rows, {engine.dialect.name}",
-        ours_s,
-        "<= 2x bare",
-        bare_s,
-        f"{'OK' if ratio <= 2 else 'MISSED'} (pandas.read_csv "
-        f"{median(s[1] for s in samples) * 1000:.0f} ms + driver executemany "
-        f"{median(s[2] for s in samples) * 1000:.0f} ms; median of {repeat}, ratio of each "
-        f"run {', '.join(f'{s[0] / (s[1] + s[2]):.2f}' for s in samples)}; CPU ours "
-        f"{median(cpu['ours']):.2f} s, bare {median(cpu['bare']):.2f} s in this process; load "
-        f"{os.getloadavg()[0]:.1f}; for information, executemany of as many easy rows "
-        f"{median(easy) * 1000:.0f} ms)",
-        ratio=ratio,
-    )
-    return ratio <= 2
+    def report(self, rows: int, repeat: int, dialect: str) -> bool:
+        """Print the medians beside the anchor; whether the ratio is within 2x."""
+        median, samples = statistics.median, self.samples
+        ratio = median(s[0] / (s[1] + s[2]) for s in samples)
+        line(
+            f"CSV import of {rows} rows, {dialect}",
+            median(s[0] for s in samples),
+            "<= 2x bare",
+            median(s[1] + s[2] for s in samples),
+            f"{'OK' if ratio <= 2 else 'MISSED'} (pandas.read_csv "
+            f"{median(s[1] for s in samples) * 1000:.0f} ms + driver executemany "
+            f"{median(s[2] for s in samples) * 1000:.0f} ms; median of {repeat}, ratio of each "
+            f"run {', '.join(f'{s[0] / (s[1] + s[2]):.2f}' for s in samples)}; CPU ours "
+            f"{median(self.cpu['ours']):.2f} s, bare {median(self.cpu['bare']):.2f} s in this "
+            f"process; load {os.getloadavg()[0]:.1f}; for information, executemany of as many "
+            f"easy rows {median(self.easy) * 1000:.0f} ms)",
+            ratio=ratio,
+        )
+        return ratio <= 2
 
 
 def _reference_on(engine) -> None:  # type: ignore[no-untyped-def]
