@@ -55,6 +55,7 @@ from accounting.audit import jsonable
 from accounting.bulk_rows import insert_rows
 from accounting.db import Base, transaction_lock, utcnow
 from accounting.seal_anchor import Anchor, append_anchor, read_anchor  # noqa: F401 - named here too
+from accounting.seal_batch import batch_sealed_ids, seal_batches  # noqa: F401 - named here too
 
 GENESIS = "0" * 64
 
@@ -431,10 +432,14 @@ def seal_backfill(session: Session, object_type: str, action: str = "backfill") 
     first_sealed = session.scalar(
         select(func.min(cast(Seal.object_id, Integer))).where(Seal.object_type == object_type)
     )
+    in_batches = batch_sealed_ids(session, object_type)  # sealed by batch links
+    if in_batches:
+        first_batched = min(int(oid) for oid in in_batches)
+        first_sealed = first_batched if first_sealed is None else min(first_sealed, first_batched)
     query = select(pk).where(spec.must_be_sealed(table), cast(pk, String).not_in(sealed))
     if first_sealed is not None:
         query = query.where(pk < first_sealed)
-    ids = list(session.scalars(query.order_by(pk)))
+    ids = [i for i in session.scalars(query.order_by(pk)) if str(i) not in in_batches]
     for start in range(0, len(ids), 1000):
         seal_records(session, object_type, ids[start : start + 1000], action)
     return len(ids)
