@@ -157,7 +157,7 @@ def _import_two(db: Session, make_service) -> tuple[JournalEntry, JournalEntry]:
     make_service("DEV", name="Chargé de développement")
     import_fec_costs(db, FEC, [parse_rule(db, "606*=COMPTA"), parse_rule(db, "604*=DEV")],
                      accept_unmapped=True)  # fmt: skip
-    first, second = db.scalars(select(JournalEntry).order_by(JournalEntry.id)).all()
+    *_, first, second = db.scalars(select(JournalEntry).order_by(JournalEntry.id)).all()
     return first, second
 
 
@@ -443,3 +443,13 @@ def test_a_batch_seals_its_entries_at_its_end_in_posting_order(
     ).all()
     assert sealed == [str(i) for i in ids] and len(ids) == 3
     assert verify_chain(db).ok
+
+
+def test_backfill_leaves_the_batch_sealed_entries_alone(db: Session, make_service) -> None:
+    old = _insert_entry_in_sql(db, 90)  # posted before entries were sealed
+    _import_two(db, make_service)
+    assert [p.object_id for p in verify_chain(db).problems] == [str(old)]
+    assert seal_backfill(db, "journal_entries") == 1
+    assert _sealed_entries(db) == {str(old): "backfill"}
+    assert verify_chain(db).ok
+    assert seal_backfill(db, "journal_entries") == 0
