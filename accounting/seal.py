@@ -6,7 +6,9 @@ period closed or reopened) appends one :class:`Seal`: the record's content as ca
 (its row, and the rows of its children, e.g. invoice lines, in key order), ``content_hash`` =
 SHA-256 of that JSON, and ``hash`` = SHA-256 over the position, the previous link's hash, the
 record's identity, the time and ``content_hash``. Changing any sealed row, or any link, or
-removing a link, breaks every hash from that point on.
+removing a link, breaks every hash from that point on. An import's many records may share
+one link instead (:mod:`accounting.seal_batch`: the link's content lists each record's id with
+its content hash; verify checks them one by one).
 
 :func:`verify_chain` recomputes the chain, then compares every sealed record's current content
 (read with plain SQL, so a change made behind the application's back is seen) with its last
