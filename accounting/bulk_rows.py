@@ -19,6 +19,7 @@ and referred to without reading the rows back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Table, TypeDecorator
@@ -26,6 +27,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
+
+from accounting.db import ScaledDecimal
 
 _MISSING = object()
 
@@ -37,6 +40,8 @@ def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return None
+    if isinstance(column.type, ScaledDecimal) and dialect.name == "sqlite":
+        process = _cents(column.type, process)
     if isinstance(column.type, JSON):  # documents: each its own text, but null is common
         null = process(None)
         return lambda value: null if value is None else process(value)
@@ -49,6 +54,24 @@ def _converter(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
         return found
 
     return convert
+
+
+def _cents(money: ScaledDecimal, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """:meth:`ScaledDecimal.process_bind_param` on SQLite for a ``Decimal`` (the usual value):
+    the integer of its cents, a value with more places refused the same way; anything else
+    through the type itself. Why: 500 000 amounts in an import, the quantize and compare of
+    the type's general path were a second of it."""
+    places = money.places
+
+    def cents(value: Any) -> Any:
+        if type(value) is Decimal and value.is_finite():
+            scaled = value.scaleb(places)
+            whole = int(scaled)
+            if whole == scaled:
+                return whole
+        return process(value)  # None, another type, too many places: the type's own answer
+
+    return cents
 
 
 def insert_rows(

@@ -6,7 +6,9 @@ period closed or reopened) appends one :class:`Seal`: the record's content as ca
 (its row, and the rows of its children, e.g. invoice lines, in key order), ``content_hash`` =
 SHA-256 of that JSON, and ``hash`` = SHA-256 over the position, the previous link's hash, the
 record's identity, the time and ``content_hash``. Changing any sealed row, or any link, or
-removing a link, breaks every hash from that point on.
+removing a link, breaks every hash from that point on. An import's many records may share
+one link instead (:mod:`accounting.seal_batch`: the link's content lists each record's id with
+its content hash; verify checks them one by one).
 
 :func:`verify_chain` recomputes the chain, then compares every sealed record's current content
 (read with plain SQL, so a change made behind the application's back is seen) with its last
@@ -55,6 +57,7 @@ from accounting.audit import jsonable
 from accounting.bulk_rows import insert_rows
 from accounting.db import Base, transaction_lock, utcnow
 from accounting.seal_anchor import Anchor, append_anchor, read_anchor  # noqa: F401 - named here too
+from accounting.seal_batch import batch_sealed_ids, seal_batches  # noqa: F401 - named here too
 
 GENESIS = "0" * 64
 
@@ -431,10 +434,14 @@ def seal_backfill(session: Session, object_type: str, action: str = "backfill") 
     first_sealed = session.scalar(
         select(func.min(cast(Seal.object_id, Integer))).where(Seal.object_type == object_type)
     )
+    in_batches = batch_sealed_ids(session, object_type)  # sealed by batch links
+    if in_batches:
+        first_batched = min(int(oid) for oid in in_batches)
+        first_sealed = first_batched if first_sealed is None else min(first_sealed, first_batched)
     query = select(pk).where(spec.must_be_sealed(table), cast(pk, String).not_in(sealed))
     if first_sealed is not None:
         query = query.where(pk < first_sealed)
-    ids = list(session.scalars(query.order_by(pk)))
+    ids = [i for i in session.scalars(query.order_by(pk)) if str(i) not in in_batches]
     for start in range(0, len(ids), 1000):
         seal_records(session, object_type, ids[start : start + 1000], action)
     return len(ids)

@@ -27,6 +27,11 @@ from accounting.seal import (
     sha256,
 )
 from accounting.seal_anchor import read_anchor
+from accounting.seal_batch import batch_records, is_batch
+
+#: The last link of each sealed record, with the hash its content had then (a batch link
+#: holds many records' hashes: accounting.seal_batch).
+LastLinks = dict[tuple[str, str], tuple[Seal, str]]
 
 # ---------------------------------------------------------------- verification
 
@@ -103,11 +108,11 @@ def verify_chain(session: Session, anchor: Path | str | None = None) -> Report:
     return report
 
 
-def _check_links(seals: Sequence[Seal], report: Report) -> dict[tuple[str, str], Seal]:
+def _check_links(seals: Sequence[Seal], report: Report) -> LastLinks:
     """Each link in order: its position, its previous hash, its content's and its own hash.
-    Sets the report's head; returns the last link of each sealed record."""
+    Sets the report's head; returns the last link of each sealed record with its hash."""
     prev = GENESIS
-    last_link: dict[tuple[str, str], Seal] = {}
+    last_link: LastLinks = {}
     for expected_seq, link in enumerate(seals, start=1):
         report.seals += 1
 
@@ -129,14 +134,21 @@ def _check_links(seals: Sequence[Seal], report: Report) -> dict[tuple[str, str],
         if recomputed != link.hash:
             broken("link hash does not match: the seal itself was altered")
         prev = link.hash
-        last_link[(link.object_type, link.object_id)] = link
+        if not is_batch(link.object_type):
+            last_link[(link.object_type, link.object_id)] = (link, link.content_hash)
+            continue
+        try:
+            table, records = batch_records(link.content)
+        except ValueError:
+            broken("batch content unreadable: the seal itself was altered")
+            continue
+        for object_id, content_hash in records:
+            last_link[(table, object_id)] = (link, content_hash)
     report.head = prev
     return last_link
 
 
-def _check_records(
-    conn: Connection, last_link: dict[tuple[str, str], Seal], report: Report
-) -> None:
+def _check_records(conn: Connection, last_link: LastLinks, report: Report) -> None:
     """Each sealed record as it is now against its last seal: deleted, or altered (and how)."""
     known = [
         (key, link) for key, link in last_link.items()
@@ -148,28 +160,37 @@ def _check_records(
     for object_type in {key[0] for key, _ in known}:
         ids = [key[1] for key, _ in known if key[0] == object_type]
         now[object_type] = read_contents(conn, object_type, ids)
-    for (object_type, object_id), link in sorted(known, key=lambda kv: kv[1].seq):
+    for (object_type, object_id), (link, sealed_hash) in sorted(known, key=lambda kv: kv[1][0].seq):
         report.records += 1
         current = now[object_type].get(object_id)
         if current is None:
             report.problems.append(
-                Problem(link.seq, object_type, object_id, link.label, "record deleted")
+                Problem(link.seq, object_type, object_id, _label(link), "record deleted")
             )
             continue
         body = canonical(current)
-        if sha256(body) != link.content_hash:
-            changes = _differences(json.loads(link.content), json.loads(body))
+        if sha256(body) != sealed_hash:
+            changes = (["contenu différent (scellé en lot : seule son empreinte est gardée)"]
+                       if is_batch(link.object_type)
+                       else _differences(json.loads(link.content), json.loads(body)))  # fmt: skip
             report.problems.append(
                 Problem(
-                    link.seq, object_type, object_id, link.label,
+                    link.seq, object_type, object_id, _label(link, current),
                     "altered since sealing: " + "; ".join(changes or ["contenu différent"]),
                 )
             )
 
 
-def _check_unsealed(
-    conn: Connection, last_link: dict[tuple[str, str], Seal], report: Report
-) -> None:
+def _label(link: Seal, current: dict[str, Any] | None = None) -> str:
+    """The record's label as sealed; for a batch link, as it is now (or the batch's ids)."""
+    if not is_batch(link.object_type):
+        return link.label
+    if current is None:
+        return f"(lot {link.object_id})"
+    return SEALABLE[link.object_type.removeprefix("batch:")].label(current["row"])
+
+
+def _check_unsealed(conn: Connection, last_link: LastLinks, report: Report) -> None:
     """Records that must be sealed (validated entries, issued invoices...) and have no seal."""
     for spec in SEALABLE.values():
         table = Base.metadata.tables.get(spec.table)

@@ -15,9 +15,10 @@ Targets (issue 6):
   ``pandas.read_csv`` reading the same file (``dtype=str``, ``QUOTE_NONE``);
 * the FEC costs import (issues 15 and 16): its reading and planning, streamed, within 2.5x
   ``pandas.read_csv`` and under 300 MB peak at 1 000 000 lines (``fec-import-preview``);
-  the whole import with its writes (costs, audit events, entries, seals, committed to a
-  SQLite file) within 3x (``fec-import-costs``); each side in a fresh process, so the peak
-  (VmHWM) is its own;
+  the whole import with its writes (costs, entries and lines, batch seals, its audit event,
+  committed to a SQLite file) within 3x (``fec-import-costs``, which also prints its writes'
+  and its commit's share); each side in a fresh process, so
+  the peak (VmHWM) is its own;
 * the ledger workbook of 1 000 000 lines (Journal, Grand livre, Balance) within 1.3x
   openpyxl's write-only mode (lxml) writing the same cells from a raw cursor, peak memory under
   500 MB (each writer runs in a fresh process, so its peak is its own).
@@ -33,6 +34,7 @@ import argparse
 import csv
 import gc
 import multiprocessing
+import os
 import resource
 import sqlite3
 import sys
@@ -319,8 +321,9 @@ def bench_fec_import_preview(lines: int) -> list[tuple]:
 
 def bench_fec_import_costs(lines: int) -> list[tuple]:
     """Issue 15: the whole FEC costs import — read, classify, plan, then write every cost
-    (row, audit event, journal entry and lines, seal) into a SQLite file and commit — beside
-    pandas reading the same file; each in a fresh process with its peak memory."""
+    (row, journal entry and lines, batch seals, the import's audit event) into a SQLite file
+    and commit — beside pandas reading the same file; each in a fresh process with its peak
+    memory."""
     path = str(cached_fec(lines))
     small = str(cached_fec(1000))
     database = CACHE / "out" / f"import-{lines}.db"
@@ -377,6 +380,7 @@ def _ours_import(path: str, small: str, database: str) -> tuple[float, float]:
 
     from accounting.costs import Cost
     from accounting.seal import Seal
+    from imports import fec_costs
     from imports.fec_costs import import_fec_costs, parse_rule, preview_fec_costs
 
     Path(database).unlink(missing_ok=True)
@@ -386,14 +390,29 @@ def _ours_import(path: str, small: str, database: str) -> tuple[float, float]:
     preview_fec_costs(session, small, rules)  # imports and caches out of the timing
     session.rollback()
 
+    steps: dict[str, tuple[float, float]] = {}
+    add_costs = fec_costs.add_costs
+
+    def writes(*args: Any, **kwargs: Any) -> Any:  # the writes' share, printed
+        wall, cpu, added = _cpu_timed(lambda: add_costs(*args, **kwargs))
+        steps["writes (add_costs)"] = (wall, cpu)
+        return added
+
     def run() -> None:
         import_fec_costs(session, path, rules, accept_unmapped=True)
-        session.commit()
+        steps["commit"] = _cpu_timed(session.commit)[:2]
 
-    seconds, cpu, _ = _cpu_timed(run)
+    fec_costs.add_costs = writes
+    try:
+        seconds, cpu, _ = _cpu_timed(run)
+    finally:
+        fec_costs.add_costs = add_costs
     costs = session.scalar(select(func.count()).select_from(Cost))
     seals = session.scalar(select(func.count()).select_from(Seal))
-    print(f"    ({costs} costs written, {seals} seals)", flush=True)
+    shares = "; ".join(f"{name} {wall:.2f} s, CPU {used:.2f} s"
+                       for name, (wall, used) in steps.items())  # fmt: skip
+    print(f"    ({costs} costs written, {seals} seals; {shares}; the rest is the reading)",
+          flush=True)
     session.close()
     return seconds, cpu
 
@@ -534,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     missed = False
+    print(f"load average before: {os.getloadavg()}", flush=True)
     for name in args.which or BENCHMARKS:
         for label, value, unit, target, bare, ratio_target, note in BENCHMARKS[name](args.lines):
             ratio = value / bare if bare else None
@@ -549,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label:<30} {value:8.2f} {unit:<3} bare {bare or 0:8.2f} {unit:<3} ratio "
                   f"{ratio_text}  target {shown_target:<14} {verdict:<6} [{note}]",
                   flush=True)  # fmt: skip
+    print(f"load average after: {os.getloadavg()}", flush=True)
     return 1 if missed else 0
 
 

@@ -192,14 +192,16 @@ def import_fec_costs(
         # Every cost was checked by the planner (a problem refused the file above).
         added = add_costs(session, [(cost.data, cost.import_key) for cost in preview.new],
                           user_id=user_id, checked=True)  # fmt: skip
-    created = sum(added.values())
+    created = sum(added.kinds.values())
     result = ImportResult(created=created, unchanged=len(preview.costs) - created)
+    # The import's one audit event: who, when, which file, and the rows it wrote (first and
+    # last id per table; each cost also keeps its author, time and import_key).
     record_audit(
         session, "import", "costs",
-        after={"file": Path(path).name, "source": "fec", "costs": added["cost"],
-               "subsidies": added["subsidy"], "skipped": result.unchanged,
+        after={"file": Path(path).name, "source": "fec", "costs": added.kinds["cost"],
+               "subsidies": added.kinds["subsidy"], "skipped": result.unchanged,
                "left_aside_debit": str(preview.left_aside_debit),
-               "left_aside_credit": str(preview.left_aside_credit)},
+               "left_aside_credit": str(preview.left_aside_credit), "ids": added.ids},
     )  # fmt: skip
     session.flush()
     return result, preview

@@ -75,18 +75,20 @@ def post_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:
     return entries[0]
 
 
-def post_costs(session: Session, lines: Sequence[Any], service_names: dict[int, str]) -> None:
+def post_costs(
+    session: Session, lines: Sequence[Any], service_names: dict[int, str]
+) -> list[int]:
     """:func:`post_cost` for many lines just inserted (a FEC import), in order: the same
     entries, numbered in the same order, posted by :func:`post_entries` in a constant number
-    of queries. The lines are new, so none has an entry yet (not looked up)."""
+    of queries, as an import's (audited by the import, sealed in batch links). The lines are
+    new, so none has an entry yet (not looked up). Returns the entries' ids."""
     planned = [
         BulkEntry(p.journal, p.entry_date, p.label, p.piece_ref, line.day, p.lines,
                   p.source_type, line.id)
         for line in lines
         for p in plan_cost_entries(line, service_names.get(line.service_id, ""), LineSpec)
     ]  # fmt: skip
-    if planned:
-        post_entries(session, planned, {})
+    return post_entries(session, planned, {}, imported=True) if planned else []
 
 
 def repost_cost(session: Session, line: Cost | Subsidy) -> JournalEntry:

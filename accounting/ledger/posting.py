@@ -51,6 +51,7 @@ from accounting.money import ZERO, is_cents
 from accounting.org import Member
 from accounting.periods import ensure_open, ensure_open_days
 from accounting.seal import lock_chain, seal_contents, seal_record, seal_records
+from accounting.seal_batch import RowText, seal_batches
 
 if TYPE_CHECKING:  # the ledger reads these documents; their modules never import the ledger
     from accounting.invoicing.models import Invoice, Payment
@@ -383,8 +384,9 @@ class BulkEntry:
 
 
 def post_entries(
-    session: Session, planned: Sequence[BulkEntry], members: dict[int, Member] | None = None
-) -> list[int]:
+    session: Session, planned: Sequence[BulkEntry], members: dict[int, Member] | None = None,
+    *, imported: bool = False,
+) -> list[int]:  # fmt: skip
     """Post many entries as :func:`post_entry` posts each — checked, numbered next in their
     journal and year, audited, sealed — in a constant number of queries: one read of the
     closed periods, one check per journal, one look for the accounts, one lock per series,
@@ -392,7 +394,11 @@ def post_entries(
     Returns the entries' ids in the order given (numbered in that order within each journal
     and year).
 
-    Why: posting an import of 100 000 costs one entry at a time took about 20 ms each."""
+    Why: posting an import of 100 000 costs one entry at a time took about 20 ms each.
+
+    ``imported``: the entries of a file import (the FEC's costs), which audits the import as
+    one event naming what it wrote: no « post » event per entry, and the entries sealed in
+    batch links (:mod:`accounting.seal_batch`) — 200 000 rows fewer for 100 000 costs."""
     for item in planned:
         check_lines(item.specs)
     ensure_open_days(session, (item.entry_date for item in planned))
@@ -402,10 +408,12 @@ def post_entries(
         wanted = {s.member_id for item in planned for s in item.specs if s.member_id}
         members = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(wanted)))}
     ensure_accounts(session, (s for item in planned for s in item.specs), members)
-    return _insert_entries(session, planned)
+    return _insert_entries(session, planned, imported)
 
 
-def _insert_entries(session: Session, planned: Sequence[BulkEntry]) -> list[int]:
+def _insert_entries(
+    session: Session, planned: Sequence[BulkEntry], imported: bool = False
+) -> list[int]:
     """Number, insert, audit and seal the entries (the chain and each series locked)."""
     # Entries and lines written through the driver with their ids taken first
     # (accounting.bulk_rows): nothing is read back, the seals are built from what was written.
@@ -430,13 +438,17 @@ def _insert_entries(session: Session, planned: Sequence[BulkEntry]) -> list[int]
     insert_rows(session, table, _ENTRY_COLUMNS, rows)
     lines = _line_rows(session, planned, rows)
     insert_rows(session, JournalLine.__table__, _LINE_COLUMNS, lines)
+    if imported:
+        seal_batches(session, JournalEntry.__tablename__, _texts(session, rows, lines), "post")
+        return ids
+    contents = _contents(session, rows, lines)
     record_audits(session, "post", JournalEntry.__tablename__, [
         (row[0], {"reference": entry_reference(row[1], row[2], row[3]),
                   "source": f"{row[8]}:{row[9]}",
                   "total": str(sum((s.debit for s in item.specs), ZERO))})
         for item, row in zip(planned, rows, strict=True)
     ], plain=True)  # fmt: skip
-    seal_contents(session, JournalEntry.__tablename__, _contents(session, rows, lines), "post")
+    seal_contents(session, JournalEntry.__tablename__, contents, "post")
     return ids
 
 
@@ -485,6 +497,25 @@ def _contents(
         contents.append((row[0], {"row": values,
                                   JournalLine.__tablename__: children.pop(row[0], [])}))
     return contents
+
+
+def _texts(
+    session: Session, rows: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]
+) -> list[tuple[int, str, str]]:
+    """What :func:`_contents` gives, as the canonical text sealed in a batch link, with the
+    entry's reference: ``(id, text, reference)`` (:class:`accounting.seal_batch.RowText`)."""
+    dialect = session.get_bind().dialect
+    entry_text = RowText(JournalEntry.__table__, _ENTRY_COLUMNS, dialect)
+    line_text = RowText(JournalLine.__table__, _LINE_COLUMNS, dialect)
+    children: dict[int, list[str]] = defaultdict(list)
+    for line, text in zip(lines, line_text.many(lines), strict=True):
+        children[line[1]].append(text)  # ids ascending within an entry, as read back
+    # {"journal_lines": [...], "row": {...}}: the keys in canonical (sorted) order.
+    return [
+        (row[0], f'{{"journal_lines":[{",".join(children.pop(row[0], ()))}],"row":{text}}}',
+         entry_reference(row[1], row[2], row[3]))
+        for row, text in zip(rows, entry_text.many(rows), strict=True)
+    ]  # fmt: skip
 
 
 def _posted_sources(

@@ -1,6 +1,7 @@
 """The bulk path of the FEC costs import (``accounting.cost_bulk.add_costs``) writes what
-``add_cost`` one cost at a time writes: the same costs, entries (numbers included), trial
-balance, audit events and a chain that verifies; a refusal writes nothing."""
+``add_cost`` one cost at a time writes: the same costs, entries (numbers included) and trial
+balance, and a chain that verifies; by design, one audit event for the import (naming what it
+wrote) and batch seals instead of one of each per cost; a refusal writes nothing."""
 
 from __future__ import annotations
 
@@ -80,8 +81,8 @@ def _written(db: Session) -> dict[str, Any]:
         "audit": Counter(db.execute(select(AuditEvent.action, AuditEvent.object_type)
                                     .where(AuditEvent.object_type.in_(
                                         ["costs", "journal_entries"]))).tuples()),
-        "seals": db.scalar(select(func.count()).select_from(Seal)
-                           .where(Seal.object_type == "journal_entries")),
+        "seals": Counter(db.scalars(select(Seal.object_type)
+                                    .where(Seal.object_type.endswith("journal_entries")))),
     }  # fmt: skip
 
 
@@ -120,12 +121,23 @@ def test_bulk_import_writes_what_add_cost_writes(
         ("PA", 2026, 1), ("PA", 2026, 2), ("EX", 2026, 1), ("HA", 2026, 1), ("INV", 2026, 1),
         ("OD", 2026, 1),
     ]  # fmt: skip
-    # Each cost: its creation and its entry's posting audited; one seal per entry.
-    assert after["audit"][("create", "costs")] == 6 == before["audit"][("create", "costs")]
-    assert after["audit"][("post", "journal_entries")] == 6
-    assert after["seals"] == 6 == before["seals"]
+    # One at a time: each cost's creation and its entry's posting audited, a seal per entry.
+    assert before["audit"][("create", "costs")] == 6
+    assert before["audit"][("post", "journal_entries")] == 6
+    assert before["seals"] == {"journal_entries": 6}
+    # In bulk: one event for the import, naming the rows it wrote; the six entries sealed in
+    # batch links of two (three links), each entry's content hash in its batch.
+    assert after["audit"] == {("import", "costs"): 1}
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "import")).one()
+    costs = sorted(db.scalars(select(Cost.id)))
+    entries = sorted(db.scalars(select(JournalEntry.id)))
+    assert event.after["costs"] == 6
+    assert event.after["ids"] == {"costs": [costs[0], costs[-1]],
+                                  "journal_entries": [entries[0], entries[-1]]}  # fmt: skip
+    assert after["seals"] == {"batch:journal_entries": 6 // min(slice_size, 6)}
     report = verify_chain(db)
     assert report.ok, report.problems[:3]
+    assert report.records == 6
 
 
 def _count(db: Session) -> tuple[int, ...]:

@@ -8,6 +8,7 @@ the chain lost.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -32,10 +33,12 @@ from accounting.seal import (
     chain_head,
     link_hash,
     read_content,
+    read_contents,
     seal_backfill,
     sha256,
     verify_chain,
 )
+from accounting.seal_batch import batch_sealed_ids
 from app.cli import cli
 from app.database import get_db
 from app.invoices.usecases import credit_invoice, issue_period, pay
@@ -132,9 +135,72 @@ def test_the_fec_import_of_costs_seals_each_entry(db: Session, make_service) -> 
                                            parse_rule(db, "604*=DEV")],
                                  accept_unmapped=True)  # fmt: skip
     assert result.created == 2
-    assert len(_sealed_entries(db)) == 2
-    assert set(_sealed_entries(db)) == _entry_ids(db)
-    assert verify_chain(db).ok
+    # Sealed in one batch link (issue 15): each entry's id with the hash of its content.
+    assert _sealed_entries(db) == {}
+    assert batch_sealed_ids(db, "journal_entries") == _entry_ids(db)
+    link = db.scalars(select(Seal).where(Seal.object_type == "batch:journal_entries")).one()
+    first, second = sorted(db.scalars(select(JournalEntry.id)))
+    assert link.object_id == f"{first}-{second}"
+    records = json.loads(link.content)["records"]
+    assert [oid for oid, _ in records] == [str(first), str(second)]
+    contents = read_contents(db.connection(), "journal_entries", [first, second])
+    assert [digest for _, digest in records] == [
+        sha256(canonical(contents[str(first)])), sha256(canonical(contents[str(second)]))
+    ]
+    report = verify_chain(db)
+    assert report.ok, report.problems
+    assert report.records == 2
+
+
+def _import_two(db: Session, make_service) -> tuple[JournalEntry, JournalEntry]:
+    make_service("COMPTA", name="Comptabilité / gestion")
+    make_service("DEV", name="Chargé de développement")
+    import_fec_costs(db, FEC, [parse_rule(db, "606*=COMPTA"), parse_rule(db, "604*=DEV")],
+                     accept_unmapped=True)  # fmt: skip
+    *_, first, second = db.scalars(select(JournalEntry).order_by(JournalEntry.id)).all()
+    return first, second
+
+
+def test_verify_names_the_imported_entry_edited_in_sql(db: Session, make_service) -> None:
+    _, second = _import_two(db, make_service)
+    reference = f"{second.journal_code}{second.year}-{second.number:06d}"
+    seq = db.scalar(select(Seal.seq).where(Seal.object_type == "batch:journal_entries"))
+    drop_triggers(db, "journal_entries", "journal_lines")
+    db.execute(text("UPDATE journal_lines SET label = 'Autre chose' WHERE entry_id = :id "
+                    "AND position = 1"), {"id": second.id})  # fmt: skip
+    report = verify_chain(db)
+    assert [(p.seq, p.object_id, p.label) for p in report.problems] == [
+        (seq, str(second.id), reference)
+    ]
+    assert "altered since sealing" in report.problems[0].message
+
+
+def test_verify_names_the_imported_entry_deleted_in_sql(db: Session, make_service) -> None:
+    first, second = _import_two(db, make_service)
+    drop_triggers(db, "journal_entries", "journal_lines")
+    db.execute(text("DELETE FROM journal_lines WHERE entry_id = :id"), {"id": first.id})
+    db.execute(text("DELETE FROM journal_entries WHERE id = :id"), {"id": first.id})
+    report = verify_chain(db)
+    assert [(p.object_id, p.message) for p in report.problems] == [
+        (str(first.id), "record deleted")
+    ]
+    assert report.problems[0].label == f"(lot {first.id}-{second.id})"
+
+
+def test_a_batch_link_whose_list_was_edited_is_named(db: Session, make_service) -> None:
+    _, second = _import_two(db, make_service)
+    link = db.scalars(select(Seal).where(Seal.object_type == "batch:journal_entries")).one()
+    without = json.dumps({"records": json.loads(link.content)["records"][:1],
+                          "table": "journal_entries"})  # fmt: skip
+    with without_seal_triggers(db):
+        db.execute(text("UPDATE seals SET content = :c WHERE id = :id"),
+                   {"c": without, "id": link.id})  # fmt: skip
+    db.expire_all()
+    messages = {(p.object_id, p.message) for p in verify_chain(db).problems}
+    assert (link.object_id, "sealed content does not match its hash: the seal itself was "
+            "altered") in messages  # fmt: skip
+    # The entry dropped from the list is now reported as never sealed.
+    assert any(oid == str(second.id) and "has no seal" in message for oid, message in messages)
 
 
 # ---------------------------------------------------------------- verify sees SQL edits
@@ -377,3 +443,13 @@ def test_a_batch_seals_its_entries_at_its_end_in_posting_order(
     ).all()
     assert sealed == [str(i) for i in ids] and len(ids) == 3
     assert verify_chain(db).ok
+
+
+def test_backfill_leaves_the_batch_sealed_entries_alone(db: Session, make_service) -> None:
+    old = _insert_entry_in_sql(db, 90)  # posted before entries were sealed
+    _import_two(db, make_service)
+    assert [p.object_id for p in verify_chain(db).problems] == [str(old)]
+    assert seal_backfill(db, "journal_entries") == 1
+    assert _sealed_entries(db) == {str(old): "backfill"}
+    assert verify_chain(db).ok
+    assert seal_backfill(db, "journal_entries") == 0
