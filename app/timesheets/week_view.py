@@ -16,11 +16,12 @@ from datetime import date
 from functools import cached_property, lru_cache
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounting.org import Service
+from app.cells import escaped
 from app.formatting import date_fr
 from app.params import bounded_list
 from imports.errors import InvalidValue
@@ -217,12 +218,6 @@ def grid_rows(
 _LOCKED = ' readonly title="En lecture seule (soumise, validée, clôturée ou plusieurs saisies)"'
 
 
-def _text(value: str) -> str:
-    """``value`` escaped as Jinja's autoescape does (a plain ``str``: adding to a ``Markup``
-    would escape again)."""
-    return str(escape(value))
-
-
 @lru_cache(maxsize=64)
 def _day_labels(days: tuple[date, ...]) -> tuple[str, ...]:
     return tuple(f"{DAYS_FR[index]} {date_fr(day)}" for index, day in enumerate(days))
@@ -236,25 +231,25 @@ def day_cells(row: RowView, days: Sequence[date]) -> Markup:
     most of the page's 0.1 s; written here, with each day's label made once, they cost a
     tenth of that. The HTML is what the template wrote."""
     labels = _day_labels(tuple(days))
-    enc, css = _text(row.enc), _text(row.css)
-    what = f"{_text(row.member)}, {_text(row.service_code)}"
+    enc, css = escaped(row.enc), escaped(row.css)
+    what = f"{escaped(row.member)}, {escaped(row.service_code)}"
     if row.activity != "—":
-        what += f", {_text(row.activity)}"
-    note = _text("note-" + row.css)
+        what += f", {escaped(row.activity)}"
+    note = escaped("note-" + row.css)
     out = []
     for index, cell in enumerate(row.cells):
         classes = "num"
         attributes = _LOCKED if cell.locked else ""
         if cell.comment:
             classes += " sent-back"
-            attributes += f' title="Renvoyée : {_text(cell.comment)}"'
+            attributes += f' title="Renvoyée : {escaped(cell.comment)}"'
         if cell.error:
             classes += " cell-error"
-            attributes += f' aria-invalid="true" title="{_text(cell.error)}"'
+            attributes += f' aria-invalid="true" title="{escaped(cell.error)}"'
         if cell.error or cell.comment:
             attributes += f' aria-describedby="{note}"'
         mark = '<span class="mark" aria-hidden="true">↩</span>' if cell.comment else ""
-        value = _text(cell.value) if cell.value else ""
+        value = escaped(cell.value) if cell.value else ""
         out.append(
             f'  <td class="{classes}">\n    <input type="text" inputmode="decimal" size="5" '
             f'maxlength="20" name="c-{enc}-{index}" value="{value}" '

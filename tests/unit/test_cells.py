@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask, render_template_string, url_for
+from markupsafe import escape
 
-from app.cells import figure_td, figure_tds, money_td, url_pattern
+from app.cells import escaped, figure_td, figure_tds, money_td, url_pattern
 
 NNBSP, NBSP = "\u202f", "\xa0"
 
@@ -79,3 +80,9 @@ def test_a_query_value_is_routed_once_too(app: Flask) -> None:
     with app.test_request_context():
         year = url_pattern("admin.figures", "annee")
         assert year(2024) == url_for("admin.figures", annee=2024)
+
+
+@pytest.mark.parametrize(
+    "value", ["L'Atelier <Bio> & « Cie »", 'a "b"', "", "plain", 12, Decimal("-1.50"), "&amp;"])
+def test_escaped_is_what_jinjas_autoescape_writes(value) -> None:
+    assert escaped(value) == str(escape(value))
