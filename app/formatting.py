@@ -125,6 +125,7 @@ def init_app(app: Flask) -> None:
 
     app.add_template_global(badge_word, "state_word")
     app.add_template_global(cells.money_td)
+    app.add_template_global(cells.amount_rows)
     app.add_template_global(cells.figure_tds)
     app.add_template_global(cells.figure_rows)
     app.add_template_global(cells.url_pattern)
