@@ -9,7 +9,7 @@ import pytest
 from flask import Flask, render_template_string, url_for
 from markupsafe import escape
 
-from app.cells import escaped, figure_td, figure_tds, money_td, url_pattern
+from app.cells import amount_rows, escaped, figure_td, figure_tds, money_td, url_pattern
 
 NNBSP, NBSP = "\u202f", "\xa0"
 
@@ -86,3 +86,16 @@ def test_a_query_value_is_routed_once_too(app: Flask) -> None:
     "value", ["L'Atelier <Bio> & « Cie »", 'a "b"', "", "plain", 12, Decimal("-1.50"), "&amp;"])
 def test_escaped_is_what_jinjas_autoescape_writes(value) -> None:
     assert escaped(value) == str(escape(value))
+
+
+def test_amount_rows_show_each_candidate_then_its_difference_with_the_first() -> None:
+    class Ref:
+        code, name = "M01", "L'Atelier"
+
+    html = str(amount_rows([(Ref, [Decimal("10.00"), Decimal("12.50"), None])]))
+    assert html.startswith('    <tr><th scope="row"><span class="code">M01</span> '
+                           "L&#39;Atelier</th>")
+    cells = html.split("</th>", 1)[1]
+    assert cells.count("<td") == 5  # three candidates, two differences
+    assert 'data-value="2.50">2,50' in cells  # 12,50 − 10,00
+    assert cells.count('<td class="num">—</td>') == 2  # refused, and its difference
