@@ -110,7 +110,10 @@ def escaped(value: Any) -> str:
 
 def url_pattern(endpoint: str, argument: str, **values: Any) -> Callable[[Any], str]:
     """``url_for(endpoint, **{argument: x}, **values)`` as a function of ``x``, routed once:
-    the URL is built with a mark in place of ``x``, which each call replaces (quoted)."""
+    the URL is built with a mark in place of ``x``, which each call replaces, percent-encoded
+    (the same text as ``url_for``'s for ids and for codes of letters, digits, ``-``, ``_``
+    and ``.``; other characters may be encoded where Werkzeug leaves them, read back the
+    same by the router)."""
     routed = url_for(endpoint, **{argument: _MARK}, **values)
     before, mark, after = routed.partition(str(_MARK))
     if not mark or str(_MARK) in after:
