@@ -121,7 +121,14 @@ def badge_word(kind: str | None, status: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from app import cells
+
     app.add_template_global(badge_word, "state_word")
+    app.add_template_global(cells.money_td)
+    app.add_template_global(cells.amount_rows)
+    app.add_template_global(cells.figure_tds)
+    app.add_template_global(cells.figure_rows)
+    app.add_template_global(cells.url_pattern)
     app.add_template_filter(plural)
     app.add_template_filter(month_fr)
     app.add_template_filter(percent)

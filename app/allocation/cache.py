@@ -5,8 +5,9 @@ needs no cache: it reads its page of members in SQL and compares input digests,
 
 What is cached, and why it can be trusted:
 
-- **A preview** (``allocate_period``), **the period's work totals** and **the digests of
-  its inputs** (a run page compares them with the run's): keyed by the
+- **A preview** (``allocate_period``), **the period's work totals**, **the key editor's
+  comparison of keys** and **the digests of its inputs** (a run page compares them with the
+  run's): keyed by the
   database, the period and service, the process's *write
   generation* — bumped by every ``INSERT``/``UPDATE``/``DELETE`` this process runs on a table
   that may feed an allocation (any table but sessions, rate limits, audit, tokens) — and the
@@ -112,11 +113,12 @@ class _Lru:
 
 _previews = _Lru(TTL_SECONDS)
 _work = _Lru(TTL_SECONDS)
+_comparisons = _Lru(TTL_SECONDS)
 
 
 def clear() -> None:
     """Forget every cached page (tests, or after restoring a backup in this process)."""
-    for cache in (_previews, _work):
+    for cache in (_previews, _work, _comparisons):
         cache.clear()
 
 
@@ -144,6 +146,16 @@ def work(session: Session, period: Period, compute: Callable[[], T]) -> T:
     need: 0.35 s for a quarter at 1 000 members), reused while its inputs are unchanged."""
     key = ("work", period.code, period.start, period.end, *_inputs_key(session))
     return _work.get(key, compute)
+
+
+def comparison(session: Session, period: Period, service: str, texts: list[str],
+               compute: Callable[[], T]) -> T:
+    """``compute()`` (candidate keys tried on a service's period, the key editor's table:
+    30 ms of the period's pools, members and bases for each view of the editor), reused while
+    its inputs are unchanged."""
+    key = ("comparison", period.code, period.start, period.end, service, tuple(texts),
+           *_inputs_key(session))
+    return _comparisons.get(key, compute)
 
 
 def digests(session: Session, period: Period, compute: Callable[[], T],

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from accounting.allocation.errors import AllocationError
 from accounting.allocation.keys import describe_key_fr, format_percent, key_text_fr, parse_key
 from accounting.allocation.models import AllocationKey, AllocationRun, RunStatus
-from accounting.allocation.runs import WorkTotals, compare_keys, keys_of_service, set_key
+from accounting.allocation.runs import (
+    KeyComparison,
+    WorkTotals,
+    compare_keys,
+    keys_of_service,
+    set_key,
+)
 from accounting.allocation.runs.key_versions import delete_key, key_version
 from accounting.authz import Action
 from accounting.costs import Cost
@@ -49,6 +55,14 @@ OPEN_PERIOD = Action.of("allocation.period_open", [A])
 def _work(db: Session, period: Period) -> WorkTotals:
     """The period's work totals, cached while nothing changed (``app.allocation.cache``)."""
     return cache.work(db, period, lambda: work_totals(db, period))
+
+
+def _compare(db: Session, period: Period, service: Service, texts: list[str]) -> KeyComparison:
+    """The candidate keys on the period, cached while nothing changed (the editor is shown
+    again for each key tried: ``app.allocation.cache``)."""
+    return cache.comparison(db, period, service.code, texts,
+                            lambda: compare_keys(db, period, _work(db, period), service.code,
+                                                 texts))
 
 
 def _preview_period(service: Service) -> str:
@@ -115,7 +129,7 @@ def key_edit(service_code: str) -> ResponseReturnValue:
     if period is not None and service.overheads_by is None:
         current = versions[-1].text if versions else None
         texts = [t for t in dict.fromkeys([current, text]) if t]
-        comparison = compare_keys(db, period, _work(db, period), service.code, texts)
+        comparison = _compare(db, period, service, texts)
     can_write = current_user.has_role(A)
     if request.method == "POST" and request.form.get("action") == "save":
         authorize(SAVE_KEY)
@@ -188,8 +202,7 @@ def key_compare() -> ResponseReturnValue:
                                comparison=None, texts=["", "", ""], service=None,
                                period_code=_last_month())
     service, period, texts = _comparison_args()
-    comparison = compare_keys(db, period, _work(db, period), service.code, texts) \
-        if texts else None
+    comparison = _compare(db, period, service, texts) if texts else None
     return render_template(
         "allocation/key_compare.html", services=_services(), comparison=comparison,
         texts=[*texts, "", "", ""][:3], service=service, period_code=period.code,
@@ -204,7 +217,7 @@ def key_compare_xlsx() -> ResponseReturnValue:
     service, period, texts = _comparison_args()
     if not texts:
         abort(404)
-    comparison = compare_keys(db, period, _work(db, period), service.code, texts)
+    comparison = _compare(db, period, service, texts)
     out = io.BytesIO()
     write_key_comparison_workbook(comparison, out)
     out.seek(0)

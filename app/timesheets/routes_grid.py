@@ -29,7 +29,14 @@ from app.timesheets.routes import (
     _today,
     _warn,
 )
-from app.timesheets.week_view import Labels, PostedGrid, grid_rows, read_posted, row_view
+from app.timesheets.week_view import (
+    Labels,
+    PostedGrid,
+    day_cells,
+    grid_rows,
+    read_posted,
+    row_view,
+)
 from imports.errors import InvalidValue
 from imports.parsing import parse_decimal
 from timesheets import services
@@ -48,6 +55,8 @@ from timesheets.week import (
 )
 
 # ---------------------------------------------------------------- weekly grid
+
+bp.add_app_template_global(day_cells)
 
 
 @bp.route("/semaine", methods=["GET", "POST"])

@@ -192,6 +192,36 @@ def test_admin_enters_a_year_of_figures_and_a_blank_stays_missing(client, db, ad
     assert "AIDVS" in page and "manquant" in page
 
 
+def test_the_figures_page_shows_each_active_members_figures_and_links_them_for_the_admin(
+    app, client, db, login_as, make_user, make_member
+):
+    """Three members: one with its 2025 figures but no insertion workers, one with none, one
+    gone before 2025 (not listed). The administrator's rows link to the member's figures of
+    the year shown; the treasurer reads the same rows without the links."""
+    entered = make_member("AIDVS")
+    make_member("BETA")
+    make_member("GONE", left_on=date(2024, 6, 30))
+    db.add(MemberFigures(member_id=entered.id, year=2025, revenue=Decimal("170000.50"),
+                         headcount=Decimal("6.5"), volunteers=7))
+    db.commit()
+    login_as(Role.ADMIN)
+    page = _text(client.get("/admin/chiffres?annee=2025"))
+    rows = re.findall(r"<tr>(.*?)</tr>", page[page.index("<tbody>"):], re.S)
+    assert len(rows) == 2 and "GONE" not in page
+    assert f'href="/admin/adherents/{entered.id}/chiffres?annee=2025#saisie">AIDVS</a>' in rows[0]
+    cells = re.findall(r'<td class="num">(.*?)</td>', rows[0])
+    assert cells == ["170\u202f000,50\xa0€", "6,5", '<span class="badge warn">manquant</span>',
+                     "7"]
+    assert rows[1].count("manquant") == 4
+    assert "2 adhérents avec au moins un chiffre manquant" in page
+
+    treasurer, reader = make_user(Role.TREASURER), app.test_client()
+    reader.post("/login", data={"email": treasurer.email, "password": TEST_PASSWORD})
+    page = _text(reader.get("/admin/chiffres?annee=2025"))
+    assert "/chiffres?annee=2025#saisie" not in page
+    assert re.search(r"<td>AIDVS <span class=\"muted\">", page)
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

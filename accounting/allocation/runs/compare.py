@@ -41,18 +41,14 @@ class KeyComparison:
     candidates: list[Candidate]
 
     def rows(self) -> list[tuple[MemberRef, list[Decimal | None]]]:
+        """(member, its amount under each candidate; None where a candidate was refused or
+        leaves it out), by member code. Read from the amounts, not the shares: building
+        1 000 explained shares per candidate cost the key editor more than its allocation."""
         refs = self.result.member_by_code
-        codes = sorted({
-            s.code for c in self.candidates if c.allocation for s in c.allocation.shares
-        })
-        return [
-            (refs[code], [
-                c.allocation[code].amount
-                if c.allocation is not None and c.allocation.get(code) else None
-                for c in self.candidates
-            ])
-            for code in codes
-        ]
+        amounts = [c.allocation.amounts if c.allocation is not None else {}
+                   for c in self.candidates]
+        codes = sorted(set().union(*amounts))
+        return [(refs[code], [by_code.get(code) for by_code in amounts]) for code in codes]
 
 
 def compare_keys(
@@ -68,10 +64,16 @@ def compare_keys(
         candidates.append(candidate)
         try:
             candidate.key = parse_key(text)
-            candidate.allocation = allocate(
-                item.pool, candidate.key, item.bases, result.days, item.common_minutes,
-                item.common_units, year=result.year,
-            )
+            if item.allocation is not None and item.key is not None \
+                    and candidate.key == item.key.key:
+                # The key in force (as stored or as the editor writes it in French): the same
+                # inputs, so the allocation ``compute_period`` made already.
+                candidate.allocation = item.allocation
+            else:
+                candidate.allocation = allocate(
+                    item.pool, candidate.key, item.bases, result.days, item.common_minutes,
+                    item.common_units, year=result.year,
+                )
         except AllocationError as error:
             candidate.error = error
     return KeyComparison(result, item, candidates)
