@@ -25,7 +25,13 @@ from app.access import ensure_member, roles_required
 from app.database import get_db
 from app.delivery.blueprint import bp
 from app.delivery.forms import RemindForm, ScheduleForm, SendForm
-from app.delivery.usecases import period_documents, send_documents, send_reminders, sent_purposes
+from app.delivery.usecases import (
+    period_document_rows,
+    period_documents,
+    send_documents,
+    send_reminders,
+    sent_purposes,
+)
 from app.formatting import plural
 from app.mail import settings_from_env
 
@@ -91,13 +97,15 @@ def send() -> ResponseReturnValue:
                                     sent_by=current_user.email, resend=form.resend.data)
             flash(f"{plural(len(report.sent), 'document envoyé')}.",
                   "success" if report.ok else "warning")
-    documents = period_documents(db, period, for_sending=False) if period is not None else []
+    documents = period_document_rows(db, period) if period is not None else []
     done = sent_purposes(db, [d.id for d in documents])
-    no_email = sorted({f"{d.member.code} {d.member.name}" for d in documents
-                       if not d.member.billing_email})
+    no_email = sorted({f"{d.member_code} {d.member_name}" for d in documents
+                       if not d.billing_email})
+    # A document's link without ``url_for`` per row (1 000 rows): the id ends the rule.
+    invoice_href = url_for("invoices.detail", invoice_id=0).removesuffix("0")
     return render_template("delivery/send.html", periods=periods, period=period,
                            documents=documents, done=done, no_email=no_email, form=form,
-                           report=report)
+                           report=report, invoice_href=invoice_href)
 
 
 @bp.route("/factures/relances", methods=["GET", "POST"])

@@ -510,8 +510,10 @@ def import_confirm() -> ResponseReturnValue:
 def balances() -> ResponseReturnValue:
     db = get_db()
     rows = member_balances(db)
+    # A member's invoices, the link built once (``url_for`` per row of 1 000 members: issue 16).
     return render_template("invoices/balances.html", balances=rows,
-                           unlettered=unlettered_balances(db))  # fmt: skip
+                           unlettered=unlettered_balances(db),
+                           invoices_href=url_for(".index", adherent=""))  # fmt: skip
 
 
 @bp.route("/soldes/<int:member_id>/imputer", methods=["POST"])

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -252,14 +254,35 @@ def general_ledger() -> ResponseReturnValue:
     )
 
 
+#: Stands for the account number in a link built once (a character no number holds).
+_ACCOUNT_SLOT = "\x00"
+#: What Werkzeug's ``url_for`` leaves unquoted in a query value (``werkzeug.urls._urlencode``).
+URL_SAFE = "!$'()*,/:;?@"
+
+
+def _ledger_href(args: dict[str, str]) -> Callable[[str], str]:
+    """The general ledger's link of an account over ``args``' range, as ``url_for`` writes it
+    (the same query order and quoting) but built once: ``url_for`` per row was a fifth of the
+    trial balance's time at 1 000 members (1 000 accounts 411 + member, issue 16)."""
+    prefix, suffix = url_for(".general_ledger", compte=_ACCOUNT_SLOT, **args).split(
+        quote_plus(_ACCOUNT_SLOT))
+
+    def href(number: str) -> str:
+        plain = number.isascii() and number.isalnum()  # most numbers: nothing to quote
+        return f"{prefix}{number if plain else quote_plus(number, safe=URL_SAFE)}{suffix}"
+
+    return href
+
+
 @bp.route("/balance")
 @roles_required(*BOOKKEEPERS)
 def balance() -> ResponseReturnValue:
     db = get_db()
     start, end = _range()
     rows = trial_balance(db, start, end)
+    args = _range_args(start, end)
     return render_template("ledger/balance.html", rows=rows, total=totals(rows), start=start,
-                           end=end, args=_range_args(start, end))  # fmt: skip
+                           end=end, args=args, ledger_href=_ledger_href(args))  # fmt: skip
 
 
 @bp.route("/grand-livre.xlsx")
