@@ -510,10 +510,14 @@ def import_confirm() -> ResponseReturnValue:
 def balances() -> ResponseReturnValue:
     db = get_db()
     rows = member_balances(db)
-    # A member's invoices, the link built once (``url_for`` per row of 1 000 members: issue 16).
-    return render_template("invoices/balances.html", balances=rows,
-                           unlettered=unlettered_balances(db),
-                           invoices_href=url_for(".index", adherent=""))  # fmt: skip
+    unlettered = unlettered_balances(db)
+    # The total line summed here, and a member's invoices' link built once (Jinja's ``sum``
+    # filters and ``url_for`` per row of 1 000 members: issue 16).
+    totals = [sum(getattr(row, name) for row in rows)
+              for name in ("invoiced", "credited", "paid", "balance")]
+    totals += [sum(unlettered.values()), sum(row.overdue for row in rows)]
+    return render_template("invoices/balances.html", balances=rows, unlettered=unlettered,
+                           totals=totals, invoices_href=url_for(".index", adherent=""))
 
 
 @bp.route("/soldes/<int:member_id>/imputer", methods=["POST"])
