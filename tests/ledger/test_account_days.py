@@ -5,7 +5,7 @@ on PostgreSQL several postings at once: ``test_concurrency.py``)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select, text
@@ -18,7 +18,9 @@ from accounting.ledger.cutoff import post_cutoff
 from accounting.ledger.models import Journal, JournalEntry
 from accounting.ledger.reports import trial_balance
 from accounting.org import Service
+from app.database import make_engine
 from app.invoices.usecases import credit_invoice, pay
+from app.migrate import upgrade
 from tests.ledger.test_cutoff_calls import _approve_2026, called_year  # noqa: F401
 
 D = Decimal
@@ -99,3 +101,50 @@ def test_lines_inserted_by_raw_sql_are_counted_and_a_rollback_leaves_nothing(db)
     savepoint.rollback()
     assert _days(db, "512000") == {}
     assert drift(db) == []
+
+
+def test_the_migration_fills_the_totals_from_the_lines_already_there(fresh_db_url) -> None:
+    """Books posted before migration 0019: their sums are in the table after the upgrade, and
+    the next line is added to them by the trigger."""
+    engine = make_engine(fresh_db_url)
+    cents = fresh_db_url.startswith("sqlite")  # money as integer cents on SQLite
+
+    def amount(value: str) -> object:
+        return int(D(value) * 100) if cents else D(value)
+
+    line = text("INSERT INTO journal_lines (entry_id, position, account, label, debit, credit, "
+                "entry_date) VALUES (:e, :p, :a, 'x', :d, :c, :day)")
+    try:
+        with engine.connect() as conn:
+            upgrade(connection=conn, revision="0018_pages16b")
+            conn.execute(text("INSERT INTO accounts (number, label, active) VALUES "
+                              "('512000', 'Banque', :t), ('758000', 'Divers', :t)"), {"t": True})
+            days = ((1, date(2026, 5, 4)), (2, date(2026, 5, 4)), (3, date(2026, 6, 1)))
+            for number, day in days:
+                entry = conn.execute(text(
+                    "INSERT INTO journal_entries (journal_code, year, number, entry_date, label, "
+                    "piece_ref, piece_date, source_type, validated_at, validated_by) VALUES "
+                    "('OD', 2026, :n, :day, 'e', 'p', :day, 'manual', :at, '') RETURNING id"),
+                    {"n": number, "day": day, "at": datetime(2026, 6, 1)}).scalar_one()
+                value = amount(f"{number}0.25")
+                conn.execute(line, [{"e": entry, "p": 1, "a": "512000", "d": value, "c": 0,
+                                     "day": day},
+                                    {"e": entry, "p": 2, "a": "758000", "d": 0, "c": value,
+                                     "day": day}])  # fmt: skip
+            conn.commit()
+        with engine.connect() as conn:
+            upgrade(connection=conn)
+            conn.commit()
+        with Session(engine) as session:
+            # 10,25 + 20,25 on 4 May, 30,25 on 1 June.
+            assert _days(session, "512000") == {date(2026, 5, 4): (D("30.50"), D("0.00")),
+                                                date(2026, 6, 1): (D("30.25"), D("0.00"))}
+            assert _days(session, "758000")[date(2026, 5, 4)] == (D("0.00"), D("30.50"))
+            entry_id = session.scalar(select(JournalEntry.id).where(JournalEntry.number == 3))
+            session.execute(line, {"e": entry_id, "p": 3, "a": "512000", "d": amount("1.00"),
+                                   "c": 0, "day": date(2026, 6, 1)})
+            assert _days(session, "512000")[date(2026, 6, 1)] == (D("31.25"), D("0.00"))
+            session.rollback()
+            assert drift(session) == []
+    finally:
+        engine.dispose()
