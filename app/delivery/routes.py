@@ -105,17 +105,14 @@ def send() -> ResponseReturnValue:
     no_email = sorted({f"{d.member_code} {d.member_name}" for d in documents
                        if not d.billing_email})
     # The list by pages (1 000 documents a period at 1 000 members: most of the page, issue
-    # 16); sending still takes every document. A document's link without ``url_for`` per row:
-    # the id ends the rule.
+    # 16); sending still takes every document.
     pages = max(1, -(-len(documents) // PER_PAGE))
     page = min(max(1, parse_page(request.args.get("page"))), pages)
     shown = documents[(page - 1) * PER_PAGE:page * PER_PAGE]
     done = sent_purposes(db, [d.id for d in shown])
-    invoice_href = url_for("invoices.detail", invoice_id=0).removesuffix("0")
     return render_template("delivery/send.html", periods=periods, period=period,
                            documents=shown, count=len(documents), page=page, pages=pages,
-                           done=done, no_email=no_email, form=form, report=report,
-                           invoice_href=invoice_href)
+                           done=done, no_email=no_email, form=form, report=report)
 
 
 @bp.route("/factures/relances", methods=["GET", "POST"])

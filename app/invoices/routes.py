@@ -512,7 +512,7 @@ def balances() -> ResponseReturnValue:
     rows = member_balances(db)
     unlettered = unlettered_balances(db)
     # The total line over every member, summed here; the members by pages (1 000 rows were
-    # most of the page at 1 000 members, issue 16), a member's invoices' link built once.
+    # most of the page at 1 000 members, issue 16).
     totals = [sum(getattr(row, name) for row in rows)
               for name in ("invoiced", "credited", "paid", "balance")]
     totals += [sum(unlettered.values()), sum(row.overdue for row in rows)]
@@ -520,8 +520,7 @@ def balances() -> ResponseReturnValue:
     page = min(max(1, parse_page(request.args.get("page"))), pages)
     shown = rows[(page - 1) * PER_PAGE:page * PER_PAGE]
     return render_template("invoices/balances.html", balances=shown, unlettered=unlettered,
-                           totals=totals, invoices_href=url_for(".index", adherent=""),
-                           page=page, pages=pages, members=len(rows))
+                           totals=totals, page=page, pages=pages, members=len(rows))
 
 
 @bp.route("/soldes/<int:member_id>/imputer", methods=["POST"])

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -255,26 +253,6 @@ def general_ledger() -> ResponseReturnValue:
     )
 
 
-#: Stands for the account number in a link built once (a character no number holds).
-_ACCOUNT_SLOT = "\x00"
-#: What Werkzeug's ``url_for`` leaves unquoted in a query value (``werkzeug.urls._urlencode``).
-URL_SAFE = "!$'()*,/:;?@"
-
-
-def _ledger_href(args: dict[str, str]) -> Callable[[str], str]:
-    """The general ledger's link of an account over ``args``' range, as ``url_for`` writes it
-    (the same query order and quoting) but built once: ``url_for`` per row was a fifth of the
-    trial balance's time at 1 000 members (1 000 accounts 411 + member, issue 16)."""
-    prefix, suffix = url_for(".general_ledger", compte=_ACCOUNT_SLOT, **args).split(
-        quote_plus(_ACCOUNT_SLOT))
-
-    def href(number: str) -> str:
-        plain = number.isascii() and number.isalnum()  # most numbers: nothing to quote
-        return f"{prefix}{number if plain else quote_plus(number, safe=URL_SAFE)}{suffix}"
-
-    return href
-
-
 @bp.route("/balance")
 @roles_required(*BOOKKEEPERS)
 def balance() -> ResponseReturnValue:
@@ -290,8 +268,7 @@ def balance() -> ResponseReturnValue:
     shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     return render_template("ledger/balance.html", rows=shown, total=totals(rows),
                            count=len(rows), page=page, pages=pages, start=start, end=end,
-                           args=args,
-                           ledger_href=_ledger_href(args))  # fmt: skip
+                           args=args)  # fmt: skip
 
 
 @bp.route("/grand-livre.xlsx")
@@ -493,8 +470,7 @@ def accounts() -> ResponseReturnValue:
                       ).all()  # fmt: skip
     return render_template("ledger/accounts.html", accounts=rows, count=count, page=page,
                            pages=pages, form=form, journals=journals(db),
-                           can_edit=current_user.has_role(A),
-                           rename_href=url_for(".account_rename", account_id=0).removesuffix("0"))
+                           can_edit=current_user.has_role(A))
 
 
 def _relabel(found: Account | Journal | None, rename: Any, done: str) -> ResponseReturnValue:
