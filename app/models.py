@@ -11,6 +11,7 @@ from accounting.budgets import models as budget_models  # noqa: F401
 from accounting.db import Base
 from accounting.invoicing import delivery as invoicing_delivery  # noqa: F401
 from accounting.invoicing import models as invoicing_models  # noqa: F401
+from accounting.ledger import account_days  # noqa: F401
 from accounting.ledger import models as ledger_models  # noqa: F401
 from accounting.seal import Seal  # noqa: F401
 from app.api.tokens import ApiToken  # noqa: F401

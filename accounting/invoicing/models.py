@@ -113,6 +113,14 @@ class InvoiceSequence(Base):
     )
 
 
+def kind_label(kind: str, role: str | None) -> str:
+    """« Facture », « Avoir », or the call's label: of a document read as a row (lists that
+    do not load the documents) as of :attr:`Invoice.kind_label`."""
+    if role == InvoiceRole.CALL and kind != InvoiceKind.CREDIT_NOTE:
+        return CALL_LABEL
+    return InvoiceKind(kind).label
+
+
 class Invoice(Base):
     """An invoice or a credit note (``kind``), draft then issued."""
 
@@ -274,9 +282,7 @@ class Invoice(Base):
 
     @property
     def kind_label(self) -> str:
-        if self.is_call and not self.is_credit_note:
-            return CALL_LABEL
-        return InvoiceKind(self.kind).label
+        return kind_label(self.kind, self.role)
 
     @property
     def status_label(self) -> str:

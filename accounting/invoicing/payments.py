@@ -274,10 +274,13 @@ def member_balances(
         doc = doc.where(Invoice.member_id == member_id)
         paid = paid.where(Payment.member_id == member_id)
         members = members.where(Member.id == member_id)
-    docs = {m: (i, c, o) for m, i, c, o in session.execute(doc)}
-    paid_by = {m: p for m, p in session.execute(paid)}
+    # Core rows on the session's connection: the ORM's row handling was a third of the time
+    # at 1 000 members (issue 16).
+    run = session.connection().execute
+    docs = {m: (i, c, o) for m, i, c, o in run(doc)}
+    paid_by = {m: p for m, p in run(paid)}
     result = []
-    for m_id, code, name in session.execute(members):
+    for m_id, code, name in run(members):
         if m_id not in docs and m_id not in paid_by:
             continue
         invoiced, credited, overdue = docs.get(m_id, (ZERO, ZERO, ZERO))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from accounting.db import Money
 from accounting.invoicing.models import money_sum
+from accounting.ledger.account_days import AccountDay, account_nets
 from accounting.ledger.chart import RETAINED_EARNINGS, pcg_label
 from accounting.ledger.fiscal_year import carrier_start_month, fiscal_year_bounds, fiscal_year_of
 from accounting.ledger.models import Account, JournalLine
@@ -114,26 +115,39 @@ def opening_balances(
     """Debit minus credit of every account (or of ``account`` only) at the opening of a range
     that starts on ``start``: carried into its exercice, plus the exercice's movements before
     ``start``; non-zero balances only (none without a start: the range is the whole books).
-    ``start_month``: the carrier's when not given."""
+    ``start_month``: the carrier's when not given.
+
+    The same figures as :func:`carried_forward` summed per account (a balance-sheet account's
+    members add up to the account; the result is classes 6 and 7), read from the daily totals
+    (:mod:`accounting.ledger.account_days`) instead of every line before ``start``."""
     if start is None:
         return {}
     if start_month is None:
         start_month = carrier_start_month(session)
     first_day = exercice_start(start, start_month)
+    wanted = account if account not in (None, RETAINED_EARNINGS, RETAINED_LOSSES) else None
     balances: dict[str, Decimal] = {}
-    for carried in carried_forward(session, first_day, account):
-        balances[carried.account] = balances.get(carried.account, ZERO) + carried.balance
-    if first_day < start:
-        query = (
-            select(JournalLine.account, _net())
-            .where(JournalLine.entry_date >= first_day, JournalLine.entry_date < start)
-            .group_by(JournalLine.account)
-        )
-        if account is not None:
-            query = query.where(JournalLine.account == account)
-        for number, amount in session.execute(query):
+    result = ZERO
+    for number, amount in session.execute(_nets(None, first_day, wanted)):
+        if number[:1] in INCOME_STATEMENT_CLASSES:
+            result += amount
+        else:
             balances[number] = balances.get(number, ZERO) + amount
-    return {number: amount for number, amount in balances.items() if amount}
+    if result:
+        number = result_account(result)
+        balances[number] = balances.get(number, ZERO) + result
+    if first_day < start:
+        for number, amount in session.execute(_nets(first_day, start, wanted)):
+            balances[number] = balances.get(number, ZERO) + amount
+    return {number: amount for number, amount in balances.items()
+            if amount and (account is None or number == account)}
+
+
+def _nets(first: date | None, before: date, account: str | None) -> Any:
+    """Σ debit − Σ credit per account of the days in [first, before), of ``account`` only
+    when given."""
+    query = account_nets(first, before - timedelta(days=1))
+    return query if account is None else query.where(AccountDay.account == account)
 
 
 def opening_labels(session: Session, numbers: Iterable[str]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from accounting.db import Money
-from accounting.invoicing.models import money_sum
+from accounting.ledger.account_days import account_sums
 from accounting.ledger.mapping import Mapper, mapper
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
 from accounting.ledger.opening import opening_balances, opening_labels
@@ -256,19 +256,10 @@ def iter_general_ledger(
 
 def _movements(start: date | None, end: date | None) -> Select[Any]:
     """Debit and credit per account in the range, with the account's label: the sums are made
-    on ``journal_lines`` alone, read from the index (account, date, debit, credit) without
-    touching the table (migration 0015), and the labels joined to the few sums after.
-
-    Why not a table of per-account balances kept by the posting: measured on the 1 000-member
-    dataset (issue 16; README, Benchmarks), the covered scan is within the page's target and
-    needs no second copy of the books to keep in step with every posting and import."""
-    sums = select(JournalLine.account, money_sum(JournalLine.debit).label("debit"),
-                  money_sum(JournalLine.credit).label("credit")).group_by(JournalLine.account)
-    if start is not None:
-        sums = sums.where(JournalLine.entry_date >= start)
-    if end is not None:
-        sums = sums.where(JournalLine.entry_date <= end)
-    moved = sums.subquery()
+    on the daily totals (:mod:`accounting.ledger.account_days`: 5 851 rows against 114 606
+    lines at 1 000 members, 5 ms against 30–45 ms on SQLite), and the labels joined to the
+    few sums after."""
+    moved = account_sums(start, end).subquery()
     return select(moved.c.account, Account.label, moved.c.debit, moved.c.credit).join(
         Account, Account.number == moved.c.account)
 

@@ -510,8 +510,17 @@ def import_confirm() -> ResponseReturnValue:
 def balances() -> ResponseReturnValue:
     db = get_db()
     rows = member_balances(db)
-    return render_template("invoices/balances.html", balances=rows,
-                           unlettered=unlettered_balances(db))  # fmt: skip
+    unlettered = unlettered_balances(db)
+    # The total line over every member, summed here; the members by pages (1 000 rows were
+    # most of the page at 1 000 members, issue 16).
+    totals = [sum(getattr(row, name) for row in rows)
+              for name in ("invoiced", "credited", "paid", "balance")]
+    totals += [sum(unlettered.values()), sum(row.overdue for row in rows)]
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = min(max(1, parse_page(request.args.get("page"))), pages)
+    shown = rows[(page - 1) * PER_PAGE:page * PER_PAGE]
+    return render_template("invoices/balances.html", balances=shown, unlettered=unlettered,
+                           totals=totals, page=page, pages=pages, members=len(rows))
 
 
 @bp.route("/soldes/<int:member_id>/imputer", methods=["POST"])

@@ -20,7 +20,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from accounting.authz import Action
@@ -45,6 +45,7 @@ from accounting.ledger.member_side import member_entries, member_file_stem
 from accounting.ledger.models import Account, Journal, JournalEntry, JournalLine
 from accounting.ledger.posting import entries_of
 from accounting.ledger.reports import (
+    PAGE_SIZE,
     account_page,
     date_span,
     journal_page,
@@ -258,8 +259,16 @@ def balance() -> ResponseReturnValue:
     db = get_db()
     start, end = _range()
     rows = trial_balance(db, start, end)
-    return render_template("ledger/balance.html", rows=rows, total=totals(rows), start=start,
-                           end=end, args=_range_args(start, end))  # fmt: skip
+    args = _range_args(start, end)
+    # Accounts by pages of 100, the total line over all of them (1 004 accounts, 1 000 of them
+    # 411 + member, were most of the page at 1 000 members, issue 16); the workbook's
+    # « Balance » sheet has every account on one sheet.
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(_page(), pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    return render_template("ledger/balance.html", rows=shown, total=totals(rows),
+                           count=len(rows), page=page, pages=pages, start=start, end=end,
+                           args=args)  # fmt: skip
 
 
 @bp.route("/grand-livre.xlsx")
@@ -450,11 +459,18 @@ def accounts() -> ResponseReturnValue:
                 db.commit()
                 flash(f"Compte {form.number.data} ajouté.", "success")
                 return redirect(url_for(".accounts"))
-    rows = db.scalars(
-        select(Account).order_by(Account.number).options(selectinload(Account.member))
-    ).all()
-    return render_template("ledger/accounts.html", accounts=rows, form=form,
-                           journals=journals(db), can_edit=current_user.has_role(A))  # fmt: skip
+    # Rows, not objects: 1 000 accounts 411 + member and their members as ORM objects were
+    # most of the page at 1 000 members (issue 16); a rename link built once.
+    chart = select(Account.id, Account.number, Account.label, Member.code.label("member_code"))
+    count = db.scalar(select(func.count()).select_from(Account)) or 0
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = min(_page(), pages)
+    rows = db.execute(chart.outerjoin(Member, Member.id == Account.member_id)
+                      .order_by(Account.number).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+                      ).all()  # fmt: skip
+    return render_template("ledger/accounts.html", accounts=rows, count=count, page=page,
+                           pages=pages, form=form, journals=journals(db),
+                           can_edit=current_user.has_role(A))
 
 
 def _relabel(found: Account | Journal | None, rename: Any, done: str) -> ResponseReturnValue:

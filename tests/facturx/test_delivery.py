@@ -239,3 +239,22 @@ def test_only_the_admin_changes_the_schedule(db, billing, client, login_as) -> N
     data = {"action": "schedule", "schedule-first_days": "10", "schedule-second_days": "25"}
     assert client.post("/factures/relances", data=data).status_code == 403
     assert billing.carrier.reminder_first_days == 15
+
+
+def test_the_send_page_lists_by_pages_and_sends_every_document(
+    db, billing, smtp, client, login_as, monkeypatch
+) -> None:
+    from app.delivery import routes
+
+    monkeypatch.setattr(routes, "PER_PAGE", 2)
+    _emails(billing)
+    issued = _issue(db, billing)
+    login_as(Role.ACCOUNTANT)
+    first = client.get("/factures/envois?periode=2026-01").get_data(as_text=True)
+    second = client.get("/factures/envois?periode=2026-01&page=2").get_data(as_text=True)
+    numbers = [invoice.number for invoice in issued]
+    assert numbers[0] in first and numbers[1] in first and numbers[2] not in first
+    assert numbers[2] in second and numbers[0] not in second and "Page 2 sur 2" in second
+    assert "Envoyer les documents de" in second and "(3)" in second
+    client.post("/factures/envois", data={"periode": "2026-01"})
+    assert len(smtp.messages) == 3  # the three members, not only the page shown

@@ -287,3 +287,21 @@ def test_the_admin_sets_a_vat_regime(client, login_as, db, billing):
 def test_only_the_admin_sets_vat_regimes(client, login_as, billing):
     login_as(Role.ACCOUNTANT)
     assert client.get("/factures/regimes-tva").status_code == 403
+
+
+def test_the_balances_are_paged_with_the_total_of_every_member(client, login_as, issued,
+                                                                monkeypatch):
+    from app.invoices import routes
+
+    monkeypatch.setattr(routes, "PER_PAGE", 2)
+    login_as(Role.TREASURER)
+    first = page(client.get("/factures/soldes"))
+    second = page(client.get("/factures/soldes?page=2"))
+    # Members by code: A and B on the first page, C on the second.
+    assert "Les Jardins de la Dombes" in first and "SCOP Bois" in first
+    assert "Les Jardins de la Dombes" not in second and "SCOP Bois" not in second
+    assert "Page 2 sur 2" in second
+    # Both pages end with the same total of the three invoices: 4 000,01 + 6 400 + 8 800.
+    for text in (first, second):
+        assert "Total (3 adhérents)" in text
+        assert 'data-value="19200.01"' in text

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounting.costs import CostInput, CostKind, add_cost
+from accounting.ledger.account_days import AccountDay, drift
 from accounting.ledger.models import JournalEntry, JournalLine
 from accounting.org import Service
 from app.database import make_engine
@@ -72,3 +73,10 @@ def test_concurrent_postings_number_the_journal_without_gap_nor_double(engine) -
             select(func.sum(JournalLine.debit), func.sum(JournalLine.credit))
         ).one()
         assert debit == credit == sum(Decimal(f"{100 + i}.00") for i in outcome["committed"])
+        # Every posting added to the same daily total (606400 on 1/03) at once: none lost, and
+        # the rolled-back ones left nothing (accounting.ledger.account_days).
+        assert drift(session) == []
+        assert session.execute(
+            select(AccountDay.debit, AccountDay.credit)
+            .where(AccountDay.account == "606400", AccountDay.day == date(2026, 3, 1))
+        ).one() == (debit, Decimal("0.00"))

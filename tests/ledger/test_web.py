@@ -110,6 +110,28 @@ def test_the_trial_balance_totals_are_equal(client, login_as, books) -> None:
     assert "35 200,01" in html
 
 
+def test_the_trial_balance_and_the_chart_are_paged_with_the_total_of_every_account(
+    client, login_as, db, books, monkeypatch
+) -> None:
+    from app.ledger import routes
+
+    monkeypatch.setattr(routes, "PAGE_SIZE", 4)
+    login_as(A)
+    first = text(client.get("/comptabilite/balance", query_string=YEAR))
+    second = text(client.get("/comptabilite/balance", query_string={**YEAR, "page": 2}))
+    # The worked example's seven accounts by number: 401000 … 411C, then 445710 … 706000.
+    assert "411C" in first and "445710" not in first
+    assert "445710" in second and "411C" not in second and "Page 2 sur 2" in second
+    for html in (first, second):
+        assert "Total des 7 comptes — débit = crédit" in html
+        assert "35 200,01" in html
+    numbers = sorted(db.scalars(select(Account.number)))
+    chart = text(client.get("/comptabilite/plan-comptable?page=2"))
+    assert f"Comptes ({len(numbers)})" in chart and "Page 2 sur" in chart
+    shown = [n for n in numbers if f'<td class="code">{n}</td>' in chart]
+    assert shown == numbers[4:8]
+
+
 def test_the_ledger_workbook_downloads(client, login_as, books) -> None:
     login_as(T)
     with client.get("/comptabilite/grand-livre.xlsx", query_string=YEAR) as response:

@@ -59,7 +59,7 @@ def test_the_chain_is_the_one_the_areas_were_given() -> None:
         "0005_ledger", "0006_hardening", "0007_fiscal_year", "0008_sessions",
         "0010_corrections", "0011_books", "0012_api_tokens", "0013_facturx",
         "0014_user_gender", "0015_budgets", "0016_page_indexes", "0017_payroll15",
-        "0017_pages16", "0018_pages16b",
+        "0017_pages16", "0018_pages16b", "0019_balances16c",
     ]
 
 
