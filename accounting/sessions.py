@@ -18,9 +18,20 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Optional
 
-from sqlalchemy import ForeignKey, String, delete, event, inspect, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Select,
+    String,
+    bindparam,
+    delete,
+    event,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -91,12 +102,20 @@ def find_session_and_user(db: Session, token: str | None) -> tuple[UserSession |
     a round trip to the server)."""
     if not token or not isinstance(token, str):
         return None, None
-    found = db.execute(
+    found = db.execute(_session_and_user(), {"token_hash": _hash(token)}).first()
+    return (found[0], found[1]) if found is not None else (None, None)
+
+
+@cache
+def _session_and_user() -> Select[tuple[UserSession, User]]:
+    """The statement of :func:`find_session_and_user`, built once with a bound parameter: it
+    runs on every request, and building a ``select()`` and its cache key again each time cost
+    more CPU than executing it (0.6 ms against 0.3 ms on PostgreSQL)."""
+    return (
         select(UserSession, User)
         .outerjoin(User, (User.id == UserSession.user_id) & User.active.is_(True))
-        .where(UserSession.token_hash == _hash(token))
-    ).first()
-    return (found[0], found[1]) if found is not None else (None, None)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+    )
 
 
 def refusal(row: UserSession | None, user_id: Any, *, idle: timedelta,

@@ -6,11 +6,13 @@ unless the view committed. Views commit; domain services only flush.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, g
 from flask import current_app as _current_app
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import anchor
@@ -41,8 +43,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled connection back from at least this many seconds of rest is checked (one round
+#: trip) before a request uses it; a connection reused sooner is not.
+PING_AFTER_SECONDS = 10.0
+_RESTING_SINCE = "mutualise.resting_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, only for connections that rested.
+
+    Why: the pre-ping sends ``SELECT 1`` before every checkout, i.e. one more round trip to
+    PostgreSQL on every request (28 % of the session check under load). What it guards
+    against is a connection the server dropped while it sat in the pool (a restart, a
+    failover, an idle timeout), which happens while it rests, not between two requests a few
+    milliseconds apart. A dropped connection found here is replaced before the request uses
+    it (SQLAlchemy's documented recipe: ``DisconnectionError`` in the checkout event)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _resting(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RESTING_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.pop(_RESTING_SINCE, None)
+        if since is None or time.monotonic() - since < PING_AFTER_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError(str(error)) from error
+            raise
 
 
 def init_app(app: Flask) -> None:

@@ -31,6 +31,8 @@ from app.download_cache import MAX_BYTES, RenderedDownloads, content_key, small_
 
 #: Bytes of a CSV export produced before answering: below, sent whole; above, streamed.
 BUFFER_LIMIT = 1 << 20
+#: The whole Content-Type of a CSV (given as a mimetype, Werkzeug appended a second charset).
+CSV_MIMETYPE = "text/csv; charset=utf-8"
 
 FAILED_TITLE = "Export impossible"
 FAILED_MESSAGE = (
@@ -114,13 +116,46 @@ def send_rows_written(
                      download_name=download_name)  # fmt: skip
 
 
+def send_rows_csv(
+    rows: Iterable[tuple[Any, ...]],
+    lines: Callable[[Iterable[tuple[Any, ...]]], Iterable[str]],
+    *,
+    kind: str,
+    download_name: str,
+) -> Response:
+    """Send the CSV ``lines(rows)`` makes of ``rows``. Up to
+    :data:`app.download_cache.MAX_ROWS` rows it is produced whole before answering, kept like
+    the Excel files (formatting a month of 480 rows cost more CPU than the page that links to
+    it, and the same month is downloaded again and again) and sent with its length; a larger
+    export is streamed by :func:`send_csv`."""
+    try:
+        small, every_row = small_rows(rows)
+    except Exception as error:
+        return _failed(error)
+    if small is None:
+        return send_csv(lines(every_row), download_name=download_name)
+
+    def render() -> bytes:
+        return "".join(lines(small)).encode()
+
+    try:
+        data = rendered_downloads().get_or_render(content_key(kind, small), render)
+    except Exception as error:
+        return _failed(error)
+    return Response(data, content_type=CSV_MIMETYPE, headers=_attachment(download_name))
+
+
+def _attachment(download_name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{download_name}"'}
+
+
 def send_csv(
     chunks: Iterable[str], *, download_name: str, buffer_limit: int | None = None
 ) -> Response:
     """Send a CSV produced chunk by chunk: whole when it fits in ``buffer_limit`` bytes,
     streamed beyond (see the module's docstring for why, and what a late failure does)."""
-    headers = {"Content-Disposition": f'attachment; filename="{download_name}"'}
-    mimetype = "text/csv; charset=utf-8"
+    headers = _attachment(download_name)
+    mimetype = CSV_MIMETYPE
     limit = BUFFER_LIMIT if buffer_limit is None else buffer_limit
     iterator = iter(chunks)
     head: list[bytes] = []
@@ -133,10 +168,10 @@ def send_csv(
             if size >= limit:
                 break
         else:
-            return Response(b"".join(head), mimetype=mimetype, headers=headers)
+            return Response(b"".join(head), content_type=mimetype, headers=headers)
     except Exception as error:
         return _failed(error)
-    return Response(stream_with_context(_rest(head, iterator)), mimetype=mimetype,
+    return Response(stream_with_context(_rest(head, iterator)), content_type=mimetype,
                     headers=headers)  # fmt: skip
 
 

@@ -9,12 +9,13 @@ text), so the memo changes nothing but the time.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask
 
@@ -24,6 +25,8 @@ from accounting.wording import STATES, plural_words, state_word
 LOCALE = "fr_FR"
 #: Parsed once: Babel would parse the locale name again on every call.
 _FR = Locale.parse(LOCALE)
+#: The cluster's time zone: moments are stored in UTC and shown in Paris time.
+PARIS = ZoneInfo("Europe/Paris")
 
 
 _CURRENCY: NumberPattern = _FR.currency_formats["standard"]
@@ -62,7 +65,10 @@ def date_fr(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(value, "dd/MM/yyyy HH:mm", tzinfo="Europe/Paris", locale=_FR)
+        # Naive datetimes are UTC (as Babel took them); strftime after converting to Paris time
+        # gives Babel's « dd/MM/yyyy HH:mm » in a fortieth of the time (the audit log shows 50).
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return f"{moment.astimezone(PARIS):%d/%m/%Y %H:%M}"
     # Numbers only, so no locale data is needed: strftime is ~50x faster than Babel here,
     # which counts on pages that show hundreds of dates.
     return f"{value:%d/%m/%Y}"

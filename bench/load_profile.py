@@ -6,8 +6,10 @@ gunicorn or the network: where the app's own time goes (issue 16, target 5).
 
 Logs in through the real form as the load bench's two users, asks each URL of
 ``bench_load.the_plan`` once to warm up, then REQUESTS times (default 20), and prints the
-process CPU per request of each URL and their mean; ``--profile`` adds cProfile's 40 costliest
-functions (CPU time, cumulative). The database must hold the load dataset (see bench_load.py).
+process CPU per request of each URL and their mean, and on PostgreSQL the CPU of the server
+backends of the app's connections beside it (``/proc``: the server runs on this machine);
+``--profile`` adds cProfile's 40 costliest functions (CPU time, cumulative). The database must
+hold the load dataset (see bench_load.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_load import ADMIN, MEMBER_ACCOUNTANT, the_plan  # noqa: E402
+from bench.bench_load import ADMIN, MEMBER_ACCOUNTANT, cpu_seconds, the_plan  # noqa: E402
 
 HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
 BASE = "https://localhost"
@@ -45,6 +47,24 @@ def logged_in(app: object, email: str, password: str) -> object:
     return client
 
 
+def backend_pids(app: object) -> list[int]:
+    """The PostgreSQL backends of ``app``'s pooled connections (none on SQLite)."""
+    engine = app.extensions["mutualise.engine"]  # type: ignore[attr-defined]
+    if engine.dialect.name != "postgresql":
+        return []
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        mine = conn.scalar(text("SELECT pg_backend_pid()"))
+        return [
+            pid
+            for pid in conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+            if pid != mine
+        ] + [mine]
+
+
 def main() -> None:
     requests = int(next((a for a in sys.argv[1:] if a.isdigit()), "20"))
     profiler = cProfile.Profile(time.process_time) if "--profile" in sys.argv else None
@@ -60,9 +80,10 @@ def main() -> None:
     for who, path in plan:
         status = clients[who].get(path, headers=HEADERS, base_url=BASE).status_code
         assert status == 200, f"GET {path}: {status}"
-    costs = []
+    backends = backend_pids(app)
+    costs, database = [], []
     for who, path in plan:
-        started = time.process_time()
+        started, server = time.process_time(), cpu_seconds(backends)
         if profiler:
             profiler.enable()
         for _ in range(requests):
@@ -70,8 +91,11 @@ def main() -> None:
         if profiler:
             profiler.disable()
         costs.append((time.process_time() - started) / requests * 1000)
-        print(f"{costs[-1]:7.1f} ms  {'coordinator' if who == 'A' else 'member'} {path}")
-    print(f"{sum(costs) / len(costs):7.1f} ms  mean per request")
+        database.append((cpu_seconds(backends) - server) / requests * 1000)
+        print(f"{costs[-1]:7.1f} ms  + database {database[-1]:4.1f} ms  "
+              f"{'coordinator' if who == 'A' else 'member'} {path}")
+    print(f"{sum(costs) / len(costs):7.1f} ms  + database {sum(database) / len(database):4.1f} ms"
+          f"  mean per request (load average {os.getloadavg()[0]:.1f})")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 

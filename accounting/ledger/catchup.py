@@ -8,9 +8,10 @@ silently lack a document.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from accounting.cost_models import Cost, Subsidy
@@ -61,12 +62,19 @@ def unposted_counts(session: Session) -> dict[str, int]:
     """How many documents of each kind :func:`unposted_documents` would return, counted by
     the database: the journal page shows the counts on every visit, and loading the documents
     themselves cost it most of its time when many were pending."""
-    return {
-        kind: session.scalar(
-            select(func.count()).select_from(model).where(*_unposted(model, source, *where))
-        ) or 0
-        for kind, (model, source, *where) in _kinds().items()
-    }
+    counts = session.execute(_counts_statement()).one()
+    return {kind: count or 0 for kind, count in zip(_kinds(), counts, strict=True)}
+
+
+@cache
+def _counts_statement() -> Select[Any]:
+    """The five counts in one statement, built once: five statements built and sent on every
+    visit of the journal page were half of its time."""
+    return select(*(
+        select(func.count()).select_from(model).where(*_unposted(model, source, *where))
+        .scalar_subquery()
+        for model, source, *where in _kinds().values()
+    ))  # fmt: skip
 
 
 def post_missing(session: Session) -> int:

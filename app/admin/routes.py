@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from accounting.audit import AuditEvent
 from accounting.org import Member, MemberFigures, Role, Service, User
@@ -179,26 +180,40 @@ def members() -> ResponseReturnValue:
     q = _arg("q", 100)
     status = _arg("statut", 20, "actifs")
     status = status if status in MEMBER_STATUSES else "actifs"
-    query = select(Member)
     today = date.today()
-    if status == "actifs":
-        query = query.where((Member.left_on.is_(None)) | (Member.left_on >= today))
-    elif status == "sortis":
-        query = query.where(Member.left_on < today)
+    values: dict[str, Any] = {"today": today}
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        query = query.where(
-            or_(Member.code.ilike(like), Member.name.ilike(like), Member.siret.ilike(like))
-        )
+        values["like"] = f"%{q.replace('%', '').replace('_', '')}%"
+    count, listed = _member_list(status, bool(q))
     size = current_app.config.get("PAGE_SIZE", 50)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = db.scalar(count, values) or 0
     page = min(_page(), _pages(total, size))
-    rows = db.scalars(query.order_by(Member.code).offset((page - 1) * size).limit(size)).all()
+    rows = db.scalars(listed, {**values, "offset": (page - 1) * size, "limit": size}).all()
     args = {k: v for k, v in {"q": q, "statut": status}.items() if v}
     return render_template(
         "admin/members.html", rows=rows, total=total, page=page, pages=_pages(total, size),
         args=args, q=q, status=status, statuses=MEMBER_STATUSES, today=today,
     )  # fmt: skip
+
+
+@cache
+def _member_list(status: str, searched: bool) -> tuple[Select[Any], Select[Any]]:
+    """The count and one page of the members list, built once per status and search (the
+    day, the text searched, the page bound): the admin's list is a page of every visit."""
+    where = []
+    if status == "actifs":
+        where.append(Member.left_on.is_(None) | (Member.left_on >= bindparam("today")))
+    elif status == "sortis":
+        where.append(Member.left_on < bindparam("today"))
+    if searched:
+        like = bindparam("like")
+        where.append(or_(Member.code.ilike(like), Member.name.ilike(like),
+                         Member.siret.ilike(like)))  # fmt: skip
+    return (
+        select(func.count(Member.id)).where(*where),
+        select(Member).where(*where).order_by(Member.code)
+        .offset(bindparam("offset")).limit(bindparam("limit")),
+    )
 
 
 def _member_form_data(member: Member) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, exists, func, select
@@ -327,14 +328,16 @@ def audit_page(
 
 def audit_choices(session: Session) -> dict[str, list[str]]:
     """The values the filters offer (distinct actors, object types, actions)."""
+    return {name: [value for value in session.scalars(query) if value]
+            for name, query in _audit_choice_statements().items()}  # fmt: skip
 
-    def distinct(column: Any) -> list[str]:
-        return [
-            v for v in session.scalars(select(column).distinct().order_by(column).limit(500)) if v
-        ]
 
+@cache
+def _audit_choice_statements() -> dict[str, Select[Any]]:
+    """Built once: the audit log's page asks for them on every view."""
     return {
-        "actors": distinct(AuditEvent.actor_label),
-        "object_types": distinct(AuditEvent.object_type),
-        "actions": distinct(AuditEvent.action),
-    }
+        name: select(column).distinct().order_by(column).limit(500)
+        for name, column in (("actors", AuditEvent.actor_label),
+                             ("object_types", AuditEvent.object_type),
+                             ("actions", AuditEvent.action))
+    }  # fmt: skip

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Date, Select, bindparam, func, literal, select, union_all
 from wtforms.fields.choices import SelectChoice
 
 from accounting.costs import (
@@ -64,18 +66,13 @@ def costs() -> ResponseReturnValue:
     service_id = parse_id(request.args.get("service"), "service")
     lines: list[Cost | Subsidy] = []
     totals: dict[int, dict[str, Decimal]] = {}
-    for kind, model in MODELS.items():
-        query = select(model).where(model.day >= period.start, model.day <= period.end)
-        if service_id:
-            query = query.where(model.service_id == service_id)
-        lines.extend(db.scalars(query.order_by(model.day, model.id).limit(2000)))
-        for sid, total in db.execute(
-            select(model.service_id, func.sum(model.amount))
-            .where(model.day >= period.start, model.day <= period.end)
-            .group_by(model.service_id)
-        ):
-            totals.setdefault(sid, {"cost": Decimal("0.00"), "subsidy": Decimal("0.00")})
-            totals[sid][kind.value] = Decimal(total)
+    values = {"start": period.start, "end": period.end, "service_id": service_id}
+    listed, summed = _cost_statements(bool(service_id))
+    for query in listed:
+        lines.extend(db.scalars(query, values))
+    for kind, sid, total in db.execute(summed, values):
+        totals.setdefault(sid, {"cost": Decimal("0.00"), "subsidy": Decimal("0.00")})
+        totals[sid][kind] = Decimal(total)
     lines.sort(key=lambda line: (line.day, line.kind.value, line.id))
     pages = max(1, math.ceil(len(lines) / MATRIX_PAGE))
     page = min(_page(), pages)
@@ -87,6 +84,24 @@ def costs() -> ResponseReturnValue:
         names={s.id: s.name for s in services}, totals=totals, service_id=service_id,
         can_write=current_user.has_role(*COST_WRITERS),
     )
+
+
+@cache
+def _cost_statements(filtered: bool) -> tuple[list[Select[Any]], Select[Any]]:
+    """The period's costs and subsidies (of one service when ``filtered``), and every
+    service's totals of both kinds in one statement: built once, the dates and the service
+    bound (the page is the treasurer's and the admin's list of every visit)."""
+    listed, sums = [], []
+    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
+    for kind, model in MODELS.items():
+        in_period = (model.day >= start, model.day <= end)
+        query = select(model).where(*in_period)
+        if filtered:
+            query = query.where(model.service_id == bindparam("service_id"))
+        listed.append(query.order_by(model.day, model.id).limit(2000))
+        sums.append(select(literal(kind.value), model.service_id, func.sum(model.amount))
+                    .where(*in_period).group_by(model.service_id))  # fmt: skip
+    return listed, union_all(*sums)
 
 
 def _cost_form(form: CostForm) -> CostForm:

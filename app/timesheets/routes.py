@@ -34,7 +34,7 @@ from flask_login import current_user
 from accounting.org import Role
 from app.access import roles_required
 from app.database import get_db
-from app.downloads import send_csv, send_rows_written
+from app.downloads import send_rows_csv, send_rows_written
 from app.params import parse_id, parse_page
 from app.timesheets.blueprint import bp
 from app.timesheets.configuration import plain_decimal
@@ -284,7 +284,8 @@ def export_entries(fmt: str) -> ResponseReturnValue:
     rows = export_rows(db, current_user, entry_filter)
     stamp = f"{entry_filter.start or 'debut'}_{entry_filter.end or 'fin'}"
     if fmt == "csv":
-        return send_csv(entries_csv_lines(rows), download_name=f"temps_{stamp}.csv")
+        return send_rows_csv(rows, entries_csv_lines, kind="entries.csv",
+                             download_name=f"temps_{stamp}.csv")  # fmt: skip
     if fmt != "xlsx":
         abort(404)
     return send_rows_written(

@@ -185,6 +185,19 @@ def test_missing_entries_are_posted_by_the_safety_net(db, issued) -> None:
     assert post_missing(db) == 0
 
 
+def test_the_unposted_counts_are_those_of_the_documents_kind_by_kind(db, issued) -> None:
+    """The five counts come back from one statement: each lands on its own kind."""
+    from accounting.invoicing.models import Payment
+
+    for amount in ("10.00", "20.00"):  # written without their entries (another path's bug)
+        db.add(Payment(member_id=issued[0].member.id, paid_on=date(2026, 3, 2),
+                       amount=Decimal(amount)))  # fmt: skip
+    db.flush()
+    counts = unposted_counts(db)
+    assert counts == {"invoice": 3, "credit_note": 0, "payment": 2, "cost": 0, "subsidy": 0}
+    assert counts == {kind: len(docs) for kind, docs in unposted_documents(db).items()}
+
+
 def test_the_ledger_balances_after_everything(db, issued) -> None:
     post_missing(db)
     record = record_payment(db, member=issued[0].member, paid_on=date(2026, 3, 1),

@@ -185,6 +185,8 @@ def test_a_large_csv_failing_mid_stream_raises_at_the_wsgi_level_after_the_first
     makes Werkzeug and gunicorn drop the connection without the final chunk."""
     _login(client, cluster.admin.email)
     monkeypatch.setattr(downloads, "BUFFER_LIMIT", 200)
+    # Large: more rows than the exports produced whole and kept (app/download_cache.py).
+    monkeypatch.setattr(download_cache, "MAX_ROWS", 100)
     monkeypatch.setattr(timesheet_routes, "export_rows",
                         rows_then_failure(timesheet_routes.export_rows, 2500))  # fmt: skip
     builder = EnvironBuilder(path="/temps/saisies/export.csv", query_string="du=&au=")

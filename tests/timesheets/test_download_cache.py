@@ -110,13 +110,19 @@ def test_a_member_accountant_never_gets_the_file_rendered_for_the_staff(
     assert renders == [2, 1]
 
 
-def test_large_exports_are_not_kept(
-    client: Any, cluster: Any, db: Any, renders: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _three_days_over_the_limit(client: Any, cluster: Any, db: Any,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three entries, exports over two rows counted as large, the admin logged in."""
     for day in (5, 6, 7):
         _entry(db, cluster, cluster.a, day, f"jour {day}")
     monkeypatch.setattr(download_cache, "MAX_ROWS", 2)
     _login(client, cluster.admin.email)
+
+
+def test_large_exports_are_not_kept(
+    client: Any, cluster: Any, db: Any, renders: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _three_days_over_the_limit(client, cluster, db, monkeypatch)
     assert _notes(_get(client)) == ["jour 5", "jour 6", "jour 7"]
     assert _notes(_get(client)) == ["jour 5", "jour 6", "jour 7"]
     assert renders == [3, 3]
@@ -164,3 +170,73 @@ def test_small_rows_keeps_every_row_of_a_large_export_in_order() -> None:
     assert small == [(1,), (2,)] and list(rest) == []
     small, rest = small_rows(iter([(1,), (2,), (3,), (4,)]), limit=2)
     assert small is None and list(rest) == [(1,), (2,), (3,), (4,)]
+
+
+# ---------------------------------------------------------------- the CSV export
+
+CSV_URL = "/temps/saisies/export.csv?du=2026-03-01&au=2026-03-31"
+
+
+@pytest.fixture
+def csv_renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many rows each real formatting of the entries CSV read."""
+    calls: list[int] = []
+    real = timesheet_routes.entries_csv_lines
+
+    def counting(rows: Any) -> Any:
+        rows = list(rows)
+        calls.append(len(rows))
+        return real(rows)
+
+    monkeypatch.setattr(timesheet_routes, "entries_csv_lines", counting)
+    return calls
+
+
+def _csv_notes(client: Any) -> list[str]:
+    """The « Commentaire » column of the downloaded CSV (sent whole, with its length)."""
+    response = client.get(CSV_URL)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="temps_2026-03-01_2026-03-31.csv"')
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    lines = response.data.decode("utf-8-sig").split("\r\n")
+    column = lines[0].split(";").index("Commentaire")
+    return [line.split(";")[column] for line in lines[1:] if line]
+
+
+def test_the_same_csv_rows_are_formatted_once_and_a_change_formats_again(
+    client: Any, cluster: Any, db: Any, csv_renders: list[int]
+) -> None:
+    entry = _entry(db, cluster, cluster.a, 5, "première version")
+    _entry(db, cluster, cluster.b, 6, "autre adhérent")
+    _login(client, cluster.admin.email)
+    assert _csv_notes(client) == ["première version", "autre adhérent"]
+    assert _csv_notes(client) == ["première version", "autre adhérent"]
+    assert csv_renders == [2]  # formatted once, sent twice
+    entry.note = "corrigée"
+    db.commit()
+    assert _csv_notes(client) == ["corrigée", "autre adhérent"]
+    assert csv_renders == [2, 2]
+
+
+def test_a_member_accountant_never_gets_the_csv_formatted_for_the_staff(
+    client: Any, app: Any, cluster: Any, db: Any, csv_renders: list[int]
+) -> None:
+    _entry(db, cluster, cluster.a, 5, "chez Alpha")
+    _entry(db, cluster, cluster.b, 6, "chez Bêta")
+    _login(client, cluster.admin.email)
+    assert _csv_notes(client) == ["chez Alpha", "chez Bêta"]
+    other = app.test_client()
+    _login(other, cluster.member_accountant.email)
+    assert _csv_notes(other) == ["chez Alpha"]
+    assert csv_renders == [2, 1]
+
+
+def test_a_large_csv_is_streamed_and_never_kept(
+    client: Any, cluster: Any, db: Any, csv_renders: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _three_days_over_the_limit(client, cluster, db, monkeypatch)
+    assert _csv_notes(client) == ["jour 5", "jour 6", "jour 7"]
+    assert _csv_notes(client) == ["jour 5", "jour 6", "jour 7"]
+    assert csv_renders == [3, 3]

@@ -95,6 +95,20 @@ def test_the_list_filters_sorts_paginates_and_totals_the_whole_filtered_set(db, 
     assert list_entries(db, cluster.admin, EntryFilter(), sort="nonsense").sort == "-day"
 
 
+def test_filters_of_the_same_shape_each_get_their_own_values(db, cluster, logged):
+    """The list's statements are built once per shape of filter: values never stick."""
+    march = EntryFilter(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    april = EntryFilter(start=date(2026, 4, 1), end=date(2026, 4, 30))
+    assert [r.minutes for r in list_entries(db, cluster.admin, march).rows] == [120, 60, 30, 90]
+    assert [r.minutes for r in list_entries(db, cluster.admin, april).rows] == [45]
+    assert totals(db, cluster.admin, april).units == Decimal("10") * cluster.entry_booked.weight
+    of_a = list_entries(db, cluster.admin, EntryFilter(member=cluster.a.id))
+    of_b = list_entries(db, cluster.admin, EntryFilter(member=cluster.b.id))
+    assert (of_a.totals.count, of_b.totals.count) == (3, 1)
+    assert [row[0] for row in export_rows(db, cluster.admin, april)] == [date(2026, 4, 1)]
+    assert len(list(export_rows(db, cluster.admin, march))) == 4
+
+
 def test_a_member_accountant_lists_only_their_member(db, cluster, logged):
     page = list_entries(db, cluster.member_accountant, EntryFilter())
     assert {row.member_id for row in page.rows} == {cluster.a.id}
@@ -104,6 +118,23 @@ def test_a_member_accountant_lists_only_their_member(db, cluster, logged):
         list_entries(db, cluster.member_accountant, EntryFilter(member=cluster.b.id)).totals.count
         == 0
     )
+
+
+def test_export_rows_read_at_once_or_streamed_are_the_same_rows_in_date_order(
+    db, cluster, logged
+):
+    """Up to ``chunk`` rows the export is read in one go; beyond, it is streamed: the same
+    rows either way, every one of them, in date order."""
+    at_once = list(export_rows(db, cluster.admin, EntryFilter(), chunk=5000))
+    streamed = list(export_rows(db, cluster.admin, EntryFilter(), chunk=2))
+    exactly = list(export_rows(db, cluster.admin, EntryFilter(), chunk=5))
+    assert at_once == streamed == exactly
+    assert [(row[0], row[7]) for row in at_once] == [
+        (date(2026, 3, 2), 90), (date(2026, 3, 3), 30), (date(2026, 3, 4), 60),
+        (date(2026, 3, 4), 120), (date(2026, 4, 1), 45)]
+    assert [row[11] for row in at_once] == ["Brouillon"] * 5
+    mine = list(export_rows(db, cluster.member_accountant, EntryFilter(), chunk=1))
+    assert [row[3] for row in mine] == [cluster.a.code] * 3
 
 
 def test_the_xlsx_export_has_typed_cells_a_frozen_header_a_filter_and_totals(db, cluster, logged):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from accounting.allocation.keys import BasisName, describe_key_fr, parse_key
@@ -14,7 +16,7 @@ from accounting.allocation.models import AllocationKey
 from accounting.audit import AuditEvent
 from accounting.org import Member, MemberFigures, Service
 from accounting.periods import Period, PeriodStatus
-from app.main.dashboards.common import LIST_LIMIT, OVERHEADS_WORDS, Span, active_in, month_of
+from app.main.dashboards.common import LIST_LIMIT, OVERHEADS_WORDS, month_of
 
 
 @dataclass(frozen=True)
@@ -129,17 +131,31 @@ def _keys_in_force(db: Session, today: date) -> tuple[list[KeyInForce], list[str
 
 def _missing_figures(db: Session, today: date) -> tuple[list[MissingFigures], int]:
     """The first active members lacking this year's revenue or headcount, and their count."""
-    figures = aliased(MemberFigures)
-    lacking = or_(figures.id.is_(None), figures.revenue.is_(None), figures.headcount.is_(None))
-    missing_query = (
-        select(Member.code, Member.name, figures.revenue.is_(None) | figures.id.is_(None),
-               figures.headcount.is_(None) | figures.id.is_(None))
-        .outerjoin(figures, and_(figures.member_id == Member.id, figures.year == today.year))
-        .where(*active_in(Span(today, today)), lacking)
-    )
-    missing_rows = db.execute(missing_query.order_by(Member.code).limit(LIST_LIMIT * 3)).all()
-    missing_count = db.scalar(select(func.count()).select_from(missing_query.subquery())) or 0
+    values = {"year": today.year, "today": today, "limit": LIST_LIMIT * 3}
+    missing_rows = db.execute(_missing_statements()[0], values).all()
+    missing_count = db.scalar(_missing_statements()[1], values) or 0
     return (
         [MissingFigures(c, n, bool(r), bool(h)) for c, n, r, h in missing_rows],
         int(missing_count),
+    )
+
+
+@cache
+def _missing_statements() -> tuple[Select[Any], Select[Any]]:
+    """The first members lacking figures, and their count: built once, the year, the day and
+    the limit bound (the admin's home page asks for them on every view)."""
+    figures = aliased(MemberFigures)
+    lacking = or_(figures.id.is_(None), figures.revenue.is_(None), figures.headcount.is_(None))
+    today = bindparam("today", type_=Date)
+    missing_query = (
+        select(Member.code, Member.name, figures.revenue.is_(None) | figures.id.is_(None),
+               figures.headcount.is_(None) | figures.id.is_(None))
+        .outerjoin(figures, and_(figures.member_id == Member.id,
+                                 figures.year == bindparam("year")))
+        .where(Member.joined_on <= today, or_(Member.left_on.is_(None), Member.left_on >= today),
+               lacking)
+    )
+    return (
+        missing_query.order_by(Member.code).limit(bindparam("limit")),
+        select(func.count()).select_from(missing_query.subquery()),
     )

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, bindparam, case, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from accounting.allocation.models import AllocationLine, AllocationRun, RunStatus
@@ -110,7 +112,19 @@ def _month(text: str | None) -> date | None:
 
 def _latest_day(db: Session, member_id: int) -> date | None:
     """The latest day the member has a figure: an approved share, a document, a payment."""
-    shared = db.scalar(
+    shared, issued, paid = db.execute(_latest_days(), {"member_id": member_id}).one()
+    # Payments are cash, dated apart from what they settle: they choose the span only for a
+    # member with nothing billed yet.
+    days = [d for d in (shared, issued) if d is not None] or [d for d in (paid,) if d]
+    return max(days) if days else None
+
+
+@cache
+def _latest_days() -> Select[tuple[date | None, date | None, date | None]]:
+    """The member's latest approved share, document and payment, in one statement built once
+    (the board is every member accountant's home page: three round trips were one each)."""
+    member_id = bindparam("member_id")
+    shared = (
         select(func.max(Period.end))
         .join(AllocationRun, AllocationRun.period_id == Period.id)
         .join(AllocationLine, AllocationLine.run_id == AllocationRun.id)
@@ -121,16 +135,13 @@ def _latest_day(db: Session, member_id: int) -> date | None:
     )
     # A document counts for the months it bills, not the day it was issued: an invoice of
     # Q4 2025 issued in 2026 must land in the same span as the share it bills.
-    issued = db.scalar(
+    issued = (
         select(func.max(Period.end))
         .join(Invoice, Invoice.period_id == Period.id)
         .where(Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value)
     )
-    paid = db.scalar(select(func.max(Payment.paid_on)).where(Payment.member_id == member_id))
-    # Payments are cash, dated apart from what they settle: they choose the span only for a
-    # member with nothing billed yet.
-    days = [d for d in (shared, issued) if d is not None] or [d for d in (paid,) if d]
-    return max(days) if days else None
+    paid = select(func.max(Payment.paid_on)).where(Payment.member_id == member_id)
+    return select(shared.scalar_subquery(), issued.scalar_subquery(), paid.scalar_subquery())
 
 
 def choose_span(
@@ -150,7 +161,16 @@ def choose_span(
 
 
 def _years(db: Session, member_id: int) -> list[int]:
-    starts = db.scalars(
+    starts = db.scalars(_period_starts(), {"member_id": member_id})
+    return sorted({d.year for d in starts}, reverse=True)
+
+
+@cache
+def _period_starts() -> Any:
+    """The starts of the periods the member has an approved share or a document of, in one
+    statement built once."""
+    member_id = bindparam("member_id")
+    shared = (
         select(Period.start)
         .join(AllocationRun, AllocationRun.period_id == Period.id)
         .join(AllocationLine, AllocationLine.run_id == AllocationRun.id)
@@ -158,15 +178,13 @@ def _years(db: Session, member_id: int) -> list[int]:
             AllocationLine.member_id == member_id,
             AllocationRun.status == RunStatus.APPROVED.value,
         )
-        .distinct()
     )
-    issued = db.scalars(
+    issued = (
         select(Period.start)
         .join(Invoice, Invoice.period_id == Period.id)
         .where(Invoice.member_id == member_id, Invoice.status != InvoiceStatus.DRAFT.value)
-        .distinct()
     )
-    return sorted({d.year for d in [*starts, *issued]}, reverse=True)
+    return union(shared, issued)
 
 
 def _shares(
