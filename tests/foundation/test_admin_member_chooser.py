@@ -67,6 +67,7 @@ def test_an_unknown_member_is_refused_on_its_field_and_nothing_is_saved(
     user_count = len(db.scalars(select(User)).all())
     page = _page(client.post("/admin/utilisateurs/nouveau", data=_user_form(member=typed)))
     assert "Adhérent (pour un comptable d'adhérent) : " in page
+    assert "Le formulaire contient des erreurs" in page
     assert f"« {typed} »" in page
     assert len(db.scalars(select(User)).all()) == user_count
     assert 'value="' + typed + '"' in _member_input(page)  # what was typed, to correct it
