@@ -15,6 +15,7 @@ thousandths on SQLite, so millionths for the product; ``numeric`` on PostgreSQL)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -195,6 +196,12 @@ def _member_rows(
     return out
 
 
+#: :func:`service_months`'s signature (a cache of it may stand in).
+MonthsOf = Callable[
+    [Session, list[tuple[date, date]], int | None, int | None], list[tuple[ServiceMonth, int, int]]
+]
+
+
 def summary_page(
     session: Session,
     start: date,
@@ -204,14 +211,19 @@ def summary_page(
     size: int,
     member_id: int | None = None,
     service_id: int | None = None,
+    months_of: MonthsOf | None = None,
 ) -> SummaryPage:
     """Rows ``(page - 1) * size`` to ``page * size`` of the summary (the order and values of
-    :func:`~timesheets.summaries.monthly_summary`), its service-months and its totals."""
+    :func:`~timesheets.summaries.monthly_summary`), its service-months and its totals.
+    ``months_of``: :func:`service_months` or a cache of it (the web page reuses it per worker
+    while the work is unchanged: it is most of the page's time)."""
     spans = month_spans(start, end)
     bounds = {(first.year, first.month): (first, last) for first, last in spans}
     counted = [
         (item, members + (1 if commons else 0))
-        for item, members, commons in service_months(session, spans, member_id, service_id)
+        for item, members, commons in (months_of or service_months)(
+            session, spans, member_id, service_id
+        )
     ]
     wanted_from, wanted_to = (page - 1) * size, page * size
     overlapped, offsets = [], []

@@ -339,9 +339,3 @@ class UserForm(FrenchForm):
         render_kw={"autocomplete": "new-password"},
     )
 
-
-def member_choices(rows: Any) -> list[SelectChoice]:
-    """« — aucun — » then each member (id, code, name) as « CODE — Name »."""
-    return [SelectChoice("", "— aucun —")] + [
-        SelectChoice(str(m.id), f"{m.code} — {m.name}") for m in rows
-    ]

@@ -33,9 +33,9 @@ from app.admin.forms import (
     MemberForm,
     ServiceForm,
     UserForm,
-    member_choices,
     parsed,
 )
+from app.admin.member_chooser import chosen_member, prepare_member_field
 from app.admin.services import (
     AdminError,
     AuditFilter,
@@ -147,16 +147,18 @@ def carrier() -> ResponseReturnValue:
     db = get_db()
     current = the_carrier(db)
     form = CarrierForm()
-    members = db.execute(select(Member.id, Member.code, Member.name).order_by(Member.code)).all()
-    form.member.choices = member_choices(members)
-    if request.method == "GET" and current is not None:
+    filling = request.method == "GET" and current is not None
+    member_input = prepare_member_field(
+        db, form.member, current.member_id if current else None, fill=filling
+    )
+    if filling:
         for name in CARRIER_FORM_FIELDS:
             form[name].data = _shown(getattr(current, name))
-        form.member.data = str(current.member_id or "")
-    if form.validate_on_submit():
+    member_id = chosen_member(db, form.member, _int_or_none) if form.validate_on_submit() else False
+    if member_id is not False:
         values = parsed(form, *(n for n in CARRIER_FORM_FIELDS if n != "vat_regime"))
         values["vat_regime"] = form.vat_regime.data
-        values["member_id"] = _int_or_none(form.member.data)
+        values["member_id"] = member_id
         mark = audit_mark(db)
         try:
             save_carrier(db, values)
@@ -165,7 +167,9 @@ def carrier() -> ResponseReturnValue:
         else:
             _saved(db, mark, "Structure porteuse enregistrée.")
             return redirect(url_for("admin.carrier"))
-    return render_template("admin/carrier.html", form=form, carrier=current)
+    return render_template(
+        "admin/carrier.html", form=form, carrier=current, member_input=member_input
+    )
 
 
 # ------------------------------------------------------------------------------ members
@@ -476,19 +480,23 @@ def _user_form(user: User | None) -> UserForm:
             "gender": user.gender or "",
         }  # fmt: skip
     form = UserForm(data=data)
-    members = db.execute(select(Member.id, Member.code, Member.name).order_by(Member.code)).all()
-    form.member.choices = member_choices(members)
+    form.member_input = prepare_member_field(  # type: ignore[attr-defined]
+        db, form.member, user.member_id if user else None, fill=data is not None
+    )
     return form
 
 
 def _save_user(form: UserForm, user: User | None) -> User | None:
     db = get_db()
+    member_id = chosen_member(db, form.member, _int_or_none)
+    if member_id is False:
+        return None
     mark = audit_mark(db)
     try:
         saved = save_user(
             db, user, actor=current_user, email=form.email.parsed, name=form.name.parsed,
             roles={Role(r) for r in form.roles.data or []},
-            member_id=_int_or_none(form.member.data),
+            member_id=member_id,
             active=bool(form.active.data), password=form.password.data or None,
             gender=form.gender.data or None,
         )  # fmt: skip
@@ -505,7 +513,8 @@ def user_new() -> ResponseReturnValue:
     form = _user_form(None)
     if form.validate_on_submit() and _save_user(form, None) is not None:
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None,
+                           member_input=form.member_input)
 
 
 @bp.route("/utilisateurs/<int:user_id>", methods=["GET", "POST"])
@@ -515,7 +524,8 @@ def user_edit(user_id: int) -> ResponseReturnValue:
     form = _user_form(user)
     if form.validate_on_submit() and _save_user(form, user) is not None:
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user,
+                           member_input=form.member_input)
 
 
 # ------------------------------------------------------------------------------ audit log

@@ -6,8 +6,8 @@ needs no cache: it reads its page of members in SQL and compares input digests,
 What is cached, and why it can be trusted:
 
 - **A preview** (``allocate_period``), **the period's work totals**, **the key editor's
-  comparison of keys** and **the digests of its inputs** (a run page compares them with the
-  run's): keyed by the
+  comparison of keys**, **the digests of its inputs** (a run page compares them with the
+  run's) and **the time summary's service-months** (``/temps/synthese``, issue 16): keyed by the
   database, the period and service, the process's *write
   generation* — bumped by every ``INSERT``/``UPDATE``/``DELETE`` this process runs on a table
   that may feed an allocation (any table but sessions, rate limits, audit, tokens) — and the
@@ -114,11 +114,12 @@ class _Lru:
 _previews = _Lru(TTL_SECONDS)
 _work = _Lru(TTL_SECONDS)
 _comparisons = _Lru(TTL_SECONDS)
+_summaries = _Lru(TTL_SECONDS)
 
 
 def clear() -> None:
     """Forget every cached page (tests, or after restoring a backup in this process)."""
-    for cache in (_previews, _work, _comparisons):
+    for cache in (_previews, _work, _comparisons, _summaries):
         cache.clear()
 
 
@@ -172,3 +173,10 @@ def cached_preview(session: Session, period: Period, service: str | None) -> Any
     (an explanation reuses the matrix it was clicked from rather than computing again)."""
     key = ("preview", period.code, period.start, period.end, service, *_inputs_key(session))
     return _previews.peek(key)
+
+
+def summary_months(session: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` (the time summary's service-months and totals: one aggregate over each
+    month's entries, 60–80 ms a month at 1 000 members, for every page of the summary),
+    reused while the work is unchanged; ``key``: the months, member scope and service."""
+    return _summaries.get(("summary", *key, *_inputs_key(session)), compute)

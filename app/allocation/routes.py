@@ -17,6 +17,7 @@ import math
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -49,6 +50,7 @@ from app.allocation import cache
 from app.allocation.blueprint import bp
 from app.allocation.corrections import run_context
 from app.allocation.digest import store_with_digests
+from app.allocation.matrix_cells import matrix_rows
 from app.allocation.services import allocate_period, approve
 from app.allocation.workbook import run_status_fr, workbook_for
 from app.database import get_db
@@ -162,7 +164,7 @@ def _matrix_page(result: PeriodAllocation, only: str | None,
         "rows": rows[(page - 1) * MATRIX_PAGE : page * MATRIX_PAGE],
         "members_count": len(rows), "page": page, "pages": pages, "services": services,
         "service_totals": result.service_totals(), "grand_total": result.total,
-        "cell_url": _cell_url(result, run_id),
+        "cell_url": _cell_url(result, run_id), "matrix_rows": matrix_rows,
     }
 
 
@@ -173,9 +175,11 @@ def _cell_url(result: PeriodAllocation, run_id: int | None) -> Any:
     base = (url_for(".explain", run_id=run_id, **marks) if run_id is not None
             else url_for(".explain_preview", period_code=result.period_code, **marks))
 
+    quoted = lru_cache(maxsize=None)(lambda code: quote(code, safe=""))  # codes repeat per cell
+
     def cell_url(service_code: str, member_code: str) -> str:
-        return base.replace("__service__", quote(service_code, safe="")).replace(
-            "__member__", quote(member_code, safe=""))
+        return base.replace("__service__", quoted(service_code)).replace(
+            "__member__", quoted(member_code))
     return cell_url
 
 
@@ -255,7 +259,7 @@ def run(run_id: int) -> ResponseReturnValue:
         rows=matrix.rows, members_count=matrix.members_count, page=matrix.page,
         pages=matrix.pages, grand_total=allocation_run.total, services=services,
         service_totals={s.service.code: s.pool for s in services},  # = Σ lines (matrix.py)
-        cell_url=_cell_url(result, allocation_run.id),
+        cell_url=_cell_url(result, allocation_run.id), matrix_rows=matrix_rows,
     )
 
 
