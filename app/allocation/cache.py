@@ -11,10 +11,12 @@ What is cached, and why it can be trusted:
   database, the period and service, the process's *write
   generation* — bumped by every ``INSERT``/``UPDATE``/``DELETE`` this process runs on a table
   that may feed an allocation (any table but sessions, rate limits, audit, tokens) — and the
-  last work entry's id (an import by another worker shows at once). An edit made by *another*
-  worker process to an existing row shows after at most ``TTL_SECONDS``, or at once with
-  « Recalculer ». Storing and approving a run always recompute from the database: a cached
-  preview is never what gets stored or approved.
+  last work entry's id and the last audit event's id: every change made through the
+  application, in any worker, writes an audit event in its transaction, so an import or an
+  edit by *another* worker process shows at once too. Only a write behind the application's
+  back (no audit event) waits ``TTL_SECONDS``, or « Recalculer ». Storing and approving a
+  run always recompute from the database: a cached preview is never what gets stored or
+  approved.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from accounting.audit import AuditEvent
 from accounting.periods import Period
 from timesheets.models import WorkEntry
 
-#: How long a preview is reused at most (other processes' edits).
+#: How long a page is reused at most (a write behind the application's back).
 TTL_SECONDS = 60.0
 #: Entries kept per cache (a few periods × services; a preview of a year is ~20 MB).
 SIZE = 4
@@ -124,8 +127,16 @@ def clear() -> None:
 
 
 def _inputs_key(session: Session) -> tuple[Any, ...]:
-    last_entry = session.scalar(select(func.max(WorkEntry.id)))
-    return (*_database(session), _generation, last_entry)
+    """What a cached page depends on: this process's writes, the last work entry and the
+    last audit event. Every change made through the application, by any worker, writes an
+    audit event in its transaction (invariant 7: the session hook for each row, one event
+    for a bulk import or approval), so another worker's edit changes the key at once; both
+    maxima are read on their primary keys."""
+    last_entry, last_event = session.execute(_LAST_IDS).one()
+    return (*_database(session), _generation, last_entry, last_event)
+
+
+_LAST_IDS = select(func.max(WorkEntry.id), select(func.max(AuditEvent.id)).scalar_subquery())
 
 
 def _database(session: Session) -> tuple[str, int]:

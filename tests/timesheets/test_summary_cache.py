@@ -62,3 +62,23 @@ def test_each_member_scope_keeps_its_own_totals(app, cluster, db):
     assert _total_hours(staff) == "1.5000"
     assert _total_hours(member_accountant) == "1.0000"
     assert _total_hours(staff) == "1.5000"
+
+
+def test_an_edit_by_another_worker_shows_at_once(client, cluster, db, monkeypatch):
+    """Another gunicorn worker's edit: this process's write counter does not see it (put back
+    as it was after the edit), the audit event the edit wrote in its transaction does."""
+    cache.clear()
+    _login(client, "compta@test.fr")
+    created = services.create_entry(
+        db, cluster.accountant, EntryData(date(2026, 3, 5), cluster.compta.id, 60, cluster.a.id)
+    )
+    (entry,) = created.entries
+    assert _total_hours(client) == "1.0000"
+    seen = cache.write_generation()
+    services.update_entry(
+        db, cluster.accountant, entry.id,
+        EntryData(date(2026, 3, 5), cluster.compta.id, 90, cluster.a.id),
+    )
+    db.flush()
+    monkeypatch.setattr(cache, "_generation", seen)  # as if written by another process
+    assert _total_hours(client) == "1.5000"
