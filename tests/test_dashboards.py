@@ -373,3 +373,31 @@ def test_the_treasurers_top_members_aggregated_by_the_database_are_the_lines_sum
     assert (others.name, others.others, others.amounts) == (
         f"Autres adhérents ({len(rest)})", len(rest), dict(merged)
     )
+
+
+def test_the_accountant_table_is_reused_until_an_entry_changes_in_any_worker(
+    db: Session, cluster: Cluster, monkeypatch
+) -> None:
+    """The month's table is kept per worker (``app.allocation.cache.board``): unchanged work
+    gives the same table; an entry added here, or edited by another worker (this process's
+    write counter put back as it was), shows on the next view."""
+    from app.allocation import cache
+    from timesheets import services
+    from timesheets.services import EntryData
+
+    cache.clear()
+    accountant, compta = cluster.users[Role.ACCOUNTANT], cluster.services["COMPTA"]
+    first = accountant_board(db, cluster.today)
+    assert accountant_board(db, cluster.today).rows is first.rows  # reused
+    created = services.create_entry(
+        db, accountant, EntryData(cluster.today, compta.id, 30, cluster.members[0].id))
+    db.flush()
+    added = accountant_board(db, cluster.today)
+    assert added.total_minutes == first.total_minutes + 30
+    (entry,) = created.entries
+    seen = cache.write_generation()
+    services.update_entry(
+        db, accountant, entry.id, EntryData(cluster.today, compta.id, 50, cluster.members[0].id))
+    db.flush()
+    monkeypatch.setattr(cache, "_generation", seen)  # as if written by another process
+    assert accountant_board(db, cluster.today).total_minutes == first.total_minutes + 50

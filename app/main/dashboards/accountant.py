@@ -15,6 +15,7 @@ from accounting.invoicing.models import Invoice
 from accounting.money import ZERO
 from accounting.org import Member
 from accounting.periods import Period
+from app.allocation import cache
 from app.main.dashboards.common import (
     LIST_LIMIT,
     TOP_MEMBERS,
@@ -120,7 +121,8 @@ def accountant_board(db: Session, day: date) -> AccountantBoard:
     """Everybody's work of the month of ``day`` per member and service (the timesheets
     summary's figures), the active members with no entry that month, and the draft invoices."""
     month = month_of(day)
-    services, rows = _activity(db, month)
+    services, rows = cache.board(db, ("accountant", month.start, month.end),
+                                 lambda: _activity(db, month))
 
     no_entry = ~exists(
         select(literal(1)).where(
