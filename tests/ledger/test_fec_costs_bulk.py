@@ -217,3 +217,17 @@ def test_a_balanced_entry_that_comes_back_later_is_planned_whole(db, services, t
     assert [(c.import_key, c.data) for c in found.costs] == [
         (c.import_key, c.data) for c in expected.costs
     ]
+
+
+def test_the_import_hands_the_writes_each_cost_with_its_fingerprint(db, services, tmp_path) -> None:
+    """The pairs written are made a slice at a time (issue 16): the same pairs, in order, as
+    the planned costs' data and hex fingerprints, whether read one by one, by slice or all."""
+    preview = preview_fec_costs(db, fec_file(tmp_path, REVERSALS), _rules(db))
+    new = preview.new
+    pairs = fec_costs._Items(new)
+    assert len(pairs) == len(new) >= 3
+    expected = [(cost.data, cost.digest.hex()) for cost in new]
+    assert all(len(key) == 64 for _, key in expected)
+    assert list(pairs) == expected
+    assert pairs[1:3] == expected[1:3]
+    assert pairs[len(new) - 1] == expected[-1]
