@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, func, or_, select
@@ -27,7 +27,6 @@ from app.admin.forms import (
     CARRIER_FORM_FIELDS,
     MEMBER_FORM_FIELDS,
     CarrierForm,
-    ConfigurationForm,
     FiguresForm,
     ImportForm,
     MemberForm,
@@ -52,17 +51,12 @@ from app.admin.services import (
     the_carrier,
 )
 from app.configuration import (
-    ConfigRefused,
-    apply_configuration,
     audit_mark,
     changes_since,
-    dump_configuration,
-    export_configuration,
 )
 from app.database import get_db
-from app.formatting import plural
 from app.params import parse_page
-from app.uploads import TABULAR, YAML_FILES, chosen_encoding, receive_upload
+from app.uploads import TABULAR, chosen_encoding, receive_upload
 from imports.errors import ImportRefused
 from imports.figures import FIGURE_COLUMNS, FIGURE_FIELDS, FIGURE_LABELS_FR, import_figures
 from imports.members import MEMBER_COLUMNS, import_members
@@ -569,43 +563,3 @@ def audit() -> ResponseReturnValue:
         actions=ACTION_LABELS, objects=OBJECT_LABELS, links=OBJECT_LINKS, text=audit_text,
     )  # fmt: skip
 
-
-# ------------------------------------------------------------------------------ configuration
-
-
-@bp.route("/configuration", methods=["GET", "POST"])
-@roles_required(A)
-def configuration() -> ResponseReturnValue:
-    form = ConfigurationForm()
-    errors: list[Any] = []
-    if form.validate_on_submit():
-        db = get_db()
-        upload = form.file.data
-        try:
-            received = receive_upload(upload, accept=YAML_FILES,
-                                      max_bytes=_max_upload())
-            result = apply_configuration(db, received.data, filename=received.name)
-        except (ConfigRefused, ImportRefused) as refused:
-            db.rollback()
-            errors = list(refused.errors)
-        else:
-            db.commit()
-            if result.changed:
-                flash(f"Configuration appliquée : {plural(result.changes, 'modification')}.",
-                      "success")
-            else:
-                flash("Rien à modifier : cette configuration est déjà appliquée.", "info")
-            return redirect(url_for("admin.configuration"))
-    page = render_template("admin/configuration.html", form=form, errors=errors)
-    return page, (422 if errors else 200)
-
-
-@bp.route("/configuration.yaml")
-@roles_required(A)
-def configuration_export() -> ResponseReturnValue:
-    text = dump_configuration(export_configuration(get_db()))
-    return Response(
-        text,
-        mimetype="application/yaml",
-        headers={"Content-Disposition": "attachment; filename=mutualise-configuration.yaml"},
-    )
