@@ -14,7 +14,11 @@ sums, whatever path inserted the line (the ORM, Core multi-row inserts, ``execut
 bulk writers, raw SQL), in the same transaction: a rolled-back posting leaves no total behind.
 
 - SQLite: a row trigger, an ``INSERT … ON CONFLICT DO UPDATE SET debit = debit + excluded.debit``
-  per line (about 5 µs a line; SQLite has one writer at a time).
+  per line (about 5 µs a line; SQLite has one writer at a time). A bulk writer inserting
+  thousands of lines at once (a FEC import's 200 000) goes through :func:`summed_after`: the
+  trigger is dropped and created again inside the writer's transaction around the insert,
+  and the inserted lines are added to the totals in one grouped upsert — 1.2 s less for a
+  1 000 000-line FEC's 200 000 lines (issue 15), the same totals.
 - PostgreSQL: a statement trigger over the statement's new lines (a transition table), grouped
   by (account, day) and upserted in that order with the same atomic addition: two postings at
   once never lose an update — the second waits on the row the first holds until it commits,
@@ -26,6 +30,7 @@ bulk writers, raw SQL), in the same transaction: a rolled-back posting leaves no
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -53,9 +58,10 @@ class AccountDay(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+TRIGGER = "trg_journal_lines_account_days"
 #: The statements that create the trigger (kept identical to migration 0019).
 SQLITE_TRIGGER = (
-    "CREATE TRIGGER IF NOT EXISTS trg_journal_lines_account_days AFTER INSERT ON journal_lines "
+    f"CREATE TRIGGER IF NOT EXISTS {TRIGGER} AFTER INSERT ON journal_lines "
     "BEGIN INSERT INTO account_days (account, day, debit, credit) "
     "VALUES (NEW.account, NEW.entry_date, NEW.debit, NEW.credit) "
     "ON CONFLICT (account, day) DO UPDATE SET debit = debit + excluded.debit, "
@@ -84,6 +90,47 @@ FILL = (
     "SELECT account, entry_date, SUM(debit), SUM(credit) FROM journal_lines "
     "GROUP BY account, entry_date"
 )
+
+
+#: Adds the lines of an id range to the totals (:func:`summed_after`), as the trigger would.
+ADD_RANGE = (
+    "INSERT INTO account_days (account, day, debit, credit) "
+    "SELECT account, entry_date, SUM(debit), SUM(credit) FROM journal_lines "
+    "WHERE id BETWEEN ? AND ? GROUP BY account, entry_date "
+    "ON CONFLICT (account, day) DO UPDATE SET debit = debit + excluded.debit, "
+    "credit = credit + excluded.credit"
+)
+#: Lines inserted at once from which :func:`summed_after` sums them itself.
+BULK_LINES = 2_000
+
+
+def summed_after(
+    session: Session, ids: Sequence[int], insert: Callable[[], None]
+) -> None:  # fmt: skip
+    """Run ``insert``, which inserts the journal lines of ids ``ids`` (consecutive, ascending),
+    keeping the daily totals: on SQLite, for many lines, without the row trigger — dropped
+    first and created again after, all inside the caller's transaction (no other connection
+    ever sees the table without it; SQLite has one writer at a time), the lines then summed
+    into the totals by one grouped upsert. Why: the trigger's per-line program was half the
+    time of inserting the lines (see the module docstring). PostgreSQL's statement trigger is
+    set-based already: ``insert`` runs as it is there, as it does for a few lines.
+
+    If ``insert`` raises, the trigger is back and the caller's transaction, which must be
+    rolled back (its lines may be partly written), holds no total of them."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite" or len(ids) < BULK_LINES or not conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (TRIGGER,)
+    ).first():  # fmt: skip
+        insert()
+        return
+    if ids[-1] - ids[0] != len(ids) - 1:  # pragma: no cover - reserve_ids gives a range
+        raise ValueError("summed_after: the lines' ids must be consecutive")
+    conn.exec_driver_sql(f"DROP TRIGGER {TRIGGER}")
+    try:
+        insert()
+    finally:
+        conn.exec_driver_sql(SQLITE_TRIGGER)
+    conn.exec_driver_sql(ADD_RANGE, (ids[0], ids[-1]))
 
 
 def trigger_statements(dialect: str) -> list[str]:

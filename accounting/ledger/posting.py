@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from accounting.audit import actor_label, jsonable, record_audit, record_audits
 from accounting.bulk_rows import as_stored, insert_rows, reserve_ids
 from accounting.db import lock_counter_row, utcnow
+from accounting.ledger.account_days import summed_after
 from accounting.ledger.chart import (
     BANK,
     VAT_COLLECTED,
@@ -437,7 +438,8 @@ def _insert_entries(
     session.flush()  # the series' counters
     insert_rows(session, table, _ENTRY_COLUMNS, rows)
     lines = _line_rows(session, planned, rows)
-    insert_rows(session, JournalLine.__table__, _LINE_COLUMNS, lines)
+    summed_after(session, [line[0] for line in lines],
+                 lambda: insert_rows(session, JournalLine.__table__, _LINE_COLUMNS, lines))
     if imported:
         seal_batches(session, JournalEntry.__tablename__, _texts(session, rows, lines), "post")
         return ids

@@ -148,3 +148,53 @@ def test_the_migration_fills_the_totals_from_the_lines_already_there(fresh_db_ur
             assert drift(session) == []
     finally:
         engine.dispose()
+
+
+def test_costs_posted_in_bulk_are_summed_once_with_the_trigger_back_after(db) -> None:
+    """A bulk posting of thousands of lines (a FEC import) sums its lines itself on SQLite,
+    the row trigger dropped around the insert: the same totals, and the trigger is back for
+    the next line."""
+    from accounting.cost_bulk import add_costs
+    from accounting.ledger.account_days import BULK_LINES
+
+    service = Service(code="COMPTA", name="Comptabilité")
+    db.add(service)
+    db.flush()
+    march, april = date(2026, 3, 10), date(2026, 4, 7)
+    items = [(CostInput(CostKind.COST, service.id, march if i % 2 else april, D("10.05"),
+                        "606400", f"Fourniture {i}"), None) for i in range(1200)]  # fmt: skip
+    add_costs(db, items)
+    db.flush()
+    assert 2 * len(items) >= BULK_LINES  # 606400 against 401000: two lines a cost
+    # 600 costs of 10,05 € on each day, each against the supplier.
+    assert _days(db, "606400") == {march: (D("6030.00"), D("0.00")),
+                                   april: (D("6030.00"), D("0.00"))}  # fmt: skip
+    assert _days(db, "401000") == {march: (D("0.00"), D("6030.00")),
+                                   april: (D("0.00"), D("6030.00"))}  # fmt: skip
+    assert drift(db) == []
+    add_cost(db, CostInput(CostKind.COST, service.id, march, D("0.95"), "606400", "Une de plus"))
+    db.flush()
+    assert _days(db, "606400")[march] == (D("6030.95"), D("0.00"))
+    assert drift(db) == []
+
+
+def test_a_bulk_insert_that_fails_leaves_the_trigger_in_place(db) -> None:
+    from accounting.ledger.account_days import TRIGGER, summed_after
+
+    def failing() -> None:
+        raise RuntimeError("disque plein")
+
+    try:
+        summed_after(db, list(range(1, 5001)), failing)
+    except RuntimeError as error:
+        assert str(error) == "disque plein"
+    else:  # pragma: no cover - the insert raised
+        raise AssertionError("the insert's error was swallowed")
+    if db.bind.dialect.name == "sqlite":
+        found = db.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                "AND name = :n"), {"n": TRIGGER}).scalars().all()  # fmt: skip
+    else:
+        found = db.execute(text("SELECT tgname FROM pg_trigger WHERE tgname = :n"),
+                           {"n": TRIGGER}).scalars().all()  # fmt: skip
+    assert found == [TRIGGER]
+    test_lines_inserted_by_raw_sql_are_counted_and_a_rollback_leaves_nothing(db)
