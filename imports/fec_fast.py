@@ -292,8 +292,8 @@ class _Reader:
 
     def _end(self) -> None:
         """Entries all apart (else the line reader reads them grouped), totals left aside."""
-        keys = np.concatenate(self.run_keys)
-        if len(np.unique(keys)) != len(keys):
+        keys = np.sort(np.concatenate(self.run_keys))  # np.unique took 250 ms for 400 000
+        if np.any(keys[1:] == keys[:-1]):
             raise Slow  # an entry's lines are not together (or two keys' hashes are alike)
         if self.debit != self.credit:
             raise Slow  # « total débit différent du total crédit »

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, select
@@ -441,7 +442,8 @@ def _insert_entries(
     summed_after(session, [line[0] for line in lines],
                  lambda: insert_rows(session, JournalLine.__table__, _LINE_COLUMNS, lines))
     if imported:
-        seal_batches(session, JournalEntry.__tablename__, _texts(session, rows, lines), "post")
+        seal_batches(session, JournalEntry.__tablename__, _texts(session, planned, rows, lines),
+                     "post", lambda index: entry_reference(*rows[index][1:4]))
         return ids
     contents = _contents(session, rows, lines)
     record_audits(session, "post", JournalEntry.__tablename__, [
@@ -502,21 +504,20 @@ def _contents(
 
 
 def _texts(
-    session: Session, rows: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]
-) -> list[tuple[int, str, str]]:
-    """What :func:`_contents` gives, as the canonical text sealed in a batch link, with the
-    entry's reference: ``(id, text, reference)`` (:class:`accounting.seal_batch.RowText`)."""
+    session: Session, planned: Sequence[BulkEntry], rows: list[tuple[Any, ...]],
+    lines: list[tuple[Any, ...]],
+) -> list[tuple[int, str]]:  # fmt: skip
+    """What :func:`_contents` gives, as the canonical text sealed in a batch link:
+    ``(id, text)`` (:class:`accounting.seal_batch.RowText`). ``lines``: in the order of their
+    entries and positions (:func:`_line_rows`), so each entry's are the next ones."""
     dialect = session.get_bind().dialect
     entry_text = RowText(JournalEntry.__table__, _ENTRY_COLUMNS, dialect)
-    line_text = RowText(JournalLine.__table__, _LINE_COLUMNS, dialect)
-    children: dict[int, list[str]] = defaultdict(list)
-    for line, text in zip(lines, line_text.many(lines), strict=True):
-        children[line[1]].append(text)  # ids ascending within an entry, as read back
+    line_texts = iter(RowText(JournalLine.__table__, _LINE_COLUMNS, dialect).many(lines))
     # {"journal_lines": [...], "row": {...}}: the keys in canonical (sorted) order.
     return [
-        (row[0], f'{{"journal_lines":[{",".join(children.pop(row[0], ()))}],"row":{text}}}',
-         entry_reference(row[1], row[2], row[3]))
-        for row, text in zip(rows, entry_text.many(rows), strict=True)
+        (row[0], '{"journal_lines":[' + ",".join(islice(line_texts, len(item.specs)))
+         + '],"row":' + text + "}")
+        for item, row, text in zip(planned, rows, entry_text.many(rows), strict=True)
     ]  # fmt: skip
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from accounting.ledger.models import JournalEntry, JournalLine
@@ -61,3 +63,23 @@ def test_many_rows_give_each_row_text(db: Session) -> None:
     assert text.many(rows) == [text(row) for row in rows]
     assert text.many([]) == []
 
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(cents=st.integers(-10**13, 10**13), places=st.sampled_from([0, 1, 2, 3]))
+def test_an_amounts_text_is_its_value_with_two_places_as_read_back(
+    db: Session, cents: int, places: int
+) -> None:
+    """Money is read back with its two places (1234.5 -> "1234.50", -0.00 -> "0.00"),
+    whichever way the amount was written (1234.5, 1234.50, 1234.500, -0.00)."""
+    text = RowText(JournalLine.__table__, LINE_COLUMNS, db.get_bind().dialect)
+    value = Decimal(cents).scaleb(-2)
+    shorter = value.quantize(Decimal(1).scaleb(-places))
+    written = shorter if shorter == value else value  # 12.30 as 12.3 or 12.300; 12.34 as is
+    whole, part = divmod(abs(cents), 100)
+    expected = f'"debit":"{"-" if cents < 0 else ""}{whole}.{part:02d}"'
+    for amount in (written, Decimal("-0.00") if not cents else written):
+        row = (1, 1, 1, "641100", None, None, "a", amount, Decimal("0"), date(2026, 1, 2))
+        assert expected in text(row), (amount, text(row))
+        assert text.many([row]) == [text(row)]
