@@ -32,6 +32,7 @@ from accounting.counterpart_split import Share
 from accounting.db import Base, utcnow
 from accounting.money import is_cents
 from accounting.org import Service
+from accounting.pickling import tuple_state
 
 #: PCG accounts: class 6 for costs (charges), class 7 for subsidies (74 « subventions
 #: d'exploitation », 77 exceptional). Six to ten digits, as in most French charts.
@@ -162,6 +163,7 @@ MODELS: dict[CostKind, type[Cost] | type[Subsidy]] = {
 DEFAULT_ACCOUNT = {CostKind.SUBSIDY: "740000"}
 
 
+@tuple_state
 @dataclass(frozen=True, slots=True)
 class CostInput:
     """What a person enters (screen or file) for one cost or subsidy."""

@@ -47,6 +47,7 @@ from accounting.ledger.errors import MappingError
 from accounting.wording import plural
 from imports.errors import ImportRefused, RowError
 from imports.fec import FecFile, read_fec, stream_fec
+from imports.fec_beside import import_beside
 from imports.fec_fast import read_fast
 from imports.fec_plan import (  # noqa: F401 - names callers import from here
     BALANCE_SHEET,
@@ -104,7 +105,12 @@ def preview_fec_costs(
         fec = read_fast(path, planner)  # the usual file, column by column
         if fec is None:  # something to report, or read otherwise: line by line
             fec, planner = _read_lines(session, path, rules, analytic_column)
-        errors = planner.finish()
+        return _preview(planner, fec)
+
+
+def _preview(planner: EntryPlanner, fec: FecFile) -> FecCostPreview:
+    """The preview of a file read (``ImportRefused`` with every error by line)."""
+    errors = planner.finish()
     if errors:
         raise ImportRefused(sorted(errors, key=RowError.sort_key))
     column = planner.column
@@ -207,17 +213,34 @@ def import_fec_costs(
     journal entry. Flushes; the caller commits."""
     # One import at a time: the same file sent twice at once is added once.
     transaction_lock(session, "mutualise:import:costs")
-    preview = preview_fec_costs(session, path, rules, analytic_column=analytic_column)
-    refused = _refusals(preview, accept_unmapped)
-    if refused:
-        raise ImportRefused(refused)
+    chosen = ordered(saved_rules(session) if rules is None else rules)
+    check_size(path)
+    beside = import_beside(session, path, chosen, analytic_column, user_id) if chosen else None
+    if beside is not None:  # read in a second process while the costs were written here
+        try:
+            preview = _preview(beside.planner, beside.fec)
+            refused = _refusals(preview, accept_unmapped)
+            if refused:
+                raise ImportRefused(refused)
+        except BaseException:
+            if beside.savepoint is not None:
+                beside.savepoint.rollback()
+            raise
+        assert beside.savepoint is not None  # rolled back only with errors, refused above
+        beside.savepoint.commit()
+        added = beside.added
+    else:
+        preview = preview_fec_costs(session, path, chosen, analytic_column=analytic_column)
+        refused = _refusals(preview, accept_unmapped)
+        if refused:
+            raise ImportRefused(refused)
+        # Saved, audited, posted and sealed in multi-row inserts (add_cost, one at a time,
+        # took about 22 ms a cost); the same rows, entries and seals.
+        with collector_paused():  # 100 000 rows and links alive: no full collections
+            # Every cost was checked by the planner (a problem refused the file above).
+            added = add_costs(session, _Items(preview.new), user_id=user_id, checked=True)
     if rules is not None and save:
         save_rules(session, list(rules))
-    # Saved, audited, posted and sealed in multi-row inserts (add_cost, one at a time, took
-    # about 22 ms a cost); the same rows, entries and seals.
-    with collector_paused():  # 100 000 rows and links alive: no full collections meanwhile
-        # Every cost was checked by the planner (a problem refused the file above).
-        added = add_costs(session, _Items(preview.new), user_id=user_id, checked=True)
     created = sum(added.kinds.values())
     result = ImportResult(created=created, unchanged=len(preview.costs) - created)
     # The import's one audit event: who, when, which file, and the rows it wrote (first and

@@ -41,14 +41,18 @@ from accounting.ledger.mapping import mapper, unknown_accounts
 from accounting.money import ZERO
 from accounting.org import Service
 from accounting.periods import Period, PeriodStatus, hold_periods, locked_message, locked_ranges
+from accounting.pickling import tuple_state
 from imports.errors import RowError
 from imports.fec_rules import ANALYTIC_NAMES, Rule
 
 UNMAPPED, BALANCE_SHEET = "unmapped", "balance_sheet"
+#: Planned costs handed on at once by a reading process (``on_costs``).
+SLICE = 5_000
 _CODE = re.compile(r"[^A-Z0-9]")
 ONE = Decimal(1)
 
 
+@tuple_state
 @dataclass(frozen=True, slots=True)
 class PlannedCost:
     """A cost or subsidy the import would add (``already``: imported before, skipped);
@@ -242,6 +246,10 @@ class EntryPlanner:
         self._locked = locked_ranges(session)  # invoiced periods (DESIGN §4)
         self._existing: set[str] = set()
         self._journals: dict[str, str] = {}
+        #: Called with the costs planned so far once there are ``hand_on_at`` of them, which
+        #: are then forgotten here (:mod:`imports.fec_beside`: the reader sends them on).
+        self.on_costs: Callable[[list[PlannedCost]], None] | None = None
+        self.hand_on_at = SLICE
         self.year: tuple[date, date] | None = None
         self._low = self._high = date.min  # the year's bounds, from the first line
         self.clear()
@@ -295,11 +303,15 @@ class EntryPlanner:
             f"{self._low:%d/%m/%Y} au {self._high:%d/%m/%Y}."
         )))  # fmt: skip
 
-    def finish(self) -> list[RowError]:
-        """End the last entry; every error found, accounts the chart does not know included."""
+    def end_entries(self) -> None:
+        """Plan the last entry (the file has ended)."""
         if self._entry:
             self._end_entry(self._entry)
             self._entry = []
+
+    def finish(self) -> list[RowError]:
+        """End the last entry; every error found, accounts the chart does not know included."""
+        self.end_entries()
         if self.year is None:
             self._begin(None)
         unknown = unknown_accounts(self.session, set(self._account_lines))
@@ -475,3 +487,6 @@ class EntryPlanner:
             debit,
             credit, f"{first.journal_code}/{first.ecriture_num}",
         ))  # fmt: skip
+        if self.on_costs is not None and len(self.costs) >= self.hand_on_at:
+            self.on_costs(self.costs)
+            self.costs = []

@@ -90,6 +90,8 @@ def check_lines(lines: Sequence[LineSpec]) -> None:
     """
     for position, line in enumerate(lines, start=1):
         for amount in (line.debit, line.credit):
+            if amount is ZERO:  # the side a line leaves empty (LineSpec's default): valid
+                continue
             if not isinstance(amount, Decimal) or not amount.is_finite() or not is_cents(amount):
                 raise InvalidLine(f"Ligne {position} : montant illisible ({amount!r}).")
         if line.debit < ZERO or line.credit < ZERO:
