@@ -143,6 +143,8 @@ def import_beside(
             end = _receive(session, receiver, planner, added, user_id)
     finally:
         receiver.close()
+        if end is None:  # this side failed (or the reader died): no need to read on
+            child.kill()
         child.join()
         if end is None or end.fec is None:
             savepoint.rollback()
@@ -228,10 +230,14 @@ def _read(planner: EntryPlanner, path: str | Path, sender: Any) -> None:
 
 
 def _post(outbox: queue.SimpleQueue[bytes | None], sender: Any) -> None:
-    """Write the pickled messages to the pipe in order, until None."""
-    while (message := outbox.get()) is not None:
-        sender.send_bytes(message)
-    sender.close()
+    """Write the pickled messages to the pipe in order, until None (or the parent has closed
+    its end: it has stopped listening)."""
+    try:
+        while (message := outbox.get()) is not None:
+            sender.send_bytes(message)
+        sender.close()
+    except OSError:
+        return
 
 
 __all__ = ["BESIDE_BYTES", "SLICE", "Beside", "PlannedCost", "can_read_beside", "import_beside"]

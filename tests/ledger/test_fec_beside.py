@@ -19,7 +19,7 @@ from accounting.costs import Cost
 from accounting.ledger.models import JournalEntry
 from accounting.periods import close_period, get_or_create_period
 from accounting.seal import Seal, verify_chain
-from imports import fec_beside, fec_plan
+from imports import fec_beside
 from imports.errors import ImportRefused
 from imports.fec_costs import import_fec_costs, parse_rule
 from tests.ledger.test_books_import import REVERSALS, fec_file
@@ -41,7 +41,8 @@ def beside(monkeypatch) -> list[Any]:
     """Every file read beside the writes, in slices of two costs (written by slices of two
     when read first); the list of what each import_beside call gave (None: not read so)."""
     monkeypatch.setattr(fec_beside, "BESIDE_BYTES", 0)
-    monkeypatch.setattr(fec_plan, "SLICE", 2)
+    monkeypatch.setattr(fec_beside, "SLICE", 2)
+    monkeypatch.setattr(fec_beside, "FIRST_SLICE", 2)
     monkeypatch.setattr(cost_bulk, "SLICE", 2)
     given: list[Any] = []
     original = fec_beside.import_beside
@@ -70,8 +71,13 @@ def test_read_beside_writes_what_reading_first_writes(
     savepoint.rollback()
     assert beside == [None]
     monkeypatch.setattr(fec_beside, "BESIDE_BYTES", 0)
+    slices: list[int] = []
+    original = fec_beside.add_costs
+    monkeypatch.setattr(fec_beside, "add_costs", lambda db, items, **kw: (
+        slices.append(len(items)), original(db, items, **kw))[1])  # fmt: skip
     result, preview = import_fec_costs(db, path, _rules(db))
     assert beside[-1] is not None and beside[-1].savepoint is not None  # read in a child
+    assert slices == [2, 2, 2]  # written as they came
     assert result.created == 6 and len(preview.costs) == 6
     after = _written(db)
     assert after == first
@@ -156,3 +162,27 @@ def test_not_read_beside_with_another_thread_or_a_small_file(tmp_path, monkeypat
         other.join()
     (tmp_path / "odd.txt").write_text("JournalCode\tJournalLib\nVT\t\n", "utf-8")
     assert fec_beside.first_date(tmp_path / "odd.txt") is None
+
+
+def test_a_refusal_while_writing_stops_the_reader_and_writes_nothing(
+    db, services, tmp_path, beside, monkeypatch
+) -> None:
+    """The writing side fails on its second slice (a cost the writes refuse): the error is
+    the caller's, the reading process is stopped, nothing stays."""
+    from accounting.costs import CostError
+
+    calls: list[int] = []
+    original = fec_beside.add_costs
+
+    def add_costs(*args: Any, **kwargs: Any) -> Any:
+        calls.append(len(args[1]))
+        if len(calls) == 2:
+            raise CostError("Service inconnu.")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(fec_beside, "add_costs", add_costs)
+    counted = _counts(db)
+    with pytest.raises(CostError, match="Service inconnu"):
+        import_fec_costs(db, fec_file(tmp_path, REVERSALS), _rules(db))
+    assert calls == [2, 2]
+    assert _counts(db) == counted
