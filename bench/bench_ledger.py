@@ -18,7 +18,9 @@ Targets (issue 6):
   the whole import with its writes (costs, entries and lines, batch seals, its audit event,
   committed to a SQLite file) within 3x (``fec-import-costs``, which also prints its writes'
   and its commit's share); each side in a fresh process, so
-  the peak (VmHWM) is its own;
+  the peak (VmHWM) is its own; the import reads the file in a second, forked process while it
+  writes (``imports.fec_beside``): that process's peak is printed on its own row, and the CPU
+  time printed is both processes';
 * the ledger workbook of 1 000 000 lines (Journal, Grand livre, Balance) within 1.3x
   openpyxl's write-only mode (lxml) writing the same cells from a raw cursor, peak memory under
   500 MB (each writer runs in a fresh process, so its peak is its own).

@@ -87,9 +87,14 @@ def can_read_beside(path: str | Path) -> bool:
     return (
         Path(path).stat().st_size >= BESIDE_BYTES
         and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
+        and _alone()
         and not multiprocessing.current_process().daemon  # a daemon may have no child
     )
+
+
+def _alone() -> bool:
+    """No other thread in this process (a fork copies only the calling thread)."""
+    return threading.active_count() == 1
 
 
 def first_date(path: str | Path) -> date | None:
