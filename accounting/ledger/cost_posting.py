@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from accounting.ledger.bulk_posting import BulkEntry, post_entries
 from accounting.ledger.cost_entries import (
     COST_SOURCES,
     SUBSIDY_SOURCES,
@@ -23,11 +24,9 @@ from accounting.ledger.cost_entries import (
 )
 from accounting.ledger.models import JournalEntry
 from accounting.ledger.posting import (
-    BulkEntry,
     LineSpec,
     _live_entries,
     _refuse_if_posted,
-    post_entries,
     post_entry,
     reverse_entry,
 )
