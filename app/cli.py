@@ -124,7 +124,8 @@ for _command in (
     allocation_cli.allocate_command, allocation_cli.keys_group, allocation_cli.period_group,
     invoices_cli.invoices_group,
     ledger_cli.check_fec_command, ledger_cli.ledger_group,
-    ops_cli.verify, ops_cli.seal_backfill_command, ops_cli.backup_command, ops_cli.restore_command,
+    ops_cli.verify, ops_cli.rebuild_totals_command, ops_cli.seal_backfill_command,
+    ops_cli.backup_command, ops_cli.restore_command,
     delivery_cli.addresses_command, budgets_cli.calls_group,
 ):
     cli.add_command(_command)

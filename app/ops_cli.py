@@ -1,10 +1,11 @@
-"""Operator commands: ``mutualise verify [--anchor FILE]``, ``seal-backfill``, ``backup -o FILE``
-and ``restore FILE``."""
+"""Operator commands: ``mutualise verify [--anchor FILE]``, ``rebuild-totals``,
+``seal-backfill``, ``backup -o FILE`` and ``restore FILE``."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -49,7 +50,9 @@ def verify(anchor: Path | None) -> None:
     configured = current_app.config.get("SEAL_ANCHOR") or None
     if anchor is None and configured and Path(configured).is_file():
         anchor = Path(configured)
-    report = verify_chain(cli_session(), anchor=anchor)
+    session = cli_session()
+    report = verify_chain(session, anchor=anchor)
+    totals_ok = _check_totals(session)
     checked = (
         f"{count_en(report.anchored, 'anchored link')} in {anchor} still in the chain"
         if anchor is not None
@@ -65,6 +68,8 @@ def verify(anchor: Path | None) -> None:
         target = anchor or configured
         if target and report.seals:
             append_anchor(target, report.head_seq, report.head)
+        if not totals_ok:
+            sys.exit(1)
         return
     first = report.first
     assert first is not None
@@ -82,6 +87,45 @@ def verify(anchor: Path | None) -> None:
             err=True,
         )
     sys.exit(1)
+
+
+def _check_totals(session: Any) -> bool:
+    """The per-account daily totals equal the sums of the journal lines (the trial balance
+    reads them); the rows apart named, at most five, on stderr."""
+    from accounting.ledger.account_days import drift
+
+    apart = drift(session)
+    if not apart:
+        click.echo("Daily account totals: equal to the journal lines.")
+        return True
+    click.echo(
+        f"DAILY TOTALS DIFFER from the journal lines on {count_en(len(apart), 'account day')} "
+        "(the trial balance reads them): lines were written without the trigger.",
+        err=True,
+    )
+    for account, day, debit, credit in apart[:5]:
+        click.echo(f"  {account} on {day:%Y-%m-%d}: debit {debit:+}, credit {credit:+} "
+                   "(totals minus lines)", err=True)  # fmt: skip
+    click.echo("Rebuild them from the lines: `mutualise rebuild-totals`.", err=True)
+    return False
+
+
+@click.command("rebuild-totals")
+@with_appcontext
+def rebuild_totals_command() -> None:
+    """Rebuild the per-account daily totals from the journal lines (when `verify` finds them
+    apart). Postings wait until it is done."""
+    from accounting.ledger.account_days import drift, rebuild
+    from app.cli_support import cli_session
+
+    session = cli_session()
+    rows = rebuild(session)
+    left = drift(session)
+    if left:  # pragma: no cover - the table was just filled from the lines
+        session.rollback()
+        raise click.ClickException(f"{len(left)} account days still differ; nothing changed.")
+    session.commit()
+    click.echo(f"Daily account totals rebuilt: {count_en(rows, 'account day')}.")
 
 
 @click.command("seal-backfill")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,28 @@ def test_verify_without_an_anchor_warns_loudly(
     assert "Hash chain intact" in result.output
     assert "WARNING: no anchor file is configured" in result.output
     assert "cannot see links removed at the end" in result.output
+
+
+def test_verify_finds_daily_totals_apart_from_the_lines_and_rebuild_mends_them(
+    live: tuple[Flask, Engine],
+) -> None:
+    """The trial balance reads the per-account daily totals: a row there that no journal line
+    backs (written behind the trigger) fails `verify`, naming it; `rebuild-totals` mends it."""
+    app, engine = live
+    populate(engine)
+    ok = invoke(app, "verify")
+    assert ok.exit_code == 0 and "Daily account totals: equal to the journal lines." in ok.output
+    cents = engine.dialect.name == "sqlite"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO account_days (account, day, debit, credit) "
+                          "VALUES ('606400', :day, :debit, 0)"),
+                     {"day": date(2026, 1, 5), "debit": 125 if cents else Decimal("1.25")})
+    apart = invoke(app, "verify")
+    assert apart.exit_code == 1
+    assert "Hash chain intact" in apart.output  # the chain is not what differs
+    assert "DAILY TOTALS DIFFER from the journal lines on 1 account day" in apart.output
+    assert "606400 on 2026-01-05: debit +1.25, credit +0.00 (totals minus lines)" in apart.output
+    rebuilt = invoke(app, "rebuild-totals")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "Daily account totals rebuilt: 0 account days." in rebuilt.output
+    assert invoke(app, "verify").exit_code == 0
