@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import multiprocessing
 import os
 import resource
 import sqlite3
@@ -50,6 +49,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.processes import in_fresh_process  # noqa: E402 - after the path is set
 
 CACHE = ROOT / "bench" / ".cache"
 SIREN = "123456782"
@@ -195,47 +196,6 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
     started = time.perf_counter()
     result = function()
     return time.perf_counter() - started, result
-
-
-def in_fresh_process(target: Callable[..., Any], *args: Any) -> tuple[Any, float]:
-    """(what ``target(*args)`` returns — its seconds —, peak MB), run in a new interpreter
-    (its peak is its own)."""
-    # A plain process, not a pool's worker: a pool's workers are daemons, and a daemon may not
-    # start the second process the FEC import reads in (imports.fec_beside).
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_measured, args=(sender, target, *args))
-    process.start()
-    sender.close()
-    try:
-        outcome = receiver.recv()
-    except EOFError:
-        outcome = RuntimeError(f"{target.__name__} died (exit code {process.exitcode})")
-    process.join()
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
-
-
-def _measured(sender: Any, target: Callable[..., Any], *args: Any) -> None:
-    try:
-        seconds = target(*args)
-        sender.send((seconds, peak_mb()))
-    except BaseException as error:  # reported to the parent, which raises it
-        sender.send(error)
-        raise
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory in MB: VmHWM (``ru_maxrss`` would keep the parent's
-    high-water mark across fork and exec)."""
-    try:
-        for text in Path("/proc/self/status").read_text().splitlines():
-            if text.startswith("VmHWM:"):
-                return int(text.split()[1]) / 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _pandas_read(path: Path) -> Any:
